@@ -1,0 +1,1 @@
+"""The platform kernel: configuration, database, tenancy and shared services."""

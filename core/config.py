@@ -1,0 +1,113 @@
+"""Settings read from environment variables, with defaults that run on a developer's machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(var_dir: Path) -> str:
+    """Generate the secret key once and keep it in var/ so local restarts keep sessions valid."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 whatever the URL's scheme says (postgres://, postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass
+class Config:
+    """Every setting, its environment variable of the same name, and its local default."""
+
+    #: PostgreSQL ≥ 15 with PostGIS 3; `public` holds the platform, `t_<slug>` each territory.
+    DATABASE_URL: str = "postgresql://root@127.0.0.1:5432/vivrau"
+    #: Redis for RQ queues, rate limits and small caches.
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    #: Territories are served on `<slug>.<BASE_DOMAIN>`; the console on `admin.<BASE_DOMAIN>`.
+    BASE_DOMAIN: str = "vivrau.localhost"
+    #: Signs sessions and links; generated into var/secret_key when unset.
+    SECRET_KEY: str = ""
+    #: `file://var/storage` (relative to the project) or `s3://bucket/prefix`.
+    STORAGE_URL: str = "file://var/storage"
+    #: Endpoint of an S3-compatible server (empty: AWS itself).
+    S3_ENDPOINT_URL: str = ""
+    #: Outbound mail: `smtp://user:pass@host:port`, `smtps://…` for implicit TLS,
+    #: `?starttls=1` to upgrade a plain connection.
+    SMTP_URL: str = "smtp://127.0.0.1:1025"
+    #: Sender of every outbound mail.
+    MAIL_FROM: str = "VivrauBassindeVie <ne-pas-repondre@vivrau.localhost>"
+    #: Extra trusted host names (comma-separated; a leading dot accepts subdomains),
+    #: e.g. verified custom domains of territories.
+    TRUSTED_HOSTS: str = ""
+    #: Seconds a host → territory lookup is cached by a web process (0: no cache).
+    TENANT_CACHE_SECONDS: float = 5.0
+    #: Connections per web process to PostgreSQL.
+    DB_POOL_SIZE: int = 5
+    #: `json` for one JSON object per log line, `text` for humans.
+    LOG_FORMAT: str = "json"
+    LOG_LEVEL: str = "INFO"
+    #: Folder for local state (secret key, local storage, pid files).
+    VAR_DIR: str = str(ROOT / "var")
+    #: Cookies get `Secure` outside local runs.
+    SESSION_COOKIE_SECURE: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            if f.name == "extra" or f.name not in env:
+                continue
+            raw = env[f.name]
+            default = f.default
+            if isinstance(default, bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, int):
+                values[f.name] = int(raw)
+            elif isinstance(default, float):
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        return cls(**values)
+
+    def to_flask(self) -> dict:
+        """The mapping handed to `app.config`, with derived values filled in."""
+        var_dir = Path(self.VAR_DIR)
+        storage = self.STORAGE_URL
+        if storage.startswith("file://") and not storage.startswith("file:///"):
+            storage = "file://" + str((ROOT / storage[len("file://") :]).resolve())
+        trusted = [f".{self.BASE_DOMAIN}", self.BASE_DOMAIN]
+        trusted += [h.strip().lower() for h in self.TRUSTED_HOSTS.split(",") if h.strip()]
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        out.update(
+            SECRET_KEY=self.SECRET_KEY or _secret_key(var_dir),
+            SQLALCHEMY_DATABASE_URI=database_url(self.DATABASE_URL),
+            SQLALCHEMY_ENGINE_OPTIONS={
+                "pool_size": self.DB_POOL_SIZE,
+                "pool_pre_ping": True,
+                "connect_args": {"application_name": "vivrau"},
+            },
+            STORAGE_URL=storage,
+            TRUSTED_HOSTS=trusted,
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+        )
+        out.update(self.extra)
+        return out

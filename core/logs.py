@@ -1,0 +1,49 @@
+"""Structured logs: one JSON object per line, carrying the territory and the request id."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from core.tenancy import current_tenant
+
+
+class ContextFilter(logging.Filter):
+    """Adds `tenant` and `request_id` to every record, from wherever the code runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        tenant = current_tenant()
+        record.tenant = tenant.slug if tenant is not None else None
+        if not hasattr(record, "request_id"):
+            from flask import g, has_request_context
+
+            record.request_id = g.get("request_id") if has_request_context() else None
+        return True
+
+
+def configure_logging(fmt: str, level: str) -> None:
+    """Install one handler on the root logger (idempotent: the last call's settings win)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_vivrau", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._vivrau = True
+    handler.addFilter(ContextFilter())
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(tenant)s %(request_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)s [%(tenant)s %(request_id)s] %(name)s: %(message)s"
+            )
+        )
+    root.addHandler(handler)
+    root.setLevel(level.upper())

@@ -1,0 +1,62 @@
+"""Territory themes: one cached Jinja environment per theme, looked up theme → default."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from flask import current_app, send_from_directory
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from core.tenancy import require_tenant
+
+THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+DEFAULT_THEME = "default"
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
+def available_themes() -> dict[str, dict]:
+    """Theme name → its theme.toml contents, for every folder of themes/ that has one."""
+    themes = {}
+    for path in sorted(THEMES_DIR.iterdir()):
+        toml = path / "theme.toml"
+        if path.is_dir() and _NAME_RE.match(path.name) and toml.exists():
+            themes[path.name] = tomllib.loads(toml.read_text("utf-8"))
+    return themes
+
+
+def _chain(theme: str) -> list[Path]:
+    if theme != DEFAULT_THEME and _NAME_RE.match(theme) and (THEMES_DIR / theme).is_dir():
+        return [THEMES_DIR / theme, THEMES_DIR / DEFAULT_THEME]
+    return [THEMES_DIR / DEFAULT_THEME]
+
+
+def theme_environment(app, theme: str):
+    """Each theme has its own environment (and template cache), never a per-request loader."""
+    envs = app.extensions.setdefault("theme_envs", {})
+    env = envs.get(theme)
+    if env is None:
+        env = app.create_jinja_environment()
+        env.loader = ChoiceLoader([FileSystemLoader(p / "templates") for p in _chain(theme)])
+        envs[theme] = env
+    return env
+
+
+def render_site(template: str, **context) -> str:
+    """Render one of the territory site's templates through the bound territory's theme."""
+    app = current_app._get_current_object()
+    env = theme_environment(app, require_tenant().theme)
+    app.update_template_context(context)
+    return env.get_template(template).render(context)
+
+
+def theme_static(theme: str, filename: str):
+    """A theme's static file, falling back to the default theme's; paths are joined safely."""
+    for folder in _chain(theme):
+        static = folder / "static"
+        if (static / filename).resolve().is_relative_to(static.resolve()) and (
+            static / filename
+        ).is_file():
+            return send_from_directory(static, filename, max_age=3600)
+    return None

@@ -1,0 +1,184 @@
+"""Request plumbing: host normalisation, request ids, territory resolution, error pages, health."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+import redis
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
+from sqlalchemy import text
+
+from core import tenancy
+from core.extensions import db
+
+log = logging.getLogger("vivrau.web")
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class HostNormalizer:
+    """WSGI middleware: `Demo.Vivrau.Localhost.:8000` → `demo.vivrau.localhost:8000`.
+
+    Runs before Flask so that TRUSTED_HOSTS, routing and resolution all see one spelling.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST")
+        if host:
+            name, sep, port = host.strip().lower().rpartition(":")
+            if not sep or "]" in port:  # no port, or an IPv6 literal without one
+                name, port = host.strip().lower(), ""
+            name = name.rstrip(".")
+            environ["HTTP_HOST"] = f"{name}:{port}" if port else name
+        return self.wsgi_app(environ, start_response)
+
+
+def any_host(view):
+    """Mark a view that answers on any trusted host, whether or not it names a territory."""
+    view.any_host = True
+    return view
+
+
+def skip_resolution(view):
+    """Mark a view that needs no territory at all: resolution is not even attempted."""
+    view.skip_resolution = True
+    return view
+
+
+def _lookup(host: str):
+    from tenants.registry import lookup_host
+
+    with db.engine.connect() as conn:
+        return lookup_host(conn, host)
+
+
+def resolve_site():
+    """Before every view: decide console vs territory, bind the territory or refuse."""
+    g.request_id = (
+        rid
+        if (rid := request.headers.get("X-Request-ID", "")) and _REQUEST_ID_RE.match(rid)
+        else uuid.uuid4().hex
+    )
+    g.started = time.perf_counter()
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and getattr(view, "skip_resolution", False):
+        return None
+    host = tenancy.normalize_host(request.host)
+    console_host = f"admin.{current_app.config['BASE_DOMAIN']}"
+    is_console_view = (request.blueprint or "").startswith("console")
+    open_view = view is not None and getattr(view, "any_host", False)
+    if host == console_host:
+        g.console = True
+        if is_console_view or open_view:
+            return None
+        if request.path == "/":
+            return redirect("/console/")
+        return error_page(404)
+    if is_console_view:
+        return error_page(404)
+    tenant = current_app.extensions["host_cache"].get(host, _lookup)
+    if tenant is None:
+        return None if open_view else error_page(404, unknown_host=True)
+    if not tenant.active and not open_view:
+        return error_page(503, tenant=tenant)
+    g.tenant_token = tenancy.bind(tenant)
+    return None
+
+
+def release_site(exc=None):
+    token = g.pop("tenant_token", None)
+    if token is not None:
+        tenancy.unbind(token)
+
+
+def finish_response(response):
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if "started" in g and not request.path.startswith(("/static/", "/healthz")):
+        log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={"duration_ms": round((time.perf_counter() - g.started) * 1000, 1)},
+        )
+    return response
+
+
+#: (French title, French text, English title, English text) per status.
+ERROR_TEXTS = {
+    400: ("Requête invalide", "La requête n'a pas pu être comprise.",
+          "Bad request", "The request could not be understood."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page.",
+          "Forbidden", "You do not have access to this page."),
+    404: ("Page introuvable", "Cette page n'existe pas ou plus.",
+          "Page not found", "This page does not exist."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page.",
+          "Method not allowed", "This action is not possible on this page."),
+    500: ("Erreur du serveur", "Une erreur est survenue ; elle a été enregistrée.",
+          "Server error", "Something went wrong; it has been logged."),
+    503: ("Service indisponible", "Ce service est momentanément indisponible.",
+          "Service unavailable", "This service is temporarily unavailable."),
+}
+UNKNOWN_HOST = ("Territoire inconnu", "Aucun territoire n'est servi à cette adresse.",
+                "Unknown territory", "No territory is served at this address.")
+SUSPENDED = ("Site suspendu", "Le site de ce territoire est momentanément suspendu.",
+             "Site suspended", "This territory's site is temporarily suspended.")
+
+
+def error_page(status: int, unknown_host: bool = False, tenant=None):
+    """A bilingual error page that needs no territory, no theme and no database."""
+    texts = UNKNOWN_HOST if unknown_host else SUSPENDED if tenant else ERROR_TEXTS[status]
+    return render_template("errors/error.html", status=status, texts=texts, tenant=tenant), status
+
+
+def register(app) -> None:
+    app.wsgi_app = HostNormalizer(app.wsgi_app)
+    app.before_request(resolve_site)
+    app.teardown_request(release_site)
+    app.after_request(finish_response)
+    for status in (400, 403, 404, 405, 500, 503):
+        app.register_error_handler(status, lambda e, s=status: error_page(s))
+    app.register_blueprint(health)
+    app.view_functions["static"] = skip_resolution(app.view_functions["static"])
+
+
+# --- health ---------------------------------------------------------------------------------
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/healthz")
+@any_host
+def healthz():
+    """The process is up."""
+    return jsonify(status="ok")
+
+
+@health.get("/readyz")
+@any_host
+def readyz():
+    """The process can serve: PostgreSQL and Redis answer."""
+    reasons = {}
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        reasons["database"] = type(exc).__name__ + ": " + str(exc).splitlines()[0][:200]
+    try:
+        client = redis.Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=2
+        )
+        client.ping()
+        client.close()
+    except Exception as exc:  # noqa: BLE001
+        reasons["redis"] = type(exc).__name__ + ": " + str(exc)[:200]
+    if reasons:
+        return jsonify(status="unavailable", reasons=reasons), 503
+    return jsonify(status="ok")

@@ -1,0 +1,1 @@
+"""Alembic script directories: `public/` for the platform schema, `tenant/` for each territory."""

@@ -1,0 +1,1 @@
+"""The resident-facing site of each territory."""

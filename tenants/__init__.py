@@ -1,0 +1,1 @@
+"""The territory lifecycle and what sits above single territories (umbrellas, consoles, billing)."""

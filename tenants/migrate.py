@@ -1,0 +1,120 @@
+"""Migrations of territory schemas: one schema at a time, or fanned out over all of them."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import cache
+
+from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from core.config import ROOT
+from core.tenancy import quote
+
+TENANT_SCRIPTS = ROOT / "migrations" / "tenant"
+
+
+@cache
+def script_directory() -> ScriptDirectory:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(TENANT_SCRIPTS))
+    return ScriptDirectory.from_config(config)
+
+
+def head() -> str:
+    return script_directory().get_current_head()
+
+
+def upgrade_schema(connection, schema: str, target: str = "head") -> None:
+    """Bring `schema` to `target` inside the connection's current transaction."""
+    script = script_directory()
+    connection.exec_driver_sql(f"SET LOCAL search_path TO {quote(schema)}, public")
+
+    def upgrade(rev, context):
+        return script._upgrade_revs(target, rev)
+
+    context = MigrationContext.configure(
+        connection,
+        opts={"script": script, "fn": upgrade, "version_table_schema": schema},
+    )
+    with Operations.context(context):
+        context.run_migrations()
+
+
+_VERSIONS_SQL = text(
+    """
+    SELECT n.nspname AS schema,
+           (xpath('/table/row/version_num/text()',
+                  query_to_xml(format('SELECT version_num FROM %I.alembic_version', n.nspname),
+                               false, false, '')))[1]::text AS version
+    FROM pg_namespace n
+    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'alembic_version' AND c.relkind = 'r'
+    WHERE n.nspname = ANY(:schemas)
+    """
+)
+
+
+def schema_versions(connection, schemas: list[str]) -> dict[str, str | None]:
+    """Every schema's revision, in one query (None: no version table, or no such schema)."""
+    found = dict(connection.execute(_VERSIONS_SQL, {"schemas": schemas}).all())
+    return {s: found.get(s) for s in schemas}
+
+
+@dataclass
+class Outcome:
+    schema: str
+    error: str | None = None
+
+
+_engine = None
+
+
+def _init_worker(url: str) -> None:
+    global _engine
+    _engine = create_engine(url, poolclass=NullPool)
+
+
+def _migrate_in_worker(schema: str) -> Outcome:
+    return migrate_one(_engine, schema)
+
+
+def migrate_one(engine, schema: str) -> Outcome:
+    """Migrate one schema in its own transaction; a failure is reported, never raised."""
+    try:
+        with engine.begin() as connection:
+            upgrade_schema(connection, schema)
+    except Exception as exc:  # noqa: BLE001 - reported per schema, the fan-out goes on
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return Outcome(schema, f"{type(exc).__name__}: {message}"[:500])
+    return Outcome(schema)
+
+
+def migrate_many(url: str, schemas: list[str], jobs: int = 1, progress=None) -> list[Outcome]:
+    """Migrate `schemas` with `jobs` processes (alembic's `op` is process-global, not threadsafe)."""
+    outcomes = []
+    if jobs <= 1 or len(schemas) <= 1:
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            for schema in schemas:
+                outcomes.append(migrate_one(engine, schema))
+                if progress:
+                    progress(1)
+        finally:
+            engine.dispose()
+        return outcomes
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(url,)
+    ) as pool:
+        futures = [pool.submit(_migrate_in_worker, schema) for schema in schemas]
+        for future in as_completed(futures):
+            outcomes.append(future.result())
+            if progress:
+                progress(1)
+    return outcomes

@@ -1,0 +1,34 @@
+"""`flask worker` and `flask cron`: the background processes, started inside the application."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from rq import Worker
+from rq.cron import CronScheduler
+
+from core.extensions import db
+from workers.jobs import QUEUES, get_queue, redis_connection
+
+
+@click.command("worker")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES),
+              help="Queue to listen to, by priority (default: all).")
+@click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@with_appcontext
+def worker_command(queues, burst):
+    """Run a worker: each job runs in a forked process with its territory re-bound."""
+    db.engine.dispose()  # no connection is shared with the forked job processes
+    worker = Worker([get_queue(q) for q in (queues or QUEUES)], connection=redis_connection())
+    if not worker.work(burst=burst, with_scheduler=True):
+        click.echo("no job to run")
+
+
+@click.command("cron")
+@with_appcontext
+def cron_command():
+    """Run the cron scheduler (one per deployment is enough; more are harmless)."""
+    scheduler = CronScheduler(connection=redis_connection())
+    scheduler.load_config_from_file("workers.schedule")
+    scheduler.start()
+
