@@ -62,6 +62,8 @@ class Config:
     #: `json` for one JSON object per log line, `text` for humans.
     LOG_FORMAT: str = "json"
     LOG_LEVEL: str = "INFO"
+    #: Script directory of the territory schemas' migrations.
+    TENANT_MIGRATIONS: str = str(ROOT / "migrations" / "tenant")
     #: Folder for local state (secret key, local storage, pid files).
     VAR_DIR: str = str(ROOT / "var")
     #: Cookies get `Secure` outside local runs.

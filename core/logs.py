@@ -47,3 +47,6 @@ def configure_logging(fmt: str, level: str) -> None:
         )
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # One line per migrated schema drowns the fan-out's summary; keep alembic's warnings only.
+    if level.upper() != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)

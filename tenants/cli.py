@@ -173,7 +173,8 @@ def migrate_command(jobs, slug):
     tenants = dict(db.session.execute(query).all())
     if slug and not tenants:
         fail(f"no territory with slug {slug!r}")
-    head = tenant_migrate.head()
+    location = current_app.config["TENANT_MIGRATIONS"]
+    head = tenant_migrate.head(location)
     versions = tenant_migrate.schema_versions(db.session.connection(), list(tenants.values()))
     db.session.rollback()
     behind = [schema for schema, version in versions.items() if version != head]
@@ -182,7 +183,7 @@ def migrate_command(jobs, slug):
         return
     url = prov._libpq_url().replace("postgresql://", "postgresql+psycopg://", 1)
     with click.progressbar(length=len(behind), label="migrating", file=sys.stderr) as bar:
-        outcomes = tenant_migrate.migrate_many(url, behind, jobs, progress=bar.update)
+        outcomes = tenant_migrate.migrate_many(url, behind, jobs, bar.update, location)
     failures = sorted((o for o in outcomes if o.error), key=lambda o: o.schema)
     click.echo(f"{len(outcomes) - len(failures)} migrated, {len(failures)} failed")
     if failures:
@@ -196,7 +197,7 @@ def migrate_command(jobs, slug):
 def status_command(as_json):
     """Each territory schema's revision and whether it is behind head."""
     tenants = dict(db.session.execute(select(Tenant.slug, Tenant.schema_name).order_by(Tenant.slug)).all())
-    head = tenant_migrate.head()
+    head = tenant_migrate.head(current_app.config["TENANT_MIGRATIONS"])
     versions = tenant_migrate.schema_versions(db.session.connection(), list(tenants.values()))
     rows = [
         {"slug": s, "schema": schema, "revision": versions[schema], "behind": versions[schema] != head}
@@ -217,7 +218,17 @@ def status_command(as_json):
 def revision_command(message, autogenerate):
     """Write a new revision for the territory schemas (migrations/tenant/versions)."""
     config = AlembicConfig()
-    config.set_main_option("script_location", str(tenant_migrate.TENANT_SCRIPTS))
+    config.set_main_option("script_location", current_app.config["TENANT_MIGRATIONS"])
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     with current_app.app_context():
         alembic_command.revision(config, message=message, autogenerate=autogenerate)
+
+
+@cli.command("seed-demo")
+@guarded
+def seed_demo_command():
+    """Provision the demo territories (idempotent)."""
+    from tenants.demo import seed_demo
+
+    seed_demo(current_app.config["BASE_DOMAIN"], echo=click.echo)
+    click.echo("demo territories ready")

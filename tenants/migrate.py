@@ -21,19 +21,19 @@ TENANT_SCRIPTS = ROOT / "migrations" / "tenant"
 
 
 @cache
-def script_directory() -> ScriptDirectory:
+def script_directory(location: str | None = None) -> ScriptDirectory:
     config = AlembicConfig()
-    config.set_main_option("script_location", str(TENANT_SCRIPTS))
+    config.set_main_option("script_location", str(location or TENANT_SCRIPTS))
     return ScriptDirectory.from_config(config)
 
 
-def head() -> str:
-    return script_directory().get_current_head()
+def head(location: str | None = None) -> str:
+    return script_directory(location).get_current_head()
 
 
-def upgrade_schema(connection, schema: str, target: str = "head") -> None:
+def upgrade_schema(connection, schema: str, target: str = "head", location: str | None = None) -> None:
     """Bring `schema` to `target` inside the connection's current transaction."""
-    script = script_directory()
+    script = script_directory(location)
     connection.exec_driver_sql(f"SET LOCAL search_path TO {quote(schema)}, public")
 
     def upgrade(rev, context):
@@ -72,37 +72,38 @@ class Outcome:
     error: str | None = None
 
 
-_engine = None
+_worker: dict = {}
 
 
-def _init_worker(url: str) -> None:
-    global _engine
-    _engine = create_engine(url, poolclass=NullPool)
+def _init_worker(url: str, location: str | None) -> None:
+    _worker.update(engine=create_engine(url, poolclass=NullPool), location=location)
 
 
 def _migrate_in_worker(schema: str) -> Outcome:
-    return migrate_one(_engine, schema)
+    return migrate_one(_worker["engine"], schema, _worker["location"])
 
 
-def migrate_one(engine, schema: str) -> Outcome:
+def migrate_one(engine, schema: str, location: str | None = None) -> Outcome:
     """Migrate one schema in its own transaction; a failure is reported, never raised."""
     try:
         with engine.begin() as connection:
-            upgrade_schema(connection, schema)
+            upgrade_schema(connection, schema, location=location)
     except Exception as exc:  # noqa: BLE001 - reported per schema, the fan-out goes on
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         return Outcome(schema, f"{type(exc).__name__}: {message}"[:500])
     return Outcome(schema)
 
 
-def migrate_many(url: str, schemas: list[str], jobs: int = 1, progress=None) -> list[Outcome]:
+def migrate_many(
+    url: str, schemas: list[str], jobs: int = 1, progress=None, location: str | None = None
+) -> list[Outcome]:
     """Migrate `schemas` with `jobs` processes (alembic's `op` is process-global, not threadsafe)."""
     outcomes = []
     if jobs <= 1 or len(schemas) <= 1:
         engine = create_engine(url, poolclass=NullPool)
         try:
             for schema in schemas:
-                outcomes.append(migrate_one(engine, schema))
+                outcomes.append(migrate_one(engine, schema, location))
                 if progress:
                     progress(1)
         finally:
@@ -110,7 +111,7 @@ def migrate_many(url: str, schemas: list[str], jobs: int = 1, progress=None) -> 
         return outcomes
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(url,)
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(url, location)
     ) as pool:
         futures = [pool.submit(_migrate_in_worker, schema) for schema in schemas]
         for future in as_completed(futures):

@@ -127,7 +127,7 @@ def create_tenant(spec: TenantSpec) -> Tenant:
         connection = session.connection()
         connection.exec_driver_sql(f"CREATE SCHEMA {quote(schema)}")
         _comment_schema(connection, tenant)
-        upgrade_schema(connection, schema)
+        upgrade_schema(connection, schema, location=current_app.config["TENANT_MIGRATIONS"])
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -342,7 +342,9 @@ def restore_tenant(slug: str, path: str | Path, spec: TenantSpec | None = None) 
              "--single-transaction", "--file=-", _libpq_url()],
             stdin=full,
         )
-        upgrade_schema(db.session.connection(), target)
+        upgrade_schema(
+            db.session.connection(), target, location=current_app.config["TENANT_MIGRATIONS"]
+        )
         _comment_schema(db.session.connection(), tenant)
         db.session.commit()
     except Exception:
@@ -358,18 +360,18 @@ def restore_tenant(slug: str, path: str | Path, spec: TenantSpec | None = None) 
 def delete_tenant(slug: str) -> str:
     """Back the territory up into storage, then drop its schema and registry rows.
 
-    Returns the storage key of the backup.
+    Returns the storage key of the backup (under the territory's prefix).
     """
     tenant = require(slug)
     stamp = db.session.execute(text("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS')")).scalar()
-    key = f"backups/{slug}/{stamp}.dump"
+    key = f"backups/{stamp}.dump"
     with tempfile.TemporaryDirectory() as tmp:
         dump = backup_tenant(slug, Path(tmp) / "backup.dump")
         with dump.open("rb") as fh:
-            get_storage().put(key, fh, "application/octet-stream")
+            get_storage().for_tenant(slug).put(key, fh, "application/octet-stream")
     tenant = require(slug)
     db.session.connection().exec_driver_sql(f"DROP SCHEMA IF EXISTS {quote(tenant.schema_name)} CASCADE")
     db.session.delete(tenant)
     db.session.commit()
     current_app.extensions["host_cache"].clear()
-    return key
+    return f"tenants/{slug}/{key}"

@@ -36,7 +36,7 @@ def run() -> None:
     with engine.connect() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{SCRATCH}" CASCADE')
         connection.exec_driver_sql(f'CREATE SCHEMA "{SCRATCH}"')
-        upgrade_schema(connection, SCRATCH)
+        upgrade_schema(connection, SCRATCH, location=current_app.config["TENANT_MIGRATIONS"])
         context.configure(
             connection=connection,
             target_metadata=unqualified(tenant_metadata),

@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+.PHONY: demo test setup-demo setup-test migrate serve lint bench clean
+
+VENV := .venv
+FLASK := FLASK_APP=wsgi $(VENV)/bin/flask
+PORT ?= 8000
+
+demo: setup-demo migrate
+	$(FLASK) tenants seed-demo
+	@scripts/serve.sh $(PORT)
+
+test: setup-test lint
+	$(VENV)/bin/pytest
+
+setup-demo:
+	@scripts/setup.sh demo
+
+setup-test:
+	@scripts/setup.sh test
+
+migrate:
+	$(FLASK) db upgrade
+	$(FLASK) tenants migrate --jobs 2
+
+lint:
+	$(VENV)/bin/ruff check .
+
+bench: setup-test
+	$(VENV)/bin/python bench/tenancy.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

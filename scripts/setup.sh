@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian machine needs, idempotently: the virtualenv and the project,
+# PostgreSQL with PostGIS, Redis, the database. Usage: scripts/setup.sh [demo|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE="${1:-demo}"
+PY="${PYTHON:-python3}"
+VENV=.venv
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+APT_UPDATED=
+apt_install() {
+  can_apt || die "missing $*: install it (Debian: apt-get install $*) or set DATABASE_URL / REDIS_URL"
+  if [ -z "$APT_UPDATED" ]; then apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- Python ---------------------------------------------------------------------------------
+extras=""; [ "$MODE" = test ] && extras="[test]"
+stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${MODE}"
+if [ ! -f "$stamp" ]; then
+  say "installing the project into $VENV"
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -e ".${extras}"
+  rm -f "$VENV"/.installed-*; touch "$stamp"
+fi
+
+# --- PostgreSQL + PostGIS -------------------------------------------------------------------
+DEFAULT_DB="postgresql://root@127.0.0.1:5432/vivrau"
+DB_URL="${DATABASE_URL:-$DEFAULT_DB}"
+if [ -z "${DATABASE_URL:-}" ]; then
+  if ! command -v pg_isready >/dev/null || ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+      say "installing PostgreSQL"; apt_install postgresql
+    fi
+    say "starting PostgreSQL"
+    for v in /etc/postgresql/*; do pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start || true; done
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL does not answer on 127.0.0.1:5432"
+  fi
+fi
+server_major=$(psql "$DB_URL" -tAc 'SHOW server_version_num' 2>/dev/null | cut -c1-2 ||
+               psql "${DB_URL%/*}/postgres" -tAc 'SHOW server_version_num' | cut -c1-2)
+[ "${server_major:-0}" -ge 15 ] || die "PostgreSQL >= 15 is needed (found ${server_major:-none})"
+if [ -z "${DATABASE_URL:-}" ] && [ ! -f "/usr/share/postgresql/${server_major}/extension/postgis.control" ]; then
+  say "installing PostGIS 3 for PostgreSQL ${server_major}"; apt_install "postgresql-${server_major}-postgis-3"
+fi
+
+ensure_db() {  # $1: database URL; creates the database and the extension when missing
+  local url="$1" name="${1##*/}"; name="${name%%\?*}"
+  local admin="${url%/*}/postgres"
+  if ! psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '${name}'" | grep -q 1; then
+    say "creating database ${name}"; psql "$admin" -qc "CREATE DATABASE \"${name}\""
+  fi
+  psql "$url" -qc "CREATE EXTENSION IF NOT EXISTS postgis" 2>/dev/null \
+    || die "PostGIS cannot be enabled in ${name}: install PostGIS 3 for the server, or enable it as a superuser"
+}
+if [ "$MODE" = test ]; then
+  ensure_db "${TEST_DATABASE_URL:-postgresql://root@127.0.0.1:5432/vivrau_test}"
+else
+  ensure_db "$DB_URL"
+fi
+
+# --- Redis ----------------------------------------------------------------------------------
+REDIS="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+if ! "$VENV/bin/python" -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=2).ping()" "$REDIS" 2>/dev/null; then
+  [ -z "${REDIS_URL:-}" ] || die "Redis does not answer at $REDIS_URL"
+  command -v redis-server >/dev/null || { say "installing Redis"; apt_install redis-server; }
+  say "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir "${TMPDIR:-/tmp}" --logfile "${TMPDIR:-/tmp}/vivrau-redis.log"
+  for _ in $(seq 20); do redis-cli -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+
+# --- Client tools the lifecycle commands use (pg_dump, pg_restore, psql) ---------------------
+command -v pg_dump >/dev/null || apt_install postgresql-client
+say "setup done"
