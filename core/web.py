@@ -93,6 +93,9 @@ def resolve_site():
 def release_site(exc=None):
     token = g.pop("tenant_token", None)
     if token is not None:
+        # End the territory's transaction while it is still bound, even when the request
+        # ran inside an outer application context (tests, CLI) that outlives it.
+        db.session.remove()
         tenancy.unbind(token)
 
 

@@ -128,6 +128,10 @@ def make_tenant(app):
 
 
 def drop_tenants(slugs) -> None:
+    from flask import has_app_context
+
+    if has_app_context():  # a failed test may leave its transaction (and locks) open
+        db.session.rollback()
     engine = create_engine(database_url(TEST_DATABASE_URL), poolclass=NullPool)
     with engine.begin() as conn:
         for slug in slugs:
