@@ -26,7 +26,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         if "DATABASE_URL" in overrides:
             overrides.setdefault(
                 "SQLALCHEMY_DATABASE_URI",
-                Config(DATABASE_URL=overrides["DATABASE_URL"]).to_flask()["SQLALCHEMY_DATABASE_URI"],
+                Config(DATABASE_URL=overrides["DATABASE_URL"]).to_flask()[
+                    "SQLALCHEMY_DATABASE_URI"
+                ],
             )
         config.update(overrides)
     app.config.update(config)

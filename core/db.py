@@ -105,7 +105,7 @@ def _unbind_transaction(session, transaction):
 
 
 def install_fork_guard(engine) -> None:
-    """A pooled connection opened before a fork (worker jobs, test servers) is never reused after it."""
+    """A pooled connection opened before a fork (worker jobs) is never reused after it."""
 
     @event.listens_for(engine, "connect")
     def _remember_pid(dbapi_connection, record):

@@ -120,7 +120,9 @@ class S3Storage(Storage):
     def put(self, key, data, content_type=None):
         extra = {"ContentType": content_type} if content_type else {}
         if isinstance(data, bytes | bytearray):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=bytes(data), **extra)
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=bytes(data), **extra
+            )
         else:
             self.client.upload_fileobj(data, self.bucket, self._key(key), ExtraArgs=extra or None)
         return key

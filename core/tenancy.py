@@ -135,7 +135,7 @@ def engine_for(engine, schema: str):
 
 
 def normalize_host(host: str) -> str:
-    """Lower-case, no port, no trailing dot: `Demo.Vivrau.localhost.:8000` → `demo.vivrau.localhost`."""
+    """Lower-case, no port, no trailing dot: `Demo.Example.org.:8000` → `demo.example.org`."""
     host = (host or "").strip().lower()
     if host.startswith("["):  # IPv6 literal
         return host.split("]", 1)[0] + "]"

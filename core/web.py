@@ -116,23 +116,55 @@ def finish_response(response):
 
 #: (French title, French text, English title, English text) per status.
 ERROR_TEXTS = {
-    400: ("Requête invalide", "La requête n'a pas pu être comprise.",
-          "Bad request", "The request could not be understood."),
-    403: ("Accès refusé", "Vous n'avez pas accès à cette page.",
-          "Forbidden", "You do not have access to this page."),
-    404: ("Page introuvable", "Cette page n'existe pas ou plus.",
-          "Page not found", "This page does not exist."),
-    405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page.",
-          "Method not allowed", "This action is not possible on this page."),
-    500: ("Erreur du serveur", "Une erreur est survenue ; elle a été enregistrée.",
-          "Server error", "Something went wrong; it has been logged."),
-    503: ("Service indisponible", "Ce service est momentanément indisponible.",
-          "Service unavailable", "This service is temporarily unavailable."),
+    400: (
+        "Requête invalide",
+        "La requête n'a pas pu être comprise.",
+        "Bad request",
+        "The request could not be understood.",
+    ),
+    403: (
+        "Accès refusé",
+        "Vous n'avez pas accès à cette page.",
+        "Forbidden",
+        "You do not have access to this page.",
+    ),
+    404: (
+        "Page introuvable",
+        "Cette page n'existe pas ou plus.",
+        "Page not found",
+        "This page does not exist.",
+    ),
+    405: (
+        "Méthode non autorisée",
+        "Cette action n'est pas possible sur cette page.",
+        "Method not allowed",
+        "This action is not possible on this page.",
+    ),
+    500: (
+        "Erreur du serveur",
+        "Une erreur est survenue ; elle a été enregistrée.",
+        "Server error",
+        "Something went wrong; it has been logged.",
+    ),
+    503: (
+        "Service indisponible",
+        "Ce service est momentanément indisponible.",
+        "Service unavailable",
+        "This service is temporarily unavailable.",
+    ),
 }
-UNKNOWN_HOST = ("Territoire inconnu", "Aucun territoire n'est servi à cette adresse.",
-                "Unknown territory", "No territory is served at this address.")
-SUSPENDED = ("Site suspendu", "Le site de ce territoire est momentanément suspendu.",
-             "Site suspended", "This territory's site is temporarily suspended.")
+UNKNOWN_HOST = (
+    "Territoire inconnu",
+    "Aucun territoire n'est servi à cette adresse.",
+    "Unknown territory",
+    "No territory is served at this address.",
+)
+SUSPENDED = (
+    "Site suspendu",
+    "Le site de ce territoire est momentanément suspendu.",
+    "Site suspended",
+    "This territory's site is temporarily suspended.",
+)
 
 
 def error_page(status: int, unknown_host: bool = False, tenant=None):

@@ -40,11 +40,17 @@ def guarded(func):
 
 
 @cli.command("create")
-@click.option("--slug", required=True, help="Lower-case identifier: letters, digits, _ (e.g. saint_flour).")
+@click.option(
+    "--slug", required=True, help="Lower-case identifier: letters, digits, _ (e.g. saint_flour)."
+)
 @click.option("--name", required=True, help="Display name, e.g. « Saint-Flour ».")
 @click.option("--kind", required=True, type=click.Choice([k.value for k in TenantKind]))
-@click.option("--code", default=None, help="INSEE code (commune, département) or SIREN (EPCI, umbrella).")
-@click.option("--domain", "domains", multiple=True, help="An extra, verified host name (repeatable).")
+@click.option(
+    "--code", default=None, help="INSEE code (commune, département) or SIREN (EPCI, umbrella)."
+)
+@click.option(
+    "--domain", "domains", multiple=True, help="An extra, verified host name (repeatable)."
+)
 @click.option("--locale", default="fr", type=click.Choice(["fr", "en"]), show_default=True)
 @click.option("--theme", default="default", show_default=True)
 @guarded
@@ -79,7 +85,9 @@ def list_command(as_json):
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for r in rows:
-        click.echo(f"{r['slug']:<24} {r['kind']:<12} {r['status']:<10} {r['hosts'][0]}  {r['name']}")
+        click.echo(
+            f"{r['slug']:<24} {r['kind']:<12} {r['status']:<10} {r['hosts'][0]}  {r['name']}"
+        )
 
 
 @cli.command("suspend")
@@ -162,8 +170,13 @@ def delete_command(slug, yes):
 
 
 @cli.command("migrate")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Schemas migrated in parallel (processes).")
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Schemas migrated in parallel (processes).",
+)
 @click.option("--tenant", "slug", help="Only this territory.")
 def migrate_command(jobs, slug):
     """Bring every territory schema to head; goes on past failures and lists them."""
@@ -196,11 +209,18 @@ def migrate_command(jobs, slug):
 @click.option("--json", "as_json", is_flag=True)
 def status_command(as_json):
     """Each territory schema's revision and whether it is behind head."""
-    tenants = dict(db.session.execute(select(Tenant.slug, Tenant.schema_name).order_by(Tenant.slug)).all())
+    tenants = dict(
+        db.session.execute(select(Tenant.slug, Tenant.schema_name).order_by(Tenant.slug)).all()
+    )
     head = tenant_migrate.head(current_app.config["TENANT_MIGRATIONS"])
     versions = tenant_migrate.schema_versions(db.session.connection(), list(tenants.values()))
     rows = [
-        {"slug": s, "schema": schema, "revision": versions[schema], "behind": versions[schema] != head}
+        {
+            "slug": s,
+            "schema": schema,
+            "revision": versions[schema],
+            "behind": versions[schema] != head,
+        }
         for s, schema in tenants.items()
     ]
     if as_json:

@@ -1,4 +1,4 @@
-"""The platform console on `admin.<BASE_DOMAIN>`: the billing admins' home (filled by later work)."""
+"""The platform console on `admin.<BASE_DOMAIN>`: the billing admins' home."""
 
 from __future__ import annotations
 

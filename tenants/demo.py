@@ -12,21 +12,61 @@ from tenants.registry import Membership, get_by_slug
 
 #: slug, name, kind, official code, extra hosts, home page text
 DEMO_TENANTS = [
-    ("saint_flour", "Saint-Flour", "commune", "15187", ("demo.{base}",),
-     "Ville haute sur son éperon de basalte, Saint-Flour allie patrimoine, commerces et "
-     "services d'une sous-préfecture au calme de la Margeride."),
-    ("saint_flour_communaute", "Saint-Flour Communauté", "epci", "200066660", (),
-     "Cinquante-trois communes entre Margeride, Planèze et gorges de la Truyère."),
-    ("pvd_cantal", "Petites villes de demain du Cantal", "umbrella", None, (),
-     "Les petites villes du Cantal lauréates du programme Petites villes de demain."),
-    ("mauriac", "Mauriac", "commune", "15120", (),
-     "Cité de basalte aux portes des monts du Cantal et de la vallée de la Dordogne."),
-    ("murat", "Murat", "commune", "15138", (),
-     "Au pied du rocher de Bonnevie, la porte d'entrée du Parc des volcans d'Auvergne."),
-    ("riom_es_montagnes", "Riom-ès-Montagnes", "commune", "15162", (),
-     "Capitale de la gentiane, au cœur du plateau du Cézallier."),
+    (
+        "saint_flour",
+        "Saint-Flour",
+        "commune",
+        "15187",
+        ("demo.{base}",),
+        "Ville haute sur son éperon de basalte, Saint-Flour allie patrimoine, commerces et "
+        "services d'une sous-préfecture au calme de la Margeride.",
+    ),
+    (
+        "saint_flour_communaute",
+        "Saint-Flour Communauté",
+        "epci",
+        "200066660",
+        (),
+        "Cinquante-trois communes entre Margeride, Planèze et gorges de la Truyère.",
+    ),
+    (
+        "pvd_cantal",
+        "Petites villes de demain du Cantal",
+        "umbrella",
+        None,
+        (),
+        "Les petites villes du Cantal lauréates du programme Petites villes de demain.",
+    ),
+    (
+        "mauriac",
+        "Mauriac",
+        "commune",
+        "15120",
+        (),
+        "Cité de basalte aux portes des monts du Cantal et de la vallée de la Dordogne.",
+    ),
+    (
+        "murat",
+        "Murat",
+        "commune",
+        "15138",
+        (),
+        "Au pied du rocher de Bonnevie, la porte d'entrée du Parc des volcans d'Auvergne.",
+    ),
+    (
+        "riom_es_montagnes",
+        "Riom-ès-Montagnes",
+        "commune",
+        "15162",
+        (),
+        "Capitale de la gentiane, au cœur du plateau du Cézallier.",
+    ),
 ]
-DEMO_MEMBERS = [("pvd_cantal", "mauriac"), ("pvd_cantal", "murat"), ("pvd_cantal", "riom_es_montagnes")]
+DEMO_MEMBERS = [
+    ("pvd_cantal", "mauriac"),
+    ("pvd_cantal", "murat"),
+    ("pvd_cantal", "riom_es_montagnes"),
+]
 
 
 def seed_demo(base_domain: str, echo=print) -> None:
@@ -34,7 +74,9 @@ def seed_demo(base_domain: str, echo=print) -> None:
     for slug, name, kind, code, hosts, text in DEMO_TENANTS:
         tenant = get_by_slug(db.session, slug)
         if tenant is None:
-            spec = prov.TenantSpec(slug, name, kind, code, tuple(h.format(base=base_domain) for h in hosts))
+            spec = prov.TenantSpec(
+                slug, name, kind, code, tuple(h.format(base=base_domain) for h in hosts)
+            )
             tenant = prov.create_tenant(spec)
             echo(f"created {slug}")
         ref = tenant.ref()
@@ -47,7 +89,9 @@ def seed_demo(base_domain: str, echo=print) -> None:
         u, m = get_by_slug(db.session, umbrella), get_by_slug(db.session, member)
         current = db.session.execute(
             select(Membership).where(
-                Membership.umbrella_id == u.id, Membership.member_id == m.id, Membership.left_on.is_(None)
+                Membership.umbrella_id == u.id,
+                Membership.member_id == m.id,
+                Membership.left_on.is_(None),
             )
         ).scalar()
         if current is None:

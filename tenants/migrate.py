@@ -31,7 +31,9 @@ def head(location: str | None = None) -> str:
     return script_directory(location).get_current_head()
 
 
-def upgrade_schema(connection, schema: str, target: str = "head", location: str | None = None) -> None:
+def upgrade_schema(
+    connection, schema: str, target: str = "head", location: str | None = None
+) -> None:
     """Bring `schema` to `target` inside the connection's current transaction."""
     script = script_directory(location)
     connection.exec_driver_sql(f"SET LOCAL search_path TO {quote(schema)}, public")
@@ -97,7 +99,7 @@ def migrate_one(engine, schema: str, location: str | None = None) -> Outcome:
 def migrate_many(
     url: str, schemas: list[str], jobs: int = 1, progress=None, location: str | None = None
 ) -> list[Outcome]:
-    """Migrate `schemas` with `jobs` processes (alembic's `op` is process-global, not threadsafe)."""
+    """Migrate `schemas` with `jobs` processes (alembic's `op` is process-global)."""
     outcomes = []
     if jobs <= 1 or len(schemas) <= 1:
         engine = create_engine(url, poolclass=NullPool)

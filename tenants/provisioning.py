@@ -289,6 +289,15 @@ def _schema_state(schema: str) -> str:
     return "used" if row[1] else "empty"
 
 
+def _rename_if_exists(old: str, new: str) -> str:
+    """SQL renaming schema `old` to `new` if it exists; `quote` checks both names' pattern."""
+    old_q, new_q, old_lit = quote(old), quote(new), _sql_literal(old)
+    return (
+        "DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = "  # noqa: S608 - names checked by quote()
+        f"{old_lit}) THEN ALTER SCHEMA {old_q} RENAME TO {new_q}; END IF; END$$;"
+    )
+
+
 def restore_tenant(slug: str, path: str | Path, spec: TenantSpec | None = None) -> Tenant:
     """Restore a dump into `slug`, whose schema must be missing or empty.
 
@@ -302,44 +311,61 @@ def restore_tenant(slug: str, path: str | Path, spec: TenantSpec | None = None) 
         raise ProvisioningError(str(exc)) from None
     tenant = get_by_slug(db.session, slug)
     if _schema_state(target) == "used":
-        raise ProvisioningError(f"schema of {slug!r} is not empty: restore into an empty or new slug")
+        raise ProvisioningError(
+            f"schema of {slug!r} is not empty: restore into an empty or new slug"
+        )
     created = False
     if tenant is None:
         if spec is None:
             if not meta:
-                raise ProvisioningError("the backup carries no description: give --name/--kind/--code")
+                raise ProvisioningError(
+                    "the backup carries no description: give --name/--kind/--code"
+                )
             spec = TenantSpec(
-                slug=slug, name=meta["name"], kind=meta["kind"], code=meta.get("code"),
-                locale=meta.get("locale", "fr"), theme=meta.get("theme", "default"),
+                slug=slug,
+                name=meta["name"],
+                kind=meta["kind"],
+                code=meta.get("code"),
+                locale=meta.get("locale", "fr"),
+                theme=meta.get("theme", "default"),
             )
         kind, code, hosts = _clean(spec)
         tenant = Tenant(
-            slug=slug, name=spec.name.strip(), kind=kind, official_code=code,
-            default_locale=spec.locale, theme=spec.theme, schema_name=target,
+            slug=slug,
+            name=spec.name.strip(),
+            kind=kind,
+            official_code=code,
+            default_locale=spec.locale,
+            theme=spec.theme,
+            schema_name=target,
         )
         tenant.domains = [TenantDomain(host=h, is_primary=i == 0) for i, h in enumerate(hosts)]
         db.session.add(tenant)
         db.session.commit()
         created = True
     try:
-        script = _run([_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(path)])
+        script = _run(
+            [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(path)]
+        )
         hold = f"t_restore_hold_{os.getpid()}"
         before, after = [f"DROP SCHEMA IF EXISTS {quote(target)};"], []
         if source != target:
             # The dump recreates `source`; a live territory of that name steps aside meanwhile.
-            before.append(
-                f"DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{source}') "
-                f"THEN ALTER SCHEMA {quote(source)} RENAME TO {quote(hold)}; END IF; END$$;"
-            )
+            before.append(_rename_if_exists(source, hold))
             after.append(f"ALTER SCHEMA {quote(source)} RENAME TO {quote(target)};")
-            after.append(
-                f"DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{hold}') "
-                f"THEN ALTER SCHEMA {quote(hold)} RENAME TO {quote(source)}; END IF; END$$;"
-            )
+            after.append(_rename_if_exists(hold, source))
         full = ("\n".join(before) + "\n").encode() + script + ("\n".join(after) + "\n").encode()
         _run(
-            [_pg_tool("psql"), "--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1",
-             "--single-transaction", "--file=-", _libpq_url()],
+            [
+                _pg_tool("psql"),
+                "--quiet",
+                "--no-psqlrc",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "--single-transaction",
+                "--file=-",
+                _libpq_url(),
+            ],
             stdin=full,
         )
         upgrade_schema(
@@ -363,14 +389,18 @@ def delete_tenant(slug: str) -> str:
     Returns the storage key of the backup (under the territory's prefix).
     """
     tenant = require(slug)
-    stamp = db.session.execute(text("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS')")).scalar()
+    stamp = db.session.execute(
+        text("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS')")
+    ).scalar()
     key = f"backups/{stamp}.dump"
     with tempfile.TemporaryDirectory() as tmp:
         dump = backup_tenant(slug, Path(tmp) / "backup.dump")
         with dump.open("rb") as fh:
             get_storage().for_tenant(slug).put(key, fh, "application/octet-stream")
     tenant = require(slug)
-    db.session.connection().exec_driver_sql(f"DROP SCHEMA IF EXISTS {quote(tenant.schema_name)} CASCADE")
+    db.session.connection().exec_driver_sql(
+        f"DROP SCHEMA IF EXISTS {quote(tenant.schema_name)} CASCADE"
+    )
     db.session.delete(tenant)
     db.session.commit()
     current_app.extensions["host_cache"].clear()

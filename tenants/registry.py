@@ -36,12 +36,17 @@ class TenantStatus(enum.StrEnum):
 
 #: What the official code of each kind looks like, and how to say it in an error.
 OFFICIAL_CODES = {
-    TenantKind.commune: (re.compile(r"^(\d{5}|2[AB]\d{3})$"), "an INSEE commune code (5 characters)"),
+    TenantKind.commune: (
+        re.compile(r"^(\d{5}|2[AB]\d{3})$"),
+        "an INSEE commune code (5 characters)",
+    ),
     TenantKind.departement: (re.compile(r"^(\d{2}|2[AB]|97\d)$"), "an INSEE département code"),
     TenantKind.epci: (re.compile(r"^\d{9}$"), "the EPCI's SIREN (9 digits)"),
     TenantKind.umbrella: (re.compile(r"^\d{9}$"), "the umbrella body's SIREN (9 digits)"),
 }
-HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
+)
 
 
 def validate_code(kind: TenantKind, code: str | None) -> str | None:
@@ -139,9 +144,7 @@ class Membership(PublicBase):
     umbrella_id: Mapped[int] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), index=True
     )
-    member_id: Mapped[int] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
-    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     joined_on: Mapped[date] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
 
@@ -150,7 +153,7 @@ class Membership(PublicBase):
 
 
 def lookup_host(conn, host: str) -> TenantRef | None:
-    """The territory served on `host` (already normalised), or None; reads the public schema only."""
+    """The territory served on `host` (normalised), or None; reads the public schema only."""
     row = conn.execute(
         select(
             Tenant.id,

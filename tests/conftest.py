@@ -39,7 +39,9 @@ def wipe(url: str = TEST_DATABASE_URL) -> None:
         for schema in schemas:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         if conn.execute(text("SELECT to_regclass('public.tenants')")).scalar():
-            conn.exec_driver_sql("TRUNCATE tenants, tenant_domains, memberships, mail_outbox CASCADE")
+            conn.exec_driver_sql(
+                "TRUNCATE tenants, tenant_domains, memberships, mail_outbox CASCADE"
+            )
     engine.dispose()
 
 
@@ -110,8 +112,13 @@ def make_tenant(app):
 
     created: list[str] = []
 
-    def make(slug: str | None = None, kind: str = "commune", code: str | None = "15187",
-             name: str | None = None, **kwargs):
+    def make(
+        slug: str | None = None,
+        kind: str = "commune",
+        code: str | None = "15187",
+        name: str | None = None,
+        **kwargs,
+    ):
         slug = slug or unique_slug()
         if kind == "epci" and code == "15187":
             code = "200066660"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-import tenants.provisioning as prov
 from core.extensions import db
 from core.storage import get_storage
 from core.tenancy import tenant_scope
@@ -34,8 +33,20 @@ def fill(ref, n=5):
 def test_backup_delete_restore_gives_identical_rows(ctx, runner, client, tmp_path):
     slug = unique_slug("bk")
     try:
-        result = runner.invoke(args=["tenants", "create", "--slug", slug, "--name", "Salers l'ancienne",
-                                     "--kind", "commune", "--code", "15219"])
+        result = runner.invoke(
+            args=[
+                "tenants",
+                "create",
+                "--slug",
+                slug,
+                "--name",
+                "Salers l'ancienne",
+                "--kind",
+                "commune",
+                "--code",
+                "15219",
+            ]
+        )
         assert result.exit_code == 0, result.output
         ref = get_by_slug(db.session, slug).ref()
         db.session.rollback()
@@ -46,9 +57,12 @@ def test_backup_delete_restore_gives_identical_rows(ctx, runner, client, tmp_pat
         key = deleted.output.strip().rsplit(" ", 1)[1]
         assert key.startswith(f"tenants/{slug}/backups/")
         assert get_by_slug(db.session, slug) is None
-        assert db.session.execute(
-            text("SELECT count(*) FROM pg_namespace WHERE nspname = :n"), {"n": f"t_{slug}"}
-        ).scalar() == 0
+        assert (
+            db.session.execute(
+                text("SELECT count(*) FROM pg_namespace WHERE nspname = :n"), {"n": f"t_{slug}"}
+            ).scalar()
+            == 0
+        )
         db.session.rollback()
         dump = tmp_path / "from-storage.dump"
         dump.write_bytes(get_storage().get(key))
@@ -56,7 +70,9 @@ def test_backup_delete_restore_gives_identical_rows(ctx, runner, client, tmp_pat
         assert restored.exit_code == 0, restored.output
         tenant = get_by_slug(db.session, slug)
         assert (tenant.name, tenant.kind.value, tenant.official_code) == (
-            "Salers l'ancienne", "commune", "15219"
+            "Salers l'ancienne",
+            "commune",
+            "15219",
         )
         ref2 = tenant.ref()
         db.session.rollback()
@@ -73,8 +89,20 @@ def test_restore_under_a_new_slug_while_the_source_lives(ctx, runner, make_tenan
     assert runner.invoke(args=["tenants", "backup", source.slug, str(dump)]).exit_code == 0
     copy = unique_slug("copy")
     try:
-        result = runner.invoke(args=["tenants", "restore", copy, str(dump), "--name", "Pleaux (copie)",
-                                     "--kind", "commune", "--code", "15153"])
+        result = runner.invoke(
+            args=[
+                "tenants",
+                "restore",
+                copy,
+                str(dump),
+                "--name",
+                "Pleaux (copie)",
+                "--kind",
+                "commune",
+                "--code",
+                "15153",
+            ]
+        )
         assert result.exit_code == 0, result.output
         ref = get_by_slug(db.session, copy).ref()
         db.session.rollback()

@@ -79,8 +79,12 @@ def test_admin_host_is_the_console_and_never_a_territory(client, town):
     response = client.get("/", headers={"Host": "admin.vivrau.localhost"})
     assert response.status_code == 302 and response.location.endswith("/console/")
     console = client.get("/console/", headers={"Host": "admin.vivrau.localhost:8000"})
-    assert console.status_code == 200 and "Console de la plateforme" in console.get_data(as_text=True)
-    assert client.get("/pages/accueil", headers={"Host": "admin.vivrau.localhost"}).status_code == 404
+    assert console.status_code == 200 and "Console de la plateforme" in console.get_data(
+        as_text=True
+    )
+    assert (
+        client.get("/pages/accueil", headers={"Host": "admin.vivrau.localhost"}).status_code == 404
+    )
     assert client.get("/console/", headers={"Host": host(town)}).status_code == 404
 
 
@@ -111,8 +115,18 @@ def test_console_host_cannot_be_claimed_as_a_custom_domain(ctx):
 
 def test_cli_refuses_sql_slug_with_one_line_and_exit_1(runner):
     result = runner.invoke(
-        args=["tenants", "create", "--slug", 'x"; drop schema', "--name", "X", "--kind", "commune",
-              "--code", "15187"]
+        args=[
+            "tenants",
+            "create",
+            "--slug",
+            'x"; drop schema',
+            "--name",
+            "X",
+            "--kind",
+            "commune",
+            "--code",
+            "15187",
+        ]
     )
     assert result.exit_code == 1
     assert result.output.strip().startswith("Error: invalid slug")

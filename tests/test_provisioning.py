@@ -24,20 +24,51 @@ def schema_exists(name: str) -> bool:
 def test_create_then_list_json(runner, ctx):
     slug = unique_slug("cli")
     try:
-        result = runner.invoke(args=["tenants", "create", "--slug", slug, "--name", "Murat",
-                                     "--kind", "commune", "--code", "15138",
-                                     "--domain", "www.murat.fr"])
+        result = runner.invoke(
+            args=[
+                "tenants",
+                "create",
+                "--slug",
+                slug,
+                "--name",
+                "Murat",
+                "--kind",
+                "commune",
+                "--code",
+                "15138",
+                "--domain",
+                "www.murat.fr",
+            ]
+        )
         assert result.exit_code == 0, result.output
         listed = json.loads(runner.invoke(args=["tenants", "list", "--json"]).output)
         row = next(r for r in listed if r["slug"] == slug)
         assert row == {
-            "slug": slug, "name": "Murat", "kind": "commune", "code": "15138", "status": "active",
-            "schema": f"t_{slug}", "locale": "fr", "theme": "default",
+            "slug": slug,
+            "name": "Murat",
+            "kind": "commune",
+            "code": "15138",
+            "status": "active",
+            "schema": f"t_{slug}",
+            "locale": "fr",
+            "theme": "default",
             "hosts": [f"{slug.replace('_', '-')}.vivrau.localhost", "www.murat.fr"],
         }
         assert schema_exists(f"t_{slug}")
-        again = runner.invoke(args=["tenants", "create", "--slug", slug, "--name", "Murat",
-                                    "--kind", "commune", "--code", "15138"])
+        again = runner.invoke(
+            args=[
+                "tenants",
+                "create",
+                "--slug",
+                slug,
+                "--name",
+                "Murat",
+                "--kind",
+                "commune",
+                "--code",
+                "15138",
+            ]
+        )
         assert again.exit_code == 1 and "already exists" in again.output
     finally:
         drop_tenants([slug])
@@ -71,16 +102,21 @@ def test_failure_midway_leaves_no_schema_and_no_row(ctx, monkeypatch):
         prov.create_tenant(prov.TenantSpec(slug, "Nom", "commune", "15187"))
     assert not schema_exists(f"t_{slug}")
     assert db.session.execute(select(Tenant).where(Tenant.slug == slug)).first() is None
-    assert db.session.execute(
-        text("SELECT count(*) FROM tenant_domains WHERE host LIKE :h"), {"h": f"{slug[:4]}%"}
-    ).scalar() == 0
+    assert (
+        db.session.execute(
+            text("SELECT count(*) FROM tenant_domains WHERE host LIKE :h"), {"h": f"{slug[:4]}%"}
+        ).scalar()
+        == 0
+    )
 
 
 def test_umbrella_members_join_and_leave_with_history(ctx, runner, make_tenant):
     umbrella = make_tenant(kind="umbrella")
     towns = [make_tenant(code=c) for c in ("15120", "15138", "15162")]
     for town in towns:
-        assert runner.invoke(args=["tenants", "add-member", umbrella.slug, town.slug]).exit_code == 0
+        assert (
+            runner.invoke(args=["tenants", "add-member", umbrella.slug, town.slug]).exit_code == 0
+        )
     dup = runner.invoke(args=["tenants", "add-member", umbrella.slug, towns[0].slug])
     assert dup.exit_code == 1 and "already a member" in dup.output
     wrong = runner.invoke(args=["tenants", "add-member", towns[0].slug, towns[1].slug])
@@ -91,16 +127,22 @@ def test_umbrella_members_join_and_leave_with_history(ctx, runner, make_tenant):
     assert [t.slug for t in prov.current_members(u)] == sorted(
         [towns[1].slug, towns[2].slug], key=lambda s: next(t.name for t in towns if t.slug == s)
     )
-    history = db.session.execute(
-        select(Membership).where(Membership.umbrella_id == umbrella.id)
-    ).scalars().all()
+    history = (
+        db.session.execute(select(Membership).where(Membership.umbrella_id == umbrella.id))
+        .scalars()
+        .all()
+    )
     assert len(history) == 3 and sum(m.left_on is not None for m in history) == 1
     rejoin = runner.invoke(args=["tenants", "add-member", umbrella.slug, towns[0].slug])
     assert rejoin.exit_code == 0
 
 
 def test_unknown_slug_is_one_line_error(runner):
-    for args in (["suspend", "nope_nope"], ["resume", "nope_nope"], ["delete", "nope_nope", "--yes"]):
+    for args in (
+        ["suspend", "nope_nope"],
+        ["resume", "nope_nope"],
+        ["delete", "nope_nope", "--yes"],
+    ):
         result = runner.invoke(args=["tenants", *args])
         assert result.exit_code == 1
         assert result.output.strip() == "Error: no territory with slug 'nope_nope'"

@@ -12,8 +12,13 @@ from workers.jobs import QUEUES, get_queue, redis_connection
 
 
 @click.command("worker")
-@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES),
-              help="Queue to listen to, by priority (default: all).")
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice(QUEUES),
+    help="Queue to listen to, by priority (default: all).",
+)
 @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
 @with_appcontext
 def worker_command(queues, burst):
@@ -31,4 +36,3 @@ def cron_command():
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.load_config_from_file("workers.schedule")
     scheduler.start()
-

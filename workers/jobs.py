@@ -1,9 +1,9 @@
-"""Territory-aware jobs: the territory travels explicitly with the job and is re-bound before it runs.
+"""Territory-aware jobs: the territory travels with the job and is re-bound before it runs.
 
-    @job()
-    def import_file(upload_id: int): ...
+@job()
+def import_file(upload_id: int): ...
 
-    import_file.enqueue(upload_id, tenant="demo", job_id=f"import-{upload_id}")
+import_file.enqueue(upload_id, tenant="demo", job_id=f"import-{upload_id}")
 """
 
 from __future__ import annotations
@@ -48,8 +48,14 @@ class TenantJob:
     def __call__(self, *args, **kwargs):
         return self.func(*args, **kwargs)
 
-    def enqueue(self, *args, tenant: str | None = ..., locale: str | None = None,
-                job_id: str | None = None, **kwargs) -> Job:
+    def enqueue(
+        self,
+        *args,
+        tenant: str | None = ...,
+        locale: str | None = None,
+        job_id: str | None = None,
+        **kwargs,
+    ) -> Job:
         """Queue a run. `tenant` defaults to the bound territory; pass None for platform work."""
         if tenant is ...:
             bound = current_tenant()

@@ -4,17 +4,7 @@ from alembic import context
 from flask import current_app
 from geoalchemy2 import alembic_helpers
 
-from migrations.models import public_metadata
-
-#: PostGIS's own tables live in public too; they are the extension's, not ours.
-POSTGIS_TABLES = {"spatial_ref_sys", "geography_columns", "geometry_columns"}
-IGNORED_TABLES = POSTGIS_TABLES | {"alembic_version"}
-
-
-def include_name(name, type_, parent_names):
-    if type_ == "table":
-        return name not in IGNORED_TABLES
-    return True
+from migrations.models import public_include_name, public_metadata
 
 
 def run_migrations_online() -> None:
@@ -23,11 +13,10 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=public_metadata,
-            include_name=include_name,
+            include_name=public_include_name,
             include_object=alembic_helpers.include_object,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
-            version_table_schema="public",
             compare_type=True,
             transaction_per_migration=True,
         )
