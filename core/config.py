@@ -91,7 +91,7 @@ class Config:
 
     def to_flask(self) -> dict:
         """The mapping handed to `app.config`, with derived values filled in."""
-        var_dir = Path(self.VAR_DIR)
+        var_dir = ROOT / self.VAR_DIR  # a relative path is the project's; an absolute one stays
         storage = self.STORAGE_URL
         if storage.startswith("file://") and not storage.startswith("file:///"):
             storage = "file://" + str((ROOT / storage[len("file://") :]).resolve())
@@ -108,6 +108,8 @@ class Config:
             },
             STORAGE_URL=storage,
             TRUSTED_HOSTS=trusted,
+            VAR_DIR=str(var_dir),
+            TENANT_MIGRATIONS=str(ROOT / self.TENANT_MIGRATIONS),
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
         )
