@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from threading import Lock
+from weakref import WeakKeyDictionary
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 #: Host labels kept for the platform itself, never given to a territory.
@@ -118,16 +119,17 @@ def unbind(token) -> None:
     _current.reset(token)
 
 
-_engines: dict[tuple[int, str], object] = {}
+_engines: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def engine_for(engine, schema: str):
     """A view of `engine` sharing its pool, that maps the `tenant` schema to `schema`."""
-    key = (id(engine), schema)
-    bound = _engines.get(key)
+    views = _engines.get(engine)
+    if views is None:
+        views = _engines[engine] = {}
+    bound = views.get(schema)
     if bound is None:
-        bound = engine.execution_options(schema_translate_map={"tenant": schema})
-        _engines[key] = bound
+        bound = views[schema] = engine.execution_options(schema_translate_map={"tenant": schema})
     return bound
 
 

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${1:-8000}"
 export FLASK_APP=wsgi
+export LOG_FORMAT="${LOG_FORMAT:-text}"
 BASE="${BASE_DOMAIN:-vivrau.localhost}"
 .venv/bin/flask worker & worker=$!
 .venv/bin/flask cron & cron=$!

@@ -12,6 +12,7 @@ from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from core.extensions import db
 from tenants import migrate as tenant_migrate
@@ -34,6 +35,8 @@ def guarded(func):
             return func(*args, **kwargs)
         except prov.ProvisioningError as exc:
             fail(str(exc))
+        except OperationalError as exc:
+            fail(f"database unreachable: {str(exc.orig or exc).strip().splitlines()[0]}")
 
     wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
     return wrapper
