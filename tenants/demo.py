@@ -8,7 +8,7 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from sites.models import Page
 from tenants import provisioning as prov
-from tenants.registry import Membership, get_by_slug
+from tenants.registry import get_by_slug
 
 #: slug, name, kind, official code, extra hosts, home page text
 DEMO_TENANTS = [
@@ -87,13 +87,7 @@ def seed_demo(base_domain: str, echo=print) -> None:
             db.session.commit()
     for umbrella, member in DEMO_MEMBERS:
         u, m = get_by_slug(db.session, umbrella), get_by_slug(db.session, member)
-        current = db.session.execute(
-            select(Membership).where(
-                Membership.umbrella_id == u.id,
-                Membership.member_id == m.id,
-                Membership.left_on.is_(None),
-            )
-        ).scalar()
+        current = prov.current_membership(u, m)
         if current is None:
             prov.add_member(umbrella, member)
             echo(f"{member} joined {umbrella}")

@@ -100,30 +100,36 @@ def _sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _register(spec: TenantSpec) -> Tenant:
+    """Validate `spec` and add its registry row and host names to the session (flushed)."""
+    kind, code, hosts = _clean(spec)
+    if get_by_slug(db.session, spec.slug) is not None:
+        raise ProvisioningError(f"a territory with slug {spec.slug!r} already exists")
+    taken = db.session.execute(select(TenantDomain.host).where(TenantDomain.host.in_(hosts)))
+    if taken := list(taken.scalars()):
+        raise ProvisioningError(f"host already in use: {', '.join(taken)}")
+    tenant = Tenant(
+        slug=spec.slug,
+        name=spec.name.strip(),
+        kind=kind,
+        official_code=code,
+        default_locale=spec.locale,
+        theme=spec.theme,
+        schema_name=schema_for(spec.slug),
+        status=TenantStatus.active,
+    )
+    tenant.domains = [TenantDomain(host=h, is_primary=i == 0) for i, h in enumerate(hosts)]
+    db.session.add(tenant)
+    db.session.flush()
+    return tenant
+
+
 def create_tenant(spec: TenantSpec) -> Tenant:
     """Registry row, then schema, then migrations — one transaction, so all or nothing."""
-    kind, code, hosts = _clean(spec)
     session = db.session
-    if get_by_slug(session, spec.slug) is not None:
-        raise ProvisioningError(f"a territory with slug {spec.slug!r} already exists")
-    taken = session.execute(select(TenantDomain.host).where(TenantDomain.host.in_(hosts))).scalars()
-    if taken := list(taken):
-        raise ProvisioningError(f"host already in use: {', '.join(taken)}")
-    schema = schema_for(spec.slug)
     try:
-        tenant = Tenant(
-            slug=spec.slug,
-            name=spec.name.strip(),
-            kind=kind,
-            official_code=code,
-            default_locale=spec.locale,
-            theme=spec.theme,
-            schema_name=schema,
-            status=TenantStatus.active,
-        )
-        tenant.domains = [TenantDomain(host=h, is_primary=i == 0) for i, h in enumerate(hosts)]
-        session.add(tenant)
-        session.flush()
+        tenant = _register(spec)
+        schema = tenant.schema_name
         connection = session.connection()
         connection.exec_driver_sql(f"CREATE SCHEMA {quote(schema)}")
         _comment_schema(connection, tenant)
@@ -157,6 +163,17 @@ def set_status(slug: str, status: TenantStatus) -> Tenant:
     return tenant
 
 
+def current_membership(umbrella: Tenant, member: Tenant) -> Membership | None:
+    """The open membership of `member` in `umbrella`, if any (past ones are kept for billing)."""
+    return db.session.execute(
+        select(Membership).where(
+            Membership.umbrella_id == umbrella.id,
+            Membership.member_id == member.id,
+            Membership.left_on.is_(None),
+        )
+    ).scalar_one_or_none()
+
+
 def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = None) -> Membership:
     umbrella, member = require(umbrella_slug), require(member_slug)
     if umbrella.kind != TenantKind.umbrella:
@@ -165,13 +182,7 @@ def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = No
         raise ProvisioningError(
             f"{member_slug!r} is a {member.kind.value}: members are communes or EPCIs"
         )
-    current = db.session.execute(
-        select(Membership).where(
-            Membership.umbrella_id == umbrella.id,
-            Membership.member_id == member.id,
-            Membership.left_on.is_(None),
-        )
-    ).scalar_one_or_none()
+    current = current_membership(umbrella, member)
     if current is not None:
         raise ProvisioningError(f"{member_slug!r} is already a member of {umbrella_slug!r}")
     membership = Membership(umbrella=umbrella, member=member, joined_on=joined_on or date.today())
@@ -183,13 +194,7 @@ def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = No
 def remove_member(umbrella_slug: str, member_slug: str, left_on: date | None = None) -> Membership:
     """Ends the membership; the row stays, since billing needs the dates."""
     umbrella, member = require(umbrella_slug), require(member_slug)
-    membership = db.session.execute(
-        select(Membership).where(
-            Membership.umbrella_id == umbrella.id,
-            Membership.member_id == member.id,
-            Membership.left_on.is_(None),
-        )
-    ).scalar_one_or_none()
+    membership = current_membership(umbrella, member)
     if membership is None:
         raise ProvisioningError(f"{member_slug!r} is not a member of {umbrella_slug!r}")
     left = left_on or date.today()
@@ -329,18 +334,11 @@ def restore_tenant(slug: str, path: str | Path, spec: TenantSpec | None = None) 
                 locale=meta.get("locale", "fr"),
                 theme=meta.get("theme", "default"),
             )
-        kind, code, hosts = _clean(spec)
-        tenant = Tenant(
-            slug=slug,
-            name=spec.name.strip(),
-            kind=kind,
-            official_code=code,
-            default_locale=spec.locale,
-            theme=spec.theme,
-            schema_name=target,
-        )
-        tenant.domains = [TenantDomain(host=h, is_primary=i == 0) for i, h in enumerate(hosts)]
-        db.session.add(tenant)
+        try:
+            tenant = _register(spec)
+        except ProvisioningError:
+            db.session.rollback()
+            raise
         db.session.commit()
         created = True
     try:

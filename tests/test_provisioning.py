@@ -24,22 +24,12 @@ def schema_exists(name: str) -> bool:
 def test_create_then_list_json(runner, ctx):
     slug = unique_slug("cli")
     try:
-        result = runner.invoke(
-            args=[
-                "tenants",
-                "create",
-                "--slug",
-                slug,
-                "--name",
-                "Murat",
-                "--kind",
-                "commune",
-                "--code",
-                "15138",
-                "--domain",
-                "www.murat.fr",
-            ]
-        )
+        create = [
+            *"tenants create --name Murat --kind commune --code 15138".split(),
+            "--slug",
+            slug,
+        ]
+        result = runner.invoke(args=[*create, "--domain", "www.murat.fr"])
         assert result.exit_code == 0, result.output
         listed = json.loads(runner.invoke(args=["tenants", "list", "--json"]).output)
         row = next(r for r in listed if r["slug"] == slug)
@@ -55,20 +45,7 @@ def test_create_then_list_json(runner, ctx):
             "hosts": [f"{slug.replace('_', '-')}.vivrau.localhost", "www.murat.fr"],
         }
         assert schema_exists(f"t_{slug}")
-        again = runner.invoke(
-            args=[
-                "tenants",
-                "create",
-                "--slug",
-                slug,
-                "--name",
-                "Murat",
-                "--kind",
-                "commune",
-                "--code",
-                "15138",
-            ]
-        )
+        again = runner.invoke(args=create)
         assert again.exit_code == 1 and "already exists" in again.output
     finally:
         drop_tenants([slug])
