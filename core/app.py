@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from flask import Flask
 
 from core import web
 from core.config import ROOT, Config
 from core.db import install_fork_guard
-from core.extensions import db, migrate
+from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from core.i18n import select_locale
 from core.logs import configure_logging
 from core.tenancy import HostCache
 
@@ -20,17 +23,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "core" / "static"),
         template_folder="templates",
     )
-    config = Config.from_env().to_flask()
-    if test_config:
-        overrides = dict(test_config)
-        if "DATABASE_URL" in overrides:
-            overrides.setdefault(
-                "SQLALCHEMY_DATABASE_URI",
-                Config(DATABASE_URL=overrides["DATABASE_URL"]).to_flask()[
-                    "SQLALCHEMY_DATABASE_URI"
-                ],
-            )
-        config.update(overrides)
+    settings = Config.from_env()
+    overrides = dict(test_config or {})
+    for name in [f.name for f in fields(Config)]:
+        if name in overrides:  # a Config field: derived settings follow it
+            setattr(settings, name, overrides.pop(name))
+    config = settings.to_flask()
+    config.update(overrides)
     app.config.update(config)
     configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
@@ -39,20 +38,30 @@ def create_app(test_config: dict | None = None) -> Flask:
         install_fork_guard(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations" / "public"))
     app.extensions["host_cache"] = HostCache(app.config["TENANT_CACHE_SECONDS"])
-
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    import core.auth.login  # noqa: F401 - registers the account loader
+    from core.auth.views import bp as account_bp
+    from core.i18n import bp as i18n_bp
+    from core.themes import bp as theme_bp
+    from sites.console import bp as territory_console_bp
     from sites.views import bp as site_bp
-    from tenants.console import bp as console_bp
+    from tenants.console import bp as platform_bp
 
     web.register(app)
-    app.register_blueprint(site_bp)
-    app.register_blueprint(console_bp)
+    for blueprint in (site_bp, theme_bp, account_bp, i18n_bp, territory_console_bp, platform_bp):
+        app.register_blueprint(blueprint)
 
+    from core.auth.cli import cli as users_cli
     from core.mail import cli as mail_cli
     from tenants.cli import cli as tenants_cli
     from workers.cli import cron_command, worker_command
 
     app.cli.add_command(tenants_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(cron_command)
     return app

@@ -112,6 +112,16 @@ class Config:
             TENANT_MIGRATIONS=str(ROOT / self.TENANT_MIGRATIONS),
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
+            # Host-only cookies: a territory's session is never sent to another's host.
+            SESSION_COOKIE_DOMAIN=False,
+            REMEMBER_COOKIE_DURATION=0,
+            BABEL_DEFAULT_LOCALE="fr",
+            BABEL_DEFAULT_TIMEZONE="Europe/Paris",
+            BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+            RATELIMIT_STORAGE_URI=self.REDIS_URL,
+            RATELIMIT_KEY_PREFIX="vivrau",
+            WTF_CSRF_TIME_LIMIT=None,
+            MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         )
         out.update(self.extra)
         return out

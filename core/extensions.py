@@ -4,10 +4,27 @@ Models derive from `core.db.PublicBase` / `TenantBase`, not from `db.Model`: the
 provides the engine and the request-scoped, tenant-aware session.
 """
 
+from flask import request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 
 from core.db import TenantSession
+from core.tenancy import current_tenant
+
+
+def client_key() -> str:
+    """Rate limits count per territory and client address."""
+    tenant = current_tenant()
+    return f"{tenant.slug if tenant else 'platform'}:{request.remote_addr or '-'}"
+
 
 db = SQLAlchemy(session_options={"class_": TenantSession})
 migrate = Migrate()
+babel = Babel()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)

@@ -172,6 +172,16 @@ def deliver_pending(limit: int = BATCH) -> tuple[int, int]:
     return sent, postponed
 
 
+def nudge_outbox() -> None:
+    """Ask a worker to send now what was just committed; the cron sweep covers a failure here."""
+    from workers.jobs import job
+
+    try:
+        job()(deliver_outbox).enqueue(tenant=None)
+    except Exception as exc:  # noqa: BLE001 - Redis down: the minute sweep sends it anyway
+        log.warning("could not enqueue outbox delivery: %s", exc)
+
+
 def deliver_outbox() -> int:
     """Worker job: drain the due part of the outbox in batches."""
     total = 0

@@ -6,10 +6,10 @@ import re
 import tomllib
 from pathlib import Path
 
-from flask import current_app, send_from_directory
+from flask import Blueprint, abort, current_app, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from core.tenancy import require_tenant
+from core.tenancy import current_tenant
 
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 DEFAULT_THEME = "default"
@@ -39,14 +39,22 @@ def theme_environment(app, theme: str):
     if env is None:
         env = app.create_jinja_environment()
         env.loader = ChoiceLoader([FileSystemLoader(p / "templates") for p in _chain(theme)])
+        # Same translations and formatting filters as the application's own environment.
+        env.add_extension("jinja2.ext.i18n")
+        env.newstyle_gettext = app.jinja_env.newstyle_gettext
+        env.globals.update(app.jinja_env.globals)
+        env.filters.update(app.jinja_env.filters)
         envs[theme] = env
     return env
 
 
 def render_site(template: str, **context) -> str:
-    """Render one of the territory site's templates through the bound territory's theme."""
+    """Render a site template through the bound territory's theme (the default one on the
+    console host, for its account pages)."""
     app = current_app._get_current_object()
-    env = theme_environment(app, require_tenant().theme)
+    tenant = current_tenant()
+    env = theme_environment(app, tenant.theme if tenant else DEFAULT_THEME)
+    context.setdefault("tenant", tenant)
     app.update_template_context(context)
     return env.get_template(template).render(context)
 
@@ -60,3 +68,16 @@ def theme_static(theme: str, filename: str):
         ).is_file():
             return send_from_directory(static, filename, max_age=3600)
     return None
+
+
+bp = Blueprint("theme", __name__)
+
+
+@bp.get("/theme/<path:filename>")
+def file(filename: str):
+    """A static file of the bound territory's theme (the default theme's on the console host)."""
+    tenant = current_tenant()
+    response = theme_static(tenant.theme if tenant else DEFAULT_THEME, filename)
+    if response is None:
+        abort(404)
+    return response

@@ -13,8 +13,11 @@ from sqlalchemy import text
 
 from core import tenancy
 from core.extensions import db
+from core.security import apply_headers
 
 log = logging.getLogger("vivrau.web")
+#: What the console host serves; every other page belongs to a territory's host.
+CONSOLE_HOST_BLUEPRINTS = {"platform", "account", "i18n", "health", "theme"}
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -70,16 +73,16 @@ def resolve_site():
         return None
     host = tenancy.normalize_host(request.host)
     console_host = f"admin.{current_app.config['BASE_DOMAIN']}"
-    is_console_view = (request.blueprint or "").startswith("console")
+    blueprint = request.blueprint or ""
     open_view = view is not None and getattr(view, "any_host", False)
     if host == console_host:
         g.console = True
-        if is_console_view or open_view:
+        if blueprint in CONSOLE_HOST_BLUEPRINTS or open_view:
             return None
         if request.path == "/":
-            return redirect("/console/")
+            return redirect("/plateforme/")
         return error_page(404)
-    if is_console_view:
+    if blueprint == "platform":
         return error_page(404)
     tenant = current_app.extensions["host_cache"].get(host, _lookup)
     if tenant is None:
@@ -101,8 +104,7 @@ def release_site(exc=None):
 
 def finish_response(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    apply_headers(response)
     if "started" in g and not request.path.startswith(("/static/", "/healthz")):
         log.info(
             "%s %s %s",
@@ -178,7 +180,7 @@ def register(app) -> None:
     app.before_request(resolve_site)
     app.teardown_request(release_site)
     app.after_request(finish_response)
-    for status in (400, 403, 404, 405, 500, 503):
+    for status in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(status, lambda e, s=status: error_page(s))
     app.register_blueprint(health)
     app.view_functions["static"] = skip_resolution(app.view_functions["static"])

@@ -2,6 +2,7 @@
 
 from sqlalchemy import MetaData
 
+import core.auth.models  # noqa: F401
 import core.mail  # noqa: F401
 import sites.models  # noqa: F401
 import tenants.registry  # noqa: F401

@@ -28,6 +28,9 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-*; touch "$stamp"
 fi
 
+# Compiled catalogues are built here, never committed.
+"$VENV/bin/pybabel" compile -q -d translations
+
 # --- PostgreSQL + PostGIS -------------------------------------------------------------------
 DEFAULT_DB="postgresql://root@127.0.0.1:5432/vivrau"
 DB_URL="${DATABASE_URL:-$DEFAULT_DB}"

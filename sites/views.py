@@ -1,32 +1,66 @@
-"""The territory's pages: for now its home page, served through the territory's theme."""
+"""The territory's public pages, served through its theme: home, pages, privacy, logo."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint, Response, abort
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from core.auth.models import Role
+from core.auth.permissions import can, effective_roles
 from core.extensions import db
-from core.tenancy import require_tenant
-from core.themes import render_site, theme_static
-from sites.models import Page
+from core.security import csp_nonce
+from core.storage import StorageError, get_storage
+from core.tenancy import current_tenant, require_tenant
+from core.themes import render_site
+from sites.branding import css_variables, current_branding, logo_url, tokens
+from sites.models import HomeText, Page
 
 bp = Blueprint("site", __name__)
 
 KIND_LABELS = {
-    "commune": "Commune",
-    "epci": "Communauté de communes",
-    "departement": "Département",
-    "umbrella": "Petites villes de demain",
+    "commune": _l("Commune"),
+    "epci": _l("Community of communes"),
+    "departement": _l("Département"),
+    "umbrella": _l("Petites villes de demain"),
 }
+
+
+@bp.app_context_processor
+def site_helpers():
+    def look():
+        """Branding of the bound territory, computed once per render where a template asks."""
+        if current_tenant() is None:
+            return {"css": "", "logo": None}
+        branding = current_branding()
+        return {"css": css_variables(tokens(branding)), "logo": logo_url(branding)}
+
+    def has_console() -> bool:
+        return current_tenant() is not None and bool(effective_roles())
+
+    return {
+        "look": look,
+        "csp_nonce": csp_nonce,
+        "kind_labels": KIND_LABELS,
+        "has_console": has_console,
+        "can": can,
+        "Role": Role,
+    }
+
+
+def home_text() -> HomeText | None:
+    """The home texts in the reader's language, else French, else whatever exists."""
+    rows = {t.locale: t for t in db.session.execute(select(HomeText)).scalars()}
+    return rows.get(str(get_locale())) or rows.get("fr") or next(iter(rows.values()), None)
 
 
 @bp.get("/")
 def home():
     tenant = require_tenant()
-    page = db.session.execute(
-        select(Page).where(Page.slug == "accueil", Page.published.is_(True))
-    ).scalar_one_or_none()
-    return render_site("home.html", tenant=tenant, kind_label=KIND_LABELS[tenant.kind], page=page)
+    return render_site(
+        "home.html", tenant=tenant, kind_label=KIND_LABELS[tenant.kind], home=home_text()
+    )
 
 
 @bp.get("/pages/<slug>")
@@ -39,10 +73,22 @@ def page(slug: str):
     return render_site("page.html", tenant=require_tenant(), page=found)
 
 
-@bp.get("/theme/<path:filename>")
-def theme_file(filename: str):
-    """A static file of the territory's theme, falling back to the default theme's."""
-    response = theme_static(require_tenant().theme, filename)
-    if response is None:
+@bp.get("/confidentialite")
+def privacy():
+    return render_site("privacy.html", tenant=require_tenant())
+
+
+@bp.get("/logo/<name>")
+def logo(name: str):
+    branding = current_branding()
+    if branding is None or not branding.logo_key or branding.logo_key.rsplit("/", 1)[1] != name:
         abort(404)
+    try:
+        data = get_storage().for_tenant(require_tenant().slug).get(branding.logo_key)
+    except StorageError:
+        abort(404)
+    response = Response(data, mimetype=branding.logo_type)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # name = digest
+    # An SVG opened on its own must not run anything, whatever slipped through.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response

@@ -1,18 +1,71 @@
-"""The platform console on `admin.<BASE_DOMAIN>`: the billing admins' home."""
+"""The platform console on `admin.<BASE_DOMAIN>`: billing admins list and create territories."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from core.auth.models import Role
+from core.auth.permissions import requires
+from core.auth.service import audit
 from core.extensions import db
-from tenants.registry import Membership, Tenant
+from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
+from tenants.registry import Membership, Tenant, TenantKind
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+bp = Blueprint("platform", __name__, url_prefix="/plateforme", template_folder="templates")
+
+KIND_CHOICES = [
+    (TenantKind.commune.value, _l("Commune")),
+    (TenantKind.epci.value, _l("Community of communes")),
+    (TenantKind.departement.value, _l("Département")),
+    (TenantKind.umbrella.value, _l("Petites villes de demain umbrella")),
+]
 
 
-@bp.get("/")
+class CreateTenantForm(FlaskForm):
+    slug = StringField(
+        _l("Identifier"),
+        [
+            InputRequired(),
+            Regexp(
+                r"^[a-z][a-z0-9_]{1,40}$",
+                message=_l("2 to 41 lower-case letters, digits or _, starting with a letter."),
+            ),
+        ],
+    )
+    name = StringField(_l("Name"), [InputRequired(), Length(1, 200)])
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    code = StringField(_l("Official code (INSEE or SIREN)"), [Optional(), Length(max=9)])
+    domain = StringField(_l("Custom domain (optional)"), [Optional(), Length(max=253)])
+
+
+@bp.route("/", methods=["GET", "POST"])
+@requires(Role.billing_admin)
 def index():
+    form = CreateTenantForm()
+    if request.method == "POST" and form.validate_on_submit():
+        spec = TenantSpec(
+            slug=form.slug.data,
+            name=form.name.data,
+            kind=form.kind.data,
+            code=form.code.data or None,
+            domains=(form.domain.data,) if form.domain.data else (),
+        )
+        try:
+            tenant = create_tenant(spec)  # the same service as `flask tenants create`
+        except ProvisioningError as exc:
+            form.slug.errors.append(_("Not created: %(reason)s", reason=str(exc)))
+        else:
+            audit("tenant.created", actor=current_user, slug=tenant.slug)
+            db.session.commit()
+            flash(_("Territory %(name)s created.", name=tenant.name), "success")
+            return redirect(url_for(".index"))
     tenants = db.session.execute(select(Tenant).order_by(Tenant.kind, Tenant.name)).scalars().all()
     members = dict(
         db.session.execute(
@@ -23,4 +76,7 @@ def index():
     )
     # Links to territories keep the port the console is served on (local runs use :8000).
     port = ":" + request.host.rsplit(":", 1)[1] if request.host.count(":") == 1 else ""
-    return render_template("console/index.html", tenants=tenants, members=members, port=port)
+    page = render_template(
+        "platform/index.html", tenants=tenants, members=members, port=port, form=form
+    )
+    return page, 400 if form.errors else 200

@@ -77,15 +77,13 @@ def test_suspended_territory_answers_503(app, client, runner, town):
 
 def test_admin_host_is_the_console_and_never_a_territory(client, town):
     response = client.get("/", headers={"Host": "admin.vivrau.localhost"})
-    assert response.status_code == 302 and response.location.endswith("/console/")
-    console = client.get("/console/", headers={"Host": "admin.vivrau.localhost:8000"})
-    assert console.status_code == 200 and "Console de la plateforme" in console.get_data(
-        as_text=True
-    )
+    assert response.status_code == 302 and response.location.endswith("/plateforme/")
+    console = client.get("/plateforme/", headers={"Host": "admin.vivrau.localhost:8000"})
+    assert console.status_code == 302 and "/compte/connexion" in console.location
     assert (
         client.get("/pages/accueil", headers={"Host": "admin.vivrau.localhost"}).status_code == 404
     )
-    assert client.get("/console/", headers={"Host": host(town)}).status_code == 404
+    assert client.get("/plateforme/", headers={"Host": host(town)}).status_code == 404
 
 
 @pytest.mark.parametrize(

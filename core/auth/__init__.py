@@ -1,0 +1,1 @@
+"""People: accounts, sessions, roles per territory, invitations and the audit log."""

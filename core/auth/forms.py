@@ -1,0 +1,65 @@
+"""Account forms (Flask-WTF: CSRF on every one)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+from core.auth.passwords import MAX_LENGTH, MIN_LENGTH
+
+_password = [
+    InputRequired(),
+    Length(MIN_LENGTH, MAX_LENGTH, message=_l("Between %(min)d and %(max)d characters.")),
+]
+LOCALE_CHOICES = [("fr", "Français"), ("en", "English")]
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), [InputRequired(), Email(), Length(max=320)])
+    display_name = StringField(_l("Name shown"), [InputRequired(), Length(1, 100)])
+    password = PasswordField(_l("Password (12 characters or more)"), _password)
+    confirm = PasswordField(
+        _l("Password again"),
+        [InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), [InputRequired(), Length(max=320)])
+    password = PasswordField(_l("Password"), [InputRequired(), Length(max=MAX_LENGTH)])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), [InputRequired(), Email(), Length(max=320)])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField(_l("New password (12 characters or more)"), _password)
+    confirm = PasswordField(
+        _l("New password again"),
+        [InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Name shown"), [InputRequired(), Length(1, 100)])
+    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), [InputRequired(), Length(max=MAX_LENGTH)])
+    password = PasswordField(_l("New password (12 characters or more)"), _password)
+    confirm = PasswordField(
+        _l("New password again"),
+        [InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class DeleteForm(FlaskForm):
+    password = PasswordField(_l("Your password, to confirm"), [InputRequired()])
+
+
+class AcceptForm(FlaskForm):
+    """Only the CSRF token: accepting is one click once logged in."""

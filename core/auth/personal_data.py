@@ -1,0 +1,156 @@
+"""A person's data across the platform: export it (JSON) and erase it everywhere (one job).
+
+Territory tables holding people register here once; export and erasure fan out over every
+territory schema explicitly, one transaction per schema.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, event, select, update
+
+from core.auth.models import Account, AuditEvent, Invitation, RoleGrant
+from core.db import utcnow
+from core.extensions import db
+from core.tenancy import tenant_scope
+from workers.jobs import job
+
+log = logging.getLogger("vivrau.rgpd")
+
+
+@dataclass(frozen=True)
+class PersonalColumn:
+    """A tenant table column holding an account id; `delete` rows are the person's own."""
+
+    model: type
+    column: str
+    on_erase: str = "nullify"  # or "delete"
+
+
+PERSONAL_COLUMNS: list[PersonalColumn] = []
+
+
+def holds_people(model, column: str, on_erase: str = "nullify"):
+    PERSONAL_COLUMNS.append(PersonalColumn(model, column, on_erase))
+
+
+def _tenants():
+    from tenants.registry import Tenant
+
+    refs = [t.ref() for t in db.session.execute(select(Tenant).order_by(Tenant.id)).scalars()]
+    db.session.rollback()
+    return refs
+
+
+def export_personal_data(account: Account) -> dict:
+    grants = db.session.execute(select(RoleGrant).where(RoleGrant.account_id == account.id))
+    events = db.session.execute(
+        select(AuditEvent).where(AuditEvent.actor_id == account.id).order_by(AuditEvent.at)
+    ).scalars()
+    invitations = db.session.execute(
+        select(Invitation).where(Invitation.email.ilike(account.email))
+    ).scalars()
+    data = {
+        "account": {
+            "email": account.email,
+            "display_name": account.display_name,
+            "locale": account.locale,
+            "created_at": account.created_at,
+            "email_verified_at": account.email_verified_at,
+            "last_login_at": account.last_login_at,
+        },
+        "roles": [{"tenant_id": g.tenant_id, "role": g.role.value} for g in grants.scalars()],
+        "activity": [
+            {"at": e.at, "action": e.action, "territory": e.tenant_slug, "ip": e.ip} for e in events
+        ],
+        "invitations": [
+            {"territory_id": i.tenant_id, "role": i.role.value, "sent_at": i.created_at}
+            for i in invitations
+        ],
+        "territories": {},
+    }
+    account_id = account.id
+    for tenant in _tenants():
+        rows = {}
+        with tenant_scope(tenant):
+            for spec in PERSONAL_COLUMNS:
+                table = spec.model.__table__
+                found = db.session.execute(
+                    select(table).where(table.c[spec.column] == account_id)
+                ).mappings()
+                if items := [dict(r) for r in found]:
+                    rows[table.name] = items
+            db.session.rollback()
+        if rows:
+            data["territories"][tenant.slug] = rows
+    return data
+
+
+def request_erasure(account: Account) -> None:
+    """Close every session now; the job erases. Recorded first, so a lost job is swept later."""
+    account.deletion_requested_at = utcnow()
+    account.session_version += 1
+    from core.auth.service import audit
+
+    audit("account.deletion_requested", actor=account)
+    account_id = account.id
+    db.session.flush()
+
+    @event.listens_for(db.session(), "after_commit", once=True)
+    def _enqueue(session):
+        try:
+            erase_account.enqueue(account_id, tenant=None, job_id=f"erase-account-{account_id}")
+        except Exception as exc:  # noqa: BLE001 - the sweep picks it up
+            log.warning("could not enqueue erasure of account %s: %s", account_id, exc)
+
+
+@job(queue="low")
+def erase_account(account_id: int) -> int:
+    """Erase a person from every territory schema, then from the platform.
+
+    Returns how many territory schemas held something of theirs.
+    """
+    from core.auth.service import audit, pseudonym
+
+    touched = 0
+    for tenant in _tenants():
+        with tenant_scope(tenant):
+            changed = 0
+            for spec in PERSONAL_COLUMNS:
+                table = spec.model.__table__
+                column = table.c[spec.column]
+                if spec.on_erase == "delete":
+                    statement = delete(table).where(column == account_id)
+                else:
+                    statement = (
+                        update(table).where(column == account_id).values({spec.column: None})
+                    )
+                changed += db.session.execute(statement).rowcount
+            db.session.commit()
+        touched += bool(changed)
+    account = db.session.get(Account, account_id)
+    if account is not None:
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.actor_id == account_id)
+            .values(ip=None, user_agent=None)
+        )
+        audit("account.erased", subject=pseudonym("account", account_id), schemas=touched)
+        db.session.delete(account)  # grants cascade; audit events keep only the pseudonym
+        db.session.commit()
+    return touched
+
+
+def sweep_erasures() -> int:
+    """Cron: erase accounts whose erasure was requested but whose job never ran."""
+    ids = list(
+        db.session.execute(
+            select(Account.id).where(Account.deletion_requested_at.is_not(None))
+        ).scalars()
+    )
+    db.session.rollback()
+    for account_id in ids:
+        erase_account(account_id)
+    return len(ids)

@@ -1,0 +1,340 @@
+"""Account rules, callable without HTTP: register, verify, log in, reset, grant, invite, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from core.auth.models import Account, AuditEvent, Invitation, Role, RoleGrant
+from core.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from core.db import utcnow
+from core.extensions import db
+from core.mail import queue_mail
+from core.tenancy import TenantRef, current_tenant
+
+VERIFY_MAX_AGE = 7 * 24 * 3600
+RESET_MAX_AGE = 3600
+INVITATION_DAYS = 14
+
+
+class AuthError(ValueError):
+    """A refused account operation; `code` lets views pick their (translated) message."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+
+
+def pseudonym(kind: str, value) -> str:
+    """A stable, keyed stand-in for a person in the audit log (kept after erasure)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def audit(
+    action: str,
+    actor: Account | None = None,
+    subject: str | None = None,
+    tenant: TenantRef | None = None,
+    **details,
+) -> None:
+    tenant = tenant or current_tenant()
+    event = AuditEvent(
+        action=action,
+        actor_id=actor.id if actor else None,
+        actor_ref=pseudonym("account", actor.id) if actor else None,
+        subject_ref=subject,
+        tenant_id=tenant.id if tenant else None,
+        tenant_slug=tenant.slug if tenant else None,
+        details=details,
+    )
+    if has_request_context():
+        event.ip = (request.remote_addr or "")[:45]
+        event.user_agent = (request.user_agent.string or "")[:300]
+    db.session.add(event)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip()
+
+
+def find_account(email: str) -> Account | None:
+    return db.session.execute(
+        select(Account).where(func.lower(Account.email) == normalise_email(email).lower())
+    ).scalar_one_or_none()
+
+
+def check_password_rules(password: str) -> None:
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise AuthError("password_length")
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"vivrau-{purpose}")
+
+
+def _link(endpoint: str, **values) -> str:
+    return url_for(endpoint, _external=True, **values)
+
+
+# --- registration and verification ------------------------------------------------------------
+
+
+def register(email: str, password: str, display_name: str, locale: str) -> Account | None:
+    """Create the account and mail a verification link; None when the address is taken.
+
+    Callers show the same message either way: the owner of a taken address gets a mail.
+    """
+    check_password_rules(password)
+    email = normalise_email(email)
+    existing = find_account(email)
+    if existing is not None:
+        with force_locale(existing.locale):
+            queue_mail(
+                existing.email,
+                _("Someone tried to register with your address"),
+                _(
+                    "An account already exists for this address. If you forgot your password, "
+                    "reset it here: %(link)s",
+                    link=_link("account.forgot"),
+                ),
+            )
+        audit("account.register_taken", subject=pseudonym("email", email.lower()))
+        return None
+    tenant = current_tenant()
+    account = Account(
+        email=email,
+        password_hash=hash_password(password),
+        display_name=display_name.strip(),
+        locale=locale,
+        registered_on_id=tenant.id if tenant else None,
+    )
+    db.session.add(account)
+    db.session.flush()
+    send_verification(account)
+    audit("account.register", actor=account)
+    return account
+
+
+def send_verification(account: Account) -> None:
+    token = _serializer("verify").dumps({"a": account.id, "e": account.email.lower()})
+    with force_locale(account.locale):
+        queue_mail(
+            account.email,
+            _("Confirm your e-mail address"),
+            _(
+                "Hello %(name)s,\n\nConfirm your address by opening this link (valid 7 days):\n"
+                "%(link)s\n",
+                name=account.display_name,
+                link=_link("account.verify", token=token),
+            ),
+        )
+
+
+def verify_email(token: str) -> Account:
+    try:
+        data = _serializer("verify").loads(token, max_age=VERIFY_MAX_AGE)
+    except SignatureExpired:
+        raise AuthError("link_expired") from None
+    except BadSignature:
+        raise AuthError("link_invalid") from None
+    account = db.session.get(Account, data.get("a"))
+    if account is None or account.email.lower() != data.get("e"):
+        raise AuthError("link_invalid")
+    if account.email_verified_at is None:
+        account.email_verified_at = utcnow()
+        audit("account.verify", actor=account)
+    return account
+
+
+# --- login, password --------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> Account | None:
+    account = find_account(email)
+    if not verify_password(account.password_hash if account else None, password):
+        audit("login.failed", subject=pseudonym("email", normalise_email(email).lower()))
+        return None
+    account.last_login_at = utcnow()
+    audit("login", actor=account)
+    return account
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the account exists; callers answer the same either way."""
+    account = find_account(email)
+    if account is None:
+        audit("password.reset_unknown", subject=pseudonym("email", normalise_email(email).lower()))
+        return
+    # The current hash is in the token: the link dies once the password changes.
+    token = _serializer("reset").dumps({"a": account.id, "h": account.password_hash[-16:]})
+    with force_locale(account.locale):
+        queue_mail(
+            account.email,
+            _("Reset your password"),
+            _(
+                "Hello %(name)s,\n\nChoose a new password with this link (valid one hour):\n"
+                "%(link)s\n\nIf you did not ask for it, ignore this message.",
+                name=account.display_name,
+                link=_link("account.reset", token=token),
+            ),
+        )
+    audit("password.reset_requested", actor=account)
+
+
+def account_for_reset(token: str) -> Account:
+    try:
+        data = _serializer("reset").loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise AuthError("link_expired") from None
+    except BadSignature:
+        raise AuthError("link_invalid") from None
+    account = db.session.get(Account, data.get("a"))
+    if account is None or account.password_hash[-16:] != data.get("h"):
+        raise AuthError("link_invalid")
+    return account
+
+
+def set_password(account: Account, password: str) -> None:
+    """New password; every existing session of the account ends."""
+    check_password_rules(password)
+    account.password_hash = hash_password(password)
+    account.session_version += 1
+    audit("password.changed", actor=account)
+
+
+def change_password(account: Account, current: str, new: str) -> None:
+    if not verify_password(account.password_hash, current):
+        raise AuthError("wrong_password")
+    set_password(account, new)
+
+
+# --- roles and invitations ----------------------------------------------------------------------
+
+
+def roles_of(account: Account | None, tenant: TenantRef | None) -> set[Role]:
+    """The roles `account` holds on `tenant` (platform roles when tenant is None)."""
+    if account is None or not getattr(account, "id", None):
+        return set()
+    query = select(RoleGrant.role).where(RoleGrant.account_id == account.id)
+    if tenant is None:
+        query = query.where(RoleGrant.tenant_id.is_(None))
+    else:
+        query = query.where(RoleGrant.tenant_id == tenant.id)
+    return set(db.session.execute(query).scalars())
+
+
+def grant(account: Account, role: Role, tenant: TenantRef | None, by: Account | None) -> RoleGrant:
+    if (role == Role.billing_admin) != (tenant is None):
+        raise AuthError(
+            "role_scope", "billing_admin is platform-wide; other roles need a territory"
+        )
+    if role == Role.coordinator and tenant is not None and tenant.kind != "umbrella":
+        raise AuthError("role_scope", "coordinators are granted on umbrellas")
+    existing = db.session.execute(
+        select(RoleGrant).where(
+            RoleGrant.account_id == account.id,
+            RoleGrant.role == role,
+            RoleGrant.tenant_id.is_(None) if tenant is None else RoleGrant.tenant_id == tenant.id,
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    row = RoleGrant(
+        account=account,
+        role=role,
+        tenant_id=tenant.id if tenant else None,
+        granted_by_id=by.id if by else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit(
+        "role.grant",
+        actor=by,
+        subject=pseudonym("account", account.id),
+        tenant=tenant,
+        role=role.value,
+    )
+    return row
+
+
+def revoke(grant_row: RoleGrant, by: Account | None, tenant: TenantRef | None) -> None:
+    audit(
+        "role.revoke",
+        actor=by,
+        subject=pseudonym("account", grant_row.account_id),
+        tenant=tenant,
+        role=grant_row.role.value,
+    )
+    db.session.delete(grant_row)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(tenant: TenantRef, email: str, role: Role, by: Account) -> Invitation:
+    if role not in (Role.admin, Role.editor, Role.coordinator):
+        raise AuthError("role_scope")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        tenant_id=tenant.id,
+        email=normalise_email(email),
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by_id=by.id,
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    queue_mail(
+        invitation.email,
+        _("You are invited to the team of %(name)s", name=tenant.name),
+        _(
+            "%(who)s invites you to join the team of %(name)s.\n\nAccept with this link "
+            "(valid %(days)d days):\n%(link)s\n",
+            who=by.display_name,
+            name=tenant.name,
+            days=INVITATION_DAYS,
+            link=_link("account.accept_invitation", token=token),
+        ),
+    )
+    audit(
+        "invitation.sent",
+        actor=by,
+        subject=pseudonym("email", invitation.email.lower()),
+        role=role.value,
+    )
+    return invitation
+
+
+def pending_invitation(token: str, tenant: TenantRef) -> Invitation:
+    invitation = db.session.execute(
+        select(Invitation).where(
+            Invitation.token_hash == _token_hash(token), Invitation.tenant_id == tenant.id
+        )
+    ).scalar_one_or_none()
+    if invitation is None or invitation.accepted_at is not None:
+        raise AuthError("link_invalid")
+    if invitation.expires_at < utcnow():
+        raise AuthError("link_expired")
+    return invitation
+
+
+def accept_invitation(token: str, account: Account, tenant: TenantRef) -> RoleGrant:
+    invitation = pending_invitation(token, tenant)
+    if invitation.email.lower() != account.email.lower():
+        raise AuthError("invitation_other_address")
+    invitation.accepted_at = utcnow()
+    inviter = (
+        db.session.get(Account, invitation.invited_by_id) if invitation.invited_by_id else None
+    )
+    return grant(account, invitation.role, tenant, inviter)

@@ -1,0 +1,254 @@
+"""Account pages on every territory's site (and on the console host): register, log in, reset…"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from core.auth import service
+from core.auth.forms import (
+    AcceptForm,
+    DeleteForm,
+    ForgotForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+)
+from core.auth.passwords import verify_password
+from core.auth.personal_data import export_personal_data, request_erasure
+from core.extensions import db, limiter
+from core.i18n import select_locale
+from core.mail import nudge_outbox
+from core.tenancy import current_tenant
+from core.themes import render_site
+
+bp = Blueprint("account", __name__, url_prefix="/compte")
+
+
+def error_text(code: str) -> str:
+    return {
+        "link_expired": _("This link has expired: ask for a new one."),
+        "link_invalid": _("This link is not valid (already used, or altered)."),
+        "password_length": _("The password must have 12 to 128 characters."),
+        "wrong_password": _("The current password is not right."),
+        "invitation_other_address": _(
+            "This invitation was sent to another address: log in with that one."
+        ),
+    }.get(code, _("This operation is not possible."))
+
+
+def safe_next(default: str = "/") -> str:
+    target = request.values.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def login_failed(response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def account_key() -> str:
+    tenant = current_tenant()
+    email = (request.form.get("email") or "").strip().lower()
+    return f"{tenant.slug if tenant else 'platform'}:account:{email}"
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            service.register(
+                form.email.data, form.password.data, form.display_name.data, select_locale()
+            )
+        except service.AuthError as exc:
+            form.password.errors.append(error_text(exc.code))
+        else:
+            db.session.commit()
+            nudge_outbox()
+            # Same answer whether or not the address already had an account.
+            return render_site(
+                "account/message.html",
+                title=_("Check your mailbox"),
+                message=_(
+                    "We sent a link to %(email)s: open it to confirm your address.",
+                    email=form.email.data,
+                ),
+            )
+    return render_site("account/register.html", form=form)
+
+
+@bp.get("/verifier/<token>")
+def verify(token: str):
+    try:
+        service.verify_email(token)
+    except service.AuthError as exc:
+        return render_site(
+            "account/message.html", title=_("Confirmation failed"), message=error_text(exc.code)
+        ), 400
+    db.session.commit()
+    flash(_("Your address is confirmed. You can log in."), "success")
+    return redirect(url_for("account.login"))
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"], deduct_when=login_failed)
+@limiter.limit("5 per minute", key_func=account_key, methods=["POST"], deduct_when=login_failed)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        account = service.authenticate(form.email.data, form.password.data)
+        if account is not None and account.deletion_requested_at is None:
+            login_user(account)
+            db.session.commit()
+            return redirect(safe_next(url_for("account.profile")))
+        g.login_failed = True
+        db.session.commit()  # keeps the audit event of the failure
+        form.password.errors.append(_("Wrong e-mail address or password."))
+    return render_site("account/login.html", form=form)
+
+
+@bp.post("/deconnexion")
+def logout():
+    logout_user()
+    return redirect("/")
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"])
+@limiter.limit("3 per 15 minutes", key_func=account_key, methods=["POST"])
+def forgot():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        db.session.commit()
+        nudge_outbox()
+        return render_site(
+            "account/message.html",
+            title=_("Check your mailbox"),
+            message=_(
+                "If an account uses %(email)s, a link to choose a new password is on its way.",
+                email=form.email.data,
+            ),
+        )
+    return render_site("account/forgot.html", form=form)
+
+
+@bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    try:
+        account = service.account_for_reset(token)
+    except service.AuthError as exc:
+        return render_site(
+            "account/message.html", title=_("Link not valid"), message=error_text(exc.code)
+        ), 400
+    form = ResetForm()
+    if form.validate_on_submit():
+        service.set_password(account, form.password.data)
+        db.session.commit()
+        flash(_("Your password is changed. Log in with it."), "success")
+        return redirect(url_for("account.login"))
+    return render_site("account/reset.html", form=form)
+
+
+def render_profile(profile_form=None, password_form=None, delete_form=None):
+    return render_site(
+        "account/profile.html",
+        profile_form=profile_form or ProfileForm(obj=current_user),
+        password_form=password_form or PasswordForm(),
+        delete_form=delete_form or DeleteForm(),
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.display_name = form.display_name.data.strip()
+        current_user.locale = form.locale.data
+        db.session.commit()
+        flash(_("Your details are saved."), "success")
+        return redirect(url_for("account.profile"))
+    return render_profile(profile_form=form)
+
+
+@bp.post("/mot-de-passe")
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current.data, form.password.data)
+        except service.AuthError as exc:
+            form.current.errors.append(error_text(exc.code))
+        else:
+            db.session.commit()
+            login_user(current_user)  # this session carries the new version; others end
+            flash(_("Your password is changed; your other sessions are closed."), "success")
+            return redirect(url_for("account.profile"))
+    return render_profile(password_form=form), 400
+
+
+@bp.get("/mes-donnees.json")
+@login_required
+def my_data():
+    payload = json.dumps(
+        export_personal_data(current_user), ensure_ascii=False, indent=2, default=str
+    )
+    db.session.rollback()
+    return Response(
+        payload,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="mes-donnees.json"'},
+    )
+
+
+@bp.post("/supprimer")
+@login_required
+def delete():
+    form = DeleteForm()
+    if not form.validate_on_submit() or not verify_password(
+        current_user.password_hash, form.password.data
+    ):
+        flash(_("Wrong password: your account is not deleted."), "error")
+        return redirect(url_for("account.profile"))
+    request_erasure(current_user)
+    db.session.commit()
+    logout_user()
+    return render_site(
+        "account/message.html",
+        title=_("Account deleted"),
+        message=_(
+            "Your account and your data are being erased everywhere. Thank you for your visit."
+        ),
+    )
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    tenant = current_tenant()
+    if tenant is None:
+        abort(404)
+    try:
+        invitation = service.pending_invitation(token, tenant)
+    except service.AuthError as exc:
+        return render_site(
+            "account/message.html", title=_("Invitation not valid"), message=error_text(exc.code)
+        ), 400
+    form = AcceptForm()
+    if current_user.is_authenticated and form.validate_on_submit():
+        try:
+            service.accept_invitation(token, current_user, tenant)
+        except service.AuthError as exc:
+            flash(error_text(exc.code), "error")
+        else:
+            db.session.commit()
+            flash(_("Welcome to the team of %(name)s.", name=tenant.name), "success")
+            return redirect(url_for("territory_console.overview"))
+    return render_site("account/invitation.html", invitation=invitation, form=form)

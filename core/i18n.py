@@ -1,0 +1,77 @@
+"""French and English: locale selection, formatting helpers, the language switch."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import Blueprint, current_app, g, has_request_context, redirect, request
+from flask_babel import format_currency, get_locale
+from flask_login import current_user
+
+from core.tenancy import current_tenant
+
+LOCALES = ("fr", "en")
+DEFAULT_LOCALE = "fr"
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """Person's setting → cookie → territory's default → Accept-Language → French."""
+    forced = g.get("locale") if g else None
+    if forced in LOCALES:
+        return forced
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in LOCALES:
+        return cookie
+    tenant = current_tenant()
+    if tenant is not None and tenant.locale in LOCALES:
+        return tenant.locale
+    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+def money(cents: int, currency: str = "EUR") -> str:
+    """Integer cents shown per locale: `1 100,00 €` in French, `€1,100.00` in English."""
+    amount = (Decimal(cents) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return format_currency(amount, currency)
+
+
+def other_locales() -> list[str]:
+    current = str(get_locale())
+    return [code for code in LOCALES if code != current]
+
+
+bp = Blueprint("i18n", __name__)
+
+
+@bp.post("/langue")
+def switch_language():
+    """The language switch on every page: a cookie, and the person's setting when logged in."""
+    from core.extensions import db
+
+    code = request.form.get("lang", "")
+    target = request.form.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target, 303)
+    if code in LOCALES:
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+        if current_user.is_authenticated and current_user.locale != code:
+            current_user.locale = code
+            db.session.commit()
+    return response
+
+
+@bp.app_context_processor
+def locale_helpers():
+    return {"current_locale": str(get_locale()), "other_locales": other_locales, "money": money}

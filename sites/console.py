@@ -1,0 +1,272 @@
+"""The territory console (`/console/` on the territory's host): overview, team, look, texts.
+
+On an umbrella's host it is also the coordinator console, listing the member towns.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from core.auth import service
+from core.auth.models import Account, Invitation, Role, RoleGrant
+from core.auth.permissions import requires
+from core.db import utcnow
+from core.extensions import db
+from core.images import LogoError
+from core.mail import nudge_outbox
+from core.tenancy import require_tenant, tenant_scope
+from core.themes import available_themes
+from sites import branding as look
+from sites.console_forms import ConfirmForm, HomeTextForm, InviteForm, LogoForm, LookForm
+from sites.models import HomeText, Page
+from tenants.registry import Tenant
+
+bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
+EDITORS = (Role.admin, Role.editor)
+AXES = ("axis_productive", "axis_tourism", "axis_residential")
+
+
+@bp.get("/")
+@requires(Role.admin, Role.editor, Role.coordinator)
+def overview():
+    tenant = require_tenant()
+    team = db.session.execute(
+        select(func.count()).select_from(RoleGrant).where(RoleGrant.tenant_id == tenant.id)
+    ).scalar()
+    texts = {t.locale for t in db.session.execute(select(HomeText)).scalars()}
+    pages = db.session.execute(select(func.count()).select_from(Page)).scalar()
+    return render_template(
+        "console/overview.html", tenant=tenant, team=team, texts=texts, pages=pages
+    )
+
+
+# --- team ------------------------------------------------------------------------------------
+
+
+@bp.route("/equipe", methods=["GET", "POST"])
+@requires(Role.admin)
+def team():
+    tenant = require_tenant()
+    form = InviteForm()
+    if form.validate_on_submit():
+        service.invite(tenant, form.email.data, Role(form.role.data), current_user)
+        db.session.commit()
+        nudge_outbox()
+        flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+        return redirect(url_for(".team"))
+    members = db.session.execute(
+        select(RoleGrant, Account)
+        .join(Account, Account.id == RoleGrant.account_id)
+        .where(RoleGrant.tenant_id == tenant.id)
+        .order_by(Account.display_name)
+    ).all()
+    pending = (
+        db.session.execute(
+            select(Invitation).where(
+                Invitation.tenant_id == tenant.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "console/team.html",
+        tenant=tenant,
+        form=form,
+        members=members,
+        pending=pending,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/equipe/<int:grant_id>/retirer")
+@requires(Role.admin)
+def revoke(grant_id: int):
+    tenant = require_tenant()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    row = db.session.execute(
+        select(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.tenant_id == tenant.id)
+    ).scalar_one_or_none()
+    if row is None:  # another territory's grant, or none: nothing to say about it
+        abort(404)
+    if row.account_id == current_user.id and row.role == Role.admin:
+        admins = db.session.execute(
+            select(func.count())
+            .select_from(RoleGrant)
+            .where(RoleGrant.tenant_id == tenant.id, RoleGrant.role == Role.admin)
+        ).scalar()
+        if admins == 1:
+            flash(_("You are the only admin: invite another one first."), "error")
+            return redirect(url_for(".team"))
+    service.revoke(row, current_user, tenant)
+    db.session.commit()
+    flash(_("Role removed."), "success")
+    return redirect(url_for(".team"))
+
+
+# --- look: theme, colours, font, logo -----------------------------------------------------------
+
+
+def look_error(exc) -> str:
+    if isinstance(exc, LogoError):
+        return {
+            "too_large": _("The logo is too large: 512 KB at most."),
+            "unknown_format": _("The logo must be a PNG, JPEG or SVG image."),
+            "too_many_pixels": _("The logo is too large: 2000 pixels at most on each side."),
+        }.get(exc.code, _("This file cannot be used as a logo."))
+    pairs = {
+        "text_on_background": _("text on background"),
+        "on_primary_on_primary": _("text on the main colour"),
+        "links_on_background": _("main colour (links) on background"),
+    }
+    if exc.code == "low_contrast":
+        return _(
+            "Contrast too low for %(pair)s: %(ratio)s:1, at least 4.5:1 is needed (WCAG AA).",
+            pair=pairs[exc.params["pair"]],
+            ratio=exc.params["ratio"].replace(".", ","),
+        )
+    return _("This value is not accepted.")
+
+
+@bp.route("/apparence", methods=["GET", "POST"])
+@requires(Role.admin)
+def appearance():
+    tenant = require_tenant()
+    themes = available_themes()
+    branding = look.current_branding()
+    font = branding.font if branding is not None and branding.font else "system"
+    form = LookForm(data={**look.tokens(branding), "theme": tenant.theme, "font": font})
+    form.theme.choices = [(name, meta.get("name", name)) for name, meta in themes.items()]
+    logo_form = LogoForm()
+    if request.method == "POST" and form.validate_on_submit():
+        values = {k: getattr(form, k).data for k in look.COLOURS}
+        try:
+            look.save_look(values, form.font.data, current_user.id)
+        except look.BrandingError as exc:
+            db.session.rollback()
+            form.primary.errors.append(look_error(exc))
+        else:
+            registry = db.session.get(Tenant, tenant.id)
+            registry.theme = form.theme.data
+            service.audit("site.look_changed", actor=current_user, theme=form.theme.data)
+            db.session.commit()
+            current_app.extensions["host_cache"].clear()
+            flash(_("The look of the site is saved."), "success")
+            return redirect(url_for(".appearance"))
+    return render_template(
+        "console/appearance.html",
+        tenant=tenant,
+        form=form,
+        logo_form=logo_form,
+        logo=look.logo_url(look.current_branding()),
+    )
+
+
+@bp.post("/apparence/logo")
+@requires(Role.admin)
+def upload_logo():
+    form = LogoForm()
+    if form.validate_on_submit():
+        upload = form.logo.data
+        try:
+            look.save_logo(upload.read(look_max() + 1), upload.filename, current_user.id)
+        except LogoError as exc:
+            db.session.rollback()
+            flash(look_error(exc), "error")
+        else:
+            service.audit("site.logo_changed", actor=current_user)
+            db.session.commit()
+            flash(_("The logo is saved."), "success")
+    else:
+        flash(_("Choose a file first."), "error")
+    return redirect(url_for(".appearance"))
+
+
+def look_max() -> int:
+    from core.images import MAX_BYTES
+
+    return MAX_BYTES
+
+
+# --- home page texts, both languages --------------------------------------------------------------
+
+
+@bp.route("/textes", methods=["GET", "POST"])
+@requires(*EDITORS)
+def texts():
+    tenant = require_tenant()
+    rows = {t.locale: t for t in db.session.execute(select(HomeText)).scalars()}
+    forms = {code: HomeTextForm(prefix=code, obj=rows.get(code)) for code in ("fr", "en")}
+    if request.method == "POST":
+        if all(f.validate_on_submit() for f in forms.values()):
+            for code, form in forms.items():
+                row = rows.get(code) or HomeText(locale=code)
+                form.populate_obj(row)
+                row.updated_by_id = current_user.id
+                db.session.add(row)
+            service.audit("site.texts_changed", actor=current_user)
+            db.session.commit()
+            flash(_("The home page texts are saved."), "success")
+            return redirect(url_for(".texts"))
+    return render_template("console/texts.html", tenant=tenant, forms=forms)
+
+
+# --- coordinator console: an umbrella's member towns ----------------------------------------------
+
+
+def members_of(umbrella_id: int) -> list[Tenant]:
+    from tenants.provisioning import current_members
+
+    umbrella = db.session.get(Tenant, umbrella_id)
+    return current_members(umbrella)
+
+
+@bp.get("/membres")
+@requires(Role.coordinator, Role.admin)
+def members():
+    tenant = require_tenant()
+    if tenant.kind != "umbrella":
+        abort(404)
+    return render_template("console/members.html", tenant=tenant, members=members_of(tenant.id))
+
+
+@bp.get("/membres/<slug>")
+@requires(Role.coordinator, Role.admin)
+def member(slug: str):
+    """A member town seen from its umbrella: read-only, read from the member's own schema."""
+    umbrella = require_tenant()
+    if umbrella.kind != "umbrella":
+        abort(404)
+    found = next((m for m in members_of(umbrella.id) if m.slug == slug), None)
+    if found is None:  # not a member of this umbrella: nothing to tell
+        abort(404)
+    ref = found.ref()
+    team = db.session.execute(
+        select(func.count()).select_from(RoleGrant).where(RoleGrant.tenant_id == ref.id)
+    ).scalar()
+    db.session.commit()  # end the umbrella's transaction before reading the member's schema
+    with tenant_scope(ref):
+        rows = {
+            t.locale: (t.title, t.introduction)
+            for t in db.session.execute(select(HomeText)).scalars()
+        }
+        pages = db.session.execute(select(func.count()).select_from(Page)).scalar()
+        db.session.rollback()
+    return render_template(
+        "console/member.html", tenant=umbrella, member=ref, team=team, texts=rows, pages=pages
+    )

@@ -1,0 +1,49 @@
+"""Forms of the territory console."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Regexp
+
+from sites.branding import FONTS
+
+FONT_LABELS = {
+    "system": _l("System (sans serif)"),
+    "humanist": _l("Humanist"),
+    "serif": _l("Serif"),
+    "rounded": _l("Rounded"),
+}
+_hex = [InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #1f4e79."))]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), [InputRequired(), Email(), Length(max=320)])
+    role = SelectField(_l("Role"), choices=[("editor", _l("Editor")), ("admin", _l("Admin"))])
+
+
+class HomeTextForm(FlaskForm):
+    title = StringField(_l("Title"), [Length(max=200)])
+    introduction = TextAreaField(_l("Introduction"), [Length(max=4000)])
+    axis_productive = TextAreaField(_l("Productive economy"), [Length(max=4000)])
+    axis_tourism = TextAreaField(_l("Tourism economy"), [Length(max=4000)])
+    axis_residential = TextAreaField(_l("Residential economy"), [Length(max=4000)])
+
+
+class LookForm(FlaskForm):
+    theme = SelectField(_l("Theme"))
+    primary = StringField(_l("Main colour"), _hex)
+    on_primary = StringField(_l("Text on the main colour"), _hex)
+    background = StringField(_l("Background"), _hex)
+    text = StringField(_l("Text"), _hex)
+    font = SelectField(_l("Font"), choices=[(key, FONT_LABELS[key]) for key in FONTS])
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Logo (PNG, JPEG or SVG, 512 KB at most)"), [FileRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """CSRF only, for one-button actions."""
