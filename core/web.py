@@ -148,6 +148,12 @@ ERROR_TEXTS = {
         "Server error",
         "Something went wrong; it has been logged.",
     ),
+    429: (
+        "Trop de tentatives",
+        "Trop de tentatives en peu de temps : réessayez dans une minute.",
+        "Too many attempts",
+        "Too many attempts in a short time: try again in a minute.",
+    ),
     503: (
         "Service indisponible",
         "Ce service est momentanément indisponible.",

@@ -18,4 +18,9 @@ for t in json.load(sys.stdin):
         print(f'  http://{host}:${PORT}/   ({t[\"name\"]})')"
 echo "  http://admin.${BASE}:${PORT}/   (console de la plateforme)"
 echo
+echo "Demo accounts (password: demo-vivrau-2026):"
+echo "  facturation@demo.vivrau.localhost            billing admin, on http://admin.${BASE}:${PORT}/"
+echo "  mairie@saint-flour.demo.vivrau.localhost      admin of Saint-Flour"
+echo "  coordination@pvd-cantal.demo.vivrau.localhost coordinator of the PVD umbrella"
+echo
 .venv/bin/gunicorn --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 --access-logfile - wsgi:app

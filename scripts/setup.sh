@@ -29,7 +29,7 @@ if [ ! -f "$stamp" ]; then
 fi
 
 # Compiled catalogues are built here, never committed.
-"$VENV/bin/pybabel" compile -q -d translations
+"$VENV/bin/pybabel" compile -d translations >/dev/null
 
 # --- PostgreSQL + PostGIS -------------------------------------------------------------------
 DEFAULT_DB="postgresql://root@127.0.0.1:5432/vivrau"

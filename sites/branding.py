@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import url_for
-from markupsafe import Markup
 from sqlalchemy import select
 
 from core.contrast import AA_NORMAL_TEXT, HEX_RE, contrast_ratio

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from core.auth import service
 from core.auth.models import Account, Invitation, Role, RoleGrant
@@ -151,7 +152,7 @@ def appearance():
     branding = look.current_branding()
     font = branding.font if branding is not None and branding.font else "system"
     form = LookForm(data={**look.tokens(branding), "theme": tenant.theme, "font": font})
-    form.theme.choices = [(name, meta.get("name", name)) for name, meta in themes.items()]
+    form.theme.choices = [SelectChoice(n, meta.get("name", n)) for n, meta in themes.items()]
     logo_form = LogoForm()
     if request.method == "POST" and form.validate_on_submit():
         values = {k: getattr(form, k).data for k in look.COLOURS}

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Regexp
 
 from sites.branding import FONTS
@@ -21,7 +22,10 @@ _hex = [InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like 
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail address"), [InputRequired(), Email(), Length(max=320)])
-    role = SelectField(_l("Role"), choices=[("editor", _l("Editor")), ("admin", _l("Admin"))])
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice("editor", _l("Editor")), SelectChoice("admin", _l("Admin"))],
+    )
 
 
 class HomeTextForm(FlaskForm):
@@ -38,7 +42,7 @@ class LookForm(FlaskForm):
     on_primary = StringField(_l("Text on the main colour"), _hex)
     background = StringField(_l("Background"), _hex)
     text = StringField(_l("Text"), _hex)
-    font = SelectField(_l("Font"), choices=[(key, FONT_LABELS[key]) for key in FONTS])
+    font = SelectField(_l("Font"), choices=[SelectChoice(key, FONT_LABELS[key]) for key in FONTS])
 
 
 class LogoForm(FlaskForm):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from core.auth.models import Role
@@ -21,10 +22,10 @@ from tenants.registry import Membership, Tenant, TenantKind
 bp = Blueprint("platform", __name__, url_prefix="/plateforme", template_folder="templates")
 
 KIND_CHOICES = [
-    (TenantKind.commune.value, _l("Commune")),
-    (TenantKind.epci.value, _l("Community of communes")),
-    (TenantKind.departement.value, _l("Département")),
-    (TenantKind.umbrella.value, _l("Petites villes de demain umbrella")),
+    SelectChoice(TenantKind.commune.value, _l("Commune")),
+    SelectChoice(TenantKind.epci.value, _l("Community of communes")),
+    SelectChoice(TenantKind.departement.value, _l("Département")),
+    SelectChoice(TenantKind.umbrella.value, _l("Petites villes de demain umbrella")),
 ]
 
 

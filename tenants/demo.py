@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from core.auth import service as auth
+from core.auth.models import Account, Role
+from core.auth.passwords import hash_password
+from core.db import utcnow
 from core.extensions import db
 from core.tenancy import tenant_scope
-from sites.models import Page
+from sites.models import HomeText
 from tenants import provisioning as prov
 from tenants.registry import get_by_slug
 
@@ -69,6 +71,20 @@ DEMO_MEMBERS = [
 ]
 
 
+#: Demo people (local demo only): their password is printed by `make demo`.
+DEMO_PASSWORD = "demo-vivrau-2026"  # noqa: S105 - a local demo, printed on purpose
+DEMO_PEOPLE = [
+    ("facturation@demo.vivrau.localhost", "Service facturation", "billing_admin", None),
+    ("mairie@saint-flour.demo.vivrau.localhost", "Mairie de Saint-Flour", "admin", "saint_flour"),
+    (
+        "coordination@pvd-cantal.demo.vivrau.localhost",
+        "Coordination PVD",
+        "coordinator",
+        "pvd_cantal",
+    ),
+]
+
+
 def seed_demo(base_domain: str, echo=print) -> None:
     """Create what is missing; running it again changes nothing."""
     for slug, name, kind, code, hosts, text in DEMO_TENANTS:
@@ -82,13 +98,26 @@ def seed_demo(base_domain: str, echo=print) -> None:
         ref = tenant.ref()
         db.session.rollback()
         with tenant_scope(ref):
-            if db.session.execute(select(Page).where(Page.slug == "accueil")).scalar() is None:
-                db.session.add(Page(slug="accueil", title=f"Bienvenue à {name}", body=text))
+            if db.session.get(HomeText, "fr") is None:
+                db.session.add(HomeText(locale="fr", title=f"Vivre à {name}", introduction=text))
             db.session.commit()
     for umbrella, member in DEMO_MEMBERS:
         u, m = get_by_slug(db.session, umbrella), get_by_slug(db.session, member)
-        current = prov.current_membership(u, m)
-        if current is None:
+        if prov.current_membership(u, m) is None:
             prov.add_member(umbrella, member)
             echo(f"{member} joined {umbrella}")
+    for email, name, role, slug in DEMO_PEOPLE:
+        account = auth.find_account(email)
+        if account is None:
+            account = Account(
+                email=email,
+                display_name=name,
+                email_verified_at=utcnow(),
+                password_hash=hash_password(DEMO_PASSWORD),
+            )
+            db.session.add(account)
+            db.session.flush()
+            echo(f"created {email} ({role})")
+        tenant = get_by_slug(db.session, slug).ref() if slug else None
+        auth.grant(account, Role(role), tenant, None)
     db.session.commit()

@@ -149,3 +149,162 @@ def drop_tenants(slugs) -> None:
 
 def host(ref) -> str:
     return ref.slug.replace("_", "-") + ".vivrau.localhost"
+
+
+# --- people ------------------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+_CSRF_RE = None
+
+
+class Visitor:
+    """A test client on one host, carrying its own cookies like a browser would."""
+
+    def __init__(self, app, host_name: str):
+        self.client = app.test_client()
+        self.host = host_name
+        self.base = f"http://{host_name}"
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, base_url=self.base, **kwargs)
+
+    def post(self, path, data=None, csrf_from=None, **kwargs):
+        """POST a form, with the CSRF token taken from `csrf_from` (or the same path)."""
+        data = dict(data or {})
+        if "csrf_token" not in data:
+            data["csrf_token"] = self.csrf(csrf_from or path)
+        return self.client.post(path, base_url=self.base, data=data, **kwargs)
+
+    def csrf(self, path: str) -> str:
+        import re
+
+        page = self.get(path).get_data(as_text=True)
+        found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+        assert found, f"no CSRF token on {path}"
+        return found.group(1)
+
+    def login(self, email: str, password: str = PASSWORD):
+        response = self.post("/compte/connexion", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def cookies(self) -> set[str]:
+        return {c.key for c in self.client._cookies.values()}
+
+
+@pytest.fixture
+def visitor(app):
+    def make(ref_or_host) -> Visitor:
+        name = ref_or_host if isinstance(ref_or_host, str) else host(ref_or_host)
+        return Visitor(app, name)
+
+    return make
+
+
+@pytest.fixture
+def make_account(app):
+    """Verified accounts with roles, erased at the end of the test."""
+    from core.auth import service
+    from core.auth.models import Account, Role
+    from core.auth.passwords import hash_password
+    from core.db import utcnow
+
+    created: list[int] = []
+
+    def make(email: str | None = None, roles=(), name: str = "Camille", locale: str = "fr"):
+        email = email or f"{uuid.uuid4().hex[:10]}@example.org"
+        with app.app_context():
+            account = Account(
+                email=email,
+                display_name=name,
+                locale=locale,
+                password_hash=hash_password(PASSWORD),
+                email_verified_at=utcnow(),
+            )
+            db.session.add(account)
+            db.session.flush()
+            for role, ref in roles:
+                service.grant(account, Role(role), ref, None)
+            db.session.commit()
+            created.append(account.id)
+        return email
+
+    yield make
+    engine = create_engine(database_url(TEST_DATABASE_URL), poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM accounts WHERE id = ANY(:ids)"), {"ids": created})
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in Redis: each test starts with none."""
+    conn = Redis.from_url(TEST_REDIS_URL)
+    for key in conn.scan_iter("LIMITS*"):
+        conn.delete(key)
+    for key in conn.scan_iter("vivrau*"):
+        conn.delete(key)
+    conn.close()
+
+
+# --- mail --------------------------------------------------------------------------------------
+
+
+class Inbox:
+    """What a real SMTP server (aiosmtpd) received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def bodies_to(self, address: str) -> list[str]:
+        from email import message_from_bytes, policy
+
+        out = []
+        for envelope in self.messages:
+            if address in envelope.rcpt_tos:
+                message = message_from_bytes(envelope.content, policy=policy.default)
+                out.append(message.get_body(("plain",)).get_content())
+        return out
+
+    def link_to(self, address: str, path_part: str) -> str:
+        import re
+
+        for body in reversed(self.bodies_to(address)):
+            found = re.search(r"https?://\S*" + re.escape(path_part) + r"\S*", body)
+            if found:
+                return found.group(0)
+        raise AssertionError(f"no mail to {address} with a link containing {path_part}")
+
+
+@pytest.fixture
+def smtp(app):
+    """A real SMTP server for the test; the outbox is delivered to it on `deliver()`."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = app.config["SMTP_URL"]
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+
+    def deliver():
+        from core.mail import deliver_outbox
+
+        with app.app_context():
+            deliver_outbox()
+        return inbox
+
+    inbox.deliver = deliver
+    yield inbox
+    app.config["SMTP_URL"] = previous
+    controller.stop()
+    with app.app_context():
+        from core.mail import OutboxMail
+
+        db.session.execute(OutboxMail.__table__.delete())
+        db.session.commit()

@@ -10,29 +10,7 @@ from core.db import utcnow
 from core.extensions import db
 from core.mail import OutboxMail, deliver_outbox, deliver_pending, queue_mail
 from core.tenancy import tenant_scope
-from tests.conftest import free_port
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(app):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    previous = app.config["SMTP_URL"]
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    app.config["SMTP_URL"] = previous
-    controller.stop()
+from tests.conftest import Inbox, free_port
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from core.auth.passwords import MAX_LENGTH, MIN_LENGTH
@@ -13,7 +14,7 @@ _password = [
     InputRequired(),
     Length(MIN_LENGTH, MAX_LENGTH, message=_l("Between %(min)d and %(max)d characters.")),
 ]
-LOCALE_CHOICES = [("fr", "Français"), ("en", "English")]
+LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
 
 class RegisterForm(FlaskForm):
