@@ -63,8 +63,23 @@ def settings_for_tests(tmp_path_factory, **extra) -> dict:
     return settings
 
 
+def compile_catalogues() -> None:
+    """Tests read the catalogues as they are in the tree, compiled afresh."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from core.config import ROOT
+
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as fh:
+            catalogue = read_po(fh)
+        with po.with_suffix(".mo").open("wb") as fh:
+            write_mo(fh, catalogue)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
+    compile_catalogues()
     wipe()
     application = create_app(settings_for_tests(tmp_path_factory))
     with application.app_context():
