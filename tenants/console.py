@@ -46,6 +46,20 @@ class CreateTenantForm(FlaskForm):
     domain = StringField(_l("Custom domain (optional)"), [Optional(), Length(max=253)])
 
 
+def refusal(exc: ProvisioningError) -> str:
+    """The service's refusal in the reader's language (the CLI keeps the English one)."""
+    return {
+        "bad_slug": _("This identifier is not allowed (reserved or malformed)."),
+        "slug_taken": _("A territory already uses this identifier."),
+        "bad_code": _(
+            "This code does not fit the kind: 5 characters (INSEE) for a commune, "
+            "the INSEE code for a département, 9 digits (SIREN) for the others."
+        ),
+        "bad_host": _("This domain name is not valid, or is reserved."),
+        "host_taken": _("This domain name already serves a territory."),
+    }.get(exc.code or "", _("Not created: %(reason)s", reason=str(exc)))
+
+
 @bp.route("/", methods=["GET", "POST"])
 @requires(Role.billing_admin)
 def index():
@@ -61,7 +75,8 @@ def index():
         try:
             tenant = create_tenant(spec)  # the same service as `flask tenants create`
         except ProvisioningError as exc:
-            form.slug.errors.append(_("Not created: %(reason)s", reason=str(exc)))
+            field = getattr(form, exc.field or "slug")
+            field.errors = [*field.errors, refusal(exc)]
         else:
             audit("tenant.created", actor=current_user, slug=tenant.slug)
             db.session.commit()

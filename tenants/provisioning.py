@@ -33,7 +33,12 @@ from tenants.registry import (
 
 
 class ProvisioningError(RuntimeError):
-    """A lifecycle operation refused or failed; the message says why, in one line."""
+    """A lifecycle operation refused or failed; the message says why, in one line (English,
+    for operators); `field` and `code` let a form show its own translated message."""
+
+    def __init__(self, message: str, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.code, self.field = code, field
 
 
 @dataclass
@@ -52,7 +57,7 @@ def _clean(spec: TenantSpec) -> tuple[TenantKind, str | None, list[str]]:
     try:
         validate_slug(spec.slug)
     except ValueError as exc:
-        raise ProvisioningError(str(exc)) from None
+        raise ProvisioningError(str(exc), "bad_slug", "slug") from None
     if spec.kind not in {k.value for k in TenantKind}:
         raise ProvisioningError(
             f"invalid kind {spec.kind!r}: one of {', '.join(k.value for k in TenantKind)}"
@@ -65,13 +70,18 @@ def _clean(spec: TenantSpec) -> tuple[TenantKind, str | None, list[str]]:
         raise ProvisioningError(f"invalid locale {spec.locale!r}: fr or en")
     try:
         code = validate_code(kind, spec.code)
-        base = current_app.config["BASE_DOMAIN"]
+    except ValueError as exc:
+        raise ProvisioningError(str(exc), "bad_code", "code") from None
+    base = current_app.config["BASE_DOMAIN"]
+    try:
         hosts = [f"{host_label(spec.slug)}.{base}"] + [validate_host(h) for h in spec.domains]
     except ValueError as exc:
-        raise ProvisioningError(str(exc)) from None
+        raise ProvisioningError(str(exc), "bad_host", "domain") from None
     reserved = f"admin.{base}"
     if reserved in hosts:
-        raise ProvisioningError(f"invalid host {reserved!r}: reserved for the platform console")
+        raise ProvisioningError(
+            f"invalid host {reserved!r}: reserved for the platform console", "bad_host", "domain"
+        )
     return kind, code, list(dict.fromkeys(hosts))
 
 
@@ -104,10 +114,12 @@ def _register(spec: TenantSpec) -> Tenant:
     """Validate `spec` and add its registry row and host names to the session (flushed)."""
     kind, code, hosts = _clean(spec)
     if get_by_slug(db.session, spec.slug) is not None:
-        raise ProvisioningError(f"a territory with slug {spec.slug!r} already exists")
+        raise ProvisioningError(
+            f"a territory with slug {spec.slug!r} already exists", "slug_taken", "slug"
+        )
     taken = db.session.execute(select(TenantDomain.host).where(TenantDomain.host.in_(hosts)))
     if taken := list(taken.scalars()):
-        raise ProvisioningError(f"host already in use: {', '.join(taken)}")
+        raise ProvisioningError(f"host already in use: {', '.join(taken)}", "host_taken", "domain")
     tenant = Tenant(
         slug=spec.slug,
         name=spec.name.strip(),

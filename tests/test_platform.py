@@ -9,7 +9,7 @@ from core.app import create_app
 from core.config import Config
 from core.logs import ContextFilter
 from core.tenancy import tenant_scope
-from tests.conftest import host, settings_for_tests
+from tests.conftest import TEST_REDIS_URL, host, settings_for_tests
 
 
 def test_healthz_and_readyz(client, make_tenant):
@@ -26,6 +26,8 @@ def test_readyz_says_what_is_down(tmp_path_factory):
             tmp_path_factory,
             REDIS_URL="redis://127.0.0.1:9/0",
             DATABASE_URL="postgresql://root@127.0.0.1:9/nowhere",
+            # one rate-limiter object per process: keep its storage the working one
+            RATELIMIT_STORAGE_URI=TEST_REDIS_URL,
         )
     )
     response = broken.test_client().get("/readyz", headers={"Host": "admin.vivrau.localhost"})
