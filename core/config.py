@@ -66,8 +66,8 @@ class Config:
     TENANT_MIGRATIONS: str = str(ROOT / "migrations" / "tenant")
     #: Folder for local state (secret key, local storage, pid files).
     VAR_DIR: str = str(ROOT / "var")
-    #: Cookies get `Secure` outside local runs.
-    SESSION_COOKIE_SECURE: bool = False
+    #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.
+    SESSION_COOKIE_SECURE: bool | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -78,12 +78,14 @@ class Config:
             if f.name == "extra" or f.name not in env:
                 continue
             raw = env[f.name]
-            default = f.default
-            if isinstance(default, bool):
+            if not raw.strip():  # an empty variable means "the default", as in .env.example
+                continue
+            kind = str(f.type).split(" ")[0]  # annotations are strings here: "bool | None"…
+            if kind == "bool":
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            elif isinstance(default, int):
+            elif kind == "int":
                 values[f.name] = int(raw)
-            elif isinstance(default, float):
+            elif kind == "float":
                 values[f.name] = float(raw)
             else:
                 values[f.name] = raw
@@ -110,6 +112,11 @@ class Config:
             TRUSTED_HOSTS=trusted,
             VAR_DIR=str(var_dir),
             TENANT_MIGRATIONS=str(ROOT / self.TENANT_MIGRATIONS),
+            SESSION_COOKIE_SECURE=(
+                not self.BASE_DOMAIN.endswith("localhost")
+                if self.SESSION_COOKIE_SECURE is None
+                else self.SESSION_COOKIE_SECURE
+            ),
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
             # Host-only cookies: a territory's session is never sent to another's host.

@@ -81,4 +81,9 @@ fi
 
 # --- Client tools the lifecycle commands use (pg_dump, pg_restore, psql) ---------------------
 command -v pg_dump >/dev/null || apt_install postgresql-client
+
+# --- The browser the page tests drive (Debian's Chromium; Playwright never downloads one) ----
+if [ "$MODE" = test ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium for the browser tests"; apt_install chromium
+fi
 say "setup done"

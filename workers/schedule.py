@@ -7,6 +7,7 @@ from workers.jobs import run
 #: (job path, queue, seconds between runs)
 EVERY = [
     ("core.mail:deliver_outbox", "default", 60),
+    ("core.auth.personal_data:sweep_erasures", "low", 600),
 ]
 
 for path, queue, seconds in EVERY:

@@ -97,6 +97,7 @@ def register(email: str, password: str, display_name: str, locale: str) -> Accou
     email = normalise_email(email)
     existing = find_account(email)
     if existing is not None:
+        hash_password(password)  # the same work as a real registration: no timing tell
         with force_locale(existing.locale):
             queue_mail(
                 existing.email,

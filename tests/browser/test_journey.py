@@ -1,0 +1,107 @@
+"""A resident's journey in a real browser (Debian's Chromium driven by Playwright).
+
+Register on territory A, confirm the address from the mail, log in on territory B,
+switch language, log out. Screenshots go to tests/artifacts/ (kept out of git).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from core.extensions import db
+from tests.conftest import PASSWORD, free_port, host
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def live_server(app):
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser():
+    assert Path(CHROMIUM).exists(), "Chromium is installed by scripts/setup.sh test"
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_register_verify_login_elsewhere_switch_language_logout(
+    app, make_tenant, live_server, browser, smtp
+):
+    a, b = make_tenant(name="Mauriac"), make_tenant(name="Murat", kind="commune", code="15138")
+    site_a = f"http://{host(a)}:{live_server}"
+    site_b = f"http://{host(b)}:{live_server}"
+    email = "camille.browser@example.org"
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(site_a + "/")
+        expect(page.locator("h1")).to_have_text("Mauriac")
+        page.get_by_role("link", name="Créer un compte").click()
+        page.get_by_label("Adresse e-mail").fill(email)
+        page.get_by_label("Nom affiché").fill("Camille")
+        page.get_by_label("Mot de passe (12 caractères ou plus)").fill(PASSWORD)
+        page.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
+        shot(page, "1-register")
+        page.get_by_role("button", name="Créer mon compte").click()
+        expect(page.locator("h1")).to_have_text("Consultez votre messagerie")
+
+        link = smtp.deliver().link_to(email, "/compte/verifier/")
+        page.goto(link)
+        expect(page.locator(".flash")).to_contain_text("confirmée")
+
+        page.goto(site_b + "/compte/connexion")
+        page.get_by_label("Adresse e-mail").fill(email)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        expect(page.locator("h1")).to_have_text("Mon compte")
+        shot(page, "2-logged-in-on-b")
+
+        page.goto(site_b + "/")
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        shot(page, "3-english")
+
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_role("link", name="Log in")).to_be_visible()
+        shot(page, "4-logged-out")
+        assert {c["name"] for c in context.cookies()} <= {"session", "lang"}
+        assert not [e for e in errors if "Content Security Policy" in e]
+    finally:
+        context.close()
+        with app.app_context():
+            db.session.execute(text("DELETE FROM accounts WHERE email = :e"), {"e": email})
+            db.session.commit()
