@@ -8,14 +8,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from core.auth.models import Role
 from core.auth.permissions import requires
-from core.auth.service import audit
+from core.auth.service import audit, invite
 from core.extensions import db
+from core.mail import nudge_outbox
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
 from tenants.registry import Membership, Tenant, TenantKind
 
@@ -44,6 +45,10 @@ class CreateTenantForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
     code = StringField(_l("Official code (INSEE or SIREN)"), [Optional(), Length(max=9)])
     domain = StringField(_l("Custom domain (optional)"), [Optional(), Length(max=253)])
+    admin_email = EmailField(
+        _l("E-mail of its first admin, to invite (optional)"),
+        [Optional(), Email(), Length(max=320)],
+    )
 
 
 def refusal(exc: ProvisioningError) -> str:
@@ -79,7 +84,10 @@ def index():
             field.errors = [*field.errors, refusal(exc)]
         else:
             audit("tenant.created", actor=current_user, slug=tenant.slug)
+            if form.admin_email.data:
+                invite(tenant.ref(), form.admin_email.data, Role.admin, current_user)
             db.session.commit()
+            nudge_outbox()
             flash(_("Territory %(name)s created.", name=tenant.name), "success")
             return redirect(url_for(".index"))
     tenants = db.session.execute(select(Tenant).order_by(Tenant.kind, Tenant.name)).scalars().all()

@@ -182,5 +182,17 @@ def lookup_host(conn, host: str) -> TenantRef | None:
     )
 
 
+def primary_host(session, tenant_id: int) -> str:
+    return (
+        session.execute(
+            select(TenantDomain.host)
+            .where(TenantDomain.tenant_id == tenant_id)
+            .order_by(TenantDomain.is_primary.desc(), TenantDomain.id)
+        )
+        .scalars()
+        .first()
+    )
+
+
 def get_by_slug(session, slug: str) -> Tenant | None:
     return session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()

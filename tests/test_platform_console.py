@@ -44,3 +44,66 @@ def test_billing_admin_creates_a_territory_from_the_console(app, make_account, v
         assert sql.status_code == 400
     finally:
         drop_tenants([slug])
+
+
+def test_done_when_new_admin_invited_brands_writes_and_invites(app, make_account, visitor, smtp):
+    """A billing admin creates a territory and invites its admin, who logs in, brands the
+    site, writes the home page in two languages and invites an editor."""
+    console = visitor("admin.vivrau.localhost:8000")
+    console.login(make_account(roles=[("billing_admin", None)]))
+    slug = unique_slug("new")
+    admin_email = make_account(name="Nouvelle maire")
+    editor_email = "adjoint@example.org"
+    try:
+        created = console.post(
+            "/plateforme/",
+            {
+                "slug": slug,
+                "name": "Ydes",
+                "kind": "commune",
+                "code": "15265",
+                "admin_email": admin_email,
+            },
+        )
+        assert created.status_code == 302
+        link = smtp.deliver().link_to(admin_email, "/compte/invitation/")
+        site_host = slug.replace("_", "-") + ".vivrau.localhost"
+        assert link.startswith(f"http://{site_host}:8000/compte/invitation/")
+        site = visitor(site_host)
+        invitation_path = link.split(":8000", 1)[1]
+        site.login(admin_email)
+        assert site.post(invitation_path).status_code == 302
+        look = {
+            "theme": "bocage",
+            "primary": "#5a2d0c",
+            "on_primary": "#ffffff",
+            "background": "#fffdf8",
+            "text": "#1d1d1d",
+            "font": "serif",
+        }
+        assert site.post("/console/apparence", look).status_code == 302
+        texts = {
+            f"{c}-{f}": f"{f} {c}"
+            for c in ("fr", "en")
+            for f in (
+                "title",
+                "introduction",
+                "axis_productive",
+                "axis_tourism",
+                "axis_residential",
+            )
+        }
+        assert site.post("/console/textes", texts).status_code == 302
+        assert (
+            site.post("/console/equipe", {"email": editor_email, "role": "editor"}).status_code
+            == 302
+        )
+        assert (
+            smtp.deliver()
+            .link_to(editor_email, "/compte/invitation/")
+            .startswith(f"http://{site_host}")
+        )
+        home = visitor(site_host).get("/").get_data(as_text=True)
+        assert "title fr" in home and "--primary:#5a2d0c" in home
+    finally:
+        drop_tenants([slug])

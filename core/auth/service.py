@@ -81,8 +81,18 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"vivrau-{purpose}")
 
 
-def _link(endpoint: str, **values) -> str:
-    return url_for(endpoint, _external=True, **values)
+def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
+    """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
+    if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
+        return url_for(endpoint, _external=True, **values)
+    from tenants.registry import primary_host
+
+    port = ""
+    if has_request_context() and request.host.count(":") == 1:
+        port = ":" + request.host.rsplit(":", 1)[1]  # local runs serve every host on one port
+    scheme = request.scheme if has_request_context() else "https"
+    path = url_for(endpoint, **values)
+    return f"{scheme}://{primary_host(db.session, tenant.id)}{port}{path}"
 
 
 # --- registration and verification ------------------------------------------------------------
@@ -305,13 +315,14 @@ def invite(tenant: TenantRef, email: str, role: Role, by: Account) -> Invitation
             who=by.display_name,
             name=tenant.name,
             days=INVITATION_DAYS,
-            link=_link("account.accept_invitation", token=token),
+            link=_link("account.accept_invitation", tenant, token=token),
         ),
     )
     audit(
         "invitation.sent",
         actor=by,
         subject=pseudonym("email", invitation.email.lower()),
+        tenant=tenant,
         role=role.value,
     )
     return invitation
