@@ -13,6 +13,7 @@ from core.tenancy import current_tenant
 
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 DEFAULT_THEME = "default"
+PARTIALS = Path(__file__).resolve().parent / "templates"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
@@ -38,7 +39,11 @@ def theme_environment(app, theme: str):
     env = envs.get(theme)
     if env is None:
         env = app.create_jinja_environment()
-        env.loader = ChoiceLoader([FileSystemLoader(p / "templates") for p in _chain(theme)])
+        # Theme → default theme → the platform's shared partials (language switch, …).
+        env.loader = ChoiceLoader(
+            [FileSystemLoader(p / "templates") for p in _chain(theme)]
+            + [FileSystemLoader(PARTIALS)]
+        )
         # Same translations and formatting filters as the application's own environment.
         env.add_extension("jinja2.ext.i18n")
         env.newstyle_gettext = app.jinja_env.newstyle_gettext

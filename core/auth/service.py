@@ -150,14 +150,19 @@ def send_verification(account: Account) -> None:
         )
 
 
-def verify_email(token: str) -> Account:
+def _load_link(purpose: str, token: str, max_age: int) -> tuple[Account | None, dict]:
+    """The account a signed link names, and the link's data; expired or altered → AuthError."""
     try:
-        data = _serializer("verify").loads(token, max_age=VERIFY_MAX_AGE)
+        data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired:
         raise AuthError("link_expired") from None
     except BadSignature:
         raise AuthError("link_invalid") from None
-    account = db.session.get(Account, data.get("a"))
+    return db.session.get(Account, data.get("a")), data
+
+
+def verify_email(token: str) -> Account:
+    account, data = _load_link("verify", token, VERIFY_MAX_AGE)
     if account is None or account.email.lower() != data.get("e"):
         raise AuthError("link_invalid")
     if account.email_verified_at is None:
@@ -202,13 +207,7 @@ def request_password_reset(email: str) -> None:
 
 
 def account_for_reset(token: str) -> Account:
-    try:
-        data = _serializer("reset").loads(token, max_age=RESET_MAX_AGE)
-    except SignatureExpired:
-        raise AuthError("link_expired") from None
-    except BadSignature:
-        raise AuthError("link_invalid") from None
-    account = db.session.get(Account, data.get("a"))
+    account, data = _load_link("reset", token, RESET_MAX_AGE)
     if account is None or account.password_hash[-16:] != data.get("h"):
         raise AuthError("link_invalid")
     return account
