@@ -111,11 +111,13 @@ def centres(cells, target: int = 4326) -> tuple[np.ndarray, np.ndarray]:
 def covering(geometry, source: int = 4326, grid: int = METROPOLE) -> list[str]:
     """Ids of the cells whose square intersects `geometry` (a shapely geometry in `source`)."""
     import shapely
-    from shapely.ops import transform
 
-    projected = (
-        transform(transformer(source, grid).transform, geometry) if source != grid else (geometry)
-    )
+    if geometry is None or geometry.is_empty:
+        return []
+    projected = geometry
+    if source != grid:
+        to_grid = transformer(source, grid).transform
+        projected = shapely.transform(geometry, to_grid, interleaved=False)
     minx, miny, maxx, maxy = projected.bounds
     es = np.arange(np.floor(minx / SIZE) * SIZE, maxx, SIZE)
     ns = np.arange(np.floor(miny / SIZE) * SIZE, maxy, SIZE)
