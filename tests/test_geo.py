@@ -70,10 +70,21 @@ def test_criteria_catalogue_on_the_api_in_both_languages(client, make_tenant):
     body = response.get_json()
     assert body["count"] == len(CRITERIA) >= 30
     first = body["criteria"][0]
-    assert set(first) >= {"id", "label_fr", "label_en", "unit", "direction", "threshold",
-                          "source", "method", "computation"}
-    assert all(c["label_fr"] and c["label_en"] and c["direction"] in ("lower", "higher")
-               for c in body["criteria"])
+    assert set(first) >= {
+        "id",
+        "label_fr",
+        "label_en",
+        "unit",
+        "direction",
+        "threshold",
+        "source",
+        "method",
+        "computation",
+    }
+    assert all(
+        c["label_fr"] and c["label_en"] and c["direction"] in ("lower", "higher")
+        for c in body["criteria"]
+    )
     assert len({c["id"] for c in body["criteria"]}) == len(CRITERIA)
 
 
