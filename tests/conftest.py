@@ -87,6 +87,9 @@ def app(tmp_path_factory):
 
         upgrade()
     yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()  # no pooled connection outlives the tests (ResourceWarning)
     wipe()
 
 

@@ -22,7 +22,35 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+class _Counter:
+    """A progress line for work whose total is unknown: a running count, redrawn each second."""
+
+    def __init__(self, label: str):
+        self.label, self.done, self.shown = label, 0, 0.0
+
+    def __enter__(self):
+        return self
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if sys.stderr.isatty() and now - self.shown >= 1:
+            click.echo(f"\r{self.label}: {self.done:,}".replace(",", " "), nl=False, err=True)
+            self.shown = now
+
+    def __exit__(self, *exc):
+        if sys.stderr.isatty():
+            click.echo(f"\r{self.label}: {self.done:,}".replace(",", " "), err=True)
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+
+
 def _bar(label: str, length: int | None = None):
+    if length is None:
+        return _Counter(label)
     return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
 
 
@@ -39,20 +67,27 @@ def _report(report, started: float) -> None:
 
 def _loader_command(name: str, source: str):
     @cli.command(f"load-{source}")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    def command(file):
+    @click.argument(
+        "files",
+        nargs=-1,
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    )
+    def command(files):
         from ingest.reference import loaders
 
         started = time.perf_counter()
+        plain = all(f.suffix.lower() == ".csv" for f in files)  # .gz/.zip: lines unknown
+        total = sum(max(_lines(f) - 1, 0) for f in files) if plain else None
         try:
-            with _bar(f"loading {file.name}") as bar:
-                report = getattr(loaders, name)(file, progress=bar.update)
+            with _bar(f"loading {', '.join(f.name for f in files)}", total) as bar:
+                report = getattr(loaders, name)(list(files), progress=bar.update)
         except loaders.LoadError as exc:
             fail(str(exc))
         _report(report, started)
 
     command.__doc__ = {
-        "bpe": "Load INSEE's equipment base (BPE CSV; replaces the previous BPE rows).",
+        "bpe": "Load INSEE's equipment base (BPE CSV files, loaded as one dataset).",
         "osm": "Load an OpenStreetMap extract (.osm.pbf; replaces the previous OSM rows).",
         "filosofi": "Load INSEE gridded data (Filosofi 1 km or 200 m CSV).",
         "dvf": "Load Etalab's geolocated DVF CSV (property sales, for prices per m²).",
