@@ -39,6 +39,7 @@ lint:
 
 bench: setup-test
 	$(VENV)/bin/python bench/tenancy.py
+	$(VENV)/bin/python bench/geodata.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
