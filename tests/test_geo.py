@@ -91,3 +91,32 @@ def test_criteria_catalogue_on_the_api_in_both_languages(client, make_tenant):
 def test_every_criterion_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text("utf-8")
     assert [c.id for c in CRITERIA if f"`{c.id}`" not in readme] == []
+
+
+def test_real_bpe_replaces_the_synthetic_points_of_its_departement(
+    app, ctx, cantal, runner, tmp_path
+):
+    from ingest.reference.synth import synth
+
+    synth(["15"])
+    count = "SELECT count(*) FROM pois WHERE source = :s"
+    assert db.session.execute(text(count), {"s": "synth"}).scalar() > 1000
+    db.session.rollback()
+    bpe = tmp_path / "bpe.csv"
+    bpe.write_text(
+        "TYPEQU;DEPCOM;LAMBERT_X;LAMBERT_Y;QUALITE_XY;NOMRS\n"
+        "D307;15138;679310;6448830;Bonne;Pharmacie de Murat\n",
+        encoding="cp1252",
+    )
+    try:
+        result = runner.invoke(args=["geo", "load-bpe", str(bpe)])
+        assert result.exit_code == 0, result.output
+        assert "synthetic rows replaced by real data" in result.output
+        assert db.session.execute(text(count), {"s": "synth"}).scalar() == 0
+        assert db.session.execute(text(count), {"s": "bpe"}).scalar() == 1
+    finally:
+        db.session.rollback()
+        db.session.execute(text("DELETE FROM pois WHERE source IN ('bpe', 'synth')"))
+        db.session.execute(text("DELETE FROM property_sales WHERE source = 'synth'"))
+        db.session.execute(text("DELETE FROM cell_population WHERE source = 'synth'"))
+        db.session.commit()

@@ -85,6 +85,12 @@ def _loader_command(name: str, source: str):
         except loaders.LoadError as exc:
             fail(str(exc))
         _report(report, started)
+        if source in ("bpe", "dvf"):
+            from ingest.reference.synth import retire_synthetic
+
+            retired = retire_synthetic()
+            if any(retired.values()):
+                click.echo(f"synthetic rows replaced by real data: {retired}")
 
     command.__doc__ = {
         "bpe": "Load INSEE's equipment base (BPE CSV files, loaded as one dataset).",

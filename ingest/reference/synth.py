@@ -431,3 +431,30 @@ def synth(
     vacuum("pois", "property_sales", "cell_population")
     tick(progress)
     return counts
+
+
+_DEPARTEMENT = "CASE WHEN {c} LIKE '97%%' THEN left({c}, 3) ELSE left({c}, 2) END"
+
+
+def retire_synthetic() -> dict[str, int]:
+    """Real files replace generated data: drop the synthetic points of interest of every
+    département the BPE now covers, and the synthetic sales of every département DVF covers."""
+    from sqlalchemy import text
+
+    poi_dep = _DEPARTEMENT.format(c="commune_insee")
+    pois = db.session.execute(
+        text(
+            f"DELETE FROM pois WHERE source = '{SYNTH}' AND {poi_dep} IN "  # noqa: S608 - constants
+            f"(SELECT DISTINCT {poi_dep} FROM pois WHERE source = 'bpe')"
+        )
+    ).rowcount
+    cell_dep, real_dep = (_DEPARTEMENT.format(c=f"{a}.commune_insee") for a in ("c", "rc"))
+    sales = db.session.execute(
+        text(
+            f"DELETE FROM property_sales s USING cells c WHERE s.source = '{SYNTH}' "  # noqa: S608
+            f"AND c.id = s.cell_id AND {cell_dep} IN (SELECT DISTINCT {real_dep} "
+            "FROM property_sales r JOIN cells rc ON rc.id = r.cell_id WHERE r.source = 'dvf')"
+        )
+    ).rowcount
+    db.session.commit()
+    return {"pois": pois, "property_sales": sales}
