@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from core.auth.cli import cli as users_cli
     from core.mail import cli as mail_cli
+    from ingest.cli import cli as ingest_cli
     from ingest.reference.cli import cli as geo_cli
     from tenants.cli import cli as tenants_cli
     from workers.cli import cron_command, worker_command
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(mail_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(geo_cli)
+    app.cli.add_command(ingest_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(cron_command)
     return app

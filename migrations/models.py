@@ -4,6 +4,7 @@ from sqlalchemy import MetaData
 
 import core.auth.models  # noqa: F401
 import core.mail  # noqa: F401
+import ingest.listings.models  # noqa: F401
 import ingest.reference.models  # noqa: F401
 import ingest.reference.territory  # noqa: F401
 import sites.models  # noqa: F401
