@@ -1,0 +1,256 @@
+"""Reading and validating a normed listings file (CSV in any French encoding, or XLSX).
+
+`read_normed(kind, data, filename)` returns the rows that passed and, for every problem, its
+row, column, value and a code with parameters that the interface words in the reader's
+language. Nothing here writes to the database: the import applies a validated file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+
+from frictionless import Resource, Schema
+
+from ingest.listings.declaration import fields_of, table_schema
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 200_000
+#: Bounding box of metropolitan France and the overseas départements (lon/lat), generous.
+FRANCE_BOXES = (
+    (-5.5, 41.2, 9.8, 51.2),  # metropole and Corsica
+    (-61.9, 15.8, -60.9, 16.6),  # Guadeloupe
+    (-61.3, 14.3, -60.7, 14.9),  # Martinique
+    (-54.7, 2.0, -51.5, 5.9),  # Guyane
+    (55.1, -21.5, 55.9, -20.8),  # La Réunion
+    (44.9, -13.1, 45.4, -12.5),  # Mayotte
+)
+
+
+@dataclass
+class Issue:
+    """One problem: where (row — the header is row 1 —, column), what (code, params), value."""
+
+    code: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+    params: dict = field(default_factory=dict)
+    error: bool = True
+
+
+@dataclass
+class NormedFile:
+    kind: str
+    rows: list[dict]
+    issues: list[Issue]
+    encoding: str | None = None
+    delimiter: str | None = None
+    format: str = "csv"
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.error]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if not i.error]
+
+
+class NormedFileError(ValueError):
+    """The file cannot be read at all (not CSV/XLSX, empty, too large…)."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(f"{code}: {params}" if params else code)
+        self.code, self.params = code, params
+
+
+def _format(data: bytes, filename: str) -> str:
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = archive.namelist()
+                if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+                    # A zip bomb announces its size: refuse before openpyxl inflates anything.
+                    if sum(i.file_size for i in archive.infolist()) > 20 * MAX_BYTES:
+                        raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
+                    return "xlsx"
+        except zipfile.BadZipFile:
+            pass
+        raise NormedFileError("not_tabular", filename=filename)
+    if b"\x00" in data[:4096] or data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
+        raise NormedFileError("not_tabular", filename=filename)
+    return "csv"
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252"), "windows-1252"
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
+    return max(counts, key=counts.get)
+
+
+def _csv_rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]]]:
+    csv.field_size_limit(MAX_BYTES)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise NormedFileError("empty")
+    rows = []
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            rows.append(row)
+        if len(rows) > MAX_ROWS:
+            raise NormedFileError("too_many_rows", limit=MAX_ROWS)
+    return [h.strip().lstrip("\ufeff") for h in header], rows
+
+
+def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
+    from openpyxl import load_workbook
+
+    # read_only streams the sheet; a formula comes back as its text ("=1+1"), never evaluated.
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    sheet = book.worksheets[0]
+    values = []
+    for row in sheet.iter_rows(values_only=True):
+        cells = [
+            "" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for v in row
+        ]
+        if any(c.strip() for c in cells):
+            values.append(cells)
+        if len(values) > MAX_ROWS + 1:
+            raise NormedFileError("too_many_rows", limit=MAX_ROWS)
+    book.close()
+    if not values:
+        raise NormedFileError("empty")
+    return [str(h).strip() for h in values[0]], values[1:]
+
+
+def _siret_ok(value: str) -> bool:
+    """Luhn checksum (La Poste's SIRETs, 356000000xxxxx, sum their digits to a multiple of 5)."""
+    if not re.fullmatch(r"\d{14}", value):
+        return False
+    if value.startswith("356000000"):
+        return sum(int(c) for c in value) % 5 == 0
+    total = 0
+    for i, c in enumerate(reversed(value)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> NormedFile:
+    """Parse and validate; raises NormedFileError only when nothing can be read at all."""
+    if len(data) > MAX_BYTES:
+        raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
+    if not data.strip():
+        raise NormedFileError("empty")
+    declared = {f.name: f for f in fields_of(kind)}
+    kind_format = _format(data, filename)
+    encoding = delimiter = None
+    if kind_format == "xlsx":
+        header, rows = _xlsx_rows(data)
+    else:
+        text, encoding = _decode(data)
+        delimiter = _delimiter(text.split("\n", 1)[0])
+        header, rows = _csv_rows(text, delimiter)
+    issues: list[Issue] = []
+    known = [h for h in header if h in declared]
+    for name in header:
+        if name not in declared:
+            issues.append(Issue("unknown_column", column=name, error=False))
+    if len(set(header)) != len(header):
+        duplicated = sorted({h for h in header if header.count(h) > 1})
+        issues.append(Issue("duplicate_column", column=", ".join(duplicated)))
+    missing_required = [f.name for f in declared.values() if f.required and f.name not in header]
+    for name in missing_required:
+        issues.append(Issue("missing_required_column", column=name))
+    for f in declared.values():
+        if not f.required and f.name not in header:
+            issues.append(Issue("missing_optional_column", column=f.name, error=False))
+    if not known or missing_required:
+        if len(known) <= 1 and delimiter and len(header) == 1:
+            issues.append(Issue("wrong_delimiter", params={"delimiter": delimiter}))
+        return NormedFile(kind, [], issues, encoding, delimiter, kind_format)
+    if not rows:
+        issues.append(Issue("no_rows"))
+        return NormedFile(kind, [], issues, encoding, delimiter, kind_format)
+
+    known = [f for f in declared if f in known]  # the schema's order
+    positions = [header.index(name) for name in known]
+    table = [known] + [[r[p] if p < len(r) else "" for p in positions] for r in rows]
+    descriptor = table_schema(kind)
+    descriptor.pop("$schema", None)
+    descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in known]
+    # The table holds the known columns in the schema's order: an exact match by name.
+    resource = Resource(data=table, schema=Schema.from_descriptor(descriptor))
+    report = resource.validate(limit_errors=10_000)
+    bad_rows: set[int] = set()
+    for task in report.tasks:
+        for error in task.errors:
+            row = getattr(error, "row_number", None)
+            column = getattr(error, "field_name", None)
+            value = getattr(error, "cell", None)
+            code = {
+                "type-error": "bad_type",
+                "constraint-error": "constraint",
+                "primary-key": "duplicate_id",
+                "missing-cell": "missing_cell",
+                "extra-cell": "extra_cell",
+            }.get(error.type, error.type)
+            params = {"note": getattr(error, "note", "")}
+            if column in declared:
+                f = declared[column]
+                params.update(
+                    type=f.type,
+                    enum=list(f.enum),
+                    pattern=f.pattern,
+                    minimum=f.minimum,
+                    maximum=f.maximum,
+                    max_length=f.max_length,
+                )
+            if code == "duplicate_id":
+                column = "external_id"
+            issues.append(Issue(code, row=row, column=column, value=value, params=params))
+            if row:
+                bad_rows.add(row)
+    valid = []
+    for index, raw in enumerate(table[1:], start=2):
+        record = {name: raw[i].strip() for i, name in enumerate(known)}
+        problems = _french_rules(declared, record, index)
+        issues.extend(problems)
+        if problems:
+            bad_rows.add(index)
+        if index not in bad_rows:
+            valid.append(record)
+    return NormedFile(kind, valid, issues, encoding, delimiter, kind_format)
+
+
+def _french_rules(declared, record: dict, row: int) -> list[Issue]:
+    out = []
+    siret = record.get("siret")
+    if siret and re.fullmatch(r"\d{14}", siret) and not _siret_ok(siret):
+        out.append(Issue("bad_siret", row=row, column="siret", value=siret))
+    lat, lon = record.get("latitude"), record.get("longitude")
+    if lat and lon:
+        try:
+            x, y = float(lon.replace(",", ".")), float(lat.replace(",", "."))
+        except ValueError:
+            pass  # reported as a type error by the schema
+        else:
+            if not any(w <= x <= e and s <= y <= n for w, s, e, n in FRANCE_BOXES):
+                out.append(
+                    Issue("outside_france", row=row, column="latitude", value=f"{lat}, {lon}")
+                )
+    elif bool(lat) != bool(lon):
+        out.append(Issue("half_coordinates", row=row, column="latitude" if lon else "longitude"))
+    return out

@@ -1,0 +1,136 @@
+"""Reading and validating normed listing files: every bad input gets a located report."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from PIL import Image
+
+from ingest.listings.normed import NormedFileError, read_normed
+
+HEADER = "external_id;title;commune_insee;rome_code;contract_type;siret;latitude;longitude"
+GOOD = "J-1;Boulanger·ère;15187;D1102;CDI;73282932000074;45.0337;3.0928"
+
+
+def job_file(*lines: str, encoding="utf-8", header=HEADER) -> bytes:
+    return ("\n".join((header, *lines)) + "\n").encode(encoding)
+
+
+def codes(result) -> list[tuple]:
+    return [(i.code, i.row, i.column) for i in result.errors]
+
+
+def test_a_valid_file_in_windows_1252_with_accents():
+    result = read_normed(
+        "job",
+        job_file("J-2;Aide-soignant·e à l'EHPAD;15138;J1501;CDD;;;", encoding="cp1252").replace(
+            "·".encode("cp1252", "ignore"), b""
+        ),
+    )
+    assert result.encoding == "windows-1252" and result.delimiter == ";"
+    assert result.errors == []
+    assert (
+        result.rows[0]["title"].startswith("Aide-soignant") and "EHPAD" in result.rows[0]["title"]
+    )
+
+
+def test_bom_and_commas_and_tabs_are_detected():
+    for delimiter in (",", "\t"):
+        data = "\ufeff" + job_file(GOOD).decode().replace(";", delimiter)
+        result = read_normed("job", data.encode("utf-8"))
+        assert result.delimiter == delimiter and result.errors == [] and len(result.rows) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "not_tabular"),
+    ],
+)
+def test_unreadable_files(data, code):
+    with pytest.raises(NormedFileError) as caught:
+        read_normed("job", data, "offres.csv")
+    assert caught.value.code == code
+
+
+def test_a_png_named_csv_is_refused():
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "PNG")
+    with pytest.raises(NormedFileError, match="not_tabular"):
+        read_normed("job", out.getvalue(), "offres.csv")
+
+
+def test_header_only_and_missing_required_column():
+    assert codes(read_normed("job", job_file())) == [("no_rows", None, None)]
+    renamed = HEADER.replace("rome_code", "code_rome")
+    result = read_normed("job", job_file(GOOD, header=renamed))
+    assert ("missing_required_column", None, "rome_code") in codes(result)
+    assert any(w.code == "unknown_column" and w.column == "code_rome" for w in result.warnings)
+    assert result.rows == []
+
+
+def test_wrong_delimiter_is_named():
+    result = read_normed("job", job_file(GOOD).replace(b";", b"|"))
+    assert "wrong_delimiter" in [i.code for i in result.errors]
+
+
+def test_row_level_errors_are_located():
+    result = read_normed(
+        "job",
+        job_file(
+            GOOD,
+            "J-1;Doublon;15187;D1102;CDI;;;",  # duplicate external id
+            "J-3;Contrat inconnu;15187;D1102;CDX;;;",  # wrong enum
+            "J-4;SIRET faux;15187;D1102;CDI;73282932000075;;",  # bad checksum
+            "J-5;Au large;15187;D1102;CDI;;40.0;3.0",  # the Mediterranean, south of every box
+            'J-6;=HYPERLINK("http://x");15187;D1102;CDI;;;',  # a formula stays text
+        ),
+    )
+    found = codes(result)
+    assert ("duplicate_id", 3, "external_id") in found
+    assert ("constraint", 4, "contract_type") in found
+    assert ("bad_siret", 5, "siret") in found
+    assert ("outside_france", 6, "latitude") in found
+    assert [r["external_id"] for r in result.rows] == ["J-1", "J-6"]
+    assert result.rows[1]["title"].startswith("=HYPERLINK")
+
+
+def test_impossible_date_and_huge_cell():
+    header = "external_id;title;commune_insee;transaction;property_type;price;published_on"
+    data = (
+        header
+        + "\nR-1;Maison;15187;sale;house;150000;31/02/2026\n"
+        + "R-2;"
+        + "x" * 5_000_000
+        + ";15187;sale;house;1;\n"
+    ).encode()
+    result = read_normed("real_estate", data)
+    found = codes(result)
+    assert ("bad_type", 2, "published_on") in found
+    assert ("constraint", 3, "title") in found
+    assert result.rows == []
+
+
+def test_xlsx_first_sheet_and_zip_bomb():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(";"))
+    sheet.append(GOOD.split(";"))
+    sheet.append(["J-9", "=1+1", "15187", "D1102", "CDI", None, None, None])
+    out = io.BytesIO()
+    book.save(out)
+    result = read_normed("job", out.getvalue(), "offres.xlsx")
+    assert result.format == "xlsx" and result.errors == []
+    assert result.rows[1]["title"] == "=1+1"  # a formula is never evaluated
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (500 * 1024 * 1024))
+    with pytest.raises(NormedFileError, match="too_large"):
+        read_normed("job", bomb.getvalue(), "bombe.xlsx")
