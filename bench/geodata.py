@@ -20,25 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402 - after the path is set, like the project's imports
+
+from bench.common import FLASK, ROOT, create_database, env_for, psql  # noqa: E402
+from bench.common import drop_database as drop  # noqa: E402
 
 BENCH_URL = os.environ.get(
     "BENCH_GEO_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_geo"
 )
 POINTS = int(os.environ.get("BENCH_POINTS", "2800000"))
 BPE_ROWS = int(os.environ.get("BENCH_BPE_ROWS", "2800000"))
-FLASK = [str(ROOT / ".venv" / "bin" / "flask")]
-ENV = dict(
-    os.environ,
-    FLASK_APP="wsgi",
-    DATABASE_URL=BENCH_URL,
-    LOG_LEVEL="WARNING",
-    LOG_FORMAT="text",
-    REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-)
+ENV = env_for(BENCH_URL)
 GIB = 1 << 30
 #: Metropolitan France, lon/lat (a box: some points fall in the sea or abroad, as BPE's never do)
 METRO_BOX = (-4.8, 42.3, 8.2, 51.1)
@@ -50,18 +44,6 @@ class NotAvailable(Exception):
 
 class Failed(Exception):
     """A step failed: its output says why."""
-
-
-def psql(url: str, sql: str) -> None:
-    subprocess.run(["psql", url, "-qXc", sql], check=True, capture_output=True)
-
-
-def admin_url() -> str:
-    return BENCH_URL.rsplit("/", 1)[0] + "/postgres"
-
-
-def database_name() -> str:
-    return BENCH_URL.rsplit("/", 1)[1]
 
 
 #: Runs its arguments and reports their peak memory. The bench itself grows (it makes a 2.8 M-row
@@ -137,14 +119,12 @@ def flask(args: list[str]) -> tuple[float, int, str]:
 
 
 def fresh_database() -> None:
-    psql(admin_url(), f'DROP DATABASE IF EXISTS "{database_name()}" WITH (FORCE)')
-    psql(admin_url(), f'CREATE DATABASE "{database_name()}"')
-    psql(BENCH_URL, "CREATE EXTENSION postgis")
+    create_database(BENCH_URL)
     flask(["db", "upgrade"])
 
 
 def drop_database() -> None:
-    psql(admin_url(), f'DROP DATABASE IF EXISTS "{database_name()}" WITH (FORCE)')
+    drop(BENCH_URL)
 
 
 def connect():

@@ -17,21 +17,14 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench")
 N_SCHEMAS = int(os.environ.get("BENCH_SCHEMAS", "500"))
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
-FLASK = [str(ROOT / ".venv" / "bin" / "flask")]
-ENV = dict(
-    os.environ,
-    FLASK_APP="wsgi",
-    DATABASE_URL=BENCH_URL,
-    LOG_LEVEL="WARNING",
-    LOG_FORMAT="text",
-    REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-)
+ENV = env_for(BENCH_URL)
 
 ADDITIVE = '''"""Bench-only additive revision."""
 import sqlalchemy as sa
@@ -52,16 +45,8 @@ def downgrade():
 '''
 
 
-def psql(url: str, sql: str) -> None:
-    subprocess.run(["psql", url, "-qXc", sql], check=True, capture_output=True)
-
-
 def fresh_database() -> None:
-    admin = BENCH_URL.rsplit("/", 1)[0] + "/postgres"
-    name = BENCH_URL.rsplit("/", 1)[1]
-    psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    psql(admin, f'CREATE DATABASE "{name}"')
-    psql(BENCH_URL, "CREATE EXTENSION postgis")
+    create_database(BENCH_URL)
     run(["db", "upgrade"])
 
 
@@ -225,8 +210,7 @@ def main() -> None:
     bench_resolution("5")
     bench_resolution("0")
     bench_migrate()
-    admin = BENCH_URL.rsplit("/", 1)[0] + "/postgres"
-    psql(admin, f'DROP DATABASE IF EXISTS "{BENCH_URL.rsplit("/", 1)[1]}" WITH (FORCE)')
+    drop_database(BENCH_URL)
 
 
 if __name__ == "__main__":

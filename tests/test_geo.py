@@ -120,3 +120,21 @@ def test_real_bpe_replaces_the_synthetic_points_of_its_departement(
         db.session.execute(text("DELETE FROM property_sales WHERE source = 'synth'"))
         db.session.execute(text("DELETE FROM cell_population WHERE source = 'synth'"))
         db.session.commit()
+
+
+def test_bulk_column_lists_cover_their_tables():
+    from ingest.reference.models import (
+        POI_COLUMNS,
+        POPULATION_COLUMNS,
+        SALE_COLUMNS,
+        CellPopulation,
+        Poi,
+        PropertySale,
+    )
+
+    for columns, model in (
+        (POI_COLUMNS, Poi),
+        (SALE_COLUMNS, PropertySale),
+        (POPULATION_COLUMNS, CellPopulation),
+    ):
+        assert sorted(columns) == sorted(c.name for c in model.__table__.columns if c.name != "id")

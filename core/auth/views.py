@@ -42,6 +42,11 @@ def error_text(code: str) -> str:
     }.get(code, _("This operation is not possible."))
 
 
+def message(title: str, text: str) -> str:
+    """A page that only says something (mail sent, link expired…)."""
+    return render_site("account/message.html", title=title, message=text)
+
+
 def safe_next(default: str = "/") -> str:
     target = request.values.get("next", "")
     return target if target.startswith("/") and not target.startswith("//") else default
@@ -72,10 +77,9 @@ def register():
             db.session.commit()
             nudge_outbox()
             # Same answer whether or not the address already had an account.
-            return render_site(
-                "account/message.html",
-                title=_("Check your mailbox"),
-                message=_(
+            return message(
+                _("Check your mailbox"),
+                _(
                     "We sent a link to %(email)s: open it to confirm your address.",
                     email=form.email.data,
                 ),
@@ -88,9 +92,7 @@ def verify(token: str):
     try:
         service.verify_email(token)
     except service.AuthError as exc:
-        return render_site(
-            "account/message.html", title=_("Confirmation failed"), message=error_text(exc.code)
-        ), 400
+        return message(_("Confirmation failed"), error_text(exc.code)), 400
     db.session.commit()
     flash(_("Your address is confirmed. You can log in."), "success")
     return redirect(url_for("account.login"))
@@ -128,10 +130,9 @@ def forgot():
         service.request_password_reset(form.email.data)
         db.session.commit()
         nudge_outbox()
-        return render_site(
-            "account/message.html",
-            title=_("Check your mailbox"),
-            message=_(
+        return message(
+            _("Check your mailbox"),
+            _(
                 "If an account uses %(email)s, a link to choose a new password is on its way.",
                 email=form.email.data,
             ),
@@ -144,9 +145,7 @@ def reset(token: str):
     try:
         account = service.account_for_reset(token)
     except service.AuthError as exc:
-        return render_site(
-            "account/message.html", title=_("Link not valid"), message=error_text(exc.code)
-        ), 400
+        return message(_("Link not valid"), error_text(exc.code)), 400
     form = ResetForm()
     if form.validate_on_submit():
         service.set_password(account, form.password.data)
@@ -221,12 +220,9 @@ def delete():
     request_erasure(current_user)
     db.session.commit()
     logout_user()
-    return render_site(
-        "account/message.html",
-        title=_("Account deleted"),
-        message=_(
-            "Your account and your data are being erased everywhere. Thank you for your visit."
-        ),
+    return message(
+        _("Account deleted"),
+        _("Your account and your data are being erased everywhere. Thank you for your visit."),
     )
 
 
@@ -238,9 +234,7 @@ def accept_invitation(token: str):
     try:
         invitation = service.pending_invitation(token, tenant)
     except service.AuthError as exc:
-        return render_site(
-            "account/message.html", title=_("Invitation not valid"), message=error_text(exc.code)
-        ), 400
+        return message(_("Invitation not valid"), error_text(exc.code)), 400
     form = AcceptForm()
     if current_user.is_authenticated and form.validate_on_submit():
         try:

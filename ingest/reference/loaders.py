@@ -50,6 +50,7 @@ from sqlalchemy import text
 from core import grid
 from core.extensions import db
 from ingest.reference.bulk import copy_rows
+from ingest.reference.models import POI_COLUMNS
 
 #: Rows read, projected and written per step.
 CHUNK = 200_000
@@ -58,17 +59,6 @@ MAX_PROBLEMS = 1000
 
 Progress = Callable[[int], object] | None
 PathArg = str | os.PathLike | Sequence[str | os.PathLike]
-
-POI_COLUMNS = [
-    "source",
-    "source_id",
-    "type_code",
-    "name",
-    "geom",
-    "cell_id",
-    "commune_insee",
-    "attributes",
-]
 
 # --- territories ------------------------------------------------------------------------------
 

@@ -97,6 +97,44 @@ class PropertySale(PublicBase):
     cell_id: Mapped[str] = mapped_column(String(40), index=True)
 
 
+#: The columns bulk loads write, in the order their rows are built (every column but `id`;
+#: a test checks each list against its table).
+POI_COLUMNS = [
+    "source",
+    "source_id",
+    "type_code",
+    "name",
+    "geom",
+    "cell_id",
+    "commune_insee",
+    "attributes",
+]
+SALE_COLUMNS = [
+    "source",
+    "source_id",
+    "sold_on",
+    "property_type",
+    "price_eur",
+    "built_area_m2",
+    "geom",
+    "cell_id",
+]
+POPULATION_COLUMNS = [
+    "cell_id",
+    "source",
+    "ind",
+    "men",
+    "men_pauv",
+    "ind_snv",
+    "log_soc",
+    "ind_0_17",
+    "ind_18_64",
+    "ind_65p",
+]
+#: The figures of a population row (what a `ratio` criterion may name).
+POPULATION_VALUES = tuple(c for c in POPULATION_COLUMNS if c not in ("cell_id", "source"))
+
+
 def _profile_columns() -> dict:
     from ingest.reference.criteria import stored_criteria
 

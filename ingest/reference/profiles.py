@@ -18,23 +18,13 @@ from core import grid
 from core.extensions import db
 from ingest.reference.bulk import copy_rows
 from ingest.reference.criteria import Criterion, matches, stored_criteria
+from ingest.reference.models import POPULATION_VALUES
 
 SIZE = grid.SIZE
 #: POIs farther than this from a département's cells cannot change its nearest/count values
 #: unless the nearest one found is farther still (then the search widens to WIDE_M).
 MARGIN_M = 60_000.0
 WIDE_M = 1_500_000.0
-#: Population columns a `ratio` criterion may name.
-POPULATION_COLUMNS = (
-    "ind",
-    "men",
-    "men_pauv",
-    "ind_snv",
-    "log_soc",
-    "ind_0_17",
-    "ind_18_64",
-    "ind_65p",
-)
 SYNTH = "synth"
 
 Progress = Callable[[int], object] | None
@@ -222,7 +212,7 @@ class _Cells:
     """The cells to profile, grid by grid, with their population row (NaN when none)."""
 
     def __init__(self, rows: list[tuple]):
-        width = 7 + len(POPULATION_COLUMNS)
+        width = 7 + len(POPULATION_VALUES)
         columns = list(zip(*rows, strict=True)) if rows else [()] * width
         self.ids = list(columns[0])
         self.epsg = np.array(columns[1], dtype="int64")
@@ -234,7 +224,7 @@ class _Cells:
         self.population_synthetic = np.array([s == SYNTH for s in columns[6]], dtype=bool)
         self.population = {
             name: np.array(columns[7 + i], dtype="float64")
-            for i, name in enumerate(POPULATION_COLUMNS)
+            for i, name in enumerate(POPULATION_VALUES)
         }
 
     def __len__(self) -> int:
@@ -247,7 +237,7 @@ class _Cells:
 
 
 def _load_cells(departement: str | None) -> _Cells:
-    columns = ", ".join(f"p.{c}" for c in POPULATION_COLUMNS)
+    columns = ", ".join(f"p.{c}" for c in POPULATION_VALUES)
     where = "WHERE m.departement = %(d)s" if departement is not None else ""
     with session_cursor() as cursor:
         cursor.execute(
@@ -554,7 +544,7 @@ def build_profiles(departement: str | None = None, progress=None) -> int:
     for criterion in criteria:
         if criterion.method == "ratio":
             for name in (criterion.params["numerator"], criterion.params.get("denominator")):
-                if name is not None and name not in POPULATION_COLUMNS:
+                if name is not None and name not in POPULATION_VALUES:
                     raise ValueError(f"{criterion.id}: unknown population column {name!r}")
     try:
         cells = _load_cells(departement)

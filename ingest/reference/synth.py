@@ -18,6 +18,7 @@ import shapely
 from core import grid
 from core.extensions import db
 from ingest.reference.bulk import copy_rows
+from ingest.reference.models import POI_COLUMNS, POPULATION_COLUMNS, SALE_COLUMNS
 from ingest.reference.profiles import (
     SYNTH,
     cell_keys,
@@ -376,52 +377,13 @@ def synth(
             )
             real = {r[0] for r in cursor.fetchall()}  # never overwrite a real source's row
         tick(progress)
-        counts = {
-            "pois": copy_rows(
-                "pois",
-                [
-                    "source",
-                    "source_id",
-                    "type_code",
-                    "name",
-                    "geom",
-                    "cell_id",
-                    "commune_insee",
-                    "attributes",
-                ],
-                poi_rows,
-            )
-        }
+        counts = {"pois": copy_rows("pois", POI_COLUMNS, poi_rows)}
         tick(progress)
-        counts["property_sales"] = copy_rows(
-            "property_sales",
-            [
-                "source",
-                "source_id",
-                "sold_on",
-                "property_type",
-                "price_eur",
-                "built_area_m2",
-                "geom",
-                "cell_id",
-            ],
-            sale_rows,
-        )
+        counts["property_sales"] = copy_rows("property_sales", SALE_COLUMNS, sale_rows)
         tick(progress)
         counts["cell_population"] = copy_rows(
             "cell_population",
-            [
-                "cell_id",
-                "source",
-                "ind",
-                "men",
-                "men_pauv",
-                "ind_snv",
-                "log_soc",
-                "ind_0_17",
-                "ind_18_64",
-                "ind_65p",
-            ],
+            POPULATION_COLUMNS,
             ((cell, SYNTH, *row) for cell, row in population.items() if cell not in real),
         )
         db.session.commit()

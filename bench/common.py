@@ -1,0 +1,45 @@
+"""What every benchmark shares: paths, the environment of its own database, its set-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+FLASK = [str(BIN / "flask")]
+
+
+def env_for(database_url: str) -> dict[str, str]:
+    """The app's environment for a benchmark: its own database and Redis db, quiet logs."""
+    return dict(
+        os.environ,
+        FLASK_APP="wsgi",
+        DATABASE_URL=database_url,
+        LOG_LEVEL="WARNING",
+        LOG_FORMAT="text",
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+    )
+
+
+def psql(url: str, sql: str) -> None:
+    subprocess.run(["psql", url, "-qXc", sql], check=True, capture_output=True)
+
+
+def _admin_and_name(url: str) -> tuple[str, str]:
+    base, name = url.rsplit("/", 1)
+    return base + "/postgres", name
+
+
+def drop_database(url: str) -> None:
+    admin, name = _admin_and_name(url)
+    psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_database(url: str) -> None:
+    """A fresh, empty database with PostGIS (a previous one of that name is dropped)."""
+    admin, name = _admin_and_name(url)
+    drop_database(url)
+    psql(admin, f'CREATE DATABASE "{name}"')
+    psql(url, "CREATE EXTENSION postgis")
