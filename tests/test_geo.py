@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select, text
 
 from core import grid
@@ -14,16 +13,6 @@ from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import Commune
 from ingest.reference.territory import TerritoryCell
 from tests.conftest import host
-
-
-@pytest.fixture
-def cantal(app):
-    with app.app_context():
-        assert load_communes(["15"]) == 246
-    yield
-    with app.app_context():
-        db.session.execute(text("DELETE FROM communes WHERE departement = '15'"))
-        db.session.commit()
 
 
 def cells_of(ref) -> set[str]:

@@ -352,8 +352,6 @@ def table_schema(kind: str) -> dict:
         if f.type == "boolean":
             entry["trueValues"] = ["true", "vrai", "oui", "1"]
             entry["falseValues"] = ["false", "faux", "non", "0"]
-        if f.type == "date":
-            entry["format"] = "any"
         fields.append(entry)
     title_fr, _title_en = KIND_TITLES[kind]
     return {

@@ -1,11 +1,24 @@
-"""The listings table (tenant schema): system columns plus one typed column per declared field."""
+"""Listings (system columns plus one typed column per declared field), their activity log,
+normed-file imports and API keys: all in the territory's schema."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, CheckConstraint, Date, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.auth.personal_data import holds_people
@@ -88,3 +101,91 @@ Listing = type(
 
 holds_people(Listing, "created_by_id")
 holds_people(Listing, "updated_by_id")
+
+
+class ListingEvent(TenantBase):
+    """The activity log: who (account, API key or the system) changed which listing, and how."""
+
+    __tablename__ = "listing_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=text("now()"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("listings.id", ondelete="SET NULL"), index=True
+    )
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("listing_imports.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    #: create | update | publish | unpublish | expire | import
+    action: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(10))  # manual | file | api | system
+    account_id: Mapped[int | None] = mapped_column()
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    #: {field: [before, after]} for edits; counts for an import.
+    changes: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+IMPORT_STATUSES = ("queued", "reading", "applying", "done", "rejected", "failed")
+
+
+class ListingImport(TenantBase):
+    """One uploaded normed file: where it is kept, its report, and how far its import went."""
+
+    __tablename__ = "listing_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    file_key: Mapped[str] = mapped_column(String(300))
+    report_key: Mapped[str | None] = mapped_column(String(300))
+    snapshot: Mapped[bool] = mapped_column(default=False)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    #: Import the valid rows of a file that has errors (the editor's explicit choice).
+    valid_only: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    rows_read: Mapped[int] = mapped_column(default=0)
+    rows_valid: Mapped[int] = mapped_column(default=0)
+    rows_applied: Mapped[int] = mapped_column(default=0)
+    errors_count: Mapped[int] = mapped_column(default=0)
+    warnings_count: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    unpublished: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), index=True)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (CheckConstraint(f"status IN {IMPORT_STATUSES}", name="import_status_known"),)
+
+
+SCOPES = ("listings:read", "listings:write")
+
+
+class ApiKey(TenantBase):
+    """A territory's key to its API: only a SHA-256 of the secret is kept, with its scopes."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: The public part of the key (`vvk_<prefix>_…`), shown in the console to tell keys apart.
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
+    created_by_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by_id: Mapped[int | None] = mapped_column()
+
+
+holds_people(ListingEvent, "account_id")
+holds_people(ListingImport, "created_by_id")
+holds_people(ApiKey, "created_by_id")
+holds_people(ApiKey, "revoked_by_id")

@@ -9,26 +9,29 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
+import os
 import re
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 
 from frictionless import Resource, Schema
 
 from ingest.listings.declaration import fields_of, table_schema
+from ingest.listings.rules import french_number, in_france, iso_date, siret_ok, typed
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
-#: Bounding box of metropolitan France and the overseas départements (lon/lat), generous.
-FRANCE_BOXES = (
-    (-5.5, 41.2, 9.8, 51.2),  # metropole and Corsica
-    (-61.9, 15.8, -60.9, 16.6),  # Guadeloupe
-    (-61.3, 14.3, -60.7, 14.9),  # Martinique
-    (-54.7, 2.0, -51.5, 5.9),  # Guyane
-    (55.1, -21.5, 55.9, -20.8),  # La Réunion
-    (44.9, -13.1, 45.4, -12.5),  # Mayotte
-)
+MAX_ERRORS = 10_000
+CHUNK_ROWS = 25_000
+SCHEMA_ERRORS = {
+    "type-error": "bad_type",
+    "constraint-error": "constraint",
+    "missing-cell": "missing_cell",
+    "extra-cell": "extra_cell",
+}
 
 
 @dataclass
@@ -114,6 +117,19 @@ def _csv_rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]]]:
     return [h.strip().lstrip("\ufeff") for h in header], rows
 
 
+def _xlsx_text(value) -> str:
+    """A cell as the text a person typed: 5 not 5.0, 2026-11-02 not 2026-11-02T00:00:00."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
     from openpyxl import load_workbook
 
@@ -122,9 +138,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
     sheet = book.worksheets[0]
     values = []
     for row in sheet.iter_rows(values_only=True):
-        cells = [
-            "" if v is None else (v.isoformat() if isinstance(v, date) else str(v)) for v in row
-        ]
+        cells = [_xlsx_text(v) for v in row]
         if any(c.strip() for c in cells):
             values.append(cells)
         if len(values) > MAX_ROWS + 1:
@@ -133,19 +147,6 @@ def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
     if not values:
         raise NormedFileError("empty")
     return [str(h).strip() for h in values[0]], values[1:]
-
-
-def _siret_ok(value: str) -> bool:
-    """Luhn checksum (La Poste's SIRETs, 356000000xxxxx, sum their digits to a multiple of 5)."""
-    if not re.fullmatch(r"\d{14}", value):
-        return False
-    if value.startswith("356000000"):
-        return sum(int(c) for c in value) % 5 == 0
-    total = 0
-    for i, c in enumerate(reversed(value)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
 
 
 def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> NormedFile:
@@ -187,67 +188,132 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
 
     known = [f for f in declared if f in known]  # the schema's order
     positions = [header.index(name) for name in known]
-    table = [known] + [[r[p] if p < len(r) else "" for p in positions] for r in rows]
+    table = [known] + [[r[p].strip() if p < len(r) else "" for p in positions] for r in rows]
+    _frenchify(table, [declared[name] for name in known])
     descriptor = table_schema(kind)
     descriptor.pop("$schema", None)
+    descriptor.pop("primaryKey")  # checked below across the whole file, not per chunk
     descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in known]
-    # The table holds the known columns in the schema's order: an exact match by name.
-    resource = Resource(data=table, schema=Schema.from_descriptor(descriptor))
-    report = resource.validate(limit_errors=10_000)
     bad_rows: set[int] = set()
-    for task in report.tasks:
-        for error in task.errors:
-            row = getattr(error, "row_number", None)
-            column = getattr(error, "field_name", None)
-            value = getattr(error, "cell", None)
-            code = {
-                "type-error": "bad_type",
-                "constraint-error": "constraint",
-                "primary-key": "duplicate_id",
-                "missing-cell": "missing_cell",
-                "extra-cell": "extra_cell",
-            }.get(error.type, error.type)
-            params = {"note": getattr(error, "note", "")}
-            if column in declared:
-                f = declared[column]
-                params.update(
-                    type=f.type,
-                    enum=list(f.enum),
-                    pattern=f.pattern,
-                    minimum=f.minimum,
-                    maximum=f.maximum,
-                    max_length=f.max_length,
-                )
-            if code == "duplicate_id":
-                column = "external_id"
-            issues.append(Issue(code, row=row, column=column, value=value, params=params))
-            if row:
-                bad_rows.add(row)
-    valid = []
+    for code, row, column, value, note in _schema_errors(descriptor, table):
+        params = {"note": note}
+        if column in declared:
+            f = declared[column]
+            params.update(
+                type=f.type,
+                enum=list(f.enum),
+                pattern=f.pattern,
+                minimum=f.minimum,
+                maximum=f.maximum,
+                max_length=f.max_length,
+            )
+        issues.append(Issue(code, row=row, column=column, value=value, params=params))
+        if row:
+            bad_rows.add(row)
+    first_seen: dict[str, int] = {}
+    id_position = known.index("external_id")
     for index, raw in enumerate(table[1:], start=2):
-        record = {name: raw[i].strip() for i, name in enumerate(known)}
-        problems = _french_rules(declared, record, index)
+        external_id = raw[id_position]
+        if external_id and first_seen.setdefault(external_id, index) != index:
+            issues.append(
+                Issue(
+                    "duplicate_id",
+                    row=index,
+                    column="external_id",
+                    value=external_id,
+                    params={"first_row": first_seen[external_id]},
+                )
+            )
+            bad_rows.add(index)
+    valid = []
+    converters = [(name, typed(declared[name].type)) for name in known]
+    for index, raw in enumerate(table[1:], start=2):
+        record = {name: raw[i] for i, name in enumerate(known)}
+        problems = _french_rules(record, index)
         issues.extend(problems)
         if problems:
             bad_rows.add(index)
         if index not in bad_rows:
-            valid.append(record)
+            valid.append(
+                {"_row": index}
+                | {
+                    name: convert(v) if v else None
+                    for (name, convert), v in zip(converters, raw, strict=True)
+                }
+            )
     return NormedFile(kind, valid, issues, encoding, delimiter, kind_format)
 
 
-def _french_rules(declared, record: dict, row: int) -> list[Issue]:
+def _schema_errors(descriptor: dict, table: list[list[str]]) -> list[tuple]:
+    """Frictionless validation of the rows; big files in chunks on every core."""
+    chunks = [
+        (start, table[start : start + CHUNK_ROWS]) for start in range(1, len(table), CHUNK_ROWS)
+    ]
+    if len(chunks) == 1:
+        return _validate_chunk(descriptor, table[0], *chunks[0])
+    workers = min(len(chunks), os.cpu_count() or 1)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        found = pool.map(
+            _validate_chunk,
+            [descriptor] * len(chunks),
+            [table[0]] * len(chunks),
+            *zip(*chunks, strict=True),
+        )
+        return [error for errors in found for error in errors]
+
+
+def _validate_chunk(descriptor: dict, header: list[str], start: int, rows: list) -> list[tuple]:
+    # The chunk holds the known columns in the schema's order: an exact match by name.
+    resource = Resource(data=[header, *rows], schema=Schema.from_descriptor(descriptor))
+    report = resource.validate(limit_errors=MAX_ERRORS)
+    out = []
+    for task in report.tasks:
+        for error in task.errors:
+            row = getattr(error, "row_number", None)
+            out.append(
+                (
+                    SCHEMA_ERRORS.get(error.type, error.type),
+                    row + start - 1 if row else None,
+                    getattr(error, "field_name", None),
+                    getattr(error, "cell", None),
+                    getattr(error, "note", ""),
+                )
+            )
+    return out
+
+
+def _frenchify(table: list[list[str]], fields) -> None:
+    """Numbers written the French way (1 234,5) and dates as JJ/MM/AAAA, made canonical in place.
+
+    A value that is not recognisably French is left alone for the schema to judge.
+    """
+    for position, f in enumerate(fields):
+        if f.type in ("number", "integer"):
+            fix = french_number
+        elif f.type == "date":
+            fix = iso_date
+        else:
+            continue
+        for row in table[1:]:
+            value = row[position]
+            if value:
+                row[position] = fix(value)
+
+
+def _french_rules(record: dict, row: int) -> list[Issue]:
     out = []
     siret = record.get("siret")
-    if siret and re.fullmatch(r"\d{14}", siret) and not _siret_ok(siret):
+    if siret and re.fullmatch(r"\d{14}", siret) and not siret_ok(siret):
         out.append(Issue("bad_siret", row=row, column="siret", value=siret))
     lat, lon = record.get("latitude"), record.get("longitude")
     if lat and lon:
         try:
-            x, y = float(lon.replace(",", ".")), float(lat.replace(",", "."))
+            x, y = float(lon), float(lat)
         except ValueError:
             pass  # reported as a type error by the schema
         else:
-            if not any(w <= x <= e and s <= y <= n for w, s, e, n in FRANCE_BOXES):
+            if not in_france(x, y):
                 out.append(
                     Issue("outside_france", row=row, column="latitude", value=f"{lat}, {lon}")
                 )

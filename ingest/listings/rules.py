@@ -1,0 +1,226 @@
+"""French rules shared by the normed file, the API and the editor form: numbers, dates,
+SIRET/SIREN checksums, coordinates inside France, and where a listing lies (point and cell).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+from sqlalchemy import text
+
+from core import grid
+
+#: Bounding boxes of metropolitan France and the overseas départements (lon/lat), generous.
+FRANCE_BOXES = (
+    (-5.5, 41.2, 9.8, 51.2),  # metropole and Corsica
+    (-61.9, 15.8, -60.9, 16.6),  # Guadeloupe
+    (-61.3, 14.3, -60.7, 14.9),  # Martinique
+    (-54.7, 2.0, -51.5, 5.9),  # Guyane
+    (55.1, -21.5, 55.9, -20.8),  # La Réunion
+    (44.9, -13.1, 45.4, -12.5),  # Mayotte
+)
+#: How far (metres) a given point may lie from its commune's boundary: geocoders round, and a
+#: farm on the border is often addressed to the neighbouring town. Further is the sea or a typo.
+COMMUNE_TOLERANCE_M = 2000
+LAMBERT_93 = 2154
+_FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_SPACES = str.maketrans("", "", " \u00a0\u202f")
+BOOLEANS = {
+    "true": True,
+    "vrai": True,
+    "oui": True,
+    "1": True,
+    "false": False,
+    "faux": False,
+    "non": False,
+    "0": False,
+}
+
+
+def french_number(value: str) -> str:
+    """'1 234,50' → '1234.50'; anything else unchanged (the schema then reports it)."""
+    compact = value.translate(_SPACES)
+    if compact.count(",") == 1 and "." not in compact:
+        compact = compact.replace(",", ".")
+    return compact
+
+
+def iso_date(value: str) -> str:
+    """'02/11/2026' → '2026-11-02' (31/02/2026 stays as it is and fails as a date)."""
+    found = _FRENCH_DATE.match(value)
+    if not found:
+        return value
+    day, month, year = (int(part) for part in found.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return value
+
+
+def typed(kind: str):
+    """The converter from a validated text value to its Python value."""
+    return {
+        "string": str,
+        "integer": int,
+        "number": Decimal,
+        "boolean": lambda v: BOOLEANS[v.lower()],
+        "date": date.fromisoformat,
+    }[kind]
+
+
+def to_decimal(value) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def siret_ok(value: str) -> bool:
+    """Luhn checksum (La Poste's SIRETs, 356000000xxxxx, sum their digits to a multiple of 5)."""
+    if not re.fullmatch(r"\d{14}", value):
+        return False
+    if value.startswith("356000000"):
+        return sum(int(c) for c in value) % 5 == 0
+    return _luhn(value)
+
+
+def siren_ok(value: str) -> bool:
+    return bool(re.fullmatch(r"\d{9}", value)) and _luhn(value)
+
+
+def _luhn(value: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(value)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def in_france(lon: float, lat: float) -> bool:
+    return any(w <= lon <= e and s <= lat <= n for w, s, e, n in FRANCE_BOXES)
+
+
+@dataclass
+class Problem:
+    """A rule broken by one record: its index in the batch, the field, a code and parameters."""
+
+    index: int
+    code: str
+    column: str
+    value: str | None = None
+    params: dict | None = None
+
+
+def locate(session, records: list[dict]) -> list[Problem]:
+    """Give each record its point: latitude/longitude, else Lambert-93 X/Y, else its commune's
+    centre (`location_approximate`). Sets `_lon`, `_lat`, `location_approximate` and `cell_id`.
+
+    The commune must exist, and a given point must lie in France and near its commune.
+    """
+    problems: list[Problem] = []
+    if not records:
+        return problems
+    lambert = [
+        i
+        for i, r in enumerate(records)
+        if r.get("latitude") is None and r.get("lambert_x") is not None
+    ]
+    if lambert:
+        xs = np.array([float(records[i]["lambert_x"]) for i in lambert])
+        ys = np.array([float(records[i]["lambert_y"] or 0) for i in lambert])
+        lons, lats = grid.project(xs, ys, LAMBERT_93, 4326)
+        for i, lon, lat in zip(lambert, lons, lats, strict=True):
+            if records[i].get("lambert_y") is None:
+                problems.append(Problem(i, "half_coordinates", "lambert_y"))
+                continue
+            records[i]["_lon"], records[i]["_lat"] = float(lon), float(lat)
+    for i, r in enumerate(records):
+        if r.get("latitude") is not None and r.get("longitude") is not None:
+            r["_lon"], r["_lat"] = float(r["longitude"]), float(r["latitude"])
+        elif (r.get("latitude") is None) != (r.get("longitude") is None):
+            column = "longitude" if r.get("longitude") is None else "latitude"
+            problems.append(Problem(i, "half_coordinates", column))
+        if "_lon" in r and not in_france(r["_lon"], r["_lat"]):
+            problems.append(
+                Problem(i, "outside_france", "latitude", f"{r['_lat']:.5f}, {r['_lon']:.5f}")
+            )
+            del r["_lon"], r["_lat"]
+    bad = {p.index for p in problems}
+    problems.extend(_check_communes(session, records, bad))
+    bad = {p.index for p in problems}
+    by_grid: dict[int, list[int]] = {}
+    for i, r in enumerate(records):
+        if i in bad:
+            continue
+        by_grid.setdefault(grid.grid_for_departement(_departement(r["commune_insee"])), []).append(
+            i
+        )
+    for code, indexes in by_grid.items():
+        ids = grid.cell_ids(
+            np.array([records[i]["_lon"] for i in indexes]),
+            np.array([records[i]["_lat"] for i in indexes]),
+            grid=code,
+        )
+        for i, cell in zip(indexes, ids, strict=True):
+            records[i]["cell_id"] = str(cell)
+    return problems
+
+
+def _departement(insee: str) -> str:
+    return insee[:3] if insee.startswith("97") else insee[:2]
+
+
+def _check_communes(session, records: list[dict], skip: set[int]) -> list[Problem]:
+    """One query for the batch: each commune's existence, its centre, the distance to the point."""
+    rows = [
+        (i, r["commune_insee"], r.get("_lon"), r.get("_lat"))
+        for i, r in enumerate(records)
+        if i not in skip
+    ]
+    if not rows:
+        return []
+    found = session.execute(
+        text(
+            """
+            SELECT b.i, c.insee IS NOT NULL,
+                   ST_X(ST_PointOnSurface(c.geom)), ST_Y(ST_PointOnSurface(c.geom)),
+                   CASE WHEN b.lon IS NULL THEN NULL ELSE ST_Distance(
+                       c.geom::geography, ST_SetSRID(ST_MakePoint(b.lon, b.lat), 4326)::geography
+                   ) END
+            FROM unnest(CAST(:i AS int[]), CAST(:insee AS text[]),
+                        CAST(:lon AS float8[]), CAST(:lat AS float8[])) AS b(i, insee, lon, lat)
+            LEFT JOIN public.communes c ON c.insee = b.insee
+            """
+        ),
+        {
+            "i": [r[0] for r in rows],
+            "insee": [r[1] for r in rows],
+            "lon": [r[2] for r in rows],
+            "lat": [r[3] for r in rows],
+        },
+    ).all()
+    problems = []
+    for i, known, centre_lon, centre_lat, distance in found:
+        record = records[i]
+        if not known:
+            problems.append(Problem(i, "unknown_commune", "commune_insee", record["commune_insee"]))
+        elif "_lon" not in record:
+            record["_lon"], record["_lat"] = centre_lon, centre_lat
+            record["location_approximate"] = True
+        elif distance > COMMUNE_TOLERANCE_M:
+            problems.append(
+                Problem(
+                    i,
+                    "far_from_commune",
+                    "latitude",
+                    f"{record['_lat']:.5f}, {record['_lon']:.5f}",
+                    {"km": round(distance / 1000, 1), "insee": record["commune_insee"]},
+                )
+            )
+        else:
+            record["location_approximate"] = False
+    return problems

@@ -1,0 +1,262 @@
+"""Writing listings: one upsert for the file, the API and the console.
+
+Records (typed, located by `rules.locate`) go through a temporary staging table filled by COPY,
+then one `INSERT … ON CONFLICT (kind, external_id) DO UPDATE … WHERE … IS DISTINCT FROM` in the
+caller's transaction: readers see all of a batch or none of it, an identical batch changes
+nothing (not even `updated_at`), and every change is written to the activity log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from ingest.listings.declaration import KINDS, fields_of
+from ingest.listings.models import LOCATION_FIELDS
+
+#: Statuses a writer may ask for; `expired` is set by the expiry date only.
+WRITABLE_STATUSES = ("draft", "published", "unpublished")
+#: Per-field diffs are kept in the log for batches up to this size (API, console, small files).
+TRACKED_BATCH = 1000
+_SQL = {
+    "string": "text",
+    "integer": "integer",
+    "number": "numeric(16,2)",
+    "boolean": "boolean",
+    "date": "date",
+}
+
+
+@dataclass
+class Outcome:
+    """What a write did, with each record's listing id and action (`create|update|unchanged`)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unpublished: int = 0
+    results: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+def data_columns(kind: str) -> list[str]:
+    """The kind's stored columns that a writer provides (location inputs become geom/cell)."""
+    return [f.name for f in fields_of(kind) if f.name not in LOCATION_FIELDS]
+
+
+def upsert(
+    session,
+    kind: str,
+    records: list[dict],
+    *,
+    source: str,
+    account_id: int | None = None,
+    api_key_id: int | None = None,
+    import_id: int | None = None,
+    snapshot: bool = False,
+) -> Outcome:
+    """Create or update `records` of `kind`; with `snapshot`, unpublish the kind's published
+    listings absent from them. Runs in the session's transaction; the caller commits."""
+    columns = data_columns(kind)
+    status_of = {
+        r["external_id"]: _status(r.get("status") or "published", r.get("expires_on"))
+        for r in records
+    }
+    connection = session.connection()
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS listing_staging (n integer, status text, lon float8, "
+        "lat float8, cell_id text, location_approximate boolean, "
+        + ", ".join(f'"{f.name}" {_SQL[f.type]}' for f in _all_columns())
+        + ") ON COMMIT DROP"
+    )
+    connection.exec_driver_sql("TRUNCATE listing_staging")
+    staged = ["n", "status", "lon", "lat", "cell_id", "location_approximate", *columns]
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        copy_sql = f"COPY listing_staging ({_quoted(staged)}) FROM STDIN"
+        with cursor.copy(copy_sql) as copy:
+            for n, r in enumerate(records):
+                copy.write_row(
+                    (
+                        n,
+                        status_of[r["external_id"]],
+                        r.get("_lon"),
+                        r.get("_lat"),
+                        r.get("cell_id"),
+                        bool(r.get("location_approximate")),
+                        *(r.get(c) for c in columns),
+                    )
+                )
+    before = _current(connection, kind, records) if len(records) <= TRACKED_BATCH else {}
+    compared = [*columns, "status", "cell_id", "location_approximate"]
+    inserted_columns = [*columns, "status", "cell_id", "location_approximate"]
+    quoted = _quoted(inserted_columns)
+    rows = connection.execute(
+        text(
+            f"""
+            INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
+            SELECT :kind, :source,
+                   CASE WHEN lon IS NULL THEN NULL
+                        ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+                   :account, :account, {quoted}
+            FROM listing_staging ORDER BY n
+            ON CONFLICT (kind, external_id) DO UPDATE SET
+                {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in inserted_columns)},
+                geom = EXCLUDED.geom, source = EXCLUDED.source,
+                updated_by_id = EXCLUDED.updated_by_id, updated_at = now()
+            WHERE ({", ".join(f'listings."{c}"' for c in compared)}, ST_AsEWKB(listings.geom))
+                IS DISTINCT FROM
+                  ({", ".join(f'EXCLUDED."{c}"' for c in compared)}, ST_AsEWKB(EXCLUDED.geom))
+            RETURNING id, external_id, (xmax = 0) AS inserted
+            """  # noqa: S608 - column names come from the declarations, values are bound
+        ),
+        {"kind": kind, "source": source, "account": account_id},
+    ).all()
+    outcome = Outcome()
+    changed = {external_id: (id_, inserted) for id_, external_id, inserted in rows}
+    events: list[tuple[int, str, str, dict]] = []
+    untouched = [r["external_id"] for r in records if r["external_id"] not in changed]
+    existing = _ids(connection, kind, untouched)
+    for r in records:
+        external_id = r["external_id"]
+        if external_id in changed:
+            listing_id, inserted = changed[external_id]
+            action = "create" if inserted else "update"
+            if inserted:
+                outcome.created += 1
+            else:
+                outcome.updated += 1
+            diff = _diff(before.get(external_id), r, status_of[external_id], columns)
+            events.append((listing_id, external_id, action, diff))
+        else:
+            listing_id, action = existing[external_id], "unchanged"
+            outcome.unchanged += 1
+        outcome.results[external_id] = (listing_id, action)
+    if snapshot:
+        gone = connection.execute(
+            text(
+                """
+                UPDATE listings SET status = 'unpublished', updated_at = now(),
+                       updated_by_id = :account, source = :source
+                WHERE kind = :kind AND status = 'published'
+                  AND NOT EXISTS (SELECT 1 FROM listing_staging s
+                                  WHERE s.external_id = listings.external_id)
+                RETURNING id, external_id
+                """
+            ),
+            {"kind": kind, "account": account_id, "source": source},
+        ).all()
+        outcome.unpublished = len(gone)
+        flip = {"status": ["published", "unpublished"]}
+        events.extend((i, e, "unpublish", flip) for i, e in gone)
+    log(
+        connection,
+        kind,
+        events,
+        source=source,
+        account_id=account_id,
+        api_key_id=api_key_id,
+        import_id=import_id,
+    )
+    return outcome
+
+
+def log(connection, kind, events, *, source, account_id=None, api_key_id=None, import_id=None):
+    """Append (listing id, external id, action, changes) rows to the activity log at once."""
+    if not events:
+        return
+    connection.execute(
+        text(
+            """
+            INSERT INTO listing_events
+                (listing_id, external_id, action, changes, kind, source, account_id,
+                 api_key_id, import_id)
+            SELECT e.listing_id, e.external_id, e.action, e.changes::jsonb, :kind, :source,
+                   :account, :key, :import
+            FROM unnest(CAST(:ids AS int[]), CAST(:external_ids AS text[]),
+                        CAST(:actions AS text[]), CAST(:changes AS text[]))
+                 AS e(listing_id, external_id, action, changes)
+            """
+        ),
+        {
+            "ids": [e[0] for e in events],
+            "external_ids": [e[1] for e in events],
+            "actions": [e[2] for e in events],
+            "changes": [json.dumps(e[3], default=_json) for e in events],
+            "kind": kind,
+            "source": source,
+            "account": account_id,
+            "key": api_key_id,
+            "import": import_id,
+        },
+    )
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _status(wanted: str, expires_on: date | None) -> str:
+    if wanted not in WRITABLE_STATUSES:
+        raise ValueError(f"status {wanted!r}: one of {', '.join(WRITABLE_STATUSES)}")
+    if wanted == "published" and expires_on is not None and expires_on < date.today():
+        return "expired"
+    return wanted
+
+
+def _all_columns():
+    seen = {}
+    for kind in KINDS:
+        for f in fields_of(kind):
+            if f.name not in LOCATION_FIELDS:
+                seen.setdefault(f.name, f)
+    return list(seen.values())
+
+
+def _ids(connection, kind: str, external_ids: list[str]) -> dict[str, int]:
+    if not external_ids:
+        return {}
+    return dict(
+        connection.execute(
+            text(
+                "SELECT external_id, id FROM listings "
+                "WHERE kind = :kind AND external_id = ANY(:ids)"
+            ),
+            {"kind": kind, "ids": external_ids},
+        ).all()
+    )
+
+
+def _current(connection, kind: str, records: list[dict]) -> dict[str, dict]:
+    """The stored values of the records' listings, to log what each change changed."""
+    columns = data_columns(kind)
+    rows = connection.execute(
+        text(
+            f"SELECT {_quoted(columns)}, status FROM listings "  # noqa: S608 - declared names
+            "WHERE kind = :kind AND external_id = ANY(:ids)"
+        ),
+        {"kind": kind, "ids": [r["external_id"] for r in records]},
+    ).mappings()
+    return {row["external_id"]: dict(row) for row in rows}
+
+
+def _diff(before: dict | None, record: dict, status: str, columns: list[str]) -> dict:
+    after = {c: record.get(c) for c in columns} | {"status": status}
+    if before is None:
+        return {}
+    return {
+        name: [_json(before.get(name)), _json(value)]
+        for name, value in after.items()
+        if _json(before.get(name)) != _json(value)
+    }
+
+
+def _json(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

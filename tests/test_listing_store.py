@@ -1,0 +1,80 @@
+"""The one write path of listings: located, upserted in one statement, logged, idempotent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.tenancy import tenant_scope
+from ingest.listings.models import Listing, ListingEvent
+from ingest.listings.rules import locate
+from ingest.listings.store import upsert
+
+
+def house(external_id="R-1", **over):
+    return {
+        "external_id": external_id,
+        "title": "Maison de bourg",
+        "commune_insee": "15187",
+        "transaction": "sale",
+        "property_type": "house",
+        "price": Decimal("149000"),
+        "latitude": Decimal("45.0337"),
+        "longitude": Decimal("3.0928"),
+    } | over
+
+
+def write(records, **kw):
+    problems = locate(db.session, records)
+    assert problems == []
+    outcome = upsert(db.session, "real_estate", records, source="api", **kw)
+    db.session.commit()
+    return outcome
+
+
+def test_upsert_creates_then_changes_nothing_then_updates_and_logs(ctx, cantal, make_tenant):
+    ref = make_tenant()
+    with tenant_scope(ref):
+        first = write([house(), house("R-2", latitude=None, longitude=None)])
+        assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+        again = write([house(), house("R-2", latitude=None, longitude=None)])
+        assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+        changed = write(
+            [house(price=Decimal("139000")), house("R-2", latitude=None, longitude=None)]
+        )
+        assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 1)
+        listings = {x.external_id: x for x in db.session.execute(select(Listing)).scalars()}
+        assert listings["R-1"].price == Decimal("139000") and listings["R-1"].status == "published"
+        assert listings["R-1"].cell_id and not listings["R-1"].location_approximate
+        assert listings["R-2"].location_approximate and listings["R-2"].cell_id
+        events = db.session.execute(select(ListingEvent).order_by(ListingEvent.id)).scalars().all()
+        assert [e.action for e in events] == ["create", "create", "update"]
+        assert events[-1].changes == {"price": ["149000", "139000"]}
+        gone = upsert(db.session, "real_estate", [house()], source="file", snapshot=True)
+        db.session.commit()
+        assert gone.unpublished == 1
+        assert db.session.get(Listing, listings["R-2"].id).status == "unpublished"
+
+
+def test_locate_reports_unknown_communes_and_points_at_sea(ctx, cantal, make_tenant):
+    ref = make_tenant()
+    with tenant_scope(ref):
+        records = [
+            house(commune_insee="99999"),
+            house("R-2", latitude=Decimal("45.5"), longitude=Decimal("-3.0")),  # Bay of Biscay
+            house(
+                "R-3",
+                latitude=None,
+                longitude=None,
+                lambert_x=Decimal("707308"),
+                lambert_y=Decimal("6437166"),
+            ),
+            house("R-4", latitude=Decimal("45.0")),
+        ]
+        records[3]["longitude"] = None
+        found = {(p.index, p.code) for p in locate(db.session, records)}
+        assert found == {(0, "unknown_commune"), (1, "far_from_commune"), (3, "half_coordinates")}
+        assert records[2]["cell_id"] and abs(records[2]["_lat"] - 45.03) < 0.2
+        db.session.rollback()
