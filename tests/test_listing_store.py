@@ -78,3 +78,39 @@ def test_locate_reports_unknown_communes_and_points_at_sea(ctx, cantal, make_ten
         assert found == {(0, "unknown_commune"), (1, "far_from_commune"), (3, "half_coordinates")}
         assert records[2]["cell_id"] and abs(records[2]["_lat"] - 45.03) < 0.2
         db.session.rollback()
+
+
+def test_api_and_form_share_one_validation(ctx, cantal, make_tenant):
+    from ingest.listings.service import as_input, save
+
+    ref = make_tenant()
+    item = {
+        "external_id": "J-1",
+        "title": "Boulanger",
+        "commune_insee": "15187",
+        "rome_code": "D1102",
+        "contract_type": "CDI",
+        "positions": 2,
+    }
+    with tenant_scope(ref):
+        bad = save(
+            "job",
+            [
+                item | {"positions": "2", "colour": "red"},  # a string where JSON wants a number
+                item | {"external_id": "J-2", "siret": "73282932000075", "contract_type": "CDX"},
+                item | {"external_id": "J-3", "commune_insee": "99999"},
+            ],
+            source="api",
+        )
+        assert set(bad.errors[0]) == {"positions", "colour"}
+        assert set(bad.errors[1]) == {"siret", "contract_type"}
+        assert set(bad.errors[2]) == {"commune_insee"}
+        assert bad.outcome.created == 0
+        form = {k: str(v) for k, v in item.items()} | {"full_time": "on", "latitude": ""}
+        form = {k: (v or None) for k, v in form.items()}
+        ok = save("job", [form], source="manual", strict=False)
+        db.session.commit()
+        assert ok.errors == {} and ok.outcome.created == 1
+        listing = db.session.execute(select(Listing)).scalar_one()
+        assert listing.full_time is True and listing.location_approximate
+        assert as_input(listing)["positions"] == 2 and "latitude" not in as_input(listing)

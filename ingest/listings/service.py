@@ -1,0 +1,137 @@
+"""Saving listings from the API and the editor console: validate, locate, upsert, in one place.
+
+The normed-file import reads and validates rows its own way (frictionless) but ends in the same
+`rules.locate` and `store.upsert`, so a listing is held to the same rules whatever its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from core.extensions import db
+from ingest.listings.declaration import fields_of
+from ingest.listings.models import LOCATION_FIELDS, Listing
+from ingest.listings.rules import Problem, locate
+from ingest.listings.schemas import input_schema
+from ingest.listings.store import Outcome, upsert
+
+
+@dataclass
+class Saved:
+    """The outcome of a write, and per item index the field errors of the items refused."""
+
+    outcome: Outcome = field(default_factory=Outcome)
+    errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    records: dict[int, dict] = field(default_factory=dict)
+
+
+def validate(kind: str, items: list[dict], *, strict: bool = True) -> Saved:
+    """Load and check items against the kind's schema and the location rules (no write)."""
+    saved = Saved()
+    schema = input_schema(kind, strict)()
+    for index, item in enumerate(items):
+        try:
+            saved.records[index] = schema.load(item)
+        except ValidationError as error:
+            saved.errors[index] = _flat(error.messages)
+    loaded = sorted(saved.records)
+    records = [saved.records[i] for i in loaded]
+    for problem in locate(db.session, records):
+        index = loaded[problem.index]
+        saved.errors.setdefault(index, {}).setdefault(problem.column, []).append(
+            describe_problem(problem)
+        )
+    for index in saved.errors:
+        saved.records.pop(index, None)
+    seen: dict[str, int] = {}
+    for index in sorted(saved.records):
+        external_id = saved.records[index]["external_id"]
+        if external_id in seen:
+            saved.errors[index] = {"external_id": [_("The same identifier appears twice.")]}
+            del saved.records[index]
+        else:
+            seen[external_id] = index
+    return saved
+
+
+def save(
+    kind: str,
+    items: list[dict],
+    *,
+    source: str,
+    strict: bool = True,
+    account_id: int | None = None,
+    api_key_id: int | None = None,
+) -> Saved:
+    """Validate then upsert the valid items (the invalid ones are reported, never written)."""
+    saved = validate(kind, items, strict=strict)
+    if saved.records:
+        saved.outcome = upsert(
+            db.session,
+            kind,
+            list(saved.records.values()),
+            source=source,
+            account_id=account_id,
+            api_key_id=api_key_id,
+        )
+    return saved
+
+
+def as_input(listing: Listing) -> dict:
+    """A stored listing as input values (for PATCH, the edit form and duplication)."""
+    values = {}
+    for f in fields_of(listing.kind):
+        if f.name in LOCATION_FIELDS:
+            continue
+        value = getattr(listing, f.name)
+        if isinstance(value, Decimal):
+            value = value.quantize(Decimal(1)) if value == value.to_integral() else value
+        values[f.name] = value
+    if listing.geom is not None and not listing.location_approximate:
+        lon, lat = point_of(listing)
+        values["latitude"], values["longitude"] = Decimal(f"{lat:.6f}"), Decimal(f"{lon:.6f}")
+    if listing.status != "expired":
+        values["status"] = listing.status
+    return values
+
+
+def point_of(listing: Listing) -> tuple[float, float]:
+    """(lon, lat) of a listing's point."""
+    lon, lat = db.session.execute(
+        select(func.ST_X(Listing.geom), func.ST_Y(Listing.geom)).where(Listing.id == listing.id)
+    ).one()
+    return lon, lat
+
+
+def describe_problem(problem: Problem) -> str:
+    """A location problem in the reader's language."""
+    params = problem.params or {}
+    if problem.code == "unknown_commune":
+        return _("No French commune has the INSEE code %(value)s.", value=problem.value)
+    if problem.code == "outside_france":
+        return _("The point (%(value)s) lies outside France.", value=problem.value)
+    if problem.code == "far_from_commune":
+        return _(
+            "The point (%(value)s) is %(km)s km from the commune %(insee)s: at sea or misplaced?",
+            value=problem.value,
+            km=params.get("km"),
+            insee=params.get("insee"),
+        )
+    if problem.code == "half_coordinates":
+        return _("Give both coordinates, or neither.")
+    return problem.code
+
+
+def _flat(messages) -> dict[str, list[str]]:
+    """marshmallow's nested messages as {field: [message, …]}, in the reader's language."""
+    if isinstance(messages, list):
+        return {"_schema": [str(m) for m in messages]}
+    return {
+        name: [str(m) for m in (value if isinstance(value, list) else [value])]
+        for name, value in messages.items()
+    }
