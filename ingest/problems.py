@@ -1,0 +1,163 @@
+"""RFC 7807 problem responses for every error under /api/v1 (ours, flask-smorest's, Werkzeug's)."""
+
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+API_PREFIX = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+
+#: Problem type (the anchor on the docs page) and title, per status.
+TYPES = {
+    400: ("bad-request", _l("Bad request")),
+    401: ("unauthorized", _l("Authentication required")),
+    403: ("forbidden", _l("Forbidden")),
+    404: ("not-found", _l("Not found")),
+    405: ("method-not-allowed", _l("Method not allowed")),
+    412: ("precondition-failed", _l("Precondition failed")),
+    413: ("too-large", _l("Request too large")),
+    415: ("unsupported-media-type", _l("Unsupported media type")),
+    422: ("validation", _l("Invalid data")),
+    429: ("rate-limited", _l("Too many requests")),
+    500: ("server-error", _l("Server error")),
+}
+DETAILS = {
+    400: _l("The request could not be understood."),
+    401: _l("Send an API key: Authorization: Bearer <key>."),
+    404: _l("Nothing exists at this address."),
+    405: _l("This method is not allowed here."),
+    413: _l("The body is larger than %(size)s MB."),
+    429: _l("Too many requests with this key: try again later."),
+    500: _l("Something went wrong on our side; it has been logged."),
+}
+
+
+class ApiProblem(Exception):
+    """Raised by API views; rendered as application/problem+json."""
+
+    def __init__(self, status: int, detail: str, *, errors=None, headers=None, type_=None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors
+        self.headers, self.type = headers or {}, type_
+
+
+class ProblemSchema(ma.Schema):
+    """An error (RFC 7807), documented in the OpenAPI document."""
+
+    type = ma.fields.String(metadata={"description": "URI of the problem type (docs page)"})
+    title = ma.fields.String(metadata={"description": "Short summary, in the client's language"})
+    status = ma.fields.Integer(metadata={"description": "HTTP status"})
+    detail = ma.fields.String(metadata={"description": "What is wrong in this request"})
+    instance = ma.fields.String(metadata={"description": "The path of the request"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Per field, the messages of the refused values"},
+    )
+
+
+def in_api() -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+def problem(status: int, detail=None, *, errors=None, headers=None, type_=None):
+    """A problem+json response."""
+    name, title = TYPES.get(status, (None, None))
+    body = {
+        "type": f"{request.host_url.rstrip('/')}{API_PREFIX}/docs#problem-{type_ or name}"
+        if (type_ or name)
+        else "about:blank",
+        "title": str(title) if title else _phrase(status),
+        "status": status,
+        "detail": str(detail) if detail is not None else str(DETAILS.get(status, _phrase(status))),
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = {field: [str(m) for m in msgs] for field, msgs in errors.items()}
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def from_http_exception(error: HTTPException):
+    """Werkzeug's and flask-smorest's errors (webargs puts field messages in `error.data`)."""
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    errors = flatten(data.get("messages")) if data.get("messages") else None
+    detail = data.get("message")
+    if status == 413:
+        detail = DETAILS[413] % {"size": current_app.config["MAX_CONTENT_LENGTH"] // 2**20}
+    elif status == 422 and detail is None:
+        detail = _l("Some values are invalid: see errors.")
+    elif detail is None and status not in DETAILS:
+        detail = error.description
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+    return problem(status, detail, errors=errors, headers=headers)
+
+
+def flatten(messages) -> dict[str, list[str]]:
+    """webargs' {location: {field: [msg]}} (or any nesting) as {field: [msg]}."""
+    out: dict[str, list[str]] = {}
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(
+                    sub,
+                    path
+                    if key in ("json", "query", "headers", "form") and not path
+                    else [*path, str(key)],
+                )
+        elif isinstance(value, list | tuple) and all(isinstance(m, str) for m in value):
+            out.setdefault(".".join(path) or "_schema", []).extend(value)
+        elif isinstance(value, list | tuple):
+            for i, sub in enumerate(value):
+                walk(sub, [*path, str(i)])
+        else:
+            out.setdefault(".".join(path) or "_schema", []).append(str(value))
+
+    walk(messages, [])
+    return out
+
+
+def install(app) -> None:
+    """Under /api/v1, every HTTP error (and our ApiProblem) answers problem+json; elsewhere the
+    handlers already registered (the HTML error pages) keep answering."""
+    registered = app.error_handler_spec.setdefault(None, {})
+    for code, handlers in list(registered.items()):
+        for cls, handler in list(handlers.items()):
+            app.register_error_handler(cls if code is None else code, _api_first(handler))
+    app.register_error_handler(HTTPException, _api_first(lambda error: error))
+    app.register_error_handler(
+        ApiProblem,
+        lambda p: problem(p.status, p.detail, errors=p.errors, headers=p.headers, type_=p.type),
+    )
+
+
+def _api_first(fallback):
+    def handle(error):
+        if in_api() and isinstance(error, HTTPException):
+            return from_http_exception(error)
+        return fallback(error)
+
+    return handle
+
+
+def _phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
