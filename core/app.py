@@ -47,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from core.i18n import bp as i18n_bp
     from core.themes import bp as theme_bp
     from ingest.api import bp as api_bp
+    from ingest.listings.console import bp as listings_console_bp
+    from ingest.listings.site import bp as listings_site_bp
     from sites.console import bp as territory_console_bp
     from sites.views import bp as site_bp
     from tenants.console import bp as platform_bp
@@ -58,14 +60,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         account_bp,
         i18n_bp,
         territory_console_bp,
+        listings_console_bp,
+        listings_site_bp,
         platform_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
+    from ingest.api import init_api
+
+    init_api(app)  # after web.register: its error pages stay, /api/v1 answers problem+json
 
     from core.auth.cli import cli as users_cli
     from core.mail import cli as mail_cli
     from ingest.cli import cli as ingest_cli
+    from ingest.listings.apikeys import cli as apikeys_cli
     from ingest.reference.cli import cli as geo_cli
     from tenants.cli import cli as tenants_cli
     from workers.cli import cron_command, worker_command
@@ -75,6 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(users_cli)
     app.cli.add_command(geo_cli)
     app.cli.add_command(ingest_cli)
+    app.cli.add_command(apikeys_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(cron_command)
     return app

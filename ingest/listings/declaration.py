@@ -308,6 +308,38 @@ PER_KIND: dict[str, tuple[Field, ...]] = {
 }
 
 
+#: Readable (French, English) labels of enum values, for forms and pages (files keep the codes).
+CHOICE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "transaction": {"sale": ("Vente", "Sale"), "rent": ("Location", "Rent")},
+    "property_type": {
+        "house": ("Maison", "House"),
+        "flat": ("Appartement", "Flat"),
+        "land": ("Terrain", "Land"),
+        "building": ("Immeuble", "Building"),
+        "farm": ("Ferme, corps de ferme", "Farm"),
+        "other": ("Autre", "Other"),
+    },
+    "contract_type": {
+        "CDI": ("CDI (durée indéterminée)", "Permanent contract (CDI)"),
+        "CDD": ("CDD (durée déterminée)", "Fixed-term contract (CDD)"),
+        "MIS": ("Mission intérimaire", "Temporary agency work"),
+        "SAI": ("Travail saisonnier", "Seasonal work"),
+        "LIB": ("Profession libérale", "Liberal profession"),
+        "FRA": ("Franchise", "Franchise"),
+        "DIN": ("CDI intérimaire", "Permanent agency contract"),
+        "CCE": ("Profession commerciale", "Commercial agent"),
+        "TTI": ("Travail temporaire d'insertion", "Temporary integration work"),
+    },
+    "transfer_type": {
+        "fonds_de_commerce": ("Fonds de commerce", "Goodwill (fonds de commerce)"),
+        "droit_au_bail": ("Droit au bail", "Leasehold (droit au bail)"),
+        "murs": ("Murs commerciaux", "Commercial premises (walls)"),
+        "parts_sociales": ("Parts sociales", "Company shares"),
+        "local_vacant": ("Local vacant", "Vacant premises"),
+    },
+}
+
+
 def fields_of(kind: str) -> tuple[Field, ...]:
     if kind not in PER_KIND:
         raise ValueError(f"unknown listing kind {kind!r}: one of {', '.join(KINDS)}")

@@ -1,0 +1,184 @@
+"""Published listings on the territory's public site: a page per listing and a list per kind."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, request
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+
+from core.extensions import db
+from core.i18n import money
+from core.security import apply_headers
+from core.tenancy import require_tenant
+from core.themes import render_site
+from ingest.listings import editor
+from ingest.listings.declaration import KINDS, Field, fields_of
+from ingest.listings.models import LOCATION_FIELDS, Listing
+from ingest.reference.models import Commune
+
+bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
+PAGE_SIZE = 30
+#: Shown in their own places on the page, not in the table of details.
+_PLACED = LOCATION_FIELDS | {
+    "external_id",
+    "title",
+    "description",
+    "commune_insee",
+    "address",
+    "postcode",
+    "url",
+    "contact_email",
+    "contact_phone",
+    "photo_url",
+    "published_on",
+    "expires_on",
+}
+_LINKS = {"application_url", "website"}
+
+
+def visible():
+    """Published, not past its expiry date (even before the daily job marks it), not before
+    its publication date."""
+    today = date.today()
+    return and_(
+        Listing.status == "published",
+        or_(Listing.expires_on.is_(None), Listing.expires_on >= today),
+        or_(Listing.published_on.is_(None), Listing.published_on <= today),
+    )
+
+
+def shown_value(f: Field, value):
+    """A stored value as a reader sees it, in their language."""
+    if value is None or value == "":
+        return None
+    if f.enum:
+        return editor.choice_label(f.name, value)
+    if f.type == "boolean":
+        return _("Yes") if value else _("No")
+    if f.type == "date":
+        return format_date(value, "long")
+    if f.type == "number" and "€" in f.title_en:
+        return money(int((Decimal(value) * 100).to_integral_value()))
+    if f.type in ("number", "integer"):
+        return format_decimal(value)
+    return str(value)
+
+
+def details(listing: Listing) -> list[tuple[str, str, bool]]:
+    """(label, value, is_link) of the kind's own fields that have a value."""
+    rows = []
+    for f in fields_of(listing.kind):
+        if f.name in _PLACED:
+            continue
+        value = shown_value(f, getattr(listing, f.name))
+        if value is not None:
+            rows.append((editor.label(f), value, f.name in _LINKS))
+    return rows
+
+
+def _commune_names(codes) -> dict[str, str]:
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    return dict(
+        db.session.execute(select(Commune.insee, Commune.name).where(Commune.insee.in_(codes)))
+    )
+
+
+def _allow_remote_photos(response: Response) -> Response:
+    """Listing photos are links to the territory's own servers: this page (only) may show
+    https images, fetched without a referrer."""
+    policy = apply_headers(Response()).headers["Content-Security-Policy"]
+    response.headers["Content-Security-Policy"] = policy.replace(
+        "img-src 'self' data:", "img-src 'self' data: https:", 1
+    )
+    return response
+
+
+@bp.get("/")
+def index():
+    tenant = require_tenant()
+    counts = dict(
+        db.session.execute(
+            select(Listing.kind, func.count()).where(visible()).group_by(Listing.kind)
+        ).all()
+    )
+    latest = {}
+    for kind in KINDS:
+        if counts.get(kind):
+            latest[kind] = list(
+                db.session.execute(
+                    select(Listing)
+                    .where(visible(), Listing.kind == kind)
+                    .order_by(Listing.updated_at.desc(), Listing.id.desc())
+                    .limit(6)
+                ).scalars()
+            )
+    names = _commune_names(x.commune_insee for rows in latest.values() for x in rows)
+    return render_site(
+        "listings.html", tenant=tenant, counts=counts, latest=latest, names=names, kind=None
+    )
+
+
+@bp.get("/<kind>")
+def by_kind(kind: str):
+    tenant = require_tenant()
+    if kind not in KINDS:
+        abort(404)
+    total = db.session.execute(
+        select(func.count()).select_from(Listing).where(visible(), Listing.kind == kind)
+    ).scalar()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = max(1, min(request.args.get("page", 1, type=int), pages))
+    rows = list(
+        db.session.execute(
+            select(Listing)
+            .where(visible(), Listing.kind == kind)
+            .order_by(Listing.updated_at.desc(), Listing.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).scalars()
+    )
+    return render_site(
+        "listings.html",
+        tenant=tenant,
+        kind=kind,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        names=_commune_names(x.commune_insee for x in rows),
+    )
+
+
+@bp.get("/<kind>/<path:external_id>")
+def listing(kind: str, external_id: str):
+    tenant = require_tenant()
+    if kind not in KINDS:
+        abort(404)
+    found = db.session.execute(
+        select(Listing).where(visible(), Listing.kind == kind, Listing.external_id == external_id)
+    ).scalar_one_or_none()
+    if found is None:  # draft, unpublished, expired or unknown: the same answer
+        abort(404)
+    photo = found.photo_url if (found.photo_url or "").startswith("https://") else None
+    body = render_site(
+        "listing.html",
+        tenant=tenant,
+        listing=found,
+        kind_name=editor.kind_title(kind),
+        commune=_commune_names([found.commune_insee]).get(found.commune_insee),
+        details=details(found),
+        photo=photo,
+        paragraphs=[
+            p for p in (found.description or "").replace("\r\n", "\n").split("\n\n") if p.strip()
+        ],
+        published_on=format_date(found.published_on, "long") if found.published_on else None,
+        lang=str(get_locale()),
+    )
+    response = Response(body)
+    return _allow_remote_photos(response) if photo else response
