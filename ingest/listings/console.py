@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from core.auth.models import Role
 from core.auth.permissions import requires
@@ -342,7 +343,7 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 
 def _import_form() -> ImportForm:
     form = ImportForm()
-    form.kind.choices = [(k, editor.kind_title(k)) for k in KINDS]
+    form.kind.choices = [SelectChoice(k, editor.kind_title(k)) for k in KINDS]
     return form
 
 

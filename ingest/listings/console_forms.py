@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -32,7 +33,7 @@ class ApiKeyForm(FlaskForm):
     scopes = SelectMultipleField(
         _l("Rights"),
         [InputRequired(message=_l("Choose at least one right."))],
-        choices=[(s, SCOPE_LABELS[s]) for s in SCOPES],
+        choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in SCOPES],
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )

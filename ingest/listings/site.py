@@ -85,7 +85,9 @@ def _commune_names(codes) -> dict[str, str]:
     if not codes:
         return {}
     return dict(
-        db.session.execute(select(Commune.insee, Commune.name).where(Commune.insee.in_(codes)))
+        db.session.execute(
+            select(Commune.insee, Commune.name).where(Commune.insee.in_(codes))
+        ).all()
     )
 
 
