@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import click
 from flask.cli import AppGroup
@@ -25,3 +26,104 @@ def schemas_command():
     for kind in KINDS:
         (SCHEMAS_DIR / f"{kind}.json").write_text(schema_text(kind), encoding="utf-8")
         click.echo(f"ingest/schemas/{kind}.json")
+
+
+def _territory(slug: str):
+    from core.extensions import db
+    from tenants.registry import get_by_slug
+
+    tenant = get_by_slug(db.session, slug)
+    if tenant is None:
+        raise click.ClickException(f"no territory {slug!r}")
+    ref = tenant.ref()
+    db.session.rollback()
+    return ref
+
+
+@contextmanager
+def _ending():
+    """Leave no transaction open on the territory once a command is done with it."""
+    from core.extensions import db
+
+    try:
+        yield
+    finally:
+        db.session.rollback()
+
+
+def _print_outcome(record) -> None:
+    from ingest.listings.imports import load_report
+
+    report = load_report(record) or {"issues": []}
+    for issue in report["issues"]:
+        severity = "ERROR" if issue["error"] else "warning"
+        where = f"row {issue['row']}" if issue["row"] else "file"
+        click.echo(f"{severity:7} {where:>10} {issue['column'] or '':<18} {issue['message']['en']}")
+    click.echo(
+        f"import {record.id} {record.status}: {record.rows_read} rows read, "
+        f"{record.rows_valid} valid, {record.errors_count} errors, "
+        f"{record.warnings_count} warnings; created {record.created}, updated {record.updated}, "
+        f"unchanged {record.unchanged}, unpublished {record.unpublished}"
+        + (" (dry run: nothing changed)" if record.dry_run and record.status == "done" else "")
+    )
+    if record.status != "done":
+        raise click.ClickException(f"import {record.id} {record.status}: nothing was changed")
+
+
+@cli.command("listings")
+@click.option("--tenant", "slug", required=True, help="The territory's slug.")
+@click.option("--kind", required=True, type=click.Choice(KINDS), help="The listings' kind.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--snapshot", is_flag=True, help="Unpublish the kind's listings absent from FILE.")
+@click.option("--dry-run", is_flag=True, help="Validate and count, change nothing.")
+@click.option("--valid-rows", is_flag=True, help="Import the valid rows of a file with errors.")
+def listings_command(slug, kind, file, snapshot, dry_run, valid_rows):
+    """Import a normed file (CSV or XLSX) now; exits non-zero when it is rejected."""
+    from pathlib import Path
+
+    from core.tenancy import tenant_scope
+    from ingest.listings.imports import submit
+    from ingest.listings.normed import NormedFileError
+
+    ref = _territory(slug)
+    path = Path(file)
+    with tenant_scope(ref), _ending():
+        try:
+            record = submit(
+                kind,
+                path.read_bytes(),
+                path.name,
+                snapshot=snapshot,
+                dry_run=dry_run,
+                valid_only=valid_rows,
+                inline=True,
+            )
+        except NormedFileError as exc:
+            raise click.ClickException(f"file refused: {exc.code} {exc.params}") from None
+        _print_outcome(record)
+
+
+@cli.command("rerun")
+@click.option("--tenant", "slug", required=True, help="The territory's slug.")
+@click.argument("import_id", type=int)
+def rerun_command(slug, import_id):
+    """Run an interrupted or failed import again from its kept file."""
+    from core.tenancy import tenant_scope
+    from ingest.listings.imports import run_import
+
+    with tenant_scope(_territory(slug)), _ending():
+        _print_outcome(run_import(import_id))
+
+
+@cli.command("template")
+@click.option("--kind", required=True, type=click.Choice(KINDS), help="The listings' kind.")
+@click.option("--example", is_flag=True, help="Fill it with three example listings.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="XLSX file.")
+def template_command(kind, example, output):
+    """Write the kind's XLSX template (or filled example) for editors."""
+    from pathlib import Path
+
+    from ingest.listings.templates_xlsx import workbook
+
+    Path(output).write_bytes(workbook(kind, example=example))
+    click.echo(output)

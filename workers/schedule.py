@@ -10,5 +10,12 @@ EVERY = [
     ("core.auth.personal_data:sweep_erasures", "low", 600),
 ]
 
+#: (job path, queue, cron expression in UTC)
+DAILY = [
+    ("ingest.listings.expiry:expire_listings", "low", "5 0 * * *"),
+]
+
 for path, queue, seconds in EVERY:
     cron.register(run, queue, args=(path, None, None, (), {}), interval=seconds)
+for path, queue, expression in DAILY:
+    cron.register(run, queue, args=(path, None, None, (), {}), cron=expression)

@@ -54,6 +54,8 @@ class NormedFile:
     encoding: str | None = None
     delimiter: str | None = None
     format: str = "csv"
+    #: Data rows in the file (blank lines aside), valid or not.
+    rows_read: int = 0
 
     @property
     def errors(self) -> list[Issue]:
@@ -181,10 +183,10 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     if not known or missing_required:
         if len(known) <= 1 and delimiter and len(header) == 1:
             issues.append(Issue("wrong_delimiter", params={"delimiter": delimiter}))
-        return NormedFile(kind, [], issues, encoding, delimiter, kind_format)
+        return NormedFile(kind, [], issues, encoding, delimiter, kind_format, len(rows))
     if not rows:
         issues.append(Issue("no_rows"))
-        return NormedFile(kind, [], issues, encoding, delimiter, kind_format)
+        return NormedFile(kind, [], issues, encoding, delimiter, kind_format, len(rows))
 
     known = [f for f in declared if f in known]  # the schema's order
     positions = [header.index(name) for name in known]
@@ -241,7 +243,7 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
                     for (name, convert), v in zip(converters, raw, strict=True)
                 }
             )
-    return NormedFile(kind, valid, issues, encoding, delimiter, kind_format)
+    return NormedFile(kind, valid, issues, encoding, delimiter, kind_format, len(rows))
 
 
 def _schema_errors(descriptor: dict, table: list[list[str]]) -> list[tuple]:

@@ -1,0 +1,427 @@
+"""Normed-file imports: keep the upload, validate it, report in French and English, apply it
+in one transaction.
+
+Progress (status, rows read/valid) is written through a second, short-lived connection so the
+console sees it while the import's own transaction, which holds the listings, stays open until
+the single commit: a run killed half-way leaves the listings as they were, and running the same
+import again reaches the same result.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import OperationalError
+
+from core.db import utcnow
+from core.extensions import db
+from core.mail import nudge_outbox, queue_mail
+from core.tenancy import engine_for, require_tenant
+from ingest.listings.declaration import KIND_TITLES, fields_of
+from ingest.listings.models import ListingEvent, ListingImport
+from ingest.listings.normed import MAX_BYTES, MAX_ROWS, Issue, NormedFileError, read_normed
+from ingest.listings.rules import locate
+from ingest.listings.store import upsert
+from ingest.listings.wording import MAIL, describe, pick, quoted
+from workers.jobs import job
+
+log = logging.getLogger("vivrau.ingest")
+
+#: Files up to this size and row count are imported while the uploader waits; larger ones go
+#: to a worker and the console shows their progress.
+INLINE_BYTES = 1 << 20
+INLINE_ROWS = 5_000
+#: An XLSX's row count cannot be guessed from its size without unzipping: smaller bound.
+INLINE_XLSX_BYTES = 200 << 10
+#: A report lists this many issues at most (the counts always cover them all).
+REPORT_ISSUES = 20_000
+#: A reported value keeps this many characters (a cell may hold megabytes).
+REPORT_VALUE = 500
+FINAL = ("done", "rejected")
+JOB_TIMEOUT = 3600
+#: Seconds a run waits for another run of the same import to end.
+BUSY_WAIT = 120
+PAGE = "/console/annonces/imports/{id}"
+#: Leading characters a spreadsheet would take for a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ImportBusy(RuntimeError):
+    """The same import is already running elsewhere."""
+
+
+def safe_filename(filename: str) -> str:
+    """A storage-safe name that still reads like the upload: `annonces été 2026.csv` →
+    `annonces_ete_2026.csv`."""
+    import unicodedata
+
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._-")[-100:]
+    if not cleaned or cleaned == "report.json":
+        cleaned = "fichier" + (("." + cleaned.rsplit(".", 1)[-1]) if "." in cleaned else "")
+    return cleaned
+
+
+def _estimated_rows(data: bytes) -> int:
+    return data.count(b"\n")
+
+
+def runs_inline(data: bytes) -> bool:
+    if data[:4] == b"PK\x03\x04":
+        return len(data) <= INLINE_XLSX_BYTES
+    return len(data) <= INLINE_BYTES and _estimated_rows(data) <= INLINE_ROWS
+
+
+def submit(
+    kind: str,
+    data: bytes,
+    filename: str,
+    *,
+    account=None,
+    snapshot: bool = False,
+    dry_run: bool = False,
+    valid_only: bool = False,
+    inline: bool | None = None,
+    locale: str | None = None,
+) -> ListingImport:
+    """Keep the file and record the import (committed, `queued`); then run it now (`inline`,
+    default: small files) or on a worker. Raises NormedFileError for a file over the limits,
+    which is refused before anything is stored."""
+    fields_of(kind)  # an unknown kind is a programming error, not a report
+    ref = require_tenant()
+    if len(data) > MAX_BYTES:
+        raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
+    if data[:4] != b"PK\x03\x04" and _estimated_rows(data) > MAX_ROWS + 1:
+        raise NormedFileError("too_many_rows", limit=MAX_ROWS)
+    from core.storage import get_storage
+
+    record = ListingImport(
+        kind=kind,
+        filename=(filename or "fichier")[:255],
+        size_bytes=len(data),
+        file_key="",
+        snapshot=snapshot,
+        dry_run=dry_run,
+        valid_only=valid_only,
+        status="queued",
+        created_by_id=getattr(account, "id", account),
+    )
+    db.session.add(record)
+    db.session.flush()
+    record.file_key = f"imports/{record.id}/{safe_filename(filename)}"
+    get_storage().for_tenant(ref.slug).put(record.file_key, data)
+    db.session.commit()
+    if inline is None:
+        inline = runs_inline(data)
+    if inline:
+        return run_import(record.id)
+    import_job.enqueue(
+        record.id,
+        tenant=ref.slug,
+        locale=locale or getattr(account, "locale", None),
+        job_id=f"import-{ref.slug}-{record.id}",
+    )
+    return record
+
+
+@job(queue="low", timeout=JOB_TIMEOUT)
+def import_job(import_id: int) -> str:
+    """Worker: run the import, then mail the person who uploaded it."""
+    return run_import(import_id, notify=True).status
+
+
+def _progress(import_id: int, **values) -> None:
+    """Write progress in its own short transaction, visible to the console at once."""
+    engine = engine_for(db.engine, require_tenant().schema)
+    with engine.begin() as connection:
+        connection.execute(
+            update(ListingImport).where(ListingImport.id == import_id).values(**values)
+        )
+
+
+def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
+    """Read, validate, report and (when the file allows it) apply one import.
+
+    A `done` or `rejected` import is returned as it is; any other (queued, interrupted, failed)
+    runs from the start again. Unexpected errors mark it `failed` and are re-raised.
+    """
+    ref = require_tenant()
+    db.session.rollback()
+    record = db.session.get(ListingImport, import_id)
+    if record is None:
+        raise LookupError(f"no import {import_id} in territory {ref.slug}")
+    if record.status in FINAL:
+        return record
+    # One run at a time: a lock held by this transaction, released when it ends or its process
+    # dies. A re-run waits for an interrupted run's connection to be gone, then starts afresh.
+    db.session.execute(text(f"SET LOCAL lock_timeout = '{BUSY_WAIT}s'"))
+    try:
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:schema), :id)"),
+            {"schema": ref.schema, "id": import_id},
+        )
+    except OperationalError:
+        db.session.rollback()
+        raise ImportBusy(f"import {import_id} is already running") from None
+    db.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+    db.session.refresh(record)
+    if record.status in FINAL:  # another run finished it while this one waited
+        db.session.rollback()
+        return record
+    kind = record.kind
+    _progress(
+        import_id,
+        status="reading",
+        started_at=utcnow(),
+        finished_at=None,
+        message=None,
+        **dict.fromkeys(COUNTERS, 0),
+    )
+    try:
+        values = _run(record, ref)
+        db.session.execute(
+            update(ListingImport).where(ListingImport.id == import_id).values(**values)
+        )
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("import %s of territory %s failed", import_id, ref.slug)
+        _progress(
+            import_id,
+            status="failed",
+            finished_at=utcnow(),
+            message=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        if notify:
+            _notify(import_id)
+        raise
+    log.info("import %s (%s) of territory %s: %s", import_id, kind, ref.slug, values["status"])
+    if notify:
+        _notify(import_id)
+    db.session.expire_all()
+    return db.session.get(ListingImport, import_id)
+
+
+COUNTERS = (
+    "rows_read",
+    "rows_valid",
+    "rows_applied",
+    "errors_count",
+    "warnings_count",
+    "created",
+    "updated",
+    "unchanged",
+    "unpublished",
+)
+
+
+def _run(record: ListingImport, ref) -> dict:
+    """The import's work in the open transaction; returns the final values of its row."""
+    from core.storage import get_storage
+
+    storage = get_storage().for_tenant(ref.slug)
+    import_id, kind = record.id, record.kind
+    data = storage.get(record.file_key)
+    try:
+        normed = read_normed(kind, data, record.filename)
+    except NormedFileError as exc:
+        issues, rows, rows_read, meta = [Issue(exc.code, params=exc.params)], [], 0, {}
+    else:
+        issues, rows, rows_read = list(normed.issues), normed.rows, normed.rows_read
+        meta = {"format": normed.format, "encoding": normed.encoding}
+        meta["delimiter"] = normed.delimiter
+    _progress(import_id, rows_read=rows_read)
+    issues += [
+        Issue(p.code, row=rows[p.index]["_row"], column=p.column, value=p.value, params=p.params)
+        for p in locate(db.session, rows)
+    ]
+    bad = {i.row for i in issues if i.error and i.row is not None}
+    valid = [r for r in rows if r["_row"] not in bad]
+    errors = sum(1 for i in issues if i.error)
+    counts = {
+        "rows_read": rows_read,
+        "rows_valid": len(valid),
+        "errors_count": errors,
+        "warnings_count": len(issues) - errors,
+    }
+    if errors and (not record.valid_only or not valid or not rows):
+        status = "rejected"
+    else:
+        status = "done"
+    _progress(import_id, status="applying" if status == "done" else "reading", **counts)
+    outcome = None
+    if status == "done":
+        apply = {
+            "source": "file",
+            "account_id": record.created_by_id,
+            "import_id": import_id,
+            "snapshot": record.snapshot,
+        }
+        if record.dry_run:
+            # The real statements in a savepoint rolled back: exact counts, nothing kept.
+            savepoint = db.session.begin_nested()
+            try:
+                outcome = upsert(db.session, kind, valid, **apply)
+            finally:
+                savepoint.rollback()
+        else:
+            outcome = upsert(db.session, kind, valid, **apply)
+    report_key = f"imports/{import_id}/report.json"
+    summary = counts | _outcome_counts(outcome, record.dry_run)
+    report = build_report(record, issues, status, summary, meta)
+    storage.put(report_key, json.dumps(report, ensure_ascii=False).encode(), "application/json")
+    if outcome is not None and not record.dry_run:
+        db.session.add(
+            ListingEvent(
+                kind=kind,
+                action="import",
+                source="file",
+                account_id=record.created_by_id,
+                import_id=import_id,
+                changes={k: summary[k] for k in ("created", "updated", "unchanged", "unpublished")},
+            )
+        )
+    return summary | {
+        "status": status,
+        "report_key": report_key,
+        "finished_at": utcnow(),
+        "message": None,
+    }
+
+
+def _outcome_counts(outcome, dry_run: bool) -> dict:
+    if outcome is None:
+        return dict.fromkeys(("rows_applied", "created", "updated", "unchanged", "unpublished"), 0)
+    return {
+        "rows_applied": 0 if dry_run else outcome.created + outcome.updated + outcome.unchanged,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "unchanged": outcome.unchanged,
+        "unpublished": outcome.unpublished,
+    }
+
+
+def build_report(record: ListingImport, issues: list[Issue], status: str, counts, meta) -> dict:
+    """The kept report: counts, and each issue located and worded in French and English."""
+    ordered = sorted(issues, key=lambda i: (i.row or 0, not i.error))
+    return {
+        "import_id": record.id,
+        "kind": record.kind,
+        "filename": record.filename,
+        "status": status,
+        "snapshot": record.snapshot,
+        "dry_run": record.dry_run,
+        "valid_only": record.valid_only,
+        "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **meta,
+        "counts": counts,
+        "issues_total": len(issues),
+        "issues": [
+            {
+                "row": i.row,
+                "column": i.column,
+                "value": None if i.value is None else str(i.value)[:REPORT_VALUE],
+                "code": i.code,
+                "error": i.error,
+                "message": {"fr": describe(i, "fr"), "en": describe(i, "en")},
+            }
+            for i in ordered[:REPORT_ISSUES]
+        ],
+    }
+
+
+def load_report(record: ListingImport) -> dict | None:
+    from core.storage import get_storage
+
+    if not record.report_key:
+        return None
+    storage = get_storage().for_tenant(require_tenant().slug)
+    return json.loads(storage.get(record.report_key))
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    text_value = "" if value is None else str(value)
+    return "'" + text_value if text_value.startswith(FORMULA_START) else text_value
+
+
+REPORT_COLUMNS = {
+    "fr": ("Ligne", "Colonne", "Valeur", "Gravité", "Code", "Message"),
+    "en": ("Row", "Column", "Value", "Severity", "Code", "Message"),
+}
+SEVERITY = {True: ("erreur", "error"), False: ("avertissement", "warning")}
+
+
+def report_csv(report: dict, locale: str = "fr") -> bytes:
+    """The report's issues as a CSV a French spreadsheet opens right: UTF-8 with BOM, `;`,
+    every cell neutralised against formulas."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS["en" if locale == "en" else "fr"])
+    for issue in report["issues"]:
+        message = issue["message"]["en" if locale == "en" else "fr"]
+        writer.writerow(
+            neutralise(cell)
+            for cell in (
+                issue["row"] or "",
+                issue["column"] or "",
+                issue["value"] or "",
+                pick(SEVERITY[bool(issue["error"])], locale),
+                issue["code"],
+                message,
+            )
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _notify(import_id: int) -> None:
+    """Mail the uploader the outcome, in their language, with a link to the import's page."""
+    from core.auth.models import Account
+    from tenants.registry import primary_host
+
+    ref = require_tenant()
+    db.session.rollback()
+    record = db.session.get(ListingImport, import_id)
+    account = db.session.get(Account, record.created_by_id) if record.created_by_id else None
+    if account is None or account.deletion_requested_at is not None:
+        db.session.rollback()
+        return
+    locale = account.locale if account.locale in ("fr", "en") else "fr"
+    scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "https"
+    link = f"{scheme}://{primary_host(db.session, ref.id)}{PAGE.format(id=record.id)}"
+    outcome_key = "dry_run" if record.status == "done" and record.dry_run else record.status
+    outcome = pick(MAIL.get(outcome_key, MAIL["failed"]), locale)
+    values = {
+        "name": account.display_name,
+        "filename": quoted(record.filename),
+        "kind": pick(KIND_TITLES[record.kind], locale).lower(),
+        "outcome": outcome,
+        "link": link,
+        "errors": record.errors_count,
+        "warnings": record.warnings_count,
+        **{name: getattr(record, name) for name in COUNTERS},
+    }
+    queue_mail(
+        account.email,
+        pick(MAIL["subject"], locale).format(**values).replace("\n", " "),
+        pick(MAIL["body"], locale).format(**values),
+    )
+    db.session.commit()
+    nudge_outbox()
+
+
+def recent(limit: int = 50) -> list[ListingImport]:
+    """The territory's latest imports, newest first (the console's history)."""
+    return list(
+        db.session.execute(
+            select(ListingImport).order_by(ListingImport.id.desc()).limit(limit)
+        ).scalars()
+    )
