@@ -66,6 +66,8 @@ class Config:
     TENANT_MIGRATIONS: str = str(ROOT / "migrations" / "tenant")
     #: Folder for local state (secret key, local storage, pid files).
     VAR_DIR: str = str(ROOT / "var")
+    #: Requests per API key (Flask-Limiter notation) on /api/v1/listings.
+    API_RATE_LIMIT: str = "600/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.
     SESSION_COOKIE_SECURE: bool | None = None
     extra: dict = field(default_factory=dict)

@@ -181,6 +181,15 @@ def output_schema(kind: str) -> type[ma.Schema]:
     return type(name, (ma.Schema,), attrs)
 
 
+def json_response(body, status: int = 200):
+    """JSON in the documented field order (Flask's provider would sort the keys)."""
+    return current_app.response_class(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        mimetype="application/json",
+    )
+
+
 def _select():
     return select(Listing, func.ST_X(Listing.geom), func.ST_Y(Listing.geom))
 
@@ -202,8 +211,7 @@ def _known_kind(kind: str) -> None:
 
 def _listing_response(kind, external_id, status=200):
     row = _fetch(kind, external_id)
-    response = current_app.json.response(as_json(*row))
-    response.status_code = status
+    response = json_response(as_json(*row), status)
     response.set_etag(etag_of(row[0]))
     response.headers["Cache-Control"] = "private, no-cache"
     if status == 201:
@@ -379,7 +387,7 @@ _ETAG_HEADER = {"ETag": {"description": "Version of the listing", "schema": {"ty
 
 @blp.route("")
 class Listings(MethodView):
-    @blp.arguments(ListQuery, location="query", as_kwargs=True)
+    @blp.arguments(ListQuery, location="query", as_kwargs=True, unknown=ma.RAISE)
     @blp.doc(
         operationId="listListings",
         responses={
@@ -425,7 +433,7 @@ class Listings(MethodView):
             body["next"] = (
                 f"{request.base_url}?{urlencode({**params, 'cursor': body['next_cursor']})}"
             )
-        response = current_app.json.response(body)
+        response = json_response(body)
         if body["next"]:
             response.headers["Link"] = f'<{body["next"]}>; rel="next"'
         response.headers["Cache-Control"] = "private, no-cache"
@@ -465,7 +473,7 @@ class OneListing(MethodView):
             response = current_app.response_class(status=304)
             response.set_etag(etag)
             return response
-        response = current_app.json.response(as_json(*row))
+        response = json_response(as_json(*row))
         response.set_etag(etag)
         response.headers["Cache-Control"] = "private, no-cache"
         return response
@@ -674,9 +682,9 @@ class Bulk(MethodView):
         summary = {s: 0 for s in ("created", "updated", "unchanged", "error")}
         for result in results:
             summary[result["status"]] += 1
-        response = current_app.json.response({"summary": summary, "results": results})
-        response.status_code = 207 if summary["error"] else 200
-        return response
+        return json_response(
+            {"summary": summary, "results": results}, 207 if summary["error"] else 200
+        )
 
 
 # --- OpenAPI components ----------------------------------------------------------------------
