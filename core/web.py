@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from core import tenancy
 from core.extensions import db
-from core.security import apply_headers
+from core.security import apply_headers, csp_nonce
 
 log = logging.getLogger("vivrau.web")
 #: What the console host serves; every other page belongs to a territory's host.
@@ -186,6 +186,7 @@ def register(app) -> None:
     app.before_request(resolve_site)
     app.teardown_request(release_site)
     app.after_request(finish_response)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce  # every template may carry inline style
     for status in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(status, lambda e, s=status: error_page(s))
     app.register_blueprint(health)

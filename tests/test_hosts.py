@@ -37,6 +37,9 @@ def test_unknown_host_is_a_404_page_in_french_and_english(client, town):
     assert response.status_code == 404
     body = response.get_data(as_text=True)
     assert "Territoire inconnu" in body and "Unknown territory" in body
+    # Its inline style carries the response's CSP nonce, so the browser applies it.
+    nonce = response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert f'<style nonce="{nonce}">' in body
 
 
 def test_unknown_host_touches_no_territory_schema(app, client, town):
