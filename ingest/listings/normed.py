@@ -197,7 +197,9 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     descriptor.pop("primaryKey")  # checked below across the whole file, not per chunk
     descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in known]
     bad_rows: set[int] = set()
-    for code, row, column, value, note in _schema_errors(descriptor, table):
+    for code, row, column, value, note in _schema_errors(
+        descriptor, table, [declared[name] for name in known]
+    ):
         params = {"note": note}
         if column in declared:
             f = declared[column]
@@ -246,11 +248,18 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     return NormedFile(kind, valid, issues, encoding, delimiter, kind_format, len(rows))
 
 
-def _schema_errors(descriptor: dict, table: list[list[str]]) -> list[tuple]:
-    """Frictionless validation of the rows; big files in chunks on every core."""
+def _schema_errors(descriptor: dict, table: list[list[str]], fields) -> list[tuple]:
+    """Frictionless validation of the rows that a quick check cannot clear; big sets in chunks
+    on every core."""
+    suspects = _suspects(table, fields)
+    numbers = [index + 1 for index in suspects]  # the header is row 1
+    rows = [table[index] for index in suspects]
     chunks = [
-        (start, table[start : start + CHUNK_ROWS]) for start in range(1, len(table), CHUNK_ROWS)
+        (numbers[start : start + CHUNK_ROWS], rows[start : start + CHUNK_ROWS])
+        for start in range(0, len(rows), CHUNK_ROWS)
     ]
+    if not chunks:
+        return []
     if len(chunks) == 1:
         return _validate_chunk(descriptor, table[0], *chunks[0])
     workers = min(len(chunks), os.cpu_count() or 1)
@@ -265,7 +274,61 @@ def _schema_errors(descriptor: dict, table: list[list[str]]) -> list[tuple]:
         return [error for errors in found for error in errors]
 
 
-def _validate_chunk(descriptor: dict, header: list[str], start: int, rows: list) -> list[tuple]:
+_INTEGER = re.compile(r"-?\d{1,15}")
+_NUMBER = re.compile(r"-?\d{1,15}(\.\d{1,15})?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _cleared(f):
+    """A quick test a value surely passes the Table Schema with (never more lenient than
+    frictionless: a value it does not clear is left for frictionless to judge)."""
+    pattern = re.compile(f.pattern) if f.pattern else None
+    enum = frozenset(f.enum)
+    low = f.minimum if f.minimum is not None else float("-inf")
+    high = f.maximum if f.maximum is not None else float("inf")
+    longest = f.max_length
+
+    def string(value: str) -> bool:
+        return (
+            (not enum or value in enum)
+            and (pattern is None or pattern.fullmatch(value) is not None)
+            and (longest is None or len(value) <= longest)
+        )
+
+    def number(value: str) -> bool:
+        shape = _INTEGER if f.type == "integer" else _NUMBER
+        return shape.fullmatch(value) is not None and low <= float(value) <= high
+
+    def when(value: str) -> bool:
+        if _DATE.fullmatch(value) is None:
+            return False
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+
+    def boolean(value: str) -> bool:
+        return value in ("true", "vrai", "oui", "1", "false", "faux", "non", "0")
+
+    return {"string": string, "integer": number, "number": number, "date": when}.get(
+        f.type, boolean
+    )
+
+
+def _suspects(table: list[list[str]], fields) -> list[int]:
+    """Indexes (in `table`) of the rows some value of which the quick tests do not clear."""
+    checks = [(_cleared(f), f.required) for f in fields]
+    out = []
+    for index in range(1, len(table)):
+        for (check, required), value in zip(checks, table[index], strict=True):
+            if required if not value else not check(value):
+                out.append(index)
+                break
+    return out
+
+
+def _validate_chunk(descriptor: dict, header: list[str], numbers: list, rows: list) -> list[tuple]:
     # The chunk holds the known columns in the schema's order: an exact match by name.
     resource = Resource(data=[header, *rows], schema=Schema.from_descriptor(descriptor))
     report = resource.validate(limit_errors=MAX_ERRORS)
@@ -276,7 +339,7 @@ def _validate_chunk(descriptor: dict, header: list[str], start: int, rows: list)
             out.append(
                 (
                     SCHEMA_ERRORS.get(error.type, error.type),
-                    row + start - 1 if row else None,
+                    numbers[row - 2] if row else None,
                     getattr(error, "field_name", None),
                     getattr(error, "cell", None),
                     getattr(error, "note", ""),

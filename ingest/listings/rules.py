@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+import shapely
 from sqlalchemy import text
 
 from core import grid
@@ -175,52 +176,79 @@ def _departement(insee: str) -> str:
 
 
 def _check_communes(session, records: list[dict], skip: set[int]) -> list[Problem]:
-    """One query for the batch: each commune's existence, its centre, the distance to the point."""
-    rows = [
-        (i, r["commune_insee"], r.get("_lon"), r.get("_lat"))
-        for i, r in enumerate(records)
-        if i not in skip
-    ]
-    if not rows:
+    """Each commune's existence, its centre, and whether a point lies within reach of it.
+
+    The batch's few communes are fetched once; points are tested against their polygon in
+    one vectorised call, and only those outside are measured (on the sphere) by the database.
+    """
+    by_commune: dict[str, list[int]] = {}
+    for i, r in enumerate(records):
+        if i not in skip:
+            by_commune.setdefault(r["commune_insee"], []).append(i)
+    if not by_commune:
         return []
-    found = session.execute(
-        text(
-            """
-            SELECT b.i, c.insee IS NOT NULL,
-                   ST_X(ST_PointOnSurface(c.geom)), ST_Y(ST_PointOnSurface(c.geom)),
-                   CASE WHEN b.lon IS NULL THEN NULL ELSE ST_Distance(
-                       c.geom::geography, ST_SetSRID(ST_MakePoint(b.lon, b.lat), 4326)::geography
-                   ) END
-            FROM unnest(CAST(:i AS int[]), CAST(:insee AS text[]),
-                        CAST(:lon AS float8[]), CAST(:lat AS float8[])) AS b(i, insee, lon, lat)
-            LEFT JOIN public.communes c ON c.insee = b.insee
-            """
-        ),
-        {
-            "i": [r[0] for r in rows],
-            "insee": [r[1] for r in rows],
-            "lon": [r[2] for r in rows],
-            "lat": [r[3] for r in rows],
-        },
-    ).all()
-    problems = []
-    for i, known, centre_lon, centre_lat, distance in found:
-        record = records[i]
-        if not known:
-            problems.append(Problem(i, "unknown_commune", "commune_insee", record["commune_insee"]))
-        elif "_lon" not in record:
-            record["_lon"], record["_lat"] = centre_lon, centre_lat
-            record["location_approximate"] = True
-        elif distance > COMMUNE_TOLERANCE_M:
-            problems.append(
-                Problem(
-                    i,
-                    "far_from_commune",
-                    "latitude",
-                    f"{record['_lat']:.5f}, {record['_lon']:.5f}",
-                    {"km": round(distance / 1000, 1), "insee": record["commune_insee"]},
+    communes = {
+        insee: (shapely.from_wkb(bytes(wkb)), lon, lat)
+        for insee, wkb, lon, lat in session.execute(
+            text(
+                "SELECT insee, ST_AsBinary(geom), ST_X(ST_PointOnSurface(geom)), "
+                "ST_Y(ST_PointOnSurface(geom)) FROM public.communes WHERE insee = ANY(:codes)"
+            ),
+            {"codes": sorted(by_commune)},
+        )
+    }
+    problems, outside = [], []
+    for insee, indexes in by_commune.items():
+        if insee not in communes:
+            problems.extend(Problem(i, "unknown_commune", "commune_insee", insee) for i in indexes)
+            continue
+        shape, centre_lon, centre_lat = communes[insee]
+        placed = []
+        for i in indexes:
+            if "_lon" in records[i]:
+                placed.append(i)
+            else:
+                records[i]["_lon"], records[i]["_lat"] = centre_lon, centre_lat
+                records[i]["location_approximate"] = True
+        if not placed:
+            continue
+        inside = shapely.contains_xy(
+            shape,
+            np.array([records[i]["_lon"] for i in placed]),
+            np.array([records[i]["_lat"] for i in placed]),
+        )
+        for i, within in zip(placed, inside, strict=True):
+            records[i]["location_approximate"] = False
+            if not within:
+                outside.append(i)
+    if outside:
+        distances = session.execute(
+            text(
+                """
+                SELECT b.i, ST_Distance(c.geom::geography,
+                                        ST_SetSRID(ST_MakePoint(b.lon, b.lat), 4326)::geography)
+                FROM unnest(CAST(:i AS int[]), CAST(:insee AS text[]),
+                            CAST(:lon AS float8[]), CAST(:lat AS float8[])) AS b(i, insee, lon, lat)
+                JOIN public.communes c ON c.insee = b.insee
+                """
+            ),
+            {
+                "i": outside,
+                "insee": [records[i]["commune_insee"] for i in outside],
+                "lon": [records[i]["_lon"] for i in outside],
+                "lat": [records[i]["_lat"] for i in outside],
+            },
+        ).all()
+        for i, distance in distances:
+            record = records[i]
+            if distance > COMMUNE_TOLERANCE_M:
+                problems.append(
+                    Problem(
+                        i,
+                        "far_from_commune",
+                        "latitude",
+                        f"{record['_lat']:.5f}, {record['_lon']:.5f}",
+                        {"km": round(distance / 1000, 1), "insee": record["commune_insee"]},
+                    )
                 )
-            )
-        else:
-            record["location_approximate"] = False
-    return problems
+    return sorted(problems, key=lambda p: p.index)

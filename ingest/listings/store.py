@@ -168,31 +168,25 @@ def log(connection, kind, events, *, source, account_id=None, api_key_id=None, i
     """Append (listing id, external id, action, changes) rows to the activity log at once."""
     if not events:
         return
-    connection.execute(
-        text(
-            """
-            INSERT INTO listing_events
-                (listing_id, external_id, action, changes, kind, source, account_id,
-                 api_key_id, import_id)
-            SELECT e.listing_id, e.external_id, e.action, e.changes::jsonb, :kind, :source,
-                   :account, :key, :import
-            FROM unnest(CAST(:ids AS int[]), CAST(:external_ids AS text[]),
-                        CAST(:actions AS text[]), CAST(:changes AS text[]))
-                 AS e(listing_id, external_id, action, changes)
-            """
-        ),
-        {
-            "ids": [e[0] for e in events],
-            "external_ids": [e[1] for e in events],
-            "actions": [e[2] for e in events],
-            "changes": [json.dumps(e[3], default=_json) for e in events],
-            "kind": kind,
-            "source": source,
-            "account": account_id,
-            "key": api_key_id,
-            "import": import_id,
-        },
-    )
+    # COPY: a 100 000-row file logs as many events in a fraction of a second.
+    raw = connection.connection.driver_connection
+    columns = "listing_id, external_id, action, changes, kind, source, account_id, api_key_id, "
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY listing_events ({columns}import_id) FROM STDIN") as copy:
+            for listing_id, external_id, action, changes in events:
+                copy.write_row(
+                    (
+                        listing_id,
+                        external_id,
+                        action,
+                        json.dumps(changes, default=_json) if changes else "{}",
+                        kind,
+                        source,
+                        account_id,
+                        api_key_id,
+                        import_id,
+                    )
+                )
 
 
 def _quoted(names: list[str]) -> str:
@@ -244,9 +238,9 @@ def _current(connection, kind: str, records: list[dict]) -> dict[str, dict]:
 
 
 def _diff(before: dict | None, record: dict, status: str, columns: list[str]) -> dict:
-    after = {c: record.get(c) for c in columns} | {"status": status}
     if before is None:
         return {}
+    after = {c: record.get(c) for c in columns} | {"status": status}
     return {
         name: [_json(before.get(name)), _json(value)]
         for name, value in after.items()

@@ -1,0 +1,199 @@
+"""Import benchmark: a valid 100 000-row real-estate normed file imported end to end (kept,
+read, validated, located, upserted, committed, reported), then again unchanged, against a raw
+`COPY` of the same rows into an unlogged table in the same run.
+
+Runs against its own database (`BENCH_INGEST_DATABASE_URL`, default …/vivrau_bench_ingest),
+made afresh and dropped at the end.
+
+    .venv/bin/python bench/ingest.py [--rows N] [--keep] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import csv
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402 - after the path is set, like the project's imports
+
+from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
+
+BENCH_URL = os.environ.get(
+    "BENCH_INGEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_ingest"
+)
+ENV = env_for(BENCH_URL)
+TARGET_ROWS_PER_S = 20_000
+TARGET_RATIO = 0.25
+#: Saint-Flour and the communes around it.
+COMMUNES = ("15187", "15002", "15004", "15055", "15164", "15188", "15262")
+HEADER = [
+    "external_id",
+    "title",
+    "commune_insee",
+    "postcode",
+    "latitude",
+    "longitude",
+    "transaction",
+    "property_type",
+    "price",
+    "living_area_m2",
+    "rooms",
+    "energy_class",
+    "published_on",
+    "expires_on",
+    "description",
+]
+COPY_TABLE = """
+CREATE UNLOGGED TABLE bench_copy (
+    external_id text, title text, commune_insee text, postcode text, latitude numeric,
+    longitude numeric, transaction text, property_type text, price numeric(16,2),
+    living_area_m2 numeric(16,2), rooms integer, energy_class text, published_on date,
+    expires_on date, description text)
+"""
+
+
+def make_file(session, rows: int, seed: int = 5) -> bytes:
+    """Real-looking listings at random points inside the communes (PostGIS draws them)."""
+    from sqlalchemy import text
+
+    rng = np.random.default_rng(seed)
+    per = rows // len(COMMUNES) + 1
+    points = session.execute(
+        text(
+            "SELECT c.insee, ST_Y(p.geom), ST_X(p.geom) FROM communes c, "
+            "LATERAL ST_Dump(ST_GeneratePoints(c.geom, :n, 5)) p WHERE c.insee = ANY(:codes)"
+        ),
+        {"n": per, "codes": list(COMMUNES)},
+    ).all()
+    session.rollback()
+    kinds = ["house", "flat", "land", "building", "farm"]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    prices = rng.integers(40_000, 450_000, rows)
+    areas = rng.integers(25, 320, rows)
+    rooms = rng.integers(1, 10, rows)
+    for i in range(rows):
+        insee, lat, lon = points[i % len(points)]
+        writer.writerow(
+            [
+                f"IMMO-{i:06d}",
+                f"Maison de bourg n° {i}",
+                insee,
+                "15100",
+                f"{lat:.6f}",
+                f"{lon:.6f}",
+                "sale" if i % 4 else "rent",
+                kinds[i % len(kinds)],
+                str(prices[i]),
+                str(areas[i]),
+                str(rooms[i]),
+                "ABCDEFG"[i % 7],
+                "2026-11-02",
+                "2027-11-02",
+                "Belle maison en pierre, proche des commerces." if i % 3 == 0 else "",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def raw_copy(engine, data: bytes) -> float:
+    """The floor: the same rows, typed, into an unlogged table by one COPY."""
+    connection = engine.raw_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_copy")
+            cursor.execute(COPY_TABLE)
+            connection.commit()
+            started = time.perf_counter()
+            sql = "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER, DELIMITER ';')"
+            with cursor.copy(sql) as copy:
+                copy.write(data)
+            connection.commit()
+            return time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--profile", action="store_true", help="Profile the first import.")
+    args = parser.parse_args()
+    create_database(BENCH_URL)
+    try:
+        subprocess.run(
+            [*FLASK, "db", "upgrade"], env=ENV, cwd=ROOT, check=True, capture_output=True
+        )
+        os.environ.update(ENV)
+        with tempfile.TemporaryDirectory() as storage:
+            os.environ["STORAGE_URL"] = f"file://{storage}"
+            run(args)
+    finally:
+        if not args.keep:
+            drop_database(BENCH_URL)
+
+
+def run(args) -> None:
+    from core.app import create_app
+    from core.extensions import db
+    from core.tenancy import tenant_scope
+    from ingest.listings.imports import submit
+    from ingest.reference.communes import load_communes
+    from tenants.provisioning import TenantSpec, create_tenant
+
+    app = create_app()
+    with app.app_context():
+        load_communes(["15"])
+        ref = create_tenant(TenantSpec("bench_ingest", "Saint-Flour", "commune", "15187")).ref()
+        data = make_file(db.session, args.rows)
+        print(f"file: {args.rows} rows, {len(data) / 2**20:.1f} MB", flush=True)
+        with tenant_scope(ref):
+            profiler = cProfile.Profile() if args.profile else None
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            first = submit("real_estate", data, "annonces.csv", inline=True)
+            if profiler:
+                profiler.disable()
+            first_s = time.perf_counter() - started
+            assert first.status == "done" and first.created == args.rows, first.status
+            started = time.perf_counter()
+            second = submit("real_estate", data, "annonces.csv", inline=True)
+            second_s = time.perf_counter() - started
+            assert second.status == "done" and second.unchanged == args.rows, second.status
+            db.session.rollback()
+        copy_s = raw_copy(db.engine, data)
+        rate, again = args.rows / first_s, args.rows / second_s
+        ratio = copy_s / first_s
+        print(
+            f"import of {args.rows} rows: {first_s:.2f} s = {rate:,.0f} rows/s "
+            f"(target ≥ {TARGET_ROWS_PER_S:,}) {'ok' if rate >= TARGET_ROWS_PER_S else 'MISSED'}"
+        )
+        print(
+            f"same file again (nothing changes): {second_s:.2f} s = {again:,.0f} rows/s "
+            f"(target ≥ {TARGET_ROWS_PER_S:,}) {'ok' if again >= TARGET_ROWS_PER_S else 'MISSED'}"
+        )
+        print(
+            f"raw COPY into an unlogged table: {copy_s:.2f} s; ratio COPY/import {ratio:.2f} "
+            f"(target ≥ {TARGET_RATIO}) {'ok' if ratio >= TARGET_RATIO else 'MISSED'}"
+        )
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        db.session.remove()
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
