@@ -40,6 +40,7 @@ lint:
 bench: setup-test
 	$(VENV)/bin/python bench/tenancy.py
 	$(VENV)/bin/python bench/geodata.py
+	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/api.py
 
 clean:

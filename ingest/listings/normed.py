@@ -318,14 +318,16 @@ def _cleared(f):
 
 def _suspects(table: list[list[str]], fields) -> list[int]:
     """Indexes (in `table`) of the rows some value of which the quick tests do not clear."""
-    checks = [(_cleared(f), f.required) for f in fields]
-    out = []
-    for index in range(1, len(table)):
-        for (check, required), value in zip(checks, table[index], strict=True):
-            if required if not value else not check(value):
-                out.append(index)
-                break
-    return out
+    bad: set[int] = set()
+    for f, values in zip(fields, zip(*table[1:], strict=True), strict=True):
+        check, verdicts = _cleared(f), {"": not f.required}
+        for index, value in enumerate(values, start=1):
+            verdict = verdicts.get(value)
+            if verdict is None:  # columns repeat their values: each is judged once
+                verdict = verdicts[value] = check(value)
+            if not verdict:
+                bad.add(index)
+    return sorted(bad)
 
 
 def _validate_chunk(descriptor: dict, header: list[str], numbers: list, rows: list) -> list[tuple]:
