@@ -163,9 +163,7 @@ _VARIANTS = {
 def example_rows(kind: str) -> list[dict[str, str]]:
     """Three filled rows (text values, as a person would type them)."""
     base = {f.name: f.example for f in fields_of(kind)}
-    return [
-        base | place | variant for place, variant in zip(_PLACES, _VARIANTS[kind], strict=True)
-    ]
+    return [base | place | variant for place, variant in zip(_PLACES, _VARIANTS[kind], strict=True)]
 
 
 def _cell_value(field, text_value: str):

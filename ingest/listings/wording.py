@@ -150,10 +150,10 @@ MESSAGES = {
         "Row {row}, column {field}: “{value}” breaks the column's rules.",
     ),
     "duplicate_id": (
-        "Ligne {row}, colonne {field} : l'identifiant « {value} » figure déjà ligne {first_row} ; chaque "
-        "annonce doit avoir son propre identifiant.",
-        "Row {row}, column {field}: identifier “{value}” already appears on row {first_row}; each listing needs "
-        "its own identifier.",
+        "Ligne {row}, colonne {field} : l'identifiant « {value} » figure déjà ligne "
+        "{first_row} ; chaque annonce doit avoir son propre identifiant.",
+        "Row {row}, column {field}: identifier “{value}” already appears on row {first_row}; "
+        "each listing needs its own identifier.",
     ),
     "missing_cell": (
         "Ligne {row} : la ligne a moins de cellules que l'en-tête (colonne {field} manquante).",
@@ -172,10 +172,10 @@ MESSAGES = {
         "check it on annuaire-entreprises.data.gouv.fr.",
     ),
     "outside_france": (
-        "Ligne {row}, colonne {field} : le point ({value}) est hors de France ; donnez la latitude et la "
-        "longitude en degrés décimaux (WGS 84), sans les inverser.",
-        "Row {row}, column {field}: the point ({value}) is outside France; give latitude and longitude in "
-        "decimal degrees (WGS 84), not swapped.",
+        "Ligne {row}, colonne {field} : le point ({value}) est hors de France ; donnez la "
+        "latitude et la longitude en degrés décimaux (WGS 84), sans les inverser.",
+        "Row {row}, column {field}: the point ({value}) is outside France; give latitude and "
+        "longitude in decimal degrees (WGS 84), not swapped.",
     ),
     "half_coordinates": (
         "Ligne {row} : la colonne {field} est vide alors que l'autre coordonnée est donnée ; "
@@ -190,10 +190,10 @@ MESSAGES = {
         "the postcode).",
     ),
     "far_from_commune": (
-        "Ligne {row}, colonne {field} : le point ({value}) est à {km} km de la commune {insee} ; vérifiez les "
-        "coordonnées ou le code INSEE.",
-        "Row {row}, column {field}: the point ({value}) is {km} km from commune {insee}; check the coordinates "
-        "or the INSEE code.",
+        "Ligne {row}, colonne {field} : le point ({value}) est à {km} km de la commune {insee} ; "
+        "vérifiez les coordonnées ou le code INSEE.",
+        "Row {row}, column {field}: the point ({value}) is {km} km from commune {insee}; check "
+        "the coordinates or the INSEE code.",
     ),
     "unreadable": (
         "Le fichier n'a pas pu être lu : {reason}",
