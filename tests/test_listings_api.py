@@ -231,7 +231,7 @@ def test_put_refuses_bad_bodies_naming_the_field(app, territory, api):
     is_problem(api.put(path, json=house(external_id="R-2")), 422, "external_id")
     is_problem(api.put(path, json=house(kind="job")), 422, "kind")
     malformed = api.put(path, data='{"title": ', content_type="application/json")
-    assert "line 1" in is_problem(malformed, 400)["detail"]
+    assert "ligne 1, colonne" in is_problem(malformed, 400)["detail"]  # French by default
     is_problem(api.put(path, data="title=x", content_type="text/plain"), 415)
     is_problem(api.put(path, json=[house()]), 400)
     is_problem(api.put("/api/v1/listings/castle/R-1", json=house()), 404)

@@ -31,9 +31,19 @@ _SQL = {
 }
 
 
+_BINARY = {
+    "string": "text",
+    "integer": "int4",
+    "number": "numeric",
+    "boolean": "bool",
+    "date": "date",
+}
+
+
 @dataclass
 class Outcome:
-    """What a write did, with each record's listing id and action (`create|update|unchanged`)."""
+    """What a write did; up to TRACKED_BATCH records, each one's listing id and action
+    (`create|update|unchanged`) too."""
 
     created: int = 0
     updated: int = 0
@@ -75,9 +85,13 @@ def upsert(
     connection.exec_driver_sql("TRUNCATE listing_staging")
     staged = ["n", "status", "lon", "lat", "cell_id", "location_approximate", *columns]
     raw = connection.connection.driver_connection
+    declared = {f.name: f for f in fields_of(kind)}
+    types = ["int4", "text", "float8", "float8", "text", "bool"]
+    types += [_BINARY[declared[c].type] for c in columns]
     with raw.cursor() as cursor:
-        copy_sql = f"COPY listing_staging ({_quoted(staged)}) FROM STDIN"
+        copy_sql = f"COPY listing_staging ({_quoted(staged)}) FROM STDIN (FORMAT BINARY)"
         with cursor.copy(copy_sql) as copy:
+            copy.set_types(types)  # binary: no text rendering and parsing of each value
             for n, r in enumerate(records):
                 copy.write_row(
                     (
@@ -94,47 +108,65 @@ def upsert(
     compared = [*columns, "status", "cell_id", "location_approximate"]
     inserted_columns = [*columns, "status", "cell_id", "location_approximate"]
     quoted = _quoted(inserted_columns)
-    rows = connection.execute(
-        text(
-            f"""
-            INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
-            SELECT :kind, :source,
-                   CASE WHEN lon IS NULL THEN NULL
-                        ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-                   :account, :account, {quoted}
-            FROM listing_staging ORDER BY n
-            ON CONFLICT (kind, external_id) DO UPDATE SET
-                {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in inserted_columns)},
-                geom = EXCLUDED.geom, source = EXCLUDED.source,
-                updated_by_id = EXCLUDED.updated_by_id, updated_at = now()
-            WHERE ({", ".join(f'listings."{c}"' for c in compared)}, ST_AsEWKB(listings.geom))
-                IS DISTINCT FROM
-                  ({", ".join(f'EXCLUDED."{c}"' for c in compared)}, ST_AsEWKB(EXCLUDED.geom))
-            RETURNING id, external_id, (xmax = 0) AS inserted
-            """  # noqa: S608 - column names come from the declarations, values are bound
-        ),
-        {"kind": kind, "source": source, "account": account_id},
-    ).all()
+    upsert_sql = f"""
+        INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
+        SELECT :kind, :source,
+               CASE WHEN lon IS NULL THEN NULL
+                    ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+               :account, :account, {quoted}
+        FROM listing_staging ORDER BY n
+        ON CONFLICT (kind, external_id) DO UPDATE SET
+            {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in inserted_columns)},
+            geom = EXCLUDED.geom, source = EXCLUDED.source,
+            updated_by_id = EXCLUDED.updated_by_id, updated_at = now()
+        WHERE ({", ".join(f'listings."{c}"' for c in compared)}, ST_AsEWKB(listings.geom))
+            IS DISTINCT FROM
+              ({", ".join(f'EXCLUDED."{c}"' for c in compared)}, ST_AsEWKB(EXCLUDED.geom))
+        RETURNING id, external_id, (xmax = 0) AS inserted
+    """  # noqa: S608 - column names come from the declarations, values are bound
+    parameters = {"kind": kind, "source": source, "account": account_id}
     outcome = Outcome()
-    changed = {external_id: (id_, inserted) for id_, external_id, inserted in rows}
     events: list[tuple[int, str, str, dict]] = []
-    untouched = [r["external_id"] for r in records if r["external_id"] not in changed]
-    existing = _ids(connection, kind, untouched)
-    for r in records:
-        external_id = r["external_id"]
-        if external_id in changed:
-            listing_id, inserted = changed[external_id]
-            action = "create" if inserted else "update"
-            if inserted:
-                outcome.created += 1
+    if len(records) > TRACKED_BATCH:
+        # A big file: the log is written by the same statement, and only counts come back.
+        outcome.created, outcome.updated = connection.execute(
+            text(
+                f"""
+                WITH up AS ({upsert_sql}),
+                logged AS (
+                    INSERT INTO listing_events (listing_id, external_id, action, kind, source,
+                                                account_id, api_key_id, import_id)
+                    SELECT id, external_id, CASE WHEN inserted THEN 'create' ELSE 'update' END,
+                           :kind, :source, :account, :key, :import
+                    FROM up
+                )
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+                FROM up
+                """  # noqa: S608 - as above
+            ),
+            parameters | {"key": api_key_id, "import": import_id},
+        ).one()
+        outcome.unchanged = len(records) - outcome.created - outcome.updated
+    else:
+        rows = connection.execute(text(upsert_sql), parameters).all()
+        changed = {external_id: (id_, inserted) for id_, external_id, inserted in rows}
+        untouched = [r["external_id"] for r in records if r["external_id"] not in changed]
+        existing = _ids(connection, kind, untouched)
+        for r in records:
+            external_id = r["external_id"]
+            if external_id in changed:
+                listing_id, inserted = changed[external_id]
+                action = "create" if inserted else "update"
+                if inserted:
+                    outcome.created += 1
+                else:
+                    outcome.updated += 1
+                diff = _diff(before.get(external_id), r, status_of[external_id], columns)
+                events.append((listing_id, external_id, action, diff))
             else:
-                outcome.updated += 1
-            diff = _diff(before.get(external_id), r, status_of[external_id], columns)
-            events.append((listing_id, external_id, action, diff))
-        else:
-            listing_id, action = existing[external_id], "unchanged"
-            outcome.unchanged += 1
-        outcome.results[external_id] = (listing_id, action)
+                listing_id, action = existing[external_id], "unchanged"
+                outcome.unchanged += 1
+            outcome.results[external_id] = (listing_id, action)
     if snapshot:
         gone = connection.execute(
             text(
