@@ -134,3 +134,71 @@ def test_xlsx_first_sheet_and_zip_bomb():
         archive.writestr("xl/worksheets/sheet1.xml", b"0" * (500 * 1024 * 1024))
     with pytest.raises(NormedFileError, match="too_large"):
         read_normed("job", bomb.getvalue(), "bombe.xlsx")
+
+
+def test_the_quick_check_never_clears_what_frictionless_refuses():
+    """Rows the quick check clears skip frictionless: it must be stricter, value by value."""
+    from frictionless import Resource, Schema
+
+    from ingest.listings.declaration import KINDS, fields_of, table_schema
+    from ingest.listings.normed import _cleared
+
+    tricky = [
+        "",
+        "0",
+        "1",
+        "-1",
+        "+5",
+        "007",
+        " 5",
+        "5 ",
+        "1.5",
+        "1,5",
+        "-0.5",
+        "1e3",
+        "NaN",
+        "inf",
+        "99999999999999",
+        "2026-11-02",
+        "2026-02-30",
+        "2026-2-3",
+        "02/11/2026",
+        "true",
+        "TRUE",
+        "Oui",
+        "oui",
+        "non",
+        "vrai",
+        "x" * 501,
+        "A",
+        "H",
+        "D1102",
+        "d1102",
+        "15187",
+        "2A004",
+        "1518",
+        "73282932000074",
+        "https://example.org/a",
+        "http://x",
+        "amenity=doctors",
+        "CDI",
+        "cdi",
+        "sale",
+        "\u00e9t\u00e9",
+        "= 1+1",
+    ]
+    for kind in KINDS:
+        descriptor = table_schema(kind)
+        for f in fields_of(kind):
+            check = _cleared(f)
+            values = [*tricky, f.example, *f.enum]
+            if f.minimum is not None:
+                values += [str(f.minimum), str(f.minimum - 1)]
+            if f.maximum is not None:
+                values += [str(f.maximum), str(f.maximum + 1)]
+            one = {"fields": [e for e in descriptor["fields"] if e["name"] == f.name]}
+            for value in values:
+                if value and check(value):
+                    rows = [[f.name], [value]]
+                    report = Resource(data=rows, schema=Schema.from_descriptor(one)).validate()
+                    assert report.valid, (kind, f.name, value, report.flatten(["note"]))
