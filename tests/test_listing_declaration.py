@@ -57,3 +57,22 @@ def test_patterns_and_examples_agree(kind):
 def test_unknown_kind_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown listing kind 'boat'"):
         fields_of("boat")
+
+
+def test_table_schema_api_schemas_and_form_list_the_same_fields(app):
+    """One declaration per kind: the normed file, the API (in and out) and the editor form."""
+    from ingest.listings.api import output_schema
+    from ingest.listings.editor import form_fields
+    from ingest.listings.schemas import input_schema
+
+    with app.test_request_context(base_url="http://x.vivrau.localhost"):
+        for kind in KINDS:
+            declared = [f.name for f in fields_of(kind)]
+            assert [f["name"] for f in table_schema(kind)["fields"]] == declared
+            for strict in (True, False):
+                assert set(input_schema(kind, strict)().fields) - {"status"} == set(declared)
+            shown = set(output_schema(kind)().fields)
+            assert set(declared) - LOCATION_FIELDS <= shown
+            assert shown.isdisjoint({"lambert_x", "lambert_y"})
+            form = form_fields(kind)
+            assert sorted(form) == sorted(declared) and len(form) == len(set(form)), kind

@@ -452,22 +452,6 @@ def test_docs_page_renders_without_scripts_or_cdn(app, territory, api):
     assert "Real-estate listings" in english.get_data(as_text=True)
 
 
-def test_one_field_list_per_kind(ctx):
-    from ingest.listings.api import output_schema
-    from ingest.listings.declaration import KINDS, fields_of, table_schema
-    from ingest.listings.models import LOCATION_FIELDS
-    from ingest.listings.schemas import input_schema
-
-    for kind in KINDS:
-        declared = [f.name for f in fields_of(kind)]
-        assert [f["name"] for f in table_schema(kind)["fields"]] == declared
-        assert set(input_schema(kind)().fields) - {"status"} == set(declared)
-        assert set(input_schema(kind, False)().fields) - {"status"} == set(declared)
-        shown = set(output_schema(kind)().fields)
-        assert set(declared) - LOCATION_FIELDS <= shown
-        assert shown.isdisjoint({"lambert_x", "lambert_y"})
-
-
 def test_output_matches_its_documented_schema(app, territory, api):
     from ingest.listings.api import output_schema
 

@@ -348,18 +348,3 @@ def test_an_unreadable_upload_is_refused_with_a_message(app, world, visitor):
         page = site.get(response.location).get_data(as_text=True)
         assert "vide.csv" in page
     assert listings(app, world["a"]) == []
-
-
-def test_table_schema_api_schema_and_form_list_the_same_fields(app):
-    from ingest.listings.declaration import KINDS, fields_of, table_schema
-    from ingest.listings.editor import form_fields
-    from ingest.listings.schemas import input_schema
-
-    with app.test_request_context(base_url="http://x.vivrau.localhost"):
-        for kind in KINDS:
-            declared = [f.name for f in fields_of(kind)]
-            assert [f["name"] for f in table_schema(kind)["fields"]] == declared
-            assert set(input_schema(kind)().fields) - {"status"} == set(declared)
-            assert set(input_schema(kind, False)().fields) - {"status"} == set(declared)
-            form = form_fields(kind)
-            assert sorted(form) == sorted(declared) and len(form) == len(set(form)), kind

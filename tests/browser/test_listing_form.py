@@ -13,7 +13,12 @@ from tests.conftest import PASSWORD, host
 
 
 def test_editor_places_a_listing_on_the_map_and_saves_it(
-    app, cantal, make_tenant, make_account, live_server, browser  # noqa: F811
+    app,
+    cantal,
+    make_tenant,
+    make_account,
+    live_server,
+    browser,  # noqa: F811
 ):
     territory = make_tenant(name="Saint-Flour")
     email = make_account(roles=[("editor", territory)])
