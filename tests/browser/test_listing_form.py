@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
-from tests.browser.test_journey import browser, live_server, shot  # noqa: F401 - fixtures
+from tests.browser.conftest import shot
 from tests.conftest import PASSWORD, host
 
 
@@ -18,7 +18,7 @@ def test_editor_places_a_listing_on_the_map_and_saves_it(
     make_tenant,
     make_account,
     live_server,
-    browser,  # noqa: F811
+    browser,
 ):
     territory = make_tenant(name="Saint-Flour")
     email = make_account(roles=[("editor", territory)])
