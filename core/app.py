@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     import core.auth.login  # noqa: F401 - registers the account loader
+    import migrations.models  # noqa: F401 - every model known (people's data, metadata)
     from core.auth.views import bp as account_bp
     from core.i18n import bp as i18n_bp
     from core.themes import bp as theme_bp

@@ -7,7 +7,9 @@ import core.mail  # noqa: F401
 import ingest.listings.models  # noqa: F401
 import ingest.reference.models  # noqa: F401
 import ingest.reference.territory  # noqa: F401
+import sites.leads.models  # noqa: F401
 import sites.models  # noqa: F401
+import sites.search.models  # noqa: F401
 import tenants.registry  # noqa: F401
 from core.db import PublicBase, TenantBase
 

@@ -1,0 +1,1 @@
+"""Leads: registered visitors whose searches concern a territory, and their consent."""
