@@ -9,7 +9,7 @@ from flask import Flask
 from core import web
 from core.config import ROOT, Config
 from core.db import install_fork_guard
-from core.extensions import babel, csrf, db, limiter, login_manager, migrate
+from core.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from core.i18n import select_locale
 from core.logs import configure_logging
 from core.tenancy import HostCache
@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["host_cache"] = HostCache(app.config["TENANT_CACHE_SECONDS"])
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     import core.auth.login  # noqa: F401 - registers the account loader

@@ -70,6 +70,11 @@ class Config:
     API_RATE_LIMIT: str = "600/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.
     SESSION_COOKIE_SECURE: bool | None = None
+    #: Tile URL of the search map's basemap (`https://tiles.example/{z}/{x}/{y}.png`); empty:
+    #: no basemap, only the territory's outline and cells (nothing fetched from outside).
+    BASEMAP_URL: str = ""
+    #: Attribution shown on the map for that basemap (HTML is escaped).
+    BASEMAP_ATTRIBUTION: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -131,6 +136,8 @@ class Config:
             RATELIMIT_KEY_PREFIX="vivrau",
             WTF_CSRF_TIME_LIMIT=None,
             MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+            # Static files are streamed: let gzip-only clients have them compressed too.
+            COMPRESS_ALGORITHM_STREAMING=["zstd", "br", "gzip", "deflate"],
         )
         out.update(self.extra)
         return out

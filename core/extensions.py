@@ -6,6 +6,7 @@ provides the engine and the request-scoped, tenant-aware session.
 
 from flask import request
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -25,6 +26,8 @@ def client_key() -> str:
 db = SQLAlchemy(session_options={"class_": TenantSession})
 migrate = Migrate()
 babel = Babel()
+#: gzip/brotli/zstd for pages, JSON, CSS and JS (the map page's weight budget counts on it).
+compress = Compress()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)
