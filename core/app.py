@@ -52,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ingest.listings.console import bp as listings_console_bp
     from ingest.listings.site import bp as listings_site_bp
     from sites.console import bp as territory_console_bp
+    from sites.leads.account import bp as leads_account_bp
+    from sites.leads.console import bp as leads_console_bp
     from sites.views import bp as site_bp
     from tenants.console import bp as platform_bp
 
@@ -62,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         account_bp,
         i18n_bp,
         territory_console_bp,
+        leads_console_bp,
+        leads_account_bp,
         listings_console_bp,
         listings_site_bp,
         platform_bp,
@@ -70,7 +74,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     from ingest.api import init_api
 
-    init_api(app)  # after web.register: its error pages stay, /api/v1 answers problem+json
+    api = init_api(app)  # after web.register: its error pages stay, /api/v1 answers problem+json
+    from sites.search.api import register as register_search_api
+
+    register_search_api(api)
 
     from core.auth.cli import cli as users_cli
     from core.mail import cli as mail_cli

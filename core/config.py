@@ -68,6 +68,8 @@ class Config:
     VAR_DIR: str = str(ROOT / "var")
     #: Requests per API key (Flask-Limiter notation) on /api/v1/listings.
     API_RATE_LIMIT: str = "600/minute"
+    #: Searches per client address and territory (POST /api/v1/search and /search/cell).
+    SEARCH_RATE_LIMIT: str = "120/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.
     SESSION_COOKIE_SECURE: bool | None = None
     #: Tile URL of the search map's basemap (`https://tiles.example/{z}/{x}/{y}.png`); empty:

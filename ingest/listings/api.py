@@ -29,6 +29,7 @@ from ingest.listings.schemas import input_schema
 from ingest.listings.service import as_input, save, validate
 from ingest.listings.store import log, upsert
 from ingest.problems import ApiProblem
+from sites.search.engine import listings_changed
 
 #: Items per bulk request; a larger batch is refused whole (413) rather than cut.
 BULK_MAX = 1000
@@ -592,6 +593,7 @@ class OneListing(MethodView):
                 source="api",
                 api_key_id=g.api_key.id,
             )
+            listings_changed()
         db.session.commit()
         return current_app.response_class(status=204)
 

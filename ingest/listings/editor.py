@@ -21,6 +21,7 @@ from ingest.listings.declaration import CHOICE_LABELS, KIND_TITLES, Field, field
 from ingest.listings.models import SOURCES, STATUSES, Listing, ListingEvent
 from ingest.listings.rules import french_number, iso_date
 from ingest.listings.store import WRITABLE_STATUSES, log
+from sites.search.engine import listings_changed
 
 PAGE_SIZE = 50
 #: Where each common field sits in the form; the kind's own fields follow in their own group.
@@ -395,6 +396,7 @@ def set_status(listings: list[Listing], status: str, account_id: int | None) -> 
     connection = db.session.connection()
     for kind, events in by_kind.items():
         log(connection, kind, events, source="manual", account_id=account_id)
+    listings_changed()
     return result
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.store import log as log_events
+from sites.search.engine import listings_changed
 
 log = logging.getLogger("vivrau.ingest")
 PARIS = ZoneInfo("Europe/Paris")
@@ -38,6 +39,8 @@ def expire_here(today: date | None = None) -> int:
     connection = db.session.connection()
     for kind, events in by_kind.items():
         log_events(connection, kind, events, source="system")
+    if rows:
+        listings_changed()
     return len(rows)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from ingest.listings.declaration import KINDS, fields_of
 from ingest.listings.models import LOCATION_FIELDS
+from sites.search.engine import listings_changed
 
 #: Statuses a writer may ask for; `expired` is set by the expiry date only.
 WRITABLE_STATUSES = ("draft", "published", "unpublished")
@@ -193,6 +194,7 @@ def upsert(
         api_key_id=api_key_id,
         import_id=import_id,
     )
+    listings_changed(session)  # the search matrix reloads after the commit
     return outcome
 
 

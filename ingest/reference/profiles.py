@@ -569,6 +569,9 @@ def build_profiles(departement: str | None = None, progress=None) -> int:
         db.session.rollback()
         raise
     vacuum("cell_profiles")
+    from sites.search.engine import profiles_changed
+
+    profiles_changed()  # the search matrices reload
     tick(progress)
     return count
 

@@ -71,4 +71,7 @@ def refresh_cells(tenant: TenantRef, official_code: str | None) -> int:
                 [{"cell_id": c, "commune_insee": i} for c, i in sorted(cells.items())],
             )
         db.session.commit()
+    from sites.search.engine import cells_changed
+
+    cells_changed(tenant)
     return len(cells)
