@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
@@ -25,6 +25,8 @@ class RegisterForm(FlaskForm):
         _l("Password again"),
         [InputRequired(), EqualTo("password", message=_l("The two passwords differ."))],
     )
+    #: Only offered on a territory's site; its words (sites.leads.consent) name the territory.
+    share = BooleanField(default=False)
 
 
 class LoginForm(FlaskForm):

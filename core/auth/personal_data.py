@@ -22,18 +22,33 @@ log = logging.getLogger("vivrau.rgpd")
 
 @dataclass(frozen=True)
 class PersonalColumn:
-    """A tenant table column holding an account id; `delete` rows are the person's own."""
+    """A tenant table column holding an account id; `delete` rows are the person's own.
+
+    With `through`, the column holds the id of a row of that model (itself registered with
+    the person's account id): such rows are exported with it and erased by its cascade.
+    """
 
     model: type
     column: str
-    on_erase: str = "nullify"  # or "delete"
+    on_erase: str = "nullify"  # or "delete", or "cascade" (with `through`)
+    through: type | None = None
 
 
 PERSONAL_COLUMNS: list[PersonalColumn] = []
 
 
-def holds_people(model, column: str, on_erase: str = "nullify"):
-    PERSONAL_COLUMNS.append(PersonalColumn(model, column, on_erase))
+def holds_people(model, column: str, on_erase: str = "nullify", through: type | None = None):
+    PERSONAL_COLUMNS.append(PersonalColumn(model, column, on_erase, through))
+
+
+def _owned_by(spec: PersonalColumn, account_id: int):
+    """The condition selecting the person's rows of `spec`'s table."""
+    column = spec.model.__table__.c[spec.column]
+    if spec.through is None:
+        return column == account_id
+    parent = next(p for p in PERSONAL_COLUMNS if p.model is spec.through and p.through is None)
+    table = parent.model.__table__
+    return column.in_(select(table.c.id).where(table.c[parent.column] == account_id))
 
 
 def _tenants():
@@ -78,7 +93,7 @@ def export_personal_data(account: Account) -> dict:
             for spec in PERSONAL_COLUMNS:
                 table = spec.model.__table__
                 found = db.session.execute(
-                    select(table).where(table.c[spec.column] == account_id)
+                    select(table).where(_owned_by(spec, account_id))
                 ).mappings()
                 if items := [dict(r) for r in found]:
                     rows[table.name] = items
@@ -121,6 +136,8 @@ def erase_account(account_id: int) -> int:
             for spec in PERSONAL_COLUMNS:
                 table = spec.model.__table__
                 column = table.c[spec.column]
+                if spec.on_erase == "cascade":  # gone with the row it belongs to
+                    continue
                 if spec.on_erase == "delete":
                     statement = delete(table).where(column == account_id)
                 else:

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
+from core.csvexport import neutralise
 from core.db import utcnow
 from core.extensions import db
 from core.mail import nudge_outbox, queue_mail
@@ -49,8 +50,6 @@ JOB_TIMEOUT = 3600
 #: Seconds a run waits for another run of the same import to end.
 BUSY_WAIT = 120
 PAGE = "/console/annonces/imports/{id}"
-#: Leading characters a spreadsheet would take for a formula (OWASP CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportBusy(RuntimeError):
@@ -345,12 +344,6 @@ def load_report(record: ListingImport) -> dict | None:
         return None
     storage = get_storage().for_tenant(require_tenant().slug)
     return json.loads(storage.get(record.report_key))
-
-
-def neutralise(value) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula."""
-    text_value = "" if value is None else str(value)
-    return "'" + text_value if text_value.startswith(FORMULA_START) else text_value
 
 
 REPORT_COLUMNS = {

@@ -67,4 +67,5 @@ class LeadConsent(TenantBase):
 
 
 holds_people(Lead, "account_id", on_erase="delete")
+holds_people(LeadEvent, "lead_id", on_erase="cascade", through=Lead)
 holds_people(LeadConsent, "account_id", on_erase="delete")

@@ -1,0 +1,58 @@
+"""`/compte/partage`: the person chooses, territory by territory, whether to share their details."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from core.auth.service import audit
+from core.extensions import db
+from core.tenancy import current_tenant, tenant_scope
+from core.themes import render_site
+from sites.leads import consent
+
+bp = Blueprint("leads_account", __name__, url_prefix="/compte")
+
+
+class ShareForm(FlaskForm):
+    """Only the CSRF token: the boxes are read by territory id."""
+
+
+@bp.route("/partage", methods=["GET", "POST"])
+@login_required
+def sharing():
+    here = current_tenant()
+    form = ShareForm()
+    locale = str(get_locale() or "fr")
+    if form.validate_on_submit():
+        ticked = set(request.form.getlist("share"))
+        changed = 0
+        # The boxes the person could see, recomputed: a posted id of any other territory is
+        # ignored.
+        for ref, granted in consent.territories_of(current_user, here):
+            wanted = str(ref.id) in ticked
+            if wanted == granted:
+                continue
+            account_id = current_user.id
+            with tenant_scope(ref):
+                if wanted:
+                    consent.grant(account_id, ref.name, locale)
+                    audit("lead.consent_granted", actor=current_user, tenant=ref)
+                else:
+                    consent.withdraw(account_id)
+                    audit("lead.consent_withdrawn", actor=current_user, tenant=ref)
+                db.session.commit()
+            changed += 1
+        flash(
+            _("Your choices are saved.") if changed else _("Nothing changed."),
+            "success",
+        )
+        return redirect(url_for(".sharing"))
+    rows = [
+        (ref, granted, *consent.wording(ref.name, locale))
+        for ref, granted in consent.territories_of(current_user, here)
+    ]
+    return render_site("account/sharing.html", form=form, rows=rows)

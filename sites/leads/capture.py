@@ -1,0 +1,144 @@
+"""Lead capture, called by the search API for signed-in people: a precise search that makes some
+cells green makes the person a contact of those cells' communes; opening one of their green
+cells makes them a prospect of its commune(s).
+
+Each capture is one statement in the request's territory (the communes are looked up in its
+territory_cells, an umbrella's holding its members' communes) and never breaks the search: a
+failure is logged and the answer goes out as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from flask_login import current_user
+from sqlalchemy import Numeric, String, func, insert, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from core.extensions import db
+from core.tenancy import require_tenant
+from ingest.reference.territory import TerritoryCell
+from sites.leads.models import Lead, LeadEvent
+
+log = logging.getLogger("vivrau.leads")
+
+
+def _snapshot(query) -> tuple[dict, Decimal | None]:
+    """The search as sent (criteria, household, budget) and the budget as a decimal."""
+    data = query.as_json()
+    budget = data.get("budget")
+    return data, (Decimal(str(budget)).quantize(Decimal("0.01")) if budget is not None else None)
+
+
+def _capture(account_id: int, per, kind: str, query) -> int:
+    """Upsert the leads of the communes in `per` (commune, cells) and log one event each."""
+    snapshot, budget = _snapshot(query)
+    values = select(literal(account_id).label("account_id"), per.c.commune)
+    insert_leads = pg_insert(Lead).from_select(["account_id", "commune_insee"], values)
+    changes = {"last_seen_at": func.now()}
+    if kind == "click":
+        insert_leads = pg_insert(Lead).from_select(
+            ["account_id", "commune_insee", "stage", "prospect_at"],
+            select(
+                literal(account_id).label("account_id"),
+                per.c.commune,
+                literal("prospect").label("stage"),
+                func.now().label("prospect_at"),
+            ),
+        )
+        changes |= {
+            "stage": "prospect",
+            "prospect_at": func.coalesce(Lead.prospect_at, func.now()),
+        }
+    leads = (
+        insert_leads.on_conflict_do_update(
+            index_elements=[Lead.account_id, Lead.commune_insee], set_=changes
+        )
+        .returning(Lead.id, Lead.commune_insee)
+        .cte("upserted")
+    )
+    statement = insert(LeadEvent).from_select(
+        ["lead_id", "kind", "cells", "criteria", "budget"],
+        select(
+            leads.c.id,
+            literal(kind),
+            per.c.cells,
+            literal(snapshot, JSONB),
+            literal(budget, Numeric(12, 2)),
+        ).join(per, per.c.commune == leads.c.commune_insee),
+    )
+    return db.session.execute(statement).rowcount
+
+
+def _cells_by_commune(cells: list[str], communes: list[str] = ()):
+    """(commune, its cells among `cells`) in the bound territory. With `communes` (a clicked
+    cell's), the territory's communes among them get the same cells too: a cell on a border
+    concerns both towns."""
+    where = TerritoryCell.cell_id.in_(cells)
+    if communes:
+        found = (
+            select(TerritoryCell.commune_insee.label("commune"))
+            .where(or_(where, TerritoryCell.commune_insee.in_(list(communes))))
+            .where(TerritoryCell.commune_insee.is_not(None))
+            .distinct()
+            .subquery("found")
+        )
+        cell_array = literal(sorted(cells), ARRAY(String(40)))
+        return select(found.c.commune, cell_array.label("cells")).cte("per")
+    ordered = aggregate_order_by(TerritoryCell.cell_id, TerritoryCell.cell_id)
+    return (
+        select(
+            TerritoryCell.commune_insee.label("commune"),
+            func.array_agg(ordered).label("cells"),
+        )
+        .where(where, TerritoryCell.commune_insee.is_not(None))
+        .group_by(TerritoryCell.commune_insee)
+        .cte("per")
+    )
+
+
+def _run(what: str, work) -> int:
+    try:
+        require_tenant()
+        count = work()
+        db.session.commit()
+        return count
+    except Exception:  # noqa: BLE001 - a lost lead must never cost the visitor their search
+        db.session.rollback()
+        log.exception("lead capture failed (%s)", what)
+        return 0
+
+
+def record_search(query, result) -> int:
+    """After a signed-in person's search: contact of each commune with green cells, when the
+    search is precise. Returns the number of events written."""
+    if not result.precise or not result.counts.get("green"):
+        return 0
+    account_id = current_user.id
+    cells = result.green_cells()
+    return _run("search", lambda: _capture(account_id, _cells_by_commune(cells), "search", query))
+
+
+def record_click(query, cell_id: str, evaluation: dict) -> int:
+    """After a signed-in person opened a cell: prospect of its commune(s) when it is green for
+    their search and that search is precise (a lead needs a precise search)."""
+    if evaluation.get("status") != "green":
+        return 0
+    account_id = current_user.id
+    codes = [c["insee"] for c in evaluation.get("communes", ()) if c.get("insee")]
+
+    def work():
+        from sites.search import engine
+
+        if not engine.score(require_tenant(), query).precise:
+            return 0
+        # The cell's main commune and, among the others it overlaps, the territory's own.
+        per = _cells_by_commune([cell_id], codes)
+        main = select(TerritoryCell.cell_id).where(TerritoryCell.cell_id == cell_id)
+        if db.session.execute(main).first() is None:
+            return 0
+        return _capture(account_id, per, "click", query)
+
+    return _run("click", work)
