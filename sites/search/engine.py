@@ -49,7 +49,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from redis.exceptions import RedisError
 from sqlalchemy import event, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from core.extensions import db
 from core.tenancy import TenantRef, current_tenant, engine_for, quote, schema_for
@@ -358,7 +358,9 @@ def listings_changed(session=None, tenant: TenantRef | None = None) -> None:
     tenant = tenant or current_tenant()
     if tenant is None:
         return
-    session = session if session is not None else db.session()
+    session = session if session is not None else db.session
+    if isinstance(session, scoped_session):
+        session = session()
     if session.in_transaction():
         session.info.setdefault(_PENDING, set()).add(tenant.slug)
     else:
