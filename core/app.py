@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from ingest.listings.console import bp as listings_console_bp
     from ingest.listings.site import bp as listings_site_bp
     from sites.console import bp as territory_console_bp
+    from sites.favourites import bp as favourites_bp
     from sites.leads.account import bp as leads_account_bp
     from sites.leads.console import bp as leads_console_bp
     from sites.views import bp as site_bp
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         leads_account_bp,
         listings_console_bp,
         listings_site_bp,
+        favourites_bp,
         platform_bp,
         api_bp,
     ):

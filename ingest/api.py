@@ -99,6 +99,9 @@ def init_api(app) -> BridgeApi:
         api.spec.components.schema("Problem", schema=problems.ProblemSchema)
     register_components(api.spec)
     api.register_blueprint(blp)
+    from ingest.listings.cells_api import blp as cells_blp
+
+    api.register_blueprint(cells_blp)
     return api
 
 

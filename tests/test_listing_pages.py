@@ -81,3 +81,253 @@ def test_the_page_shows_formatted_fields_in_the_readers_language(territories, vi
     english = site.get("/annonces/real_estate/PUB").get_data(as_text=True)
     assert "Furnished" in english and "Yes" in english and "House" in english
     assert "€149,000.00" in english
+
+
+# --- filters, sorting, pagination ---------------------------------------------------------------
+
+LON, LAT = 3.0928, 45.0337  # Saint-Flour
+KM_LAT, KM_LON = 1 / 111.2, 1 / 78.6  # degrees per km at this latitude
+
+
+def at(north_km: float = 0, east_km: float = 0) -> dict:
+    return {
+        "latitude": round(LAT + north_km * KM_LAT, 6),
+        "longitude": round(LON + east_km * KM_LON, 6),
+    }
+
+
+def publish(ref, kind, items):
+    with tenant_scope(ref):
+        saved = save(
+            kind,
+            [{"status": "published", "commune_insee": "15187"} | i for i in items],
+            source="api",
+        )
+        assert saved.errors == {}, saved.errors
+        db.session.commit()
+
+
+HOME = {k: v for k, v in BASE.items() if k not in ("photo_url", "description")}
+
+
+@pytest.fixture
+def catalogue(app, cantal, make_tenant):
+    """One territory with listings of every kind to filter."""
+    ref = make_tenant(name="Saint-Flour")
+    with app.app_context():
+        publish(
+            ref,
+            "real_estate",
+            [
+                HOME
+                | {
+                    "external_id": "H1",
+                    "price": Decimal(90000),
+                    "living_area_m2": Decimal(60),
+                    "rooms": 3,
+                },
+                HOME
+                | {
+                    "external_id": "H2",
+                    "price": Decimal(150000),
+                    "living_area_m2": Decimal(110),
+                    "rooms": 5,
+                },
+                HOME
+                | {
+                    "external_id": "H3",
+                    "price": Decimal(250000),
+                    "living_area_m2": Decimal(180),
+                    "rooms": 7,
+                },
+                HOME
+                | {
+                    "external_id": "R1",
+                    "transaction": "rent",
+                    "property_type": "flat",
+                    "price": Decimal(550),
+                    "rooms": 2,
+                },
+            ],
+        )
+        publish(
+            ref,
+            "job",
+            [
+                {
+                    "external_id": "J1",
+                    "title": "Développeur",
+                    "rome_code": "M1805",
+                    "contract_type": "CDI",
+                    "full_time": True,
+                },
+                {
+                    "external_id": "J2",
+                    "title": "Infirmier",
+                    "rome_code": "J1506",
+                    "contract_type": "CDD",
+                    "full_time": False,
+                },
+                {
+                    "external_id": "J3",
+                    "title": "Aide-soignant",
+                    "rome_code": "J1501",
+                    "contract_type": "CDI",
+                    "full_time": True,
+                },
+            ],
+        )
+        publish(
+            ref,
+            "business",
+            [
+                {
+                    "external_id": "B1",
+                    "title": "Boulangerie",
+                    "activity": "Boulangerie",
+                    "transfer_type": "fonds_de_commerce",
+                    "price": Decimal(80000),
+                },
+                {
+                    "external_id": "B2",
+                    "title": "Local",
+                    "activity": "Commerce",
+                    "transfer_type": "local_vacant",
+                    "price": Decimal(20000),
+                },
+            ],
+        )
+        publish(
+            ref,
+            "leisure",
+            [
+                {
+                    "external_id": "L1",
+                    "title": "Festival d'été",
+                    "category": "Festival",
+                    "start_on": "2030-07-01",
+                    "end_on": "2030-07-10",
+                },
+                {
+                    "external_id": "L2",
+                    "title": "Marché de Noël",
+                    "category": "Market",
+                    "start_on": "2030-12-10",
+                    "end_on": "2030-12-20",
+                },
+                {"external_id": "L3", "title": "Piscine", "category": "SportsAndLeisurePlace"},
+            ],
+        )
+        publish(
+            ref,
+            "poi",
+            [
+                {"external_id": "P1", "title": "Maison de santé", "theme": "Santé"},
+                {"external_id": "P2", "title": "Médiathèque", "theme": "Culture"},
+            ],
+        )
+    return ref
+
+
+def ids_on(page: str, kind: str) -> list[str]:
+    return re.findall(rf'href="/annonces/{kind}/([^"]+)"', page)
+
+
+def test_real_estate_filters_and_sorting(catalogue, visitor):
+    site = visitor(catalogue)
+    page = site.get("/annonces/real_estate?price_min=100000&price_max=200000").get_data(
+        as_text=True
+    )
+    assert ids_on(page, "real_estate") == ["H2"]
+    page = site.get("/annonces/real_estate?area_min=100&rooms_min=6").get_data(as_text=True)
+    assert ids_on(page, "real_estate") == ["H3"]
+    page = site.get("/annonces/real_estate?transaction=rent").get_data(as_text=True)
+    assert ids_on(page, "real_estate") == ["R1"]
+    page = site.get("/annonces/real_estate?property_type=house&sort=price_asc").get_data(
+        as_text=True
+    )
+    assert ids_on(page, "real_estate") == ["H1", "H2", "H3"]
+    page = site.get("/annonces/real_estate?transaction=sale&sort=price_desc").get_data(as_text=True)
+    assert ids_on(page, "real_estate") == ["H3", "H2", "H1"]
+    page = site.get("/annonces/real_estate?commune=15187").get_data(as_text=True)
+    assert len(ids_on(page, "real_estate")) == 4
+    assert '<option value="15187" selected>Saint-Flour</option>' in page
+    assert "149\u202f000" in page or "90\u202f000" in page  # key facts on the cards
+
+
+def test_filters_of_the_other_kinds(catalogue, visitor):
+    site = visitor(catalogue)
+    assert ids_on(site.get("/annonces/job?contract_type=CDI").get_data(as_text=True), "job") in (
+        ["J1", "J3"],
+        ["J3", "J1"],
+    )
+    assert ids_on(site.get("/annonces/job?rome=j15").get_data(as_text=True), "job") in (
+        ["J2", "J3"],
+        ["J3", "J2"],
+    )
+    assert ids_on(site.get("/annonces/job?rome=J15&full_time=1").get_data(as_text=True), "job") == [
+        "J3"
+    ]
+    page = site.get("/annonces/business?transfer_type=local_vacant").get_data(as_text=True)
+    assert ids_on(page, "business") == ["B2"]
+    assert ids_on(
+        site.get("/annonces/business?price_max=50000").get_data(as_text=True), "business"
+    ) == ["B2"]
+    page = site.get("/annonces/leisure?date_from=2030-12-01").get_data(as_text=True)
+    assert sorted(ids_on(page, "leisure")) == ["L2", "L3"]  # no dates: always on
+    page = site.get("/annonces/leisure?date_from=2030-06-01&date_to=2030-08-01&category=Festival")
+    assert ids_on(page.get_data(as_text=True), "leisure") == ["L1"]
+    assert ids_on(site.get("/annonces/poi?theme=Culture").get_data(as_text=True), "poi") == ["P2"]
+    # The kind select of the form leads to the other kind's page, keeping what applies to it.
+    moved = site.get("/annonces/real_estate?kind=job&contract_type=CDD&price_min=5")
+    assert moved.status_code == 302
+    assert moved.headers["Location"].endswith("/annonces/job?contract_type=CDD")
+    page = site.get("/annonces/job?contract_type=CDI&rome=M").get_data(as_text=True)
+    assert ids_on(page, "job") == ["J1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("/annonces/real_estate?price_min=abc", "price_min"),
+        ("/annonces/real_estate?price_min=-5", "price_min"),
+        ("/annonces/real_estate?price_max=1e400", "price_max"),
+        ("/annonces/real_estate?price_min=NaN", "price_min"),
+        ("/annonces/real_estate?rooms_min=2.5", "rooms_min"),
+        ("/annonces/real_estate?price_min=200000&price_max=100", "price_max"),
+        ("/annonces/real_estate?commune=75056", "commune"),
+        ("/annonces/real_estate?transaction=swap", "transaction"),
+        ("/annonces/real_estate?sort=<script>", "sort"),
+        ("/annonces/job?rome=Z99", "rome"),
+        ("/annonces/job?full_time=maybe", "full_time"),
+        ("/annonces/job?sort=price_asc", "sort"),
+        ("/annonces/leisure?date_from=31/12/2030", "date_from"),
+        ("/annonces/leisure?date_from=2030-12-01&date_to=2030-01-01", "date_to"),
+        ("/annonces/poi?theme=Nope", "theme"),
+    ],
+)
+def test_bad_filter_values_are_said_never_a_500(catalogue, visitor, query, field):
+    response = visitor(catalogue).get(query)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="f-{field}-error"' in page and 'aria-invalid="true"' in page
+    assert (
+        "<script>" not in page.split("<main")[1].split("</main>")[0].replace('<script src="', "")
+        or "&lt;script&gt;" in page
+    )
+
+
+def test_pages_keep_the_filters(catalogue, visitor, monkeypatch):
+    from ingest.listings import site as listing_site
+
+    monkeypatch.setattr(listing_site, "PAGE_SIZE", 2)
+    site = visitor(catalogue)
+    first = site.get("/annonces/real_estate?property_type=house&sort=price_asc").get_data(
+        as_text=True
+    )
+    assert ids_on(first, "real_estate") == ["H1", "H2"]
+    nxt = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert "property_type=house" in nxt and "sort=price_asc" in nxt and "page=2" in nxt
+    assert ids_on(site.get(nxt).get_data(as_text=True), "real_estate") == ["H3"]
+    assert site.get("/annonces/real_estate?page=99").status_code == 200
+    assert site.get("/annonces/real_estate?page=-3").status_code == 200

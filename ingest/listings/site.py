@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
 from core.extensions import db
@@ -15,8 +16,8 @@ from core.i18n import money
 from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
-from ingest.listings import editor
-from ingest.listings.declaration import KINDS, Field, fields_of
+from ingest.listings import browse, editor, nearby
+from ingest.listings.declaration import KINDS, Field, all_fields, fields_of
 from ingest.listings.models import LOCATION_FIELDS, Listing
 from ingest.reference.models import Commune
 
@@ -80,7 +81,45 @@ def details(listing: Listing) -> list[tuple[str, str, bool]]:
     return rows
 
 
-def _commune_names(codes) -> dict[str, str]:
+#: The few fields a card, the API and "my place" show to tell listings of a kind apart.
+KEY_FIELDS = {
+    "real_estate": ("transaction", "property_type", "price", "living_area_m2", "rooms"),
+    "job": ("contract_type", "employer_name", "rome_code", "full_time"),
+    "business": ("activity", "transfer_type", "price"),
+    "leisure": ("category", "start_on", "end_on"),
+    "poi": ("theme", "poi_type"),
+}
+
+
+def summary(listing: Listing) -> list[str]:
+    """The key facts of a listing as short texts ("Sale", "149 000 €", "110 m²"…)."""
+    fields = all_fields()
+    out = []
+    for name in KEY_FIELDS[listing.kind]:
+        value = getattr(listing, name)
+        if value is None or value == "" or (name == "full_time" and not value):
+            continue
+        if name == "living_area_m2":
+            out.append(_("%(area)s m²", area=format_decimal(value)))
+        elif name == "rooms":
+            out.append(_("%(num)s rooms", num=value))
+        elif name == "full_time":
+            out.append(_("Full time"))
+        elif name == "start_on":
+            out.append(_("from %(date)s", date=format_date(value, "medium")))
+        elif name == "end_on":
+            out.append(_("until %(date)s", date=format_date(value, "medium")))
+        else:
+            out.append(shown_value(fields[name], value))
+    return out
+
+
+def km(value: float) -> str:
+    """A distance in km with one decimal, in the reader's language."""
+    return format_decimal(round(value, 1), format="#,##0.0")
+
+
+def commune_names(codes) -> dict[str, str]:
     codes = {c for c in codes if c}
     if not codes:
         return {}
@@ -104,6 +143,10 @@ def _allow_remote_photos(response: Response) -> Response:
 @bp.get("/")
 def index():
     tenant = require_tenant()
+    kind = request.args.get("kind")
+    if kind in KINDS:  # the filter form's kind select, without script
+        args = {k: v for k, v in request.args.items() if k in browse.names(kind) and v}
+        return redirect(url_for("listings_site.by_kind", kind=kind, **args))
     counts = dict(
         db.session.execute(
             select(Listing.kind, func.count()).where(visible()).group_by(Listing.kind)
@@ -120,7 +163,7 @@ def index():
                     .limit(6)
                 ).scalars()
             )
-    names = _commune_names(x.commune_insee for rows in latest.values() for x in rows)
+    names = commune_names(x.commune_insee for rows in latest.values() for x in rows)
     return render_site(
         "listings.html", tenant=tenant, counts=counts, latest=latest, names=names, kind=None
     )
@@ -131,30 +174,39 @@ def by_kind(kind: str):
     tenant = require_tenant()
     if kind not in KINDS:
         abort(404)
-    total = db.session.execute(
-        select(func.count()).select_from(Listing).where(visible(), Listing.kind == kind)
-    ).scalar()
+    other = request.args.get("kind")
+    if other in KINDS and other != kind:  # the form's kind select was changed
+        return index()
+    filters = browse.parse(kind, request.args, editor.territory_communes())
+    where = and_(visible(), Listing.kind == kind, *browse.conditions(filters))
+    total = db.session.execute(select(func.count()).select_from(Listing).where(where)).scalar()
     pages = max(1, -(-total // PAGE_SIZE))
-    page = max(1, min(request.args.get("page", 1, type=int), pages))
+    page = request.args.get("page", 1, type=int) or 1
+    page = max(1, min(page, pages))
     rows = list(
         db.session.execute(
             select(Listing)
-            .where(visible(), Listing.kind == kind)
-            .order_by(Listing.updated_at.desc(), Listing.id.desc())
+            .where(where)
+            .order_by(*browse.order(filters))
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         ).scalars()
     )
-    return render_site(
+    body = render_site(
         "listings.html",
         tenant=tenant,
         kind=kind,
+        kinds=KINDS,
         rows=rows,
         total=total,
         page=page,
         pages=pages,
-        names=_commune_names(x.commune_insee for x in rows),
+        filters=filters,
+        summaries={x.id: summary(x) for x in rows},
+        names=commune_names(x.commune_insee for x in rows),
     )
+    # A bad filter is the reader's mistake: said on the page, with the valid filters applied.
+    return body, 400 if filters.errors else 200
 
 
 @bp.get("/<kind>/<path:external_id>")
@@ -168,12 +220,30 @@ def listing(kind: str, external_id: str):
     if found is None:  # draft, unpublished, expired or unknown: the same answer
         abort(404)
     photo = found.photo_url if (found.photo_url or "").startswith("https://") else None
+    point = nearby.listing_point(found)
+    cell_map, amenities = None, []
+    if point is not None:
+        lon, lat = point
+        if found.cell_id:
+            from ingest.listings.placemaps import cell_map as draw_cell
+
+            cell_map = draw_cell(lon, lat, found.cell_id)
+        amenities = list(nearby.nearest_amenities(lon, lat).values())
+    favourite = None
+    if kind == "real_estate" and current_user.is_authenticated:
+        from sites.search.models import Favourite
+
+        favourite = db.session.execute(
+            select(Favourite).where(
+                Favourite.account_id == current_user.id, Favourite.listing_id == found.id
+            )
+        ).scalar_one_or_none()
     body = render_site(
         "listing.html",
         tenant=tenant,
         listing=found,
         kind_name=editor.kind_title(kind),
-        commune=_commune_names([found.commune_insee]).get(found.commune_insee),
+        commune=commune_names([found.commune_insee]).get(found.commune_insee),
         details=details(found),
         photo=photo,
         paragraphs=[
@@ -181,6 +251,11 @@ def listing(kind: str, external_id: str):
         ],
         published_on=format_date(found.published_on, "long") if found.published_on else None,
         lang=str(get_locale()),
+        cell_map=cell_map,
+        amenities=amenities,
+        km=km,
+        french=editor.french(),
+        favourite=favourite,
     )
     response = Response(body)
     return _allow_remote_photos(response) if photo else response

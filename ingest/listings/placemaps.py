@@ -1,0 +1,81 @@
+"""Small folium maps of a listing's place: its 1 km cell, and "my place" with what is around."""
+
+from __future__ import annotations
+
+import math
+
+import folium
+from markupsafe import escape
+
+from core import grid
+from core.maps import LocalMap, MapParts, map_parts
+
+CELL_STYLE = {"color": "#000091", "weight": 3, "fillOpacity": 0.08, "dashArray": "6 4"}
+#: Marker colours per kind (the list beside the map says the same in words).
+KIND_COLOURS = {"job": "#8a3b00", "business": "#00622b", "leisure": "#6a1b9a", "poi": "#333333"}
+
+
+def _static(lat: float, lon: float, zoom: int) -> LocalMap:
+    # A picture rather than a tool: no dragging or zooming that would trap a finger or a keyboard.
+    return LocalMap(
+        location=[lat, lon],
+        zoom_start=zoom,
+        dragging=False,
+        scroll_wheel_zoom=False,
+        touch_zoom=False,
+        double_click_zoom=False,
+        box_zoom=False,
+        keyboard=False,
+        zoom_control=False,
+    )
+
+
+def cell_map(lon: float, lat: float, cell_id: str) -> MapParts:
+    """The listing's point in its 1 km cell (the square drawn dashed), centred on the point."""
+    fmap = _static(lat, lon, 14)
+    ring = [(y, x) for x, y in grid.polygon(cell_id, 4326)]
+    folium.Polygon(ring, **CELL_STYLE).add_to(fmap)
+    folium.CircleMarker(
+        [lat, lon],
+        radius=7,
+        color="#ffffff",
+        weight=2,
+        fill=True,
+        fill_color="#b00020",
+        fill_opacity=1,
+    ).add_to(fmap)
+    return map_parts(fmap)
+
+
+def place_map(lon: float, lat: float, radius_km: int, items) -> MapParts:
+    """ "My place": the property, the chosen radius, and each opportunity as a marker whose popup
+    links to its page. `items` are (kind, title, url, lon, lat)."""
+    # Zoom so that the radius fits a phone's width: about 2^(14 - log2(km)).
+    zoom = max(8, min(14, round(14 - math.log2(max(radius_km, 1)))))
+    fmap = LocalMap(location=[lat, lon], zoom_start=zoom, scroll_wheel_zoom=False)
+    folium.Circle(
+        [lat, lon], radius=radius_km * 1000, color="#000091", weight=2, fill=False
+    ).add_to(fmap)
+    for kind, title, url, x, y in items:
+        colour = KIND_COLOURS.get(kind, "#333333")
+        popup = folium.Popup(f'<a href="{escape(url)}">{escape(title)}</a>', max_width=260)
+        folium.CircleMarker(
+            [y, x],
+            radius=6,
+            color="#ffffff",
+            weight=1,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.95,
+            popup=popup,
+        ).add_to(fmap)
+    folium.CircleMarker(
+        [lat, lon],
+        radius=9,
+        color="#ffffff",
+        weight=3,
+        fill=True,
+        fill_color="#b00020",
+        fill_opacity=1,
+    ).add_to(fmap)
+    return map_parts(fmap)

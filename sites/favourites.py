@@ -1,0 +1,294 @@
+"""Favourite properties of a registered visitor, and "my place": what is around a saved home."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import and_, select
+
+from core.extensions import db, limiter
+from core.tenancy import require_tenant
+from core.themes import render_site
+from ingest.listings import editor, nearby
+from ingest.listings.models import Listing
+from ingest.listings.site import commune_names, km, summary, visible
+from ingest.reference.criteria import BY_ID
+from sites.search.models import Favourite, SavedSearch
+
+bp = Blueprint("favourites", __name__, url_prefix="/compte/favoris")
+RADII = (5, 10, 20, 30)
+#: Kinds shown around a property: what a mover weighs besides the house.
+OPPORTUNITIES = ("job", "business", "leisure")
+#: Markers drawn on the map at most (the nearest); the list says when there are more.
+MAP_MAX = 300
+
+
+def _own(favourite_id: int) -> Favourite:
+    """The signed-in visitor's favourite on this territory, or 404 (never a 403: no hint)."""
+    favourite = db.session.execute(
+        select(Favourite).where(
+            Favourite.id == favourite_id, Favourite.account_id == current_user.id
+        )
+    ).scalar_one_or_none()
+    if favourite is None:
+        abort(404)
+    return favourite
+
+
+def _available(listing_id: int) -> Listing | None:
+    return db.session.execute(
+        select(Listing).where(Listing.id == listing_id, visible())
+    ).scalar_one_or_none()
+
+
+def listing_url(listing: Listing) -> str:
+    return url_for("listings_site.listing", kind=listing.kind, external_id=listing.external_id)
+
+
+@bp.post("/basculer")
+@login_required
+@limiter.limit("60 per minute")
+def toggle():
+    """Save or remove a property (a form on its page; works without script)."""
+    require_tenant()
+    listing_id = request.form.get("listing", type=int)
+    action = request.form.get("action")
+    if action not in ("add", "remove") or listing_id is None:
+        abort(400)
+    existing = db.session.execute(
+        select(Favourite).where(
+            Favourite.account_id == current_user.id, Favourite.listing_id == listing_id
+        )
+    ).scalar_one_or_none()
+    if action == "remove":
+        listing = db.session.get(Listing, listing_id)
+        if existing is not None:
+            db.session.delete(existing)
+            db.session.commit()
+        flash(_("Removed from your favourites."), "success")
+        if listing is not None and _available(listing_id) is not None:
+            return redirect(listing_url(listing))
+        return redirect(url_for("favourites.index"))
+    listing = _available(listing_id)
+    if listing is None or listing.kind != "real_estate":
+        abort(404)  # only a published property can be saved
+    if existing is None:
+        db.session.add(Favourite(account_id=current_user.id, listing_id=listing.id))
+        db.session.commit()
+    flash(_("Saved to your favourites."), "success")
+    return redirect(listing_url(listing))
+
+
+@bp.get("/")
+@login_required
+def index():
+    tenant = require_tenant()
+    favourites = list(
+        db.session.execute(
+            select(Favourite)
+            .where(Favourite.account_id == current_user.id)
+            .order_by(Favourite.created_at.desc(), Favourite.id.desc())
+        ).scalars()
+    )
+    listings = {
+        x.id: x
+        for x in db.session.execute(
+            select(Listing).where(Listing.id.in_([f.listing_id for f in favourites]))
+        ).scalars()
+    }
+    shown = {
+        x
+        for x in db.session.execute(
+            select(Listing.id).where(Listing.id.in_(list(listings)), visible())
+        ).scalars()
+    }
+    rows = []
+    for f in favourites:
+        listing = listings.get(f.listing_id)
+        available = listing is not None and listing.id in shown
+        rows.append(
+            {
+                "favourite": f,
+                "listing": listing,
+                "available": available,
+                "facts": summary(listing) if listing is not None else [],
+                "url": listing_url(listing) if available else None,
+            }
+        )
+    names = commune_names(x.commune_insee for x in listings.values())
+    return render_site("favourites.html", tenant=tenant, rows=rows, names=names)
+
+
+# --- "my place" -------------------------------------------------------------------------------
+
+
+@dataclass
+class Missing:
+    """A criterion the property's square fails, with the nearest such amenity if it is one."""
+
+    label: str
+    text: str
+    nearest_km: float | None
+    nearest_name: str | None
+    importance: str
+
+
+def default_query() -> dict:
+    """Without a saved search: every amenity of the catalogue at its default distance, as a
+    must-have (what a mover looks at first)."""
+    return {
+        "criteria": [
+            {"id": c.id, "threshold": c.threshold, "importance": "must"}
+            for c in nearby.nearest_criteria()
+        ]
+    }
+
+
+def _value(number, unit: str) -> str:
+    """A criterion value with its unit, in the reader's language."""
+    if number is None:
+        return _("unknown")
+    shown = km(number) if unit == "km" else format_decimal(round(float(number), 1))
+    return shown if unit == "count" else f"{shown}\u00a0{unit}"
+
+
+def missing_amenities(tenant, cell_id: str | None, point) -> tuple[list[Missing], str, str | None]:
+    """(failing criteria, where the criteria come from, a reason when none can be judged)."""
+    from sites.search import engine
+
+    saved = db.session.execute(
+        select(SavedSearch)
+        .where(SavedSearch.account_id == current_user.id)
+        .order_by(SavedSearch.updated_at.desc(), SavedSearch.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    source = saved.name if saved is not None else ""
+    try:
+        query = engine.parse_query(saved.query if saved is not None else default_query())
+    except engine.QueryError:  # a search saved under an older catalogue
+        query, source = engine.parse_query(default_query()), ""
+    if not query.criteria:
+        return [], source, _("Your saved search has no criterion.")
+    if cell_id is None:
+        return [], source, _("This property has no location: its square cannot be judged.")
+    try:
+        evaluation = engine.evaluate_cell(tenant, query, cell_id)
+    except LookupError:
+        return [], source, _("This property lies outside the territory's squares.")
+    failing = [c for c in evaluation["criteria"] if not c["ok"]]
+    near_ids = [BY_ID[c["id"]] for c in failing if BY_ID[c["id"]].method == "nearest"]
+    amenities = nearby.nearest_amenities(*point, near_ids) if point and near_ids else {}
+    out = []
+    for c in failing:
+        criterion = BY_ID[c["id"]]
+        bound = ("≤ " if criterion.direction == "lower" else "≥ ") + _value(
+            c["threshold"], criterion.unit
+        )
+        if criterion.method == "nearest":
+            text = (
+                _(
+                    "%(label)s at %(value)s while you asked for %(bound)s",
+                    label=c["label"],
+                    value=_value(c["value"], "km"),
+                    bound=bound,
+                )
+                if c["value"] is not None
+                else _(
+                    "%(label)s: not known for this square, while you asked for %(bound)s",
+                    label=c["label"],
+                    bound=bound,
+                )
+            )
+        else:
+            text = _(
+                "%(label)s: %(value)s while you asked for %(bound)s",
+                label=c["label"],
+                value=_value(c["value"], criterion.unit),
+                bound=bound,
+            )
+        amenity = amenities.get(c["id"])
+        out.append(
+            Missing(
+                label=c["label"],
+                text=text,
+                nearest_km=amenity.distance_km if amenity else None,
+                nearest_name=amenity.name if amenity else None,
+                importance=c["importance"],
+            )
+        )
+    return out, source, None
+
+
+@bp.get("/<int:favourite_id>")
+@login_required
+def place(favourite_id: int):
+    tenant = require_tenant()
+    favourite = _own(favourite_id)
+    listing = _available(favourite.listing_id)
+    if listing is None:
+        gone = db.session.get(Listing, favourite.listing_id)
+        return render_site(
+            "place.html", tenant=tenant, favourite=favourite, gone=gone, listing=None
+        )
+    point = nearby.listing_point(listing)
+    opportunities: dict[str, list] = {k: [] for k in OPPORTUNITIES}
+    total = 0
+    place_map = None
+    if point is not None:
+        total, rows = nearby.around(
+            *point,
+            favourite.radius_km,
+            and_(visible(), Listing.kind.in_(OPPORTUNITIES), Listing.id != listing.id),
+        )
+        for other, distance, _x, _y in rows:
+            opportunities[other.kind].append((other, distance))
+        from ingest.listings.placemaps import place_map as draw
+
+        markers = [
+            (other.kind, other.title, listing_url(other), x, y)
+            for other, _distance, x, y in rows[:MAP_MAX]
+        ]
+        place_map = draw(point[0], point[1], favourite.radius_km, markers)
+    missing, source, reason = missing_amenities(tenant, listing.cell_id, point)
+    codes = [listing.commune_insee] + [
+        o.commune_insee for v in opportunities.values() for o, _d in v
+    ]
+    return render_site(
+        "place.html",
+        tenant=tenant,
+        favourite=favourite,
+        listing=listing,
+        gone=None,
+        point=point,
+        radii=RADII,
+        place_map=place_map,
+        opportunities=opportunities,
+        total=total,
+        map_max=MAP_MAX,
+        missing=missing,
+        source=source,
+        reason=reason,
+        names=commune_names(codes),
+        km=km,
+        kind_title=editor.kind_title,
+        summaries={o.id: summary(o) for v in opportunities.values() for o, _d in v},
+        listing_url=listing_url,
+    )
+
+
+@bp.post("/<int:favourite_id>/rayon")
+@login_required
+def radius(favourite_id: int):
+    require_tenant()
+    favourite = _own(favourite_id)
+    value = request.form.get("radius_km", type=int)
+    if value not in RADII:
+        flash(_("Choose a radius of 5, 10, 20 or 30 km."), "error")
+    else:
+        favourite.radius_km = value
+        db.session.commit()
+    return redirect(url_for("favourites.place", favourite_id=favourite.id))
