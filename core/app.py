@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from sites.favourites import bp as favourites_bp
     from sites.leads.account import bp as leads_account_bp
     from sites.leads.console import bp as leads_console_bp
+    from sites.search.views import bp as search_bp
     from sites.views import bp as site_bp
     from tenants.console import bp as platform_bp
 
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         listings_console_bp,
         listings_site_bp,
         favourites_bp,
+        search_bp,
         platform_bp,
         api_bp,
     ):
