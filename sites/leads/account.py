@@ -25,6 +25,7 @@ class ShareForm(FlaskForm):
 @login_required
 def sharing():
     here = current_tenant()
+    account_id = current_user.id  # read once: the loop below moves between territories
     form = ShareForm()
     locale = str(get_locale() or "fr")
     if form.validate_on_submit():
@@ -36,7 +37,6 @@ def sharing():
             wanted = str(ref.id) in ticked
             if wanted == granted:
                 continue
-            account_id = current_user.id
             with tenant_scope(ref):
                 if wanted:
                     consent.grant(account_id, ref.name, locale)

@@ -300,14 +300,14 @@ def _identify(found: list[Lead]) -> list[LeadRow]:
         for a in db.session.execute(select(Account).where(Account.id.in_(allowed))).scalars()
     }
     lead_ids = [lead.id for lead, _n in leads if lead.account_id in allowed]
+    latest = (
+        select(func.max(LeadEvent.id))
+        .where(LeadEvent.lead_id.in_(lead_ids), LeadEvent.kind == "search")
+        .group_by(LeadEvent.lead_id)
+    )
     last = {
         e.lead_id: e
-        for e in db.session.execute(
-            select(LeadEvent)
-            .where(LeadEvent.lead_id.in_(lead_ids), LeadEvent.kind == "search")
-            .order_by(LeadEvent.lead_id, LeadEvent.at.desc(), LeadEvent.id.desc())
-            .distinct(LeadEvent.lead_id)
-        ).scalars()
+        for e in db.session.execute(select(LeadEvent).where(LeadEvent.id.in_(latest))).scalars()
     }
     for (lead, _n), row in zip(leads, rows, strict=True):
         person = people.get(lead.account_id)

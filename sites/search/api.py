@@ -17,12 +17,14 @@ import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_smorest import Blueprint
 from limits import parse as parse_limit
 
 from core.extensions import csrf, limiter
 from core.tenancy import current_tenant
 from ingest.problems import ApiProblem
+from sites.leads.capture import record_click, record_search
 from sites.search import engine
 from sites.search.presets import PRESETS
 
@@ -324,6 +326,8 @@ class Search(MethodView):
             raise ApiProblem(400, message, errors={"format": [message]})
         query = _query(_body())
         result = engine.score(current_tenant(), query)
+        if current_user.is_authenticated:  # leads: never fails the search
+            record_search(query, result)
         return _json(result.compact() if wanted == "compact" else result.full())
 
 
@@ -357,6 +361,8 @@ class SearchCell(MethodView):
         except LookupError:
             message = _("This cell is not in the territory.")
             raise ApiProblem(404, message, errors={"cell": [message]}) from None
+        if current_user.is_authenticated:  # leads: never fails the answer
+            record_click(query, cell, evaluation)
         return _json(evaluation)
 
 
