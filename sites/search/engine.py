@@ -539,13 +539,12 @@ class Result:
             rows = _rows(m, self.query, [w.id for w in must])
             for k, w in enumerate(must):
                 threshold = self.query.threshold_of(w)
-                for i in np.flatnonzero(~_passes(rows[k], w.criterion, threshold)).tolist():
+                shown = display(w.criterion, threshold)
+                where = np.flatnonzero(~_passes(rows[k], w.criterion, threshold))
+                values = displays(w.criterion, rows[k][where])  # rounded all at once
+                for i, value in zip(where.tolist(), values, strict=True):
                     failed.setdefault(i, []).append(
-                        {
-                            "id": w.id,
-                            "value": display(w.criterion, rows[k][i]),
-                            "threshold": display(w.criterion, threshold),
-                        }
+                        {"id": w.id, "value": value, "threshold": shown}
                     )
         cells = []
         scores = self.scores
@@ -576,6 +575,19 @@ def display(criterion: Criterion, value) -> float | int | None:
         return None
     decimals = DECIMALS.get(criterion.unit)
     return round(value, decimals) if decimals else int(round(value))
+
+
+def displays(criterion: Criterion, values: np.ndarray) -> list:
+    """`display` over an array (None for unknown values)."""
+    decimals = DECIMALS.get(criterion.unit)
+    rounded = np.round(values.astype("float64"), decimals or 0)
+    known = np.isfinite(rounded)
+    safe = np.where(known, rounded, 0.0)
+    out = safe.tolist() if decimals else safe.astype("int64").tolist()
+    if not known.all():
+        for i in np.flatnonzero(~known).tolist():
+            out[i] = None
+    return out
 
 
 def _rows(m: Matrix, query: Query, ids: list[str], columns=slice(None)) -> list[np.ndarray]:
