@@ -50,6 +50,7 @@ bench: setup-test
 	$(VENV)/bin/python bench/geodata.py
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/api.py
+	$(VENV)/bin/python bench/search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -85,8 +85,24 @@ fi
 # --- Client tools the lifecycle commands use (pg_dump, pg_restore, psql) ---------------------
 command -v pg_dump >/dev/null || apt_install postgresql-client
 
+# --- The load generator of bench/search.py (Debian's wrk) --------------------------------------
+if [ "$MODE" = test ] && ! command -v wrk >/dev/null; then
+  say "installing wrk for the benchmarks"; apt_install wrk
+fi
+
 # --- The browser the page tests drive (Debian's Chromium; Playwright never downloads one) ----
 if [ "$MODE" = test ] && [ ! -x /usr/bin/chromium ]; then
   say "installing Chromium for the browser tests"; apt_install chromium
+fi
+# --- axe-core, injected by the browser tests' accessibility checks (pinned in package-lock) ----
+if [ "$MODE" = test ]; then
+  lock=tests/browser/package-lock.json
+  axe_stamp="tests/browser/node_modules/.installed-$(sha1sum "$lock" | cut -c1-12)"
+  if [ ! -f "$axe_stamp" ]; then
+    command -v npm >/dev/null || { say "installing npm for the accessibility checks"; apt_install npm; }
+    say "installing axe-core for the accessibility checks"
+    (cd tests/browser && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+    touch "$axe_stamp"
+  fi
 fi
 say "setup done"
