@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, distinct, exists, func, literal_column, select
 
 from core.auth.models import Account
@@ -382,9 +383,9 @@ def describe_household(snapshot) -> str | None:
     adults, children = household.get("adults"), household.get("children")
     parts = []
     if isinstance(adults, int):
-        parts.append(_("%(n)s adult(s)", n=adults))
+        parts.append(ngettext("%(num)d adult", "%(num)d adults", adults))
     if isinstance(children, int):
-        parts.append(_("%(n)s child(ren)", n=children))
+        parts.append(ngettext("%(num)d child", "%(num)d children", children))
     return ", ".join(parts) or None
 
 
