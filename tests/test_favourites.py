@@ -227,6 +227,7 @@ def test_my_place_radius(place, visitor, make_account, app):
     page = site.get(f"/compte/favoris/{favourite}").get_data(as_text=True)
     assert 'class="folium-map"' in page and "L.circle" in page.replace("L.circleMarker", "")
     assert "Emploi J3" in page and "Emploi J15" not in page and "JDRAFT" not in page
+    assert ".bindPopup(" in page and "$(" not in page  # link popups without jQuery
     assert "Boulangerie à reprendre" in page and "Lac" not in page
     assert re.search(r"Emploi J3</a>.*?3,0\s?km", page, re.S)
     assert '<option value="10" selected>' in page

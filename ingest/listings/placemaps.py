@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
 from markupsafe import escape
 
 from core import grid
@@ -13,6 +15,22 @@ from core.maps import LocalMap, MapParts, map_parts
 CELL_STYLE = {"color": "#000091", "weight": 3, "fillOpacity": 0.08, "dashArray": "6 4"}
 #: Marker colours per kind (the list beside the map says the same in words).
 KIND_COLOURS = {"job": "#8a3b00", "business": "#00622b", "leisure": "#6a1b9a", "poi": "#333333"}
+
+
+class LinkPopup(MacroElement):
+    """A popup from a fixed HTML string (folium's own Popup builds it with jQuery, never
+    loaded here)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, html: str):
+        super().__init__()
+        self._name = "LinkPopup"
+        self.html = html
 
 
 def _static(lat: float, lon: float, zoom: int) -> LocalMap:
@@ -58,8 +76,7 @@ def place_map(lon: float, lat: float, radius_km: int, items) -> MapParts:
     ).add_to(fmap)
     for kind, title, url, x, y in items:
         colour = KIND_COLOURS.get(kind, "#333333")
-        popup = folium.Popup(f'<a href="{escape(url)}">{escape(title)}</a>', max_width=260)
-        folium.CircleMarker(
+        marker = folium.CircleMarker(
             [y, x],
             radius=6,
             color="#ffffff",
@@ -67,8 +84,9 @@ def place_map(lon: float, lat: float, radius_km: int, items) -> MapParts:
             fill=True,
             fill_color=colour,
             fill_opacity=0.95,
-            popup=popup,
-        ).add_to(fmap)
+        )
+        marker.add_child(LinkPopup(f'<a href="{escape(url)}">{escape(title)}</a>'))
+        marker.add_to(fmap)
     folium.CircleMarker(
         [lat, lon],
         radius=9,
