@@ -170,11 +170,14 @@ def test_precise_search_makes_a_contact_of_each_green_commune(
     assert criteria["household"] == {"adults": 2, "children": 1} and budget == 180000
     assert leads["99002"]["events"][0][1] == [cell(2)]
 
-    search(site, body)
+    search(site, body)  # the same search again: the lead is fresher, no second event
     again = leads_of(app, town)
     assert set(again) == {"99001", "99002"}
     assert again["99001"]["first"] == first["first"] and again["99001"]["last"] > first["last"]
-    assert len(again["99001"]["events"]) == 2
+    assert len(again["99001"]["events"]) == 1
+    search(site, {**body, "budget": 200000})
+    events = leads_of(app, town)["99001"]["events"]
+    assert len(events) == 2 and events[1][3] == 200000
 
 
 def test_anonymous_no_green_or_imprecise_searches_make_no_lead(
@@ -212,8 +215,10 @@ def test_click_on_a_green_cell_makes_a_prospect(app, make_tenant, make_account, 
     assert leads["99002"]["events"][1][1] == [cell(2)]
     assert leads["99001"]["stage"] == "contact"
     prospect_at = leads["99002"]["prospect_at"]
-    click(site, cell(2))
-    assert leads_of(app, town)["99002"]["prospect_at"] == prospect_at  # the first click counts
+    click(site, cell(2), {**GP_10, "budget": 90000})
+    again = leads_of(app, town)["99002"]
+    assert again["prospect_at"] == prospect_at  # the first click counts
+    assert [e[0] for e in again["events"]] == ["search", "click", "click"]
     assert click(site, cell(3))["status"] == "orange"  # one must-have fails
     assert "99003" not in leads_of(app, town)
 

@@ -10,10 +10,11 @@ failure is logged and the answer goes out as usual.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from flask_login import current_user
-from sqlalchemy import Numeric, String, func, insert, literal, or_, select
+from sqlalchemy import Numeric, String, exists, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -23,6 +24,7 @@ from ingest.reference.territory import TerritoryCell
 from sites.leads.models import Lead, LeadEvent
 
 log = logging.getLogger("vivrau.leads")
+REPEAT_WINDOW = timedelta(minutes=30)
 
 
 def _snapshot(query) -> tuple[dict, Decimal | None]:
@@ -59,15 +61,22 @@ def _capture(account_id: int, per, kind: str, query) -> int:
         .returning(Lead.id, Lead.commune_insee)
         .cte("upserted")
     )
+    criteria = literal(snapshot, JSONB)
+    # The same search (or click) again within REPEAT_WINDOW — a reload, the map asking twice —
+    # keeps the lead fresh but logs no new event: the console counts searches, not requests.
+    seen = LeadEvent.__table__.alias("seen")
+    repeated = exists().where(
+        seen.c.lead_id == leads.c.id,
+        seen.c.kind == kind,
+        seen.c.cells == per.c.cells,
+        seen.c.criteria == criteria,
+        seen.c.at > func.now() - REPEAT_WINDOW,
+    )
     statement = insert(LeadEvent).from_select(
         ["lead_id", "kind", "cells", "criteria", "budget"],
-        select(
-            leads.c.id,
-            literal(kind),
-            per.c.cells,
-            literal(snapshot, JSONB),
-            literal(budget, Numeric(12, 2)),
-        ).join(per, per.c.commune == leads.c.commune_insee),
+        select(leads.c.id, literal(kind), per.c.cells, criteria, literal(budget, Numeric(12, 2)))
+        .join(per, per.c.commune == leads.c.commune_insee)
+        .where(~repeated),
     )
     return db.session.execute(statement).rowcount
 
@@ -135,10 +144,6 @@ def record_click(query, cell_id: str, evaluation: dict) -> int:
         if not engine.score(require_tenant(), query).precise:
             return 0
         # The cell's main commune and, among the others it overlaps, the territory's own.
-        per = _cells_by_commune([cell_id], codes)
-        main = select(TerritoryCell.cell_id).where(TerritoryCell.cell_id == cell_id)
-        if db.session.execute(main).first() is None:
-            return 0
-        return _capture(account_id, per, "click", query)
+        return _capture(account_id, _cells_by_commune([cell_id], codes), "click", query)
 
     return _run("click", work)
