@@ -9,7 +9,16 @@ from flask import Flask
 from core import web
 from core.config import ROOT, Config
 from core.db import install_fork_guard
-from core.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from core.extensions import (
+    babel,
+    buffer_small_files,
+    compress,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+)
 from core.i18n import select_locale
 from core.logs import configure_logging
 from core.tenancy import HostCache
@@ -41,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     compress.init_app(app)
+    app.after_request(buffer_small_files)  # runs before compression (reverse order)
     limiter.init_app(app)
     login_manager.init_app(app)
     import core.auth.login  # noqa: F401 - registers the account loader

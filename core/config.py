@@ -138,8 +138,9 @@ class Config:
             RATELIMIT_KEY_PREFIX="vivrau",
             WTF_CSRF_TIME_LIMIT=None,
             MAX_CONTENT_LENGTH=8 * 1024 * 1024,
-            # Static files are streamed: let gzip-only clients have them compressed too.
-            COMPRESS_ALGORITHM_STREAMING=["zstd", "br", "gzip", "deflate"],
+            # Streamed bodies stay as they are (compressing them would leave files open);
+            # small files are read into memory first so they are compressed (core.extensions).
+            COMPRESS_STREAMS=False,
         )
         out.update(self.extra)
         return out

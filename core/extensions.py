@@ -28,6 +28,31 @@ migrate = Migrate()
 babel = Babel()
 #: gzip/brotli/zstd for pages, JSON, CSS and JS (the map page's weight budget counts on it).
 compress = Compress()
+#: Files up to this size are read whole so that they can be compressed.
+BUFFERED_FILE_MAX = 2 * 1024 * 1024
+
+
+def buffer_small_files(response):
+    """A static file is served as a stream that Flask-Compress leaves alone: read a small,
+    compressible one into memory (closing it) so that it goes out compressed."""
+    if (
+        response.direct_passthrough
+        and response.status_code == 200
+        and response.mimetype in compress.compress_mimetypes_set
+        and response.content_length is not None
+        and response.content_length <= BUFFERED_FILE_MAX
+    ):
+        body = response.response
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        response.direct_passthrough = False
+        response.set_data(data)
+    return response
+
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)

@@ -96,6 +96,9 @@
           polygon.addTo(map);
           cells.push({ id: id, layer: polygon });
         }
+        if (cells.length) {
+          map.fitBounds(L.featureGroup(cells.map(function (c) { return c.layer; })).getBounds());
+        }
         figure.setAttribute("data-cell-count", String(cells.length));
       });
   }

@@ -1,0 +1,226 @@
+"""The search map in a real browser: recolouring in place, the cell panel, the table by keyboard
+only, a phone-sized screen, and an axe-core accessibility check."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import insert, text
+
+from core import grid
+from core.extensions import db
+from core.tenancy import tenant_scope
+from ingest.reference.models import CellProfile
+from ingest.reference.territory import TerritoryCell
+from sites.search import engine, layer
+from tests.browser.conftest import axe_violations, shot
+from tests.conftest import host
+
+E0, N0 = 3_104_000, 2_455_000
+
+
+def cell(c: int, r: int) -> str:
+    return grid.format_ids([N0 + 1000 * r], [E0 + 1000 * c]).tolist()[0]
+
+
+CELLS = [cell(c, r) for r in range(3) for c in range(4)]
+#: GP at c + r km, pharmacy at 2c km: with both within 3 km as must-haves, all three statuses.
+PROFILES = {
+    cell(c, r): {"gp_km": float(c + r), "pharmacy_km": 2.0 * c} for c in range(4) for r in range(3)
+}
+STYLE = """() => {
+  const figure = document.querySelector("#search-map");
+  const map = window[figure.dataset.map];
+  const out = {};
+  map.eachLayer((l) => { if (l.cellId) out[l.cellId] = [l.options.weight, l.options.dashArray]; });
+  return out;
+}"""
+CENTRE = """(id) => {
+  const figure = document.querySelector("#search-map");
+  const map = window[figure.dataset.map];
+  let found = null;
+  map.eachLayer((l) => { if (l.cellId === id) found = l; });
+  const p = map.latLngToContainerPoint(found.getBounds().getCenter());
+  const box = figure.querySelector(".folium-map").getBoundingClientRect();
+  return [box.left + p.x, box.top + p.y];
+}"""
+
+
+@pytest.fixture
+def land(app, make_tenant):
+    ref = make_tenant(name="Plateau")
+    with app.app_context():
+        with tenant_scope(ref):
+            db.session.execute(TerritoryCell.__table__.delete())
+            db.session.execute(
+                insert(TerritoryCell), [{"cell_id": c, "commune_insee": None} for c in CELLS]
+            )
+            db.session.commit()
+        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0d'"))
+        db.session.execute(
+            insert(CellProfile),
+            [{"cell_id": c, "departement": "0d", **v} for c, v in PROFILES.items()],
+        )
+        db.session.commit()
+        engine.cells_changed(ref)
+        engine.profiles_changed()
+        layer.clear_cache()
+    yield ref
+    with app.app_context():
+        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0d'"))
+        db.session.commit()
+
+
+def watch(page, site):
+    errors, outside = [], []
+    # 404s are reported by URL (the console only says "Failed to load resource").
+    page.on("response", lambda r: errors.append(r.url) if r.status >= 400 else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith((site, "data:")) else None,
+    )
+    return errors, outside
+
+
+def tab_to(page, selector: str, limit: int = 250) -> None:
+    """Press Tab until the focus is on `selector` (keyboard only, as a person would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_search_recolours_the_map_and_opens_a_cell(land, live_server, browser):
+    site = f"http://{host(land)}:{live_server}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.add_cookies([{"name": "lang", "value": "en", "url": site}])
+    page = context.new_page()
+    errors, outside = watch(page, site)
+    try:
+        page.goto(site + "/recherche")
+        figure = page.locator("#search-map")
+        expect(figure).to_have_attribute("data-cell-count", str(len(CELLS)))
+        before = page.evaluate(STYLE)
+        assert {tuple(v) for v in before.values()} == {(0.5, None)}  # no search yet: neutral
+        page.evaluate("window.stillHere = true")
+
+        page.get_by_label("Nearest GP", exact=True).check()
+        page.locator("#t-gp_km").fill("3")
+        page.get_by_label("Nearest pharmacy", exact=True).check()
+        page.locator("#t-pharmacy_km").fill("3")
+        page.locator("#search-form").get_by_role("button", name="Search").click()
+        expect(figure).to_have_attribute("data-statuses", "1")
+        expect(page.locator("#search-summary")).to_contain_text("green cell")
+        after = page.evaluate(STYLE)
+        assert page.evaluate("window.stillHere") is True  # recoloured in place, no navigation
+        assert after[cell(0, 0)] == [1, None]  # green: solid, thin
+        assert after[cell(3, 1)] == [1, "1 3"]  # yellow: dotted outline
+        assert after[cell(2, 0)] == [3, "6 3"]  # orange: thick dashed outline
+        assert "c=gp_km" in page.url and "pharmacy_km=3" in page.url
+        expect(page.locator("#cell-table tr[data-cell]")).to_have_count(len(CELLS))
+        shot(page, "search-map-recoloured")
+
+        x, y = page.evaluate(CENTRE, cell(0, 0))
+        page.mouse.click(x, y)
+        panel = page.locator("#cell-panel")
+        expect(panel).to_be_visible()
+        expect(page.locator("#panel-title")).to_be_focused()
+        expect(panel.locator("td.ok")).to_have_count(2)
+        expect(panel).to_contain_text("All must-haves met")
+        expect(panel).to_contain_text("No listing of this kind")
+        assert page.evaluate(STYLE)[cell(0, 0)][0] == 5  # the open cell stands out
+        shot(page, "search-map-panel")
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+        assert not [e for e in errors if "Content Security Policy" in e], errors
+        assert errors == [] and outside == []
+    finally:
+        context.close()
+
+
+def test_table_by_keyboard_only(land, live_server, browser):
+    site = f"http://{host(land)}:{live_server}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "lang", "value": "en", "url": site}])
+    page = context.new_page()
+    errors, _outside = watch(page, site)
+    query = "c=gp_km&gp_km=3&gp_km_i=must&c=pharmacy_km&pharmacy_km=3&pharmacy_km_i=must"
+    try:
+        page.goto(f"{site}/recherche?{query}")
+        expect(page.locator("#search-map")).to_have_attribute("data-statuses", "1")
+        page.evaluate("window.stillHere = true")
+        tab_to(page, "button[data-sort='-score']")
+        page.keyboard.press("Enter")
+        score = page.locator("th", has=page.locator("button[data-sort='score']"))
+        expect(score).to_have_attribute("aria-sort", "descending")
+        expect(page.locator("button[data-sort='score']")).to_be_focused()
+        tab_to(page, "button[data-sort='commune']")
+        page.keyboard.press("Space")
+        expect(
+            page.locator("th[aria-sort='ascending'] button[data-sort='-commune']")
+        ).to_be_focused()
+        tab_to(page, "button[data-open-cell]")
+        opener = page.evaluate("document.activeElement.dataset.openCell")
+        page.keyboard.press("Space")
+        expect(page.locator("#panel-title")).to_be_focused()
+        expect(page.locator("#cell-panel")).to_contain_text("Your criteria here")
+        assert page.evaluate("window.stillHere") is True
+        shot(page, "search-table-keyboard")
+        page.keyboard.press("Escape")
+        expect(page.locator("#cell-panel")).to_be_hidden()
+        focused = page.evaluate("document.activeElement.dataset.openCell")
+        assert focused == opener  # the focus is back where it was
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_phone_screen_and_accessibility(land, live_server, browser):
+    site = f"http://{host(land)}:{live_server}"
+    query = "c=gp_km&gp_km=3&gp_km_i=must&c=pharmacy_km&pharmacy_km=3&pharmacy_km_i=nice"
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = phone.new_page()
+    try:
+        page.goto(f"{site}/recherche?{query}")
+        expect(page.locator("#search-map")).to_have_attribute("data-statuses", "1")
+        wide = page.evaluate(
+            """() => ['body', 'main', '.search-page', '.search-layout', '.search-results',
+                '#cell-table', '.table-scroll', '#search-map', '.search-criteria', 'header',
+                'footer', '#cell-panel']
+                .map((s) => s + ':' + document.querySelector(s).scrollWidth + '/'
+                     + document.querySelector(s).clientWidth)"""
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, wide
+        toggle = page.locator("#table-toggle")
+        expect(toggle).to_be_visible()
+        page.locator("button[data-open-cell]").first.click()
+        expect(page.locator("#cell-panel")).to_be_visible()
+        shot(page, "search-phone-panel")
+        toggle.click()
+        expect(page.locator("#cell-table")).to_be_hidden()
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+    finally:
+        phone.close()
+
+    # axe-core is injected: only this context bypasses the page's CSP.
+    checked = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = checked.new_page()
+    try:
+        page.goto(f"{site}/recherche?{query}")
+        expect(page.locator("#search-map")).to_have_attribute("data-statuses", "1")
+        assert axe_violations(page) == []
+        page.locator("button[data-open-cell]").first.click()
+        expect(page.locator("#cell-panel td")).not_to_have_count(0)
+        assert axe_violations(page) == []
+    finally:
+        checked.close()
