@@ -51,6 +51,7 @@ bench: setup-test
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/api.py
 	$(VENV)/bin/python bench/search.py
+	$(VENV)/bin/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
