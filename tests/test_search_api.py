@@ -55,7 +55,8 @@ def test_search_full_and_compact(client, hand):
         "failed": [{"id": "gp_km", "value": 12.0, "threshold": 10.0}],
     }
 
-    compact = post(client, hand, "/api/v1/search?format=compact", QUERY).get_json()
+    assert "scores" not in post(client, hand, "/api/v1/search?format=compact", QUERY).get_json()
+    compact = post(client, hand, "/api/v1/search?format=compact&scores=1", QUERY).get_json()
     assert compact == {
         "version": body["version"],
         "counts": body["counts"],
@@ -182,7 +183,11 @@ def test_compact_answer_of_a_departement_is_small(client, ctx, cantal, make_tena
             ]
         }
         response = post(
-            client, ref, "/api/v1/search?format=compact", body, headers={"Accept-Encoding": "gzip"}
+            client,
+            ref,
+            "/api/v1/search?format=compact&scores=1",
+            body,
+            headers={"Accept-Encoding": "gzip"},
         )
         assert response.status_code == 200
         assert response.headers["Content-Encoding"] == "gzip"

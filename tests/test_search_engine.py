@@ -127,7 +127,7 @@ def test_statuses_and_scores_by_hand(hand):
     assert result.scores.tolist() == pytest.approx(expected, abs=1e-6)
     assert result.green_cells() == [CELLS[0], CELLS[4]]
 
-    compact = result.compact()
+    compact = result.compact(with_scores=True)
     assert compact["statuses"] == "goyyg"
     assert compact["scores"] == [100, 67, 98, 0, 42]
     assert compact["version"] == engine.cell_order(hand)[0]

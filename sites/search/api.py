@@ -295,7 +295,13 @@ class Search(MethodView):
                 "name": "format",
                 "schema": {"type": "string", "enum": list(FORMATS), "default": "full"},
                 "description": "compact: statuses as one character per cell, in layer order",
-            }
+            },
+            {
+                "in": "query",
+                "name": "scores",
+                "schema": {"type": "boolean", "default": False},
+                "description": "compact only: add each cell's score (whole percents)",
+            },
         ],
         requestBody={
             "required": True,
@@ -328,7 +334,11 @@ class Search(MethodView):
         result = engine.score(current_tenant(), query)
         if current_user.is_authenticated:  # leads: never fails the search
             record_search(query, result)
-        return _json(result.compact() if wanted == "compact" else result.full())
+        if wanted == "compact":
+            # The map needs only the statuses; scores are asked for explicitly.
+            with_scores = request.args.get("scores", "").lower() in ("1", "true", "yes")
+            return _json(result.compact(with_scores=with_scores))
+        return _json(result.full())
 
 
 @blp.route("/cell")

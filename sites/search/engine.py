@@ -520,11 +520,12 @@ class Result:
     def statuses(self) -> str:
         return _STATUS_CHARS[self.fails].tobytes().decode()
 
-    def compact(self) -> dict:
-        """Statuses as one character per cell in layer order; scores as whole percents."""
+    def compact(self, with_scores: bool = False) -> dict:
+        """Statuses as one character per cell in layer order; scores (whole percents) on
+        demand: the map recolours from the statuses alone."""
         out = self._head()
         out["statuses"] = self.statuses()
-        if self.scores is not None:
+        if with_scores and self.scores is not None:
             out["scores"] = np.rint(self.scores * 100).astype("int64").tolist()
         return out
 
@@ -614,13 +615,15 @@ def _passes(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarr
 
 
 def _closeness(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarray:
+    """1 when the criterion holds, else the ratio of threshold to value; 0 when unknown."""
     limit = np.float32(threshold)
+    if limit == 0:  # no ratio to speak of: met or not
+        return np.where(_passes(row, criterion, threshold), np.float32(1), np.float32(0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        if criterion.direction == "lower":
-            credit = np.where(row <= limit, np.float32(1), limit / row)
-        else:
-            credit = np.where(row >= limit, np.float32(1), row / limit)
-    return np.nan_to_num(credit, nan=0.0, posinf=1.0, neginf=0.0)
+        ratio = limit / row if criterion.direction == "lower" else row / limit
+    # minimum keeps NaN (unknown) and caps a met criterion (ratio ≥ 1, or ∞) at 1; fmax then
+    # turns NaN into 0.
+    return np.fmax(np.minimum(ratio, np.float32(1)), np.float32(0))
 
 
 def _compute(m: Matrix, query: Query, columns=slice(None)) -> tuple[np.ndarray, np.ndarray | None]:
