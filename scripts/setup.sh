@@ -85,6 +85,16 @@ fi
 # --- Client tools the lifecycle commands use (pg_dump, pg_restore, psql) ---------------------
 command -v pg_dump >/dev/null || apt_install postgresql-client
 
+# --- What weasyprint needs to draw the invoice PDFs: Pango, HarfBuzz's subsetter, a font ------
+pdf_libs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+missing=()
+for pkg in "${pdf_libs[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing the invoice PDF libraries: ${missing[*]}"; apt_install "${missing[@]}"
+fi
+
 # --- The load generator of bench/search.py (Debian's wrk) --------------------------------------
 if [ "$MODE" = test ] && ! command -v wrk >/dev/null; then
   say "installing wrk for the benchmarks"; apt_install wrk
