@@ -2,6 +2,7 @@
 
 from sqlalchemy import MetaData
 
+import billing.models  # noqa: F401
 import core.auth.models  # noqa: F401
 import core.mail  # noqa: F401
 import ingest.listings.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Billing: catalogue, pricing (incl. PVD umbrellas), contracts, schedules, invoices, payments."""
