@@ -55,6 +55,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     import core.auth.login  # noqa: F401 - registers the account loader
     import migrations.models  # noqa: F401 - every model known (people's data, metadata)
+    from billing.console import bp as billing_console_bp
+    from billing.console import coordinator_bp as billing_coordinator_bp
     from core.auth.views import bp as account_bp
     from core.i18n import bp as i18n_bp
     from core.themes import bp as theme_bp
@@ -83,6 +85,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         favourites_bp,
         search_bp,
         platform_bp,
+        billing_console_bp,
+        billing_coordinator_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
@@ -93,6 +97,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_search_api(api)
 
+    from billing.cli import cli as billing_cli
     from core.auth.cli import cli as users_cli
     from core.mail import cli as mail_cli
     from ingest.cli import cli as ingest_cli
@@ -102,6 +107,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from workers.cli import cron_command, worker_command
 
     app.cli.add_command(tenants_cli)
+    app.cli.add_command(billing_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(geo_cli)
