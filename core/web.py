@@ -17,7 +17,9 @@ from core.security import apply_headers, csp_nonce
 
 log = logging.getLogger("vivrau.web")
 #: What the console host serves; every other page belongs to a territory's host.
-CONSOLE_HOST_BLUEPRINTS = {"platform", "account", "i18n", "health", "theme"}
+CONSOLE_HOST_BLUEPRINTS = {"platform", "billing_console", "account", "i18n", "health", "theme"}
+#: Blueprints of the platform console only: a territory's host answers 404 for them.
+PLATFORM_ONLY_BLUEPRINTS = {"platform", "billing_console"}
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -82,7 +84,7 @@ def resolve_site():
         if request.path == "/":
             return redirect("/plateforme/")
         return error_page(404)
-    if blueprint == "platform":
+    if blueprint in PLATFORM_ONLY_BLUEPRINTS:
         return error_page(404)
     tenant = current_app.extensions["host_cache"].get(host, _lookup)
     if tenant is None:

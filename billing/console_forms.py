@@ -1,0 +1,189 @@
+"""Forms of the billing pages of the platform console."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+CUSTOMER_KINDS = [
+    SelectChoice("commune", _l("Commune")),
+    SelectChoice("epci", _l("Community of communes")),
+    SelectChoice("departement", _l("Département")),
+    SelectChoice("umbrella", _l("Petites villes de demain umbrella")),
+]
+MEMBER_KINDS = CUSTOMER_KINDS[:3]
+OPTIONS = [
+    SelectChoice("1", _l("Option 1 — attractiveness barometer")),
+    SelectChoice("2", _l("Option 2 — dedicated territory platform")),
+    SelectChoice("3", _l("Option 3 — job-profile detection")),
+]
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as check boxes; nothing ticked is a valid answer."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        if self.data:
+            super().pre_validate(form)
+
+
+class QuoteForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing: its URL can be shared
+
+    kind = SelectField(_l("Customer kind"), choices=CUSTOMER_KINDS, default="commune")
+    options = CheckboxesField(_l("Options"), choices=OPTIONS, default=[])
+    members = IntegerField(
+        _l("Member towns (PVD umbrella)"),
+        [Optional(), NumberRange(min=1, max=1000, message=_l("Between 1 and 1 000 towns."))],
+    )
+    # Checked only for an umbrella: the other kinds leave it out.
+    member_kind = SelectField(
+        _l("Kind of the member towns"), choices=MEMBER_KINDS, validate_choice=False
+    )
+
+    def validate_members(self, field):
+        if self.kind.data == "umbrella" and not field.data:
+            raise ValidationError(_l("Say how many towns the umbrella groups."))
+
+    def validate_member_kind(self, field):
+        if self.kind.data == "umbrella" and field.data not in {c.value for c in MEMBER_KINDS}:
+            raise ValidationError(_l("Choose the kind of the member towns."))
+
+
+class CustomerForm(FlaskForm):
+    tenant_id = SelectField(_l("Territory or umbrella"), coerce=int)
+    legal_name = StringField(_l("Legal name"), [InputRequired(), Length(1, 200)])
+    siret = StringField(
+        _l("SIRET"),
+        [
+            InputRequired(),
+            Regexp(r"^\s*(\d\s*){14}$", message=_l("14 digits, as on the SIRENE register.")),
+        ],
+    )
+    address_line1 = StringField(_l("Billing address"), [InputRequired(), Length(1, 200)])
+    address_line2 = StringField(
+        _l("Address, second line (optional)"), [Optional(), Length(max=200)]
+    )
+    postcode = StringField(
+        _l("Postcode"),
+        [InputRequired(), Regexp(r"^\d{5}$", message=_l("5 digits."))],
+    )
+    city = StringField(_l("City"), [InputRequired(), Length(1, 100)])
+    billing_email = EmailField(
+        _l("Billing contact e-mail"), [InputRequired(), Email(), Length(max=320)]
+    )
+    service_code = StringField(
+        _l("Chorus Pro service code (optional)"), [Optional(), Length(max=100)]
+    )
+    engagement_number = StringField(
+        _l("Engagement or purchase order number (optional)"), [Optional(), Length(max=50)]
+    )
+    vat_rate = DecimalField(
+        _l("VAT rate (%)"),
+        [
+            InputRequired(),
+            NumberRange(min=0, max=100, message=_l("A percentage between 0 and 100.")),
+        ],
+        places=2,
+        default=20,
+    )
+
+
+class ContractForm(FlaskForm):
+    customer_id = SelectField(_l("Customer"), coerce=int)
+    kind = SelectField(_l("Tier"), choices=CUSTOMER_KINDS)
+    member_ids = CheckboxesField(_l("Member towns at the start (PVD umbrella)"), coerce=int)
+    start = DateField(_l("Start date"), [InputRequired()])
+    go_live = DateField(_l("Go-live date"), [InputRequired()])
+    end = DateField(_l("End date (5 years at most after the start)"), [InputRequired()])
+    option_1 = DateField(_l("Option 1 — start date (empty: not taken)"), [Optional()])
+    option_2 = DateField(_l("Option 2 — start date (empty: not taken)"), [Optional()])
+    option_3 = DateField(_l("Option 3 — start date (empty: not taken)"), [Optional()])
+
+
+class AddOptionForm(FlaskForm):
+    option = SelectField(_l("Option"), choices=OPTIONS)
+    start = DateField(_l("Start date"), [InputRequired()])
+
+
+class MemberJoinForm(FlaskForm):
+    tenant_id = SelectField(_l("Town joining"), coerce=int)
+    on = DateField(_l("Joins on"), [InputRequired()])
+
+
+class MemberLeaveForm(FlaskForm):
+    member_id = SelectField(_l("Town leaving"), coerce=int)
+    on = DateField(_l("Leaves on"), [InputRequired()])
+
+
+class TerminateForm(FlaskForm):
+    on = DateField(_l("Termination date"), [InputRequired()])
+
+
+class PaymentForm(FlaskForm):
+    paid_on = DateField(_l("Payment date"), [InputRequired()])
+    amount = DecimalField(
+        _l("Amount received (€)"),
+        [
+            InputRequired(),
+            NumberRange(min=0.01, message=_l("A positive amount, in euros.")),
+        ],
+        places=2,
+    )
+    reference = StringField(_l("Reference (transfer, mandate…)"), [InputRequired(), Length(1, 100)])
+
+
+class InterestForm(FlaskForm):
+    class Meta:
+        csrf = False  # computed on demand, changes nothing
+
+    on = DateField(_l("Interest up to"), [InputRequired()])
+
+
+class InvoiceFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("draft", _l("Draft")),
+            SelectChoice("finalised", _l("Finalised")),
+            SelectChoice("paid", _l("Paid")),
+            SelectChoice("void", _l("Void")),
+            SelectChoice("overdue", _l("Overdue")),
+        ],
+        default="",
+    )
+    customer = SelectField(_l("Customer"), coerce=lambda v: int(v) if v else None)
+    start = DateField(_l("Issued from"), [Optional()])
+    end = DateField(_l("Issued until"), [Optional()])
+
+
+class ConfirmForm(FlaskForm):
+    """CSRF only, for one-button actions."""
