@@ -248,7 +248,8 @@ def schedule(
 
     def actual(key: str, planned: Mapping[Item, int]) -> dict[Item, int]:
         if key in issued:
-            return {Item(code): cents for code, cents in issued[key].items() if code in Item}
+            codes = {item.value for item in Item}
+            return {Item(code): cents for code, cents in issued[key].items() if code in codes}
         return dict(planned)
 
     done_signature, done_go_live = actual("y1-signature", signature), actual("y1-go-live", go_live)
