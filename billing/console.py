@@ -211,30 +211,58 @@ class Preview:
 def schedule_years(contract: Contract, invoices: dict[str, Invoice] | None = None) -> list[Year]:
     """The contract's whole schedule (the service's), grouped by contract year."""
     from billing import schedule
+    from billing.console_services import terms_of
 
     years: dict[int, Year] = {}
-    for entry in schedule.schedule(contract):
-        number = entry.contract_year
+    for entry in schedule.schedule(terms_of(contract), issued_amounts(invoices or {})):
+        # Contract years count from the start; an undated go-live instalment stays in year 1.
+        number = 1 if entry.due_on is None else contract_year(contract.start_on, entry.due_on)
         years.setdefault(number, Year(number)).rows.append(
             Row(
                 due_on=entry.due_on,
-                label=entry.label,
+                label=entry.title,
                 period_start=entry.period_start,
                 period_end=entry.period_end,
                 ht_cents=entry.total_ht_cents,
                 vat_cents=entry.vat_cents,
                 ttc_cents=entry.total_ttc_cents,
-                is_trueup=entry.is_trueup,
+                is_trueup=entry.kind == "true_up",
                 invoice=(invoices or {}).get(entry.key),
             )
         )
     return [years[n] for n in sorted(years)]
 
 
-def monthly_cents(contract: Contract, on: date) -> int:
-    from billing import schedule
+def contract_year(start: date, day: date) -> int:
+    from billing.schedule import add_months
 
-    return schedule.monthly_ht_cents(contract, on)
+    n = 1
+    while add_months(start, 12 * n) <= day:
+        n += 1
+    return n
+
+
+def issued_amounts(invoices: dict[str, Invoice]) -> dict[str, dict[str, int]]:
+    """What was really invoiced per instalment and item, so the balance is what is left."""
+    out: dict[str, dict[str, int]] = {}
+    for key, invoice in invoices.items():
+        per_item: dict[str, int] = {}
+        for line in invoice.lines:
+            code = line.item_code or ""
+            per_item[code] = per_item.get(code, 0) + line.amount_cents
+        out[key] = per_item
+    return out
+
+
+def monthly_cents(contract: Contract, on: date) -> int:
+    """The contract's monthly price (HT) in force on `on`; nothing outside its term."""
+    from billing import schedule
+    from billing.console_services import terms_of
+
+    terms = terms_of(contract)
+    if not terms.start <= on < terms.stop:
+        return 0
+    return sum(p.rate_cents for p in schedule.pieces(terms) if p.start <= on < p.end)
 
 
 # --- revenue ---------------------------------------------------------------------------------
@@ -329,7 +357,7 @@ def customers():
 @bp.route("/clients/nouveau", methods=["GET", "POST"])
 @requires(Role.billing_admin)
 def customer_new():
-    from billing import customers as service
+    from billing import console_services as service
 
     form = customer_form(None)
     if request.method == "POST" and form.validate_on_submit():
@@ -350,7 +378,7 @@ def customer_new():
 @bp.route("/clients/<int:customer_id>", methods=["GET", "POST"])
 @requires(Role.billing_admin)
 def customer_edit(customer_id: int):
-    from billing import customers as service
+    from billing import console_services as service
 
     customer = _get_or_404(Customer, customer_id)
     form = customer_form(customer)
@@ -437,7 +465,7 @@ def contract_spec(form: ContractForm) -> dict:
 @bp.route("/contrats/nouveau", methods=["GET", "POST"])
 @requires(Role.billing_admin)
 def contract_new():
-    from billing import contracts as service
+    from billing import console_services as service
 
     form = contract_form()
     preview = None
@@ -496,7 +524,7 @@ def contract(contract_id: int):
 
 def contract_change(contract_id: int, form, key: str, change, field_name: str, message: str):
     """Apply one change through its service, or show the contract again with the refusal."""
-    from billing import contracts as service
+    from billing import console_services as service
 
     contract = _get_or_404(Contract, contract_id)
     if form.validate_on_submit():
@@ -517,7 +545,7 @@ def contract_change(contract_id: int, form, key: str, change, field_name: str, m
 @bp.post("/contrats/<int:contract_id>/option")
 @requires(Role.billing_admin)
 def contract_option(contract_id: int):
-    from billing import contracts as service
+    from billing import console_services as service
 
     form = AddOptionForm()
     return contract_change(
@@ -533,7 +561,7 @@ def contract_option(contract_id: int):
 @bp.post("/contrats/<int:contract_id>/adhesion")
 @requires(Role.billing_admin)
 def contract_join(contract_id: int):
-    from billing import contracts as service
+    from billing import console_services as service
 
     form = MemberJoinForm()
     form.tenant_id.choices = [SelectChoice(t.id, t.name) for t in queries.town_tenants()]
@@ -548,7 +576,7 @@ def contract_join(contract_id: int):
 @bp.post("/contrats/<int:contract_id>/depart")
 @requires(Role.billing_admin)
 def contract_leave(contract_id: int):
-    from billing import contracts as service
+    from billing import console_services as service
 
     form = MemberLeaveForm()
     contract = _get_or_404(Contract, contract_id)
@@ -568,7 +596,7 @@ def contract_leave(contract_id: int):
 @bp.post("/contrats/<int:contract_id>/resiliation")
 @requires(Role.billing_admin)
 def contract_terminate(contract_id: int):
-    from billing import contracts as service
+    from billing import console_services as service
 
     return contract_change(
         contract_id,
@@ -784,20 +812,14 @@ def invoice_payment(invoice_id: int):
 
 
 def document_response(invoice: Invoice, fmt: str) -> Response:
-    """The stored PDF or UBL file of a finalised invoice, as kept in object storage."""
-    from core.storage import get_storage
+    """The stored PDF or UBL file of an issued invoice (drawn and stored first if missing)."""
+    from billing import documents
 
-    key = {"pdf": invoice.pdf_key, "xml": invoice.ubl_key}.get(fmt)
-    if not key:
+    if invoice.status == InvoiceStatus.draft:
         abort(404)
-    data = get_storage().get(key)
-    mimetype = "application/pdf" if fmt == "pdf" else "application/xml"
-    name = f"{invoice.number}.pdf" if fmt == "pdf" else f"{invoice.number}-ubl.xml"
-    return Response(
-        data,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    response = documents.document_response(invoice, fmt)
+    db.session.commit()  # keys recorded when the documents had to be drawn again
+    return response
 
 
 @bp.get("/factures/<int:invoice_id>/document.<fmt>")

@@ -50,6 +50,18 @@ class CheckboxesField(SelectMultipleField):
             super().pre_validate(form)
 
 
+class FrenchDecimalField(DecimalField):
+    """A decimal typed the French way too: `8,5` or `1 320,00`."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [
+                v.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+                for v in valuelist
+            ]
+        super().process_formdata(valuelist)
+
+
 class QuoteForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing: its URL can be shared
@@ -102,7 +114,7 @@ class CustomerForm(FlaskForm):
     engagement_number = StringField(
         _l("Engagement or purchase order number (optional)"), [Optional(), Length(max=50)]
     )
-    vat_rate = DecimalField(
+    vat_rate = FrenchDecimalField(
         _l("VAT rate (%)"),
         [
             InputRequired(),
@@ -146,7 +158,7 @@ class TerminateForm(FlaskForm):
 
 class PaymentForm(FlaskForm):
     paid_on = DateField(_l("Payment date"), [InputRequired()])
-    amount = DecimalField(
+    amount = FrenchDecimalField(
         _l("Amount received (€)"),
         [
             InputRequired(),

@@ -59,3 +59,102 @@ def test_quote_page_prices_like_the_cli(app, billing_admin):
     assert cell(commune, "total-ttc") == "1 320,00 €"
     missing = billing_admin.get("/plateforme/facturation/devis?kind=umbrella&options=1")
     assert missing.status_code == 400 and 'aria-invalid="true"' in text(missing)
+
+
+# --- customers and contracts -------------------------------------------------------------------
+
+COMMUNE_SIRET = "21150187300015"  # valid checksum
+UMBRELLA_SIRET = "20006666000016"
+BASE = "/plateforme/facturation"
+
+
+def customer_data(tenant_id: int, siret: str, name: str, **extra) -> dict:
+    data = {
+        "tenant_id": tenant_id,
+        "legal_name": name,
+        "siret": siret,
+        "address_line1": "1 place de la Mairie",
+        "postcode": "15100",
+        "city": "Saint-Flour",
+        "billing_email": "compta@example.org",
+        "service_code": "SERV-01",
+        "engagement_number": "EJ-2027-1",
+        "vat_rate": "20",
+    }
+    data.update(extra)
+    return data
+
+
+def created_id(response, kind: str) -> int:
+    assert response.status_code == 302, text(response)[:3000]
+    found = re.search(rf"/{kind}/(\d+)", response.headers["Location"])
+    assert found, response.headers["Location"]
+    return int(found.group(1))
+
+
+def count(app, table: str) -> int:
+    from sqlalchemy import text as sql
+
+    with app.app_context():
+        n = db.session.execute(sql(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
+        db.session.rollback()
+    return n
+
+
+@pytest.fixture
+def billing_rows(app):
+    """Billing rows of the test are removed after it (they live in the shared public schema)."""
+    yield
+    from sqlalchemy import text as sql
+
+    with app.app_context():
+        db.session.rollback()
+        for table in (
+            "billing_payments",
+            "billing_invoice_lines",
+            "billing_invoices",
+            "billing_invoice_sequences",
+            "billing_umbrella_members",
+            "billing_contract_options",
+            "billing_contracts",
+            "billing_customers",
+        ):
+            db.session.execute(sql(f"DELETE FROM {table}"))  # noqa: S608
+        db.session.commit()
+
+
+def test_customer_form_checks_and_changes_nothing_on_error(
+    app, billing_admin, make_tenant, billing_rows
+):
+    town = make_tenant(kind="commune")
+    before = count(app, "billing_customers")
+    bad = billing_admin.post(
+        f"{BASE}/clients/nouveau", customer_data(town.id, "21150187300016", "Commune d'Ydes")
+    )
+    assert bad.status_code == 400
+    body = text(bad)
+    assert 'id="siret-errors"' in body and 'aria-invalid="true"' in body
+    assert count(app, "billing_customers") == before
+    short = billing_admin.post(
+        f"{BASE}/clients/nouveau", customer_data(town.id, "123", "X", vat_rate="120")
+    )
+    assert short.status_code == 400
+    assert 'id="siret-errors"' in text(short) and 'id="vat_rate-errors"' in text(short)
+    ok = billing_admin.post(
+        f"{BASE}/clients/nouveau",
+        customer_data(town.id, "2115 0187 3000 15", "Commune d'Ydes", vat_rate="8,5"),
+    )
+    customer_id = created_id(ok, "clients")
+    listing = text(billing_admin.get(f"{BASE}/clients"))
+    assert "Commune d&#39;Ydes" in listing and COMMUNE_SIRET in listing
+    edited = billing_admin.post(
+        f"{BASE}/clients/{customer_id}",
+        customer_data(town.id, COMMUNE_SIRET, "Commune d'Ydes", city="Ydes"),
+    )
+    assert edited.status_code == 302
+    from billing.models import Customer
+
+    with app.app_context():
+        row = db.session.get(Customer, customer_id)
+        assert (row.city, row.siret, row.vat_rate_bp) == ("Ydes", COMMUNE_SIRET, 2000)
+        db.session.rollback()
