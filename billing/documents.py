@@ -336,8 +336,8 @@ class _Builder:
         return element
 
 
-def _cii_date(b: _Builder, parent, tag: str, day: date) -> None:
-    b(b(parent, tag), "udt:DateTimeString", day.strftime("%Y%m%d"), format="102")
+def _cii_date(b: _Builder, parent, tag: str, day: date, ns: str = "udt") -> None:
+    b(b(parent, tag), f"{ns}:DateTimeString", day.strftime("%Y%m%d"), format="102")
 
 
 def _cii_party(b: _Builder, parent, tag: str, party: Party, seller: bool) -> None:
@@ -457,7 +457,7 @@ def cii_xml(invoice) -> bytes:
         preceding = b(settlement, "ram:InvoiceReferencedDocument")
         b(preceding, "ram:IssuerAssignedID", doc.preceding_number)
         if doc.preceding_date:
-            _cii_date(b, preceding, "ram:FormattedIssueDateTime", doc.preceding_date)
+            _cii_date(b, preceding, "ram:FormattedIssueDateTime", doc.preceding_date, "qdt")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
@@ -647,12 +647,31 @@ def _texts() -> dict[str, str]:
     }
 
 
+@cache
+def _srgb_profile_bytes() -> bytes:
+    from importlib import resources
+
+    return resources.files("weasyprint.pdf").joinpath("sRGB2014.icc").read_bytes()
+
+
 def plain_pdf(invoice) -> bytes:
     """The invoice drawn by weasyprint as PDF/A-3b, before the XML is embedded."""
     from weasyprint import HTML
+    from weasyprint.css import ColorProfile
 
     html = invoice_html(invoice)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant="pdf/a-3b")
+    # The PDF/A output intent's sRGB profile, given from memory: left to itself weasyprint
+    # opens the profile's file and never closes it. A new object per drawing, as weasyprint
+    # writes its PDF reference on it.
+    srgb = ColorProfile(
+        io.BytesIO(_srgb_profile_bytes()),
+        "sRGB2014.icc",
+        "relative-colorimetric",
+        (["r"], ["g"], ["b"]),
+    )
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
+        pdf_variant="pdf/a-3b", output_intent="invoice-srgb", color_profiles={"invoice-srgb": srgb}
+    )
 
 
 def render_pdf(invoice) -> bytes:
