@@ -1,0 +1,147 @@
+"""Invoice documents benchmark: Factur-X PDF per invoice (target ≤ 1 s), against plain weasyprint.
+
+For N invoices of 1 to 12 lines, times `render_pdf` (HTML → PDF/A-3b → CII XML checked against
+the XSD and embedded by factur-x → information dictionary aligned with the XMP), the whole
+`store` work (that PDF, the UBL XML checked against its XSD, both written to a local storage),
+and the baseline: weasyprint drawing the same HTML as a plain PDF. Prints medians and p95.
+No database is needed: the invoices are built in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from billing import documents  # noqa: E402
+from core.storage import LocalStorage  # noqa: E402
+
+N = int(os.environ.get("BENCH_INVOICES", "40"))
+TARGET_S = 1.0
+
+SELLER = documents.Party(
+    name="VivroVert SAS",
+    address_line1="12 rue des Tilleuls",
+    postcode="15000",
+    city="Aurillac",
+    siret="73282932000074",
+    vat_number="FR44732829320",
+    legal_form="SAS",
+    share_capital="10 000 €",
+    registration="RCS Aurillac 732 829 320",
+    email="facturation@vivrovert.example",
+    iban="FR76 3000 6000 0112 3456 7890 189",
+    bic="AGRIFRPP",
+)
+LABELS = ("Abonnement de base", "Option 1", "Option 2", "Option 3")
+
+
+def invoice(i: int) -> documents.InvoiceDocument:
+    issue = date(2027, 1, 1) + timedelta(days=i % 360)
+    start = issue.replace(day=1)
+    end = start + timedelta(days=89)
+    lines = tuple(
+        documents.Line(
+            label=f"{LABELS[k % 4]} – membre {k // 4 + 1}",
+            quantity=Decimal(3),
+            unit_cents=25000 + 1000 * k + i,
+            amount_cents=3 * (25000 + 1000 * k + i),
+            vat_rate_bp=2000,
+            period_start=start,
+            period_end=end,
+        )
+        for k in range(1 + i % 12)
+    )
+    ht = sum(line.amount_cents for line in lines)
+    vat = sum(g.vat_cents for g in documents.vat_groups(lines))
+    return documents.InvoiceDocument(
+        number=f"VV-2027-{i + 1:05d}",
+        credit_note=False,
+        issue_date=issue,
+        due_date=issue + timedelta(days=30),
+        seller=SELLER,
+        buyer=documents.Party(
+            name=f"Communauté de communes n° {i}",
+            address_line1="1 place de la Mairie",
+            postcode="15100",
+            city="Saint-Flour",
+            siret="21150187000019",
+        ),
+        lines=lines,
+        total_ht_cents=ht,
+        total_vat_cents=vat,
+        total_ttc_cents=ht + vat,
+        period_start=start,
+        period_end=end,
+        engagement_number=f"EJ-{i:06d}",
+        service_code="SERV-FIN",
+        title="Abonnement VivrauBassindeVie",
+    )
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def summary(name: str, seconds: list[float]) -> float:
+    ordered = sorted(seconds)
+    median = statistics.median(ordered)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    print(f"{name:<50} median {median * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
+    return median
+
+
+def main() -> int:
+    from weasyprint import HTML
+
+    invoices = [invoice(i) for i in range(N)]
+    # Fonts, templates and schemas load once per process; not what one invoice costs.
+    documents.render_pdf(invoices[0])
+    documents.check_ubl(documents.ubl_xml(invoices[0]))
+
+    def plain(doc):
+        html = documents.invoice_html(doc)
+        return HTML(string=html, base_url=str(documents.TEMPLATES)).write_pdf()
+
+    with tempfile.TemporaryDirectory() as folder:
+        storage = LocalStorage(folder)
+
+        def store(doc):
+            pdf_key, ubl_key = documents.storage_keys(doc.number)
+            ubl = documents.ubl_xml(doc)
+            documents.check_ubl(ubl)
+            storage.put(pdf_key, documents.render_pdf(doc), "application/pdf")
+            storage.put(ubl_key, ubl, "application/xml")
+
+        baseline, facturx, stored, cii, sizes = [], [], [], [], []
+        for doc in invoices:
+            baseline.append(timed(plain, doc))
+            facturx.append(timed(documents.render_pdf, doc))
+            stored.append(timed(store, doc))
+            cii.append(timed(lambda d: documents.check_cii(documents.cii_xml(d)), doc))
+            sizes.append(len(documents.render_pdf(doc)))
+
+    print(f"invoice documents: {N} invoices of 1 to 12 lines")
+    base = summary("baseline: plain weasyprint PDF of the HTML", baseline)
+    fx = summary("render_pdf: Factur-X PDF/A-3 (EN 16931)", facturx)
+    summary("store: Factur-X PDF + UBL, both checked, written", stored)
+    summary("of which CII XML + XSD check", cii)
+    print(f"Factur-X PDF size: median {statistics.median(sizes) / 1024:.0f} KiB")
+    print(f"ratio render_pdf / plain weasyprint: {fx / base:.2f}x")
+    ok = fx <= TARGET_S
+    verdict = "OK" if ok else "MISSED"
+    print(f"target: PDF + Factur-X per invoice ≤ {TARGET_S:.0f} s (median) — {verdict}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
