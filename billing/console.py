@@ -150,9 +150,14 @@ def cents(amount: Decimal) -> int:
     return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+#: Service field names that a form calls otherwise.
+FIELD_ALIASES = {"members": "member_ids"}
+
+
 def place_error(form, exc, default_field: str) -> None:
     """A service's refusal, said beside the field it names (or the first one)."""
     name = getattr(exc, "field", None) or default_field
+    name = FIELD_ALIASES.get(name, name)
     target = getattr(form, name, None) or getattr(form, default_field)
     target.errors = [*target.errors, refusal(exc)]
 
@@ -211,7 +216,7 @@ class Preview:
 def schedule_years(contract: Contract, invoices: dict[str, Invoice] | None = None) -> list[Year]:
     """The contract's whole schedule (the service's), grouped by contract year."""
     from billing import schedule
-    from billing.console_services import terms_of
+    from billing.queries import terms_of
 
     years: dict[int, Year] = {}
     for entry in schedule.schedule(terms_of(contract), issued_amounts(invoices or {})):
@@ -257,7 +262,7 @@ def issued_amounts(invoices: dict[str, Invoice]) -> dict[str, dict[str, int]]:
 def monthly_cents(contract: Contract, on: date) -> int:
     """The contract's monthly price (HT) in force on `on`; nothing outside its term."""
     from billing import schedule
-    from billing.console_services import terms_of
+    from billing.queries import terms_of
 
     terms = terms_of(contract)
     if not terms.start <= on < terms.stop:
@@ -357,7 +362,7 @@ def customers():
 @bp.route("/clients/nouveau", methods=["GET", "POST"])
 @requires(Role.billing_admin)
 def customer_new():
-    from billing import console_services as service
+    from billing import contracts as service
 
     form = customer_form(None)
     if request.method == "POST" and form.validate_on_submit():
@@ -378,7 +383,7 @@ def customer_new():
 @bp.route("/clients/<int:customer_id>", methods=["GET", "POST"])
 @requires(Role.billing_admin)
 def customer_edit(customer_id: int):
-    from billing import console_services as service
+    from billing import contracts as service
 
     customer = _get_or_404(Customer, customer_id)
     form = customer_form(customer)
@@ -465,7 +470,7 @@ def contract_spec(form: ContractForm) -> dict:
 @bp.route("/contrats/nouveau", methods=["GET", "POST"])
 @requires(Role.billing_admin)
 def contract_new():
-    from billing import console_services as service
+    from billing import contracts as service
 
     form = contract_form()
     preview = None
@@ -478,7 +483,11 @@ def contract_new():
                 db.session.commit()
                 flash(_("Contract created."), "success")
                 return redirect(url_for(".contract", contract_id=contract.id))
-            preview = Preview(monthly_cents(contract, contract.start_on), schedule_years(contract))
+            # The unsaved contract hangs off its customer: no flush may try to insert it.
+            with db.session.no_autoflush:
+                preview = Preview(
+                    monthly_cents(contract, contract.start_on), schedule_years(contract)
+                )
         except service.BillingInputError as exc:
             place_error(form, exc, "start")
         finally:
@@ -524,7 +533,7 @@ def contract(contract_id: int):
 
 def contract_change(contract_id: int, form, key: str, change, field_name: str, message: str):
     """Apply one change through its service, or show the contract again with the refusal."""
-    from billing import console_services as service
+    from billing import contracts as service
 
     contract = _get_or_404(Contract, contract_id)
     if form.validate_on_submit():
@@ -545,7 +554,7 @@ def contract_change(contract_id: int, form, key: str, change, field_name: str, m
 @bp.post("/contrats/<int:contract_id>/option")
 @requires(Role.billing_admin)
 def contract_option(contract_id: int):
-    from billing import console_services as service
+    from billing import contracts as service
 
     form = AddOptionForm()
     return contract_change(
@@ -561,7 +570,7 @@ def contract_option(contract_id: int):
 @bp.post("/contrats/<int:contract_id>/adhesion")
 @requires(Role.billing_admin)
 def contract_join(contract_id: int):
-    from billing import console_services as service
+    from billing import contracts as service
 
     form = MemberJoinForm()
     form.tenant_id.choices = [SelectChoice(t.id, t.name) for t in queries.town_tenants()]
@@ -576,7 +585,7 @@ def contract_join(contract_id: int):
 @bp.post("/contrats/<int:contract_id>/depart")
 @requires(Role.billing_admin)
 def contract_leave(contract_id: int):
-    from billing import console_services as service
+    from billing import contracts as service
 
     form = MemberLeaveForm()
     contract = _get_or_404(Contract, contract_id)
@@ -596,7 +605,7 @@ def contract_leave(contract_id: int):
 @bp.post("/contrats/<int:contract_id>/resiliation")
 @requires(Role.billing_admin)
 def contract_terminate(contract_id: int):
-    from billing import console_services as service
+    from billing import contracts as service
 
     return contract_change(
         contract_id,

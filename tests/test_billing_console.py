@@ -158,3 +158,62 @@ def test_customer_form_checks_and_changes_nothing_on_error(
         row = db.session.get(Customer, customer_id)
         assert (row.city, row.siret, row.vat_rate_bp) == ("Ydes", COMMUNE_SIRET, 2000)
         db.session.rollback()
+
+
+def schedule_rows(page: str) -> list[str]:
+    """The instalment rows of the schedule table (not the year headers nor totals)."""
+    table = re.search(r'<table class="schedule">(.*?)</table>', page, re.S).group(1)
+    rows = re.findall(r"<tr(?: class=\"trueup\")?>\s*<td>(.*?)</tr>", table, re.S)
+    return [r.replace("\u202f", " ").replace("\xa0", " ") for r in rows]
+
+
+def make_customer(app, tenant_id: int, siret: str, name: str) -> int:
+    from billing.contracts import create_customer
+
+    with app.app_context():
+        customer = create_customer(
+            tenant_id=tenant_id,
+            legal_name=name,
+            siret=siret,
+            address_line1="1 place de la Mairie",
+            postcode="15100",
+            city="Saint-Flour",
+            billing_email="compta@example.org",
+        )
+        db.session.commit()
+        return customer.id
+
+
+def test_contract_preview_shows_five_years_and_refuses_bad_dates(
+    app, billing_admin, make_tenant, billing_rows
+):
+    town = make_tenant(kind="commune")
+    customer_id = make_customer(app, town.id, COMMUNE_SIRET, "Commune d'Ydes")
+    form = {
+        "customer_id": customer_id,
+        "kind": "commune",
+        "start": "2027-01-01",
+        "go_live": "2027-03-01",
+        "end": "2032-01-01",
+        "option_2": "2027-01-01",
+        "action": "preview",
+    }
+    preview = billing_admin.post(f"{BASE}/contrats/nouveau", form)
+    assert preview.status_code == 200, text(preview)[-3000:]
+    page = text(preview)
+    rows = schedule_rows(page)
+    assert len(rows) == 3 + 16
+    assert "5 760,00" in rows[0] and "9 600,00" in rows[1] and "3 840,00" in rows[2]
+    assert "6 912,00" in rows[0] and "11 520,00" in rows[1] and "4 608,00" in rows[2]
+    assert all("4 800,00" in r for r in rows[3:])
+    assert cell(page, "schedule-ht") == "96 000,00 €"
+    assert count(app, "billing_contracts") == 0  # a preview saves nothing
+    too_long = billing_admin.post(f"{BASE}/contrats/nouveau", {**form, "end": "2032-01-02"})
+    assert too_long.status_code == 400 and 'id="end-errors"' in text(too_long)
+    early = billing_admin.post(f"{BASE}/contrats/nouveau", {**form, "option_2": "2026-12-31"})
+    assert early.status_code == 400 and "2026-12-31" in text(early)
+    assert count(app, "billing_contracts") == 0
+    created = billing_admin.post(f"{BASE}/contrats/nouveau", {**form, "action": "create"})
+    contract_id = created_id(created, "contrats")
+    detail = text(billing_admin.get(f"{BASE}/contrats/{contract_id}"))
+    assert len(schedule_rows(detail)) == 19 and cell(detail, "monthly").startswith("0,00")
