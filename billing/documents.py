@@ -6,7 +6,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -176,24 +176,40 @@ class InvoiceDocument:
         return "Avoir" if self.credit_note else "Facture"
 
     @property
+    def payment_days(self) -> int:
+        return (self.due_date - self.issue_date).days
+
+    @property
     def payment_terms(self) -> str:
         return (
-            f"Paiement à 30 jours, au plus tard le {french_date(self.due_date)}, "
+            f"Paiement à {self.payment_days} jours, au plus tard le {french_date(self.due_date)}, "
             "par virement. " + NO_DISCOUNT_TEXT
         )
 
+    @property
+    def penalty_texts(self) -> tuple[str, ...]:
+        """Late interest, the recovery indemnity, no discount: each stated once.
 
-def half_up(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        A seller's own clause may already state the indemnity or the discount.
+        """
+        clause = self.late_interest_text
+        texts = [clause]
+        if "recouvrement" not in clause:
+            texts.append(RECOVERY_INDEMNITY_TEXT)
+        if "escompte" not in clause:
+            texts.append(NO_DISCOUNT_TEXT)
+        return tuple(texts)
 
 
 def vat_groups(lines) -> tuple[VatGroup, ...]:
-    """VAT once per rate on the net total of that rate, rounded half-up to the cent."""
+    """VAT once per rate on the net total of that rate, rounded half-up (as the invoice's)."""
+    from billing.pricing import vat_cents
+
     bases: dict[int, int] = {}
     for line in lines:
         bases[line.vat_rate_bp] = bases.get(line.vat_rate_bp, 0) + line.amount_cents
     return tuple(
-        VatGroup(rate, base, half_up(Decimal(base) * rate / 10000))
+        VatGroup(rate, base, vat_cents(base, rate))
         for rate, base in sorted(bases.items(), reverse=True)
     )
 
@@ -637,14 +653,7 @@ def _environment() -> Environment:
 def invoice_html(invoice) -> str:
     """The invoice's French HTML, as drawn into the PDF."""
     doc = from_invoice(invoice)
-    return _environment().get_template("billing/invoice.html").render(doc=doc, texts=_texts())
-
-
-def _texts() -> dict[str, str]:
-    return {
-        "recovery": RECOVERY_INDEMNITY_TEXT,
-        "no_discount": NO_DISCOUNT_TEXT,
-    }
+    return _environment().get_template("billing/invoice.html").render(doc=doc)
 
 
 @cache

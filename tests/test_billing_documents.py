@@ -410,6 +410,18 @@ def test_pdf_states_every_legal_mention_in_french(make_invoice):
         assert mention in text, mention
 
 
+def test_a_sellers_own_clause_states_each_penalty_once(make_invoice):
+    clause = (
+        "En cas de retard de paiement, des intérêts moratoires sont dus au taux de la BCE "
+        "majoré de 8 points, ainsi qu'une indemnité forfaitaire pour frais de recouvrement "
+        "de 40 €. Pas d'escompte pour paiement anticipé."
+    )
+    invoice = make_invoice(seller=SELLER | {"late_interest_text": clause})
+    text = flat(pdf_text(documents.render_pdf(invoice)))
+    assert clause in text
+    assert text.count("recouvrement") == 1 and text.count("escompte") == 1
+
+
 def test_golden_commune_base_only(make_invoice):
     """Commune, base only: 1 100 € HT → TVA 220 € → TTC 1 320 €, on the PDF and in both XML."""
     invoice = make_invoice()
