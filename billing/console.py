@@ -48,6 +48,7 @@ from core.auth.permissions import requires
 from core.auth.service import audit
 from core.csvexport import csv_bytes
 from core.extensions import db
+from core.mail import nudge_outbox
 from core.tenancy import require_tenant
 from tenants.registry import Tenant
 
@@ -214,41 +215,30 @@ class Preview:
 
 
 def schedule_years(contract: Contract, invoices: dict[str, Invoice] | None = None) -> list[Year]:
-    """The contract's whole schedule (the service's), grouped by contract year."""
+    """The contract's whole schedule (the schedule service's), grouped by contract year."""
     from billing import schedule
-    from billing.queries import terms_of
 
+    invoices = invoices or {}
     years: dict[int, Year] = {}
-    for entry in schedule.schedule(terms_of(contract), issued_amounts(invoices or {})):
-        # Contract years count from the start; an undated go-live instalment stays in year 1.
-        number = 1 if entry.due_on is None else contract_year(contract.start_on, entry.due_on)
-        years.setdefault(number, Year(number)).rows.append(
+    for entry in schedule.schedule(contract, issued_amounts(invoices)):
+        years.setdefault(entry.contract_year, Year(entry.contract_year)).rows.append(
             Row(
                 due_on=entry.due_on,
-                label=entry.title,
+                label=entry.label,
                 period_start=entry.period_start,
                 period_end=entry.period_end,
                 ht_cents=entry.total_ht_cents,
                 vat_cents=entry.vat_cents,
                 ttc_cents=entry.total_ttc_cents,
-                is_trueup=entry.kind == "true_up",
-                invoice=(invoices or {}).get(entry.key),
+                is_trueup=entry.is_trueup,
+                invoice=invoices.get(entry.key),
             )
         )
     return [years[n] for n in sorted(years)]
 
 
-def contract_year(start: date, day: date) -> int:
-    from billing.schedule import add_months
-
-    n = 1
-    while add_months(start, 12 * n) <= day:
-        n += 1
-    return n
-
-
 def issued_amounts(invoices: dict[str, Invoice]) -> dict[str, dict[str, int]]:
-    """What was really invoiced per instalment and item, so the balance is what is left."""
+    """What was really invoiced per instalment and item, so the year-one balance is the rest."""
     out: dict[str, dict[str, int]] = {}
     for key, invoice in invoices.items():
         per_item: dict[str, int] = {}
@@ -260,14 +250,9 @@ def issued_amounts(invoices: dict[str, Invoice]) -> dict[str, dict[str, int]]:
 
 
 def monthly_cents(contract: Contract, on: date) -> int:
-    """The contract's monthly price (HT) in force on `on`; nothing outside its term."""
     from billing import schedule
-    from billing.queries import terms_of
 
-    terms = terms_of(contract)
-    if not terms.start <= on < terms.stop:
-        return 0
-    return sum(p.rate_cents for p in schedule.pieces(terms) if p.start <= on < p.end)
+    return schedule.monthly_ht_cents(contract, on)
 
 
 # --- revenue ---------------------------------------------------------------------------------
@@ -627,8 +612,9 @@ def contract_issue(contract_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     created = invoicing.run(today(), contract_ids=[contract.id])
+    # A handful of invoices: their Factur-X PDF and UBL are drawn now, in the same transaction.
     for invoice in created:
-        invoicing.finalise(invoice)
+        invoicing.store_documents(invoice)
     audit("billing.invoices_issued", actor=current_user, contract=contract.id, count=len(created))
     db.session.commit()
     flash(
@@ -718,7 +704,7 @@ def invoice_page(invoice: Invoice, payment_form=None, status: int = 200):
     if "on" in request.args and interest_form.validate():
         from billing import invoicing
 
-        interest = invoicing.late_interest_cents(invoice, interest_form.on.data)
+        interest = invoicing.late_interest(invoice, interest_form.on.data)
     if "on" not in request.args:
         interest_form.on.data = today()
     page = render_template(
@@ -756,6 +742,7 @@ def invoice_action(invoice_id: int, act, key: str, message: str):
     else:
         audit(f"billing.invoice_{key}", actor=current_user, invoice=invoice_id)
         db.session.commit()
+        nudge_outbox()  # a reminder leaves at once
         flash(message, "success")
     return redirect(url_for(".invoice", invoice_id=invoice_id))
 
@@ -766,7 +753,10 @@ def invoice_finalise(invoice_id: int):
     from billing import invoicing
 
     return invoice_action(
-        invoice_id, invoicing.finalise, "finalised", _("Invoice finalised and numbered.")
+        invoice_id,
+        lambda inv: invoicing.finalise(inv, today()),
+        "finalised",
+        _("Invoice finalised and numbered."),
     )
 
 

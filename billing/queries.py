@@ -7,19 +7,14 @@ from datetime import date
 
 from sqlalchemy import func, or_, select
 
-from billing.catalogue import price_list
 from billing.models import (
     Contract,
-    ContractKind,
     Customer,
     Invoice,
     InvoiceKind,
     InvoiceStatus,
-    Item,
     Payment,
-    Tier,
 )
-from billing.schedule import ContractTerms, MemberTerm, OptionTerm
 from core.extensions import db
 from tenants.registry import Tenant, TenantKind
 
@@ -259,24 +254,4 @@ def credit_notes_of(invoice_id: int) -> list[Invoice]:
         )
         .scalars()
         .all()
-    )
-
-
-def terms_of(contract: Contract) -> ContractTerms:
-    """What the schedule needs from a contract (saved or not): prices of its price date."""
-    customer = contract.customer or db.session.get(Customer, contract.customer_id)
-    return ContractTerms(
-        kind=ContractKind(contract.kind),
-        start=contract.start_on,
-        end=contract.end_on,
-        prices=price_list(db.session, contract.price_date or contract.start_on),
-        go_live=contract.go_live_on,
-        terminated_on=contract.terminated_on,
-        options=tuple(
-            OptionTerm(Item(o.item), o.start_on, o.cancelled_on) for o in contract.options
-        ),
-        members=tuple(
-            MemberTerm(Tier(m.tier), m.joined_on, m.left_on, m.name) for m in contract.members
-        ),
-        vat_rate_bp=customer.vat_rate_bp if customer else 2000,
     )
