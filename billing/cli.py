@@ -8,9 +8,10 @@ from datetime import date
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from billing.catalogue import CatalogueError, price_list
-from billing.models import ContractKind, Tier
+from billing.models import Contract, ContractKind, Invoice, Tier
 from billing.pricing import PricingError, quote
 from core.extensions import db
 
@@ -63,3 +64,54 @@ def quote_command(kind, options, members, member_kind, on, as_json):
     click.echo(f"{'Total HT / mois':<60} {euros(result.total_ht_cents):>14}")
     click.echo(f"{'TVA 20 %':<60} {euros(result.vat_cents):>14}")
     click.echo(f"{'Total TTC / mois':<60} {euros(result.total_ttc_cents):>14}")
+
+
+@cli.command("run")
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Billing date (default: today)."
+)
+@click.option("--draft", is_flag=True, help="Leave the new invoices as drafts to review.")
+@click.option("--no-reminders", is_flag=True, help="Do not remind overdue invoices.")
+def run_command(on, draft, no_reminders):
+    """Issue the invoices due by the date (idempotent) and remind overdue ones."""
+    from billing import invoicing
+    from core.mail import nudge_outbox
+
+    day = on.date() if on else date.today()
+    total = db.session.execute(
+        select(func.count()).select_from(Contract).where(Contract.start_on <= day)
+    ).scalar_one()
+    try:
+        with click.progressbar(length=total, label="Contracts", file=sys.stderr) as bar:
+            created = invoicing.run(day, draft=draft, progress=bar.update)
+        db.session.commit()
+    except (invoicing.InvoicingError, CatalogueError) as exc:
+        db.session.rollback()
+        fail(str(exc))
+    if not draft:
+        invoicing.enqueue_documents([i.id for i in created])
+    reminders = 0 if no_reminders else invoicing.send_due_reminders(day)
+    db.session.commit()
+    if reminders:
+        nudge_outbox()
+    state = "draft" if draft else "finalised"
+    click.echo(f"{len(created)} invoice(s) {state} on {day}, {reminders} reminder(s) queued")
+
+
+@cli.command("interest")
+@click.argument("number")
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Computed up to (default: today)."
+)
+def interest_command(number, on):
+    """Late-payment interest owed on an invoice, by its number."""
+    from billing import invoicing
+
+    invoice = db.session.execute(select(Invoice).where(Invoice.number == number)).scalar()
+    if invoice is None:
+        fail(f"no invoice numbered {number}")
+    result = invoicing.late_interest(invoice, on.date() if on else date.today())
+    click.echo(
+        f"{result.days} day(s) late at {result.rate_bp / 100:.2f} %: interest "
+        f"{euros(result.interest_cents)}, recovery indemnity {euros(result.indemnity_cents)}"
+    )

@@ -121,9 +121,8 @@ class Customer(Timestamped, PublicBase):
     engagement_number: Mapped[str | None] = mapped_column(String(50))
     vat_rate_bp: Mapped[int] = mapped_column(Integer, default=2000, server_default="2000")
 
-    contracts: Mapped[list[Contract]] = relationship(
-        back_populates="customer", order_by="Contract.start_on"
-    )
+    #: Read-only: a contract being built for a preview must not join the session through it.
+    contracts: Mapped[list[Contract]] = relationship(viewonly=True, order_by="Contract.start_on")
 
 
 class Contract(Timestamped, PublicBase):
@@ -157,7 +156,7 @@ class Contract(Timestamped, PublicBase):
     terminated_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    customer: Mapped[Customer] = relationship(back_populates="contracts")
+    customer: Mapped[Customer] = relationship()
     options: Mapped[list[ContractOption]] = relationship(
         back_populates="contract", cascade="all, delete-orphan", order_by="ContractOption.start_on"
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -113,7 +113,25 @@ class Instalment:
     period_end: date  # inclusive
     lines: tuple[ScheduleLine, ...]
     vat_rate_bp: int = 2000
-    totals_by_item: dict[str, int] = field(default_factory=dict, compare=False)
+    year: int = 1  # the contract year it falls in
+
+    @property
+    def label(self) -> str:
+        return self.title
+
+    @property
+    def contract_year(self) -> int:
+        return self.year
+
+    @property
+    def is_trueup(self) -> bool:
+        return self.kind == "true_up"
+
+    def amounts_by_item(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for line in self.lines:
+            out[line.code] += line.amount_cents
+        return dict(out)
 
     @property
     def total_ht_cents(self) -> int:
@@ -224,7 +242,14 @@ def _share_lines(amounts: Mapping[Item, int], text: str, a: date, b: date) -> tu
     )
 
 
-def schedule(
+def schedule(terms, issued: Mapping[str, Mapping[str, int]] | None = None) -> list[Instalment]:
+    """Every instalment of a contract (or of its terms), in date order; see `plan`."""
+    if not isinstance(terms, ContractTerms):
+        terms = terms_of(terms)
+    return plan(terms, issued)
+
+
+def plan(
     terms: ContractTerms, issued: Mapping[str, Mapping[str, int]] | None = None
 ) -> list[Instalment]:
     """Every instalment of the contract in date order (the go-live one last while undated).
@@ -376,3 +401,30 @@ def schedule(
     out = [i for i in out if i.lines]
     out.sort(key=lambda i: (i.due_on is None, i.due_on or date.max, i.key))
     return out
+
+
+def terms_of(contract, prices: PriceList | None = None) -> ContractTerms:
+    """The schedule's view of a `Contract` (saved or not), prices as of its price date."""
+    if prices is None:
+        from billing.catalogue import price_list
+        from core.extensions import db
+
+        prices = price_list(db.session, contract.price_date or contract.start_on)
+    customer = contract.customer
+    return ContractTerms(
+        kind=ContractKind(contract.kind),
+        start=contract.start_on,
+        end=contract.end_on,
+        prices=prices,
+        go_live=contract.go_live_on,
+        terminated_on=contract.terminated_on,
+        options=tuple(OptionTerm(o.item, o.start_on, o.cancelled_on) for o in contract.options),
+        members=tuple(MemberTerm(m.tier, m.joined_on, m.left_on, m.name) for m in contract.members),
+        vat_rate_bp=customer.vat_rate_bp if customer is not None else 2000,
+    )
+
+
+def monthly_ht_cents(contract, on: date) -> int:
+    """What the contract costs per month (HT) on `on`: 0 outside its term."""
+    terms = contract if isinstance(contract, ContractTerms) else terms_of(contract)
+    return sum(p.rate_cents for p in pieces(terms) if p.start <= on < p.end)

@@ -77,6 +77,38 @@ class Config:
     BASEMAP_URL: str = ""
     #: Attribution shown on the map for that basemap (HTML is escaped).
     BASEMAP_ATTRIBUTION: str = ""
+    #: The seller printed on every invoice (frozen on each one when it is finalised). The
+    #: defaults are placeholders that pass the checksums: set the real identity in production.
+    SELLER_NAME: str = "VivroVert"
+    SELLER_LEGAL_FORM: str = "SAS"
+    SELLER_SHARE_CAPITAL: str = "10 000 €"
+    SELLER_SIREN: str = "900000001"
+    SELLER_SIRET: str = "90000000100009"
+    #: Intra-community VAT number (FR + 2-digit key + SIREN).
+    SELLER_VAT_NUMBER: str = "FR68900000001"
+    #: Registration, e.g. "RCS Aurillac 900 000 001".
+    SELLER_REGISTRATION: str = "RCS Aurillac 900 000 001"
+    SELLER_ADDRESS_LINE1: str = "1 place de la Halle"
+    SELLER_ADDRESS_LINE2: str = ""
+    SELLER_POSTCODE: str = "15100"
+    SELLER_CITY: str = "Saint-Flour"
+    SELLER_COUNTRY_CODE: str = "FR"
+    SELLER_EMAIL: str = "facturation@vivrau.localhost"
+    SELLER_PHONE: str = ""
+    #: Bank details printed for payment by transfer.
+    SELLER_IBAN: str = "FR7630001007941234567890185"
+    SELLER_BIC: str = "BDFEFRPPXXX"
+    #: Days between an invoice's date and its due date.
+    BILLING_PAYMENT_DAYS: int = 30
+    #: The ECB's main refinancing rate (basis points: 215 = 2.15 %), updated each half-year.
+    BILLING_ECB_RATE_BP: int = 215
+    #: Points added to it for late-payment interest; public buyers owe ECB + 8 points
+    #: (Code de la commande publique, R2192-31), private ones ECB + 10 (Code de commerce).
+    BILLING_LATE_MARGIN_BP: int = 800
+    #: Fixed recovery indemnity owed on a late payment (cents): 40 €.
+    BILLING_RECOVERY_INDEMNITY_CENTS: int = 4000
+    #: Days between two reminders of the same overdue invoice.
+    BILLING_REMINDER_DAYS: int = 15
     extra: dict = field(default_factory=dict)
 
     @classmethod

@@ -1,0 +1,380 @@
+"""Customers and contracts: checked creation and dated changes (options, members, termination)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+
+from billing.catalogue import CatalogueError, price_list
+from billing.models import (
+    Contract,
+    ContractKind,
+    ContractOption,
+    Customer,
+    Item,
+    Tier,
+    UmbrellaMember,
+)
+from billing.schedule import add_months
+from core.extensions import db
+
+MAX_YEARS = 5
+
+
+class BillingInputError(ValueError):
+    """A refused input; `field` names the form field it is about."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def siret_checksum_ok(digits: str) -> bool:
+    """Luhn check of a SIRET; La Poste's establishments (SIREN 356000000) use a digit sum."""
+    if digits.startswith("356000000"):
+        return sum(int(c) for c in digits) % 5 == 0
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        n = int(c) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def check_siret(value: str) -> str:
+    digits = "".join((value or "").split())
+    if len(digits) != 14 or not digits.isdigit():
+        raise BillingInputError(
+            _("A SIRET has 14 digits; %(value)s does not.", value=value or "∅"), "siret"
+        )
+    if not siret_checksum_ok(digits):
+        raise BillingInputError(
+            _("SIRET %(value)s fails its checksum: check the digits.", value=digits), "siret"
+        )
+    return digits
+
+
+def _check_customer(values: Mapping) -> dict:
+    out = dict(values)
+    for name, label in (
+        ("legal_name", _("legal name")),
+        ("address_line1", _("address")),
+        ("city", _("city")),
+    ):
+        if not (out.get(name) or "").strip():
+            raise BillingInputError(_("The %(what)s is required.", what=label), name)
+        out[name] = out[name].strip()
+    out["siret"] = check_siret(out.get("siret", ""))
+    postcode = (out.get("postcode") or "").strip()
+    if not (len(postcode) == 5 and postcode.isdigit()):
+        raise BillingInputError(
+            _("A French postcode has 5 digits; %(value)s does not.", value=postcode or "∅"),
+            "postcode",
+        )
+    out["postcode"] = postcode
+    try:
+        out["billing_email"] = validate_email(
+            (out.get("billing_email") or "").strip(), check_deliverability=False
+        ).normalized
+    except EmailNotValidError:
+        raise BillingInputError(
+            _("%(value)s is not an e-mail address.", value=out.get("billing_email") or "∅"),
+            "billing_email",
+        ) from None
+    rate = out.get("vat_rate_bp", 2000)
+    if rate is None or not 0 <= int(rate) <= 10000:
+        raise BillingInputError(_("The VAT rate must lie between 0 and 100 %."), "vat_rate")
+    out["vat_rate_bp"] = int(rate)
+    for name, size in (("service_code", 100), ("engagement_number", 50)):
+        value = (out.get(name) or "").strip() or None
+        if value and len(value) > size:
+            raise BillingInputError(_("At most %(size)d characters.", size=size), name)
+        out[name] = value
+    return out
+
+
+CUSTOMER_FIELDS = (
+    "tenant_id",
+    "legal_name",
+    "siret",
+    "address_line1",
+    "address_line2",
+    "postcode",
+    "city",
+    "billing_email",
+    "service_code",
+    "engagement_number",
+    "vat_rate_bp",
+)
+
+
+def create_customer(**values) -> Customer:
+    """A new customer, checked (SIRET checksum, postcode, e-mail, VAT rate); flushed."""
+    unknown = set(values) - set(CUSTOMER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown customer fields: {', '.join(sorted(unknown))}")
+    customer = Customer(**_check_customer(values))
+    db.session.add(customer)
+    db.session.flush()
+    return customer
+
+
+def update_customer(customer: Customer, **values) -> Customer:
+    """Change a customer; invoices already finalised keep the identity they were issued with."""
+    merged = {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
+    merged.update(values)
+    for name, value in _check_customer(merged).items():
+        setattr(customer, name, value)
+    db.session.flush()
+    return customer
+
+
+def _check_option_start(contract: Contract, item: Item, start: date | None) -> date:
+    if start is None:
+        start = contract.start_on
+    if start < contract.start_on:
+        raise BillingInputError(
+            _(
+                "%(option)s cannot start on %(start)s, before the contract (%(contract)s).",
+                option=item.value,
+                start=start.isoformat(),
+                contract=contract.start_on.isoformat(),
+            ),
+            "start",
+        )
+    if start >= contract_stop(contract):
+        raise BillingInputError(
+            _(
+                "%(option)s cannot start on %(start)s, when the contract has ended.",
+                option=item.value,
+                start=start.isoformat(),
+            ),
+            "start",
+        )
+    return start
+
+
+def contract_stop(contract: Contract) -> date:
+    return min(contract.end_on, contract.terminated_on or contract.end_on)
+
+
+def _option_item(code) -> Item:
+    try:
+        item = Item(str(getattr(code, "value", code)))
+    except ValueError:
+        item = None
+    if item is None or item == Item.base:
+        raise BillingInputError(
+            _("Unknown option %(code)s: options are 1, 2 and 3.", code=code), "option"
+        )
+    return item
+
+
+def build_contract(
+    customer_id: int,
+    kind: str,
+    start_on: date,
+    end_on: date,
+    go_live_on: date | None = None,
+    options: Mapping[str, date | None] | Iterable = (),
+    members: Iterable[Mapping] = (),
+    price_date: date | None = None,
+) -> Contract:
+    """A checked contract, not yet saved (the console previews its schedule first).
+
+    `options` maps option codes to their start (None: the contract's start); `members` are
+    dicts with `name`, `tier`, optional `tenant_id` and `joined_on` (default: the start).
+    """
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise BillingInputError(_("Unknown customer."), "customer_id")
+    try:
+        kind = ContractKind(kind)
+    except ValueError:
+        raise BillingInputError(_("Unknown contract kind %(kind)s.", kind=kind), "kind") from None
+    if start_on is None:
+        raise BillingInputError(_("The start date is required."), "start")
+    if end_on is None or end_on <= start_on:
+        raise BillingInputError(_("The contract must end after it starts."), "end")
+    if end_on > add_months(start_on, 12 * MAX_YEARS):
+        raise BillingInputError(
+            _(
+                "A contract lasts at most %(years)d years: from %(start)s it must end by "
+                "%(latest)s, not %(end)s.",
+                years=MAX_YEARS,
+                start=start_on.isoformat(),
+                latest=add_months(start_on, 12 * MAX_YEARS).isoformat(),
+                end=end_on.isoformat(),
+            ),
+            "end",
+        )
+    if go_live_on is not None and not start_on <= go_live_on < end_on:
+        raise BillingInputError(
+            _("The go-live date must lie between the start and the end of the contract."),
+            "go_live",
+        )
+    price_date = price_date or start_on
+    try:
+        price_list(db.session, price_date)
+    except CatalogueError as exc:
+        raise BillingInputError(str(exc), "start") from None
+    contract = Contract(
+        customer=customer,
+        kind=kind,
+        start_on=start_on,
+        end_on=end_on,
+        go_live_on=go_live_on,
+        price_date=price_date,
+    )
+    if isinstance(options, Mapping):
+        options = list(options.items())
+    else:
+        options = [(o, None) if not isinstance(o, tuple) else o for o in options]
+    for code, start in options:
+        item = _option_item(code)
+        if any(o.item == item for o in contract.options):
+            raise BillingInputError(_("%(option)s is listed twice.", option=item.value), "option")
+        contract.options.append(
+            ContractOption(item=item, start_on=_check_option_start(contract, item, start))
+        )
+    members = list(members)
+    if kind == ContractKind.umbrella and not members:
+        raise BillingInputError(_("A PVD umbrella needs at least one member town."), "members")
+    if kind != ContractKind.umbrella and members:
+        raise BillingInputError(_("Only a PVD umbrella has member towns."), "members")
+    for member in members:
+        contract.members.append(
+            _member(
+                contract,
+                member.get("tenant_id"),
+                member.get("name"),
+                member.get("tier"),
+                member.get("joined_on") or start_on,
+            )
+        )
+    return contract
+
+
+def _member(contract, tenant_id, name, tier, joined_on) -> UmbrellaMember:
+    try:
+        tier = Tier(str(getattr(tier, "value", tier)))
+    except ValueError:
+        raise BillingInputError(
+            _("A member town must be a commune, an EPCI or a département."), "members"
+        ) from None
+    if not (name or "").strip():
+        raise BillingInputError(_("A member town needs a name."), "members")
+    if not contract.start_on <= joined_on < contract_stop(contract):
+        raise BillingInputError(
+            _(
+                "A town can only join while the contract runs (%(start)s – %(end)s).",
+                start=contract.start_on.isoformat(),
+                end=contract_stop(contract).isoformat(),
+            ),
+            "on",
+        )
+    return UmbrellaMember(
+        member_tenant_id=tenant_id, name=name.strip(), tier=tier, joined_on=joined_on
+    )
+
+
+def save_contract(contract: Contract) -> Contract:
+    db.session.add(contract)
+    db.session.flush()
+    return contract
+
+
+def create_contract(**spec) -> Contract:
+    """`build_contract` then save it."""
+    return save_contract(build_contract(**spec))
+
+
+def add_option(contract: Contract, code, start_on: date) -> ContractOption:
+    """Take an option mid-contract; it is billed from its start."""
+    item = _option_item(code)
+    start_on = _check_option_start(contract, item, start_on)
+    for option in contract.options:
+        if option.item == item and (option.cancelled_on is None or option.cancelled_on > start_on):
+            raise BillingInputError(
+                _(
+                    "%(option)s is already taken on %(day)s.",
+                    option=item.value,
+                    day=start_on.isoformat(),
+                ),
+                "option",
+            )
+    option = ContractOption(item=item, start_on=start_on)
+    contract.options.append(option)
+    db.session.flush()
+    return option
+
+
+def cancel_option(option: ContractOption, on: date) -> ContractOption:
+    """Stop an option from `on`; before 12 months, the rest of its minimum is trued up."""
+    if option.cancelled_on is not None:
+        raise BillingInputError(_("This option is already cancelled."), "on")
+    if not option.start_on < on <= contract_stop(option.contract):
+        raise BillingInputError(
+            _("An option can be cancelled after its start and before the contract ends."), "on"
+        )
+    option.cancelled_on = on
+    db.session.flush()
+    return option
+
+
+def member_joins(contract: Contract, tenant_id, name: str, tier, on: date) -> UmbrellaMember:
+    if contract.kind != ContractKind.umbrella:
+        raise BillingInputError(_("Only a PVD umbrella has member towns."), "on")
+    if tenant_id is not None and any(
+        m.member_tenant_id == tenant_id and m.left_on is None for m in contract.members
+    ):
+        raise BillingInputError(_("This town is already a member."), "tenant_id")
+    member = _member(contract, tenant_id, name, tier, on)
+    contract.members.append(member)
+    db.session.flush()
+    return member
+
+
+def member_leaves(member: UmbrellaMember, on: date) -> UmbrellaMember:
+    if member.left_on is not None:
+        raise BillingInputError(_("This town has already left."), "on")
+    if not member.joined_on < on <= contract_stop(member.contract):
+        raise BillingInputError(
+            _("A town leaves after it joined and before the contract ends."), "on"
+        )
+    active = [m for m in member.contract.members if m.left_on is None and m is not member]
+    if not active:
+        raise BillingInputError(_("The last member town cannot leave the umbrella."), "on")
+    member.left_on = on
+    db.session.flush()
+    return member
+
+
+def set_go_live(contract: Contract, on: date) -> Contract:
+    if not contract.start_on <= on < contract_stop(contract):
+        raise BillingInputError(
+            _("The go-live date must lie between the start and the end of the contract."),
+            "go_live",
+        )
+    contract.go_live_on = on
+    db.session.flush()
+    return contract
+
+
+def terminate(contract: Contract, on: date) -> Contract:
+    """End the contract early from `on`; the 12-month minimum of each item is trued up."""
+    if contract.terminated_on is not None:
+        raise BillingInputError(_("This contract is already terminated."), "on")
+    if not contract.start_on < on < contract.end_on:
+        raise BillingInputError(
+            _(
+                "A contract is terminated after its start and before its end (%(end)s).",
+                end=contract.end_on.isoformat(),
+            ),
+            "on",
+        )
+    contract.terminated_on = on
+    db.session.flush()
+    return contract

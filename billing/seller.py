@@ -1,0 +1,68 @@
+"""The seller's identity, from the settings, as frozen on each invoice when it is finalised."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from billing.contracts import siret_checksum_ok
+
+
+class SellerConfigError(RuntimeError):
+    pass
+
+
+def late_interest_text(config) -> str:
+    margin = config["BILLING_LATE_MARGIN_BP"] / 100
+    indemnity = config["BILLING_RECOVERY_INDEMNITY_CENTS"] / 100
+    return (
+        "En cas de retard de paiement, des intérêts moratoires sont dus au taux d'intérêt "
+        "appliqué par la Banque centrale européenne à ses opérations principales de "
+        f"refinancement, majoré de {margin:g} points, ainsi qu'une indemnité forfaitaire pour "
+        f"frais de recouvrement de {indemnity:g} €. Pas d'escompte pour paiement anticipé."
+    )
+
+
+def seller_identity(config=None) -> dict:
+    """The seller as printed on invoices; refuses identifiers that fail their checksums."""
+    config = config or current_app.config
+    siren, siret = config["SELLER_SIREN"].replace(" ", ""), config["SELLER_SIRET"].replace(" ", "")
+    if not (len(siren) == 9 and siren.isdigit() and siret_checksum_ok(siren)):
+        raise SellerConfigError(f"SELLER_SIREN {siren!r} is not a valid SIREN")
+    if not (len(siret) == 14 and siret.startswith(siren) and siret_checksum_ok(siret)):
+        raise SellerConfigError(f"SELLER_SIRET {siret!r} is not a valid SIRET of {siren}")
+    return {
+        "name": config["SELLER_NAME"],
+        "legal_form": config["SELLER_LEGAL_FORM"],
+        "share_capital": config["SELLER_SHARE_CAPITAL"],
+        "siren": siren,
+        "siret": siret,
+        "vat_number": config["SELLER_VAT_NUMBER"].replace(" ", ""),
+        "registration": config["SELLER_REGISTRATION"],
+        "address_line1": config["SELLER_ADDRESS_LINE1"],
+        "address_line2": config["SELLER_ADDRESS_LINE2"],
+        "postcode": config["SELLER_POSTCODE"],
+        "city": config["SELLER_CITY"],
+        "country_code": config["SELLER_COUNTRY_CODE"],
+        "email": config["SELLER_EMAIL"],
+        "phone": config["SELLER_PHONE"],
+        "iban": config["SELLER_IBAN"].replace(" ", ""),
+        "bic": config["SELLER_BIC"],
+        "late_interest_text": late_interest_text(config),
+    }
+
+
+def buyer_identity(customer) -> dict:
+    """The customer as printed on an invoice (with its Chorus Pro references)."""
+    return {
+        "name": customer.legal_name,
+        "siret": customer.siret,
+        "siren": customer.siret[:9],
+        "address_line1": customer.address_line1,
+        "address_line2": customer.address_line2 or "",
+        "postcode": customer.postcode,
+        "city": customer.city,
+        "country_code": customer.country_code,
+        "email": customer.billing_email,
+        "service_code": customer.service_code or "",
+        "engagement_number": customer.engagement_number or "",
+    }
