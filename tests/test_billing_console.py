@@ -407,3 +407,61 @@ def test_done_when_commune_and_pvd_umbrella_schedule_invoices_payments_overdue(
         coordinator.get(f"/console/facturation/factures/{commune_invoice}/document.pdf")
     ).status_code == 404
     assert visitor(ADMIN_HOST).get(f"{BASE}/").status_code == 302
+
+
+def test_csv_is_formula_safe_and_void_issues_a_credit_note(
+    app, billing_admin, make_tenant, billing_rows, monkeypatch, make_account, visitor
+):
+    from datetime import date
+
+    from billing import contracts, invoicing
+
+    town = make_tenant(kind="commune")
+    other = make_tenant(kind="umbrella")
+    with app.app_context():
+        customer = contracts.create_customer(
+            tenant_id=town.id,
+            legal_name='=HYPERLINK("http://evil.example","x")',
+            siret=COMMUNE_SIRET,
+            address_line1="-1 rue du Test",
+            postcode="15100",
+            city="@Saint-Flour",
+            billing_email="compta@example.org",
+            engagement_number="+33",
+        )
+        contract = contracts.create_contract(
+            customer_id=customer.id,
+            kind="commune",
+            start_on=date(2027, 1, 1),
+            end_on=date(2028, 1, 1),
+        )
+        (invoice,) = invoicing.run(date(2027, 1, 1), contract_ids=[contract.id])
+        db.session.commit()
+        invoice_id = invoice.id
+    set_today(monkeypatch, "2027-01-05")
+    export = billing_admin.get(f"{BASE}/factures.csv?status=finalised")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    assert export.data.startswith(b"\xef\xbb\xbf")
+    lines = export.data.decode("utf-8-sig").split("\r\n")
+    assert lines[0].startswith("Numéro;Type;Statut;Client;SIRET")
+    row = lines[1].split(";")
+    assert row[0].startswith("VV-2027-") and row[2] == "émise"
+    assert row[3].startswith("\"'=HYPERLINK") and row[14] == "'+33"
+    assert row[9] == "3960,00" and row[11] == "4752,00"  # 30 % of 12 × 1 100
+    # Void: a credit note is issued, the invoice keeps its number.
+    voided = billing_admin.post(
+        f"{BASE}/factures/{invoice_id}/annuler", csrf_from=f"{BASE}/factures/{invoice_id}"
+    )
+    assert voided.status_code == 302
+    page = text(billing_admin.get(f"{BASE}/factures/{invoice_id}"))
+    assert "status-void" in page and re.search(r"AV-2027-\d{5}", page) and row[0] in page
+    # Another umbrella's coordinator finds none of it.
+    outsider = visitor(other)
+    outsider.login(make_account(roles=[("coordinator", other)]))
+    assert "VV-2027" not in text(outsider.get("/console/facturation/"))
+    path = f"/console/facturation/factures/{invoice_id}/document.pdf"
+    assert outsider.get(path).status_code == 404
+    assert outsider.get(f"{BASE}/factures/{invoice_id}").status_code == 404
+    admin_host = visitor(ADMIN_HOST)
+    admin_host.login(make_account(roles=[("coordinator", other)]))
+    assert admin_host.get(f"{BASE}/factures/{invoice_id}").status_code == 403
