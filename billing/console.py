@@ -20,7 +20,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -618,7 +618,7 @@ def contract_issue(contract_id: int):
     audit("billing.invoices_issued", actor=current_user, contract=contract.id, count=len(created))
     db.session.commit()
     flash(
-        _("%(count)d invoice(s) issued.", count=len(created))
+        ngettext("%(num)d invoice issued.", "%(num)d invoices issued.", len(created))
         if created
         else _("Nothing is due today that is not invoiced already."),
         "success",
