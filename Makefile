@@ -52,6 +52,7 @@ bench: setup-test
 	$(VENV)/bin/python bench/api.py
 	$(VENV)/bin/python bench/search.py
 	$(VENV)/bin/python bench/pages.py
+	$(VENV)/bin/python bench/billing.py
 	$(VENV)/bin/python bench/billing_documents.py
 
 clean:
