@@ -572,3 +572,58 @@ def test_document_response_serves_the_stored_files_and_draws_missing_ones(app, m
             documents.document_response(invoice, "docx")
     storage.delete(invoice.pdf_key)
     storage.delete(invoice.ubl_key)
+
+
+def test_finalise_and_void_store_valid_documents(ctx):
+    """Through the billing services: finalising stores both documents; so does a void's credit."""
+    from billing import invoicing
+
+    customer = Customer(
+        legal_name="Communauté de communes Saint-Flour Communauté",
+        siret=BUYER["siret"],
+        address_line1="1 place de la Halle",
+        postcode="15100",
+        city="Saint-Flour",
+        billing_email=BUYER["email"],
+        service_code="FACTURES",
+        engagement_number="2027-000118",
+    )
+    db.session.add(customer)
+    db.session.flush()
+    draft = invoicing.create_draft(customer, "Abonnement – 1er trimestre 2027")
+    period = (date(2027, 1, 1), date(2027, 3, 31))
+    invoicing.add_line(draft, "Abonnement de base", "3", 110000, "base", period)
+    invoicing.add_line(draft, "Option 1", "3", 25000, "option1", period)
+    invoice = invoicing.finalise(draft, on=date(2027, 1, 4))
+    storage = get_storage()
+    stored = [invoice]
+    try:
+        assert invoice.pdf_key == f"billing/invoices/{invoice.number}.pdf"
+        assert invoice.ubl_key == f"billing/invoices/{invoice.number}.xml"
+        pdf = storage.get(invoice.pdf_key)
+        assert facturx.get_xml_from_pdf(pdf, check_xsd=True)[1] == documents.cii_xml(invoice)
+        assert schematron_errors(documents.cii_xml(invoice), CII_RULES) == []
+        ubl = storage.get(invoice.ubl_key)
+        documents.check_ubl(ubl)
+        assert schematron_errors(ubl, UBL_RULES) == []
+        text = flat(pdf_text(pdf))
+        assert f"Total TTC 4{NNBSP}860,00{NBSP}€" in text  # 4 050 HT + 810 TVA
+        assert "Code service : FACTURES" in text and "N° d'engagement : 2027-000118" in text
+        assert f"SIRET : {invoice.seller['siret']}" in text
+
+        credit = invoicing.void(invoice, on=date(2027, 1, 20))
+        stored.append(credit)
+        assert credit.pdf_key == f"billing/invoices/{credit.number}.pdf"
+        cii = etree.fromstring(facturx.get_xml_from_pdf(storage.get(credit.pdf_key))[1])
+        assert cii.xpath("string(//rsm:ExchangedDocument/ram:TypeCode)", namespaces=NS) == "381"
+        assert (
+            cii.xpath("string(//ram:InvoiceReferencedDocument/ram:IssuerAssignedID)", namespaces=NS)
+            == invoice.number
+        )
+        credit_ubl = storage.get(credit.ubl_key)
+        documents.check_ubl(credit_ubl)
+        assert etree.QName(etree.fromstring(credit_ubl)).localname == "CreditNote"
+    finally:
+        for done in stored:
+            storage.delete(done.pdf_key)
+            storage.delete(done.ubl_key)
