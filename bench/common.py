@@ -43,3 +43,23 @@ def create_database(url: str) -> None:
     drop_database(url)
     psql(admin, f'CREATE DATABASE "{name}"')
     psql(url, "CREATE EXTENSION postgis")
+
+
+def flask(env: dict[str, str], *args: str) -> None:
+    """Run a `flask` command against a bench database; stop the benchmark if it fails."""
+    done = subprocess.run([*FLASK, *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def prepare_cantal(url: str, slug: str) -> None:
+    """A fresh database with the Cantal's cells and profiles and a département territory."""
+    env = env_for(url)
+    create_database(url)
+    flask(env, "db", "upgrade")
+    flask(env, "geo", "load-communes", "--departement", "15")
+    flask(env, "geo", "synth", "--departement", "15")
+    flask(env, "geo", "build-cells", "--departement", "15")
+    flask(env, "geo", "build-profiles", "--departement", "15")
+    flask(env, "tenants", "create", "--slug", slug, "--name", "Cantal", "--kind", "departement",
+          "--code", "15")  # fmt: skip

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
+from bench.common import drop_database, env_for, prepare_cantal  # noqa: E402
 
 BENCH_URL = os.environ.get(
     "BENCH_PAGES_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_pages"
@@ -48,22 +47,9 @@ QUERY = {
 }
 
 
-def _flask(*args: str) -> None:
-    done = subprocess.run([*FLASK, *args], env=ENV, cwd=ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-
-
 def prepare() -> None:
-    create_database(BENCH_URL)
     started = time.perf_counter()
-    _flask("db", "upgrade")
-    _flask("geo", "load-communes", "--departement", "15")
-    _flask("geo", "synth", "--departement", "15")
-    _flask("geo", "build-cells", "--departement", "15")
-    _flask("geo", "build-profiles", "--departement", "15")
-    _flask("tenants", "create", "--slug", SLUG, "--name", "Cantal", "--kind", "departement",
-           "--code", "15")  # fmt: skip
+    prepare_cantal(BENCH_URL, SLUG)
     print(f"  (set-up: the Cantal in {time.perf_counter() - started:.0f} s)")
 
 

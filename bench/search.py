@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402 - after the path is set, like the project's imports
 
-from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
+from bench.common import ROOT, drop_database, env_for, prepare_cantal  # noqa: E402
 
 BENCH_URL = os.environ.get(
     "BENCH_SEARCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_search"
@@ -135,23 +135,10 @@ end
 """
 
 
-def _flask(*args: str) -> None:
-    done = subprocess.run([*FLASK, *args], env=ENV, cwd=ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-
-
 def prepare() -> int:
     """The Cantal's cells and profiles, and a département territory over them."""
-    create_database(BENCH_URL)
     started = time.perf_counter()
-    _flask("db", "upgrade")
-    _flask("geo", "load-communes", "--departement", "15")
-    _flask("geo", "synth", "--departement", "15")
-    _flask("geo", "build-cells", "--departement", "15")
-    _flask("geo", "build-profiles", "--departement", "15")
-    _flask("tenants", "create", "--slug", SLUG, "--name", "Cantal", "--kind", "departement",
-           "--code", "15")  # fmt: skip
+    prepare_cantal(BENCH_URL, SLUG)
     import psycopg
 
     with psycopg.connect(BENCH_URL) as conn:

@@ -166,6 +166,11 @@ def _check_pixels(width: int, height: int) -> None:
 def _sanitise_bitmap(data: bytes, kind: str) -> SanitisedLogo:
     pil_format = kind.upper()
     try:
+        # A truncated JPEG has no end-of-image marker after its last scan. Checked here rather
+        # than left to Pillow: a library that sets ImageFile.LOAD_TRUNCATED_IMAGES process-wide
+        # (weasyprint does) would otherwise make a half file load as grey.
+        if kind == "jpeg" and data.find(b"\xff\xd9", data.rfind(b"\xff\xda")) == -1:
+            raise ValueError("no end-of-image marker after the last scan")
         # The declared size is known before any pixel is decoded: refuse bombs there.
         with Image.open(io.BytesIO(data), formats=[pil_format]) as probe:
             _check_pixels(*probe.size)

@@ -6,6 +6,7 @@ import json
 
 import marshmallow as ma
 from flask import current_app, g, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from werkzeug.exceptions import HTTPException
@@ -45,6 +46,30 @@ class ApiProblem(Exception):
         super().__init__(detail)
         self.status, self.detail, self.errors = status, detail, errors
         self.headers, self.type = headers or {}, type_
+
+
+def read_json(max_bytes: int | None = None):
+    """The request's JSON value: 415 when not JSON, 413 past `max_bytes` (a chunked body has no
+    Content-Length), 400 with the position when malformed or not UTF-8."""
+    if not request.is_json:
+        raise ApiProblem(415, _("Send the body as application/json."))
+    raw = request.get_data(cache=False)  # MAX_CONTENT_LENGTH applies to a chunked body too
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise ApiProblem(413, _("The body is larger than %(size)s KB.", size=max_bytes // 1024))
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise ApiProblem(400, _("The body is not UTF-8 text.")) from None
+    except json.JSONDecodeError as error:
+        raise ApiProblem(
+            400,
+            _(
+                "Malformed JSON at line %(line)s, column %(column)s: %(reason)s.",
+                line=error.lineno,
+                column=error.colno,
+                reason=error.msg,
+            ),
+        ) from None
 
 
 class ProblemSchema(ma.Schema):

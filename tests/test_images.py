@@ -318,10 +318,15 @@ def test_jpeg_over_max_pixels_is_refused():
     assert exc.code == "too_many_pixels"
 
 
-def test_truncated_jpeg_is_corrupt():
+def test_truncated_jpeg_is_corrupt(monkeypatch):
     data = encode(noise((64, 64)), "JPEG", quality=95)
     exc = refused(data[: len(data) // 2])
     assert exc.code == "corrupt" and exc.params["format"] == "jpeg"
+    # Even when another library tells Pillow to accept truncated files process-wide.
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert refused(data[: len(data) // 2]).code == "corrupt"
 
 
 # ---- SVG -------------------------------------------------------------------------------------

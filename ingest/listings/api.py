@@ -28,7 +28,7 @@ from ingest.listings.models import LOCATION_FIELDS, STATUSES, Listing
 from ingest.listings.schemas import input_schema
 from ingest.listings.service import as_input, save, validate
 from ingest.listings.store import log, upsert
-from ingest.problems import ApiProblem
+from ingest.problems import ApiProblem, read_json
 from sites.search.engine import listings_changed
 
 #: Items per bulk request; a larger batch is refused whole (413) rather than cut.
@@ -220,29 +220,8 @@ def _listing_response(kind, external_id, status=200):
     return response
 
 
-def _json_body():
-    """The request's JSON value (415 when not JSON, 400 with the position when malformed)."""
-    if not request.is_json:
-        raise ApiProblem(415, _("Send the body as application/json."))
-    raw = request.get_data(cache=False)  # MAX_CONTENT_LENGTH applies to a chunked body too
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise ApiProblem(400, _("The body is not UTF-8 text.")) from None
-    except json.JSONDecodeError as error:
-        raise ApiProblem(
-            400,
-            _(
-                "Malformed JSON at line %(line)s, column %(column)s: %(reason)s.",
-                line=error.lineno,
-                column=error.colno,
-                reason=error.msg,
-            ),
-        ) from None
-
-
 def _json_object():
-    body = _json_body()
+    body = read_json()
     if not isinstance(body, dict):
         raise ApiProblem(400, _("The body must be a JSON object."))
     return body

@@ -23,7 +23,7 @@ from limits import parse as parse_limit
 
 from core.extensions import csrf, limiter
 from core.tenancy import current_tenant
-from ingest.problems import ApiProblem
+from ingest.problems import ApiProblem, read_json
 from sites.leads.capture import record_click, record_search
 from sites.search import engine
 from sites.search.presets import PRESETS
@@ -72,24 +72,8 @@ def guard():
             raise ApiProblem(415, _("Send the body as application/json."))
 
 
-def _body() -> dict | list | str | int | float | None:
-    raw = request.get_data(cache=False)
-    if len(raw) > BODY_MAX:  # a chunked body has no Content-Length
-        raise ApiProblem(413, _("The body is larger than %(size)s KB.", size=BODY_MAX // 1024))
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise ApiProblem(400, _("The body is not UTF-8 text.")) from None
-    except json.JSONDecodeError as error:
-        raise ApiProblem(
-            400,
-            _(
-                "Malformed JSON at line %(line)s, column %(column)s: %(reason)s.",
-                line=error.lineno,
-                column=error.colno,
-                reason=error.msg,
-            ),
-        ) from None
+def _body():
+    return read_json(BODY_MAX)
 
 
 def _query(data, extra=()) -> engine.Query:
