@@ -17,6 +17,16 @@ from core.extensions import db
 from core.mail import OutboxMail
 
 START = date(2027, 1, 15)
+
+
+@pytest.fixture(autouse=True)
+def english(app, ctx):
+    """Messages are checked in English, the msgids (the French catalogue covers them too)."""
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("en"):
+        yield
+
 SIRET = "21150187000011"  # a Luhn-valid SIRET
 
 
