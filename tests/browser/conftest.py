@@ -75,3 +75,20 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
         for v in results["violations"]
         if v["impact"] in impacts
     ]
+
+
+_CENTRE = """(id) => {
+  const figure = document.querySelector("#search-map");
+  const map = window[figure.dataset.map];
+  let found = null;
+  map.eachLayer((l) => { if (l.cellId === id) found = l; });
+  const p = map.latLngToContainerPoint(found.getBounds().getCenter());
+  const box = figure.querySelector(".folium-map").getBoundingClientRect();
+  return [box.left + p.x, box.top + p.y];
+}"""
+
+
+def cell_centre(page, cell_id: str) -> tuple[float, float]:
+    """Where a cell of the search map is on the screen, to click it as a person would."""
+    x, y = page.evaluate(_CENTRE, cell_id)
+    return x, y

@@ -1,5 +1,5 @@
-"""A listing in a real browser: its square and amenities, saved as a favourite, "my place";
-screenshots, no outside request, and an axe-core check of the listing and place pages."""
+"""A listing in a real browser: found from a search on the map, its square and amenities, saved
+as a favourite, "my place"; screenshots, no outside request, axe-core on the pages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from core import grid
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.service import save
-from tests.browser.conftest import axe_violations, shot
+from tests.browser.conftest import axe_violations, cell_centre, shot
 from tests.conftest import PASSWORD, host
 
 LON, LAT = 3.0928, 45.0337  # Saint-Flour
@@ -147,3 +147,57 @@ def test_listing_and_place_pages_pass_axe(town, live_server, browser, make_accou
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_from_the_search_to_my_place(app, town, live_server, browser, make_account):
+    """The whole visit: two must-haves, the map recolours, a green cell, its listing, saved,
+    and "my place" — the territory now counts this person as a prospect."""
+    email = make_account()
+    site = f"http://{host(town)}:{live_server}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    errors, outside = watch(page, site)
+    try:
+        page.goto(site + "/compte/connexion")
+        page.locator("input[name=email]").fill(email)
+        page.locator("input[name=password]").fill(PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.goto(site + "/recherche")
+        page.evaluate("window.stillHere = true")
+        # Two must-haves: only the listing's square has a pharmacy within 3 km and a GP
+        # within 30 km (the other squares have no profile: unknown fails).
+        page.locator("#use-pharmacy_km").check()
+        page.locator("#t-pharmacy_km").fill("3")
+        page.locator("#use-gp_km").check()
+        page.locator("#t-gp_km").fill("30")
+        page.locator("#search-form button[type=submit]").last.click()
+        figure = page.locator("#search-map")
+        expect(figure).to_have_attribute("data-statuses", "1")
+        expect(page.locator("#search-summary")).to_contain_text("1 carreau vert")
+        assert page.evaluate("window.stillHere") is True  # recoloured in place
+        shot(page, "journey-1-search")
+
+        x, y = cell_centre(page, CELL)
+        page.mouse.click(x, y)
+        panel = page.locator("#cell-panel")
+        expect(panel).to_be_visible()
+        expect(panel).to_contain_text("Saint-Flour")
+        listing = panel.get_by_role("link", name="Maison de bourg avec jardin")
+        expect(listing).to_be_visible()
+        shot(page, "journey-2-cell")
+
+        listing.click()
+        expect(page.locator("h1")).to_have_text("Maison de bourg avec jardin")
+        page.locator(".favourite-action button[type=submit]").click()
+        expect(page.locator(".favourite-state")).to_be_visible()
+        page.locator(".favourite-state a").click()
+        expect(page.locator(".place-map .leaflet-container")).to_be_visible()
+        expect(page.locator("table.opportunities")).to_contain_text("Infirmier ou infirmière")
+        shot(page, "journey-3-my-place")
+        assert [e for e in errors if "404" not in e] == [] and outside == []  # 404: favicon
+    finally:
+        context.close()
+    with app.app_context(), tenant_scope(town):
+        stages = db.session.execute(text("SELECT stage FROM leads")).scalars().all()
+    assert stages == ["prospect"]  # the search made a contact, the click a prospect

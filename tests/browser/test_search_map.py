@@ -13,7 +13,7 @@ from core.tenancy import tenant_scope
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
 from sites.search import engine, layer
-from tests.browser.conftest import axe_violations, shot
+from tests.browser.conftest import axe_violations, cell_centre, shot
 from tests.conftest import host
 
 E0, N0 = 3_104_000, 2_455_000
@@ -34,15 +34,6 @@ STYLE = """() => {
   const out = {};
   map.eachLayer((l) => { if (l.cellId) out[l.cellId] = [l.options.weight, l.options.dashArray]; });
   return out;
-}"""
-CENTRE = """(id) => {
-  const figure = document.querySelector("#search-map");
-  const map = window[figure.dataset.map];
-  let found = null;
-  map.eachLayer((l) => { if (l.cellId === id) found = l; });
-  const p = map.latLngToContainerPoint(found.getBounds().getCenter());
-  const box = figure.querySelector(".folium-map").getBoundingClientRect();
-  return [box.left + p.x, box.top + p.y];
 }"""
 
 
@@ -130,7 +121,7 @@ def test_search_recolours_the_map_and_opens_a_cell(land, live_server, browser):
         expect(page.locator("#cell-table tr[data-cell]")).to_have_count(len(CELLS))
         shot(page, "search-map-recoloured")
 
-        x, y = page.evaluate(CENTRE, cell(0, 0))
+        x, y = cell_centre(page, cell(0, 0))
         page.mouse.click(x, y)
         panel = page.locator("#cell-panel")
         expect(panel).to_be_visible()
