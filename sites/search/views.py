@@ -373,6 +373,11 @@ def _labels() -> dict:
     return {c.id: criterion_label(c) for c in CRITERIA}
 
 
+def _units() -> dict:
+    """Units written after a value in the table (a count needs none)."""
+    return {c.id: str(UNITS[c.unit]) for c in CRITERIA if c.unit in UNITS and c.unit != "count"}
+
+
 def _cell_panel(tenant, form: SearchForm, cell: str):
     """The panel of one cell for the page without JavaScript (`?cell=`)."""
     from sites.search import engine
@@ -406,6 +411,7 @@ def page():
         table=table,
         panel=panel,
         labels=_labels(),
+        units=_units(),
         status_labels=STATUS_LABELS,
         presets=[(k, preset_name(p), preset_description(p)) for k, p in presets.items()],
         preset_data={k: preset_query(p) for k, p in presets.items()},
@@ -436,6 +442,7 @@ def table_fragment():
         precise=result.precise if result is not None else None,
         table=_table_context(tenant, result, request.args),
         labels=_labels(),
+        units=_units(),
         status_labels=STATUS_LABELS,
         problem=problem,
         args_without=lambda *names: [
