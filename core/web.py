@@ -180,6 +180,10 @@ SUSPENDED = (
 def error_page(status: int, unknown_host: bool = False, tenant=None):
     """A bilingual error page that needs no territory, no theme and no database."""
     texts = UNKNOWN_HOST if unknown_host else SUSPENDED if tenant else ERROR_TEXTS[status]
+    if request.path.startswith("/api/"):  # API clients read problem+json, never a page
+        from ingest.problems import problem
+
+        return problem(status, f"{texts[1]} / {texts[3]}")
     return render_template("errors/error.html", status=status, texts=texts, tenant=tenant), status
 
 

@@ -42,6 +42,14 @@ def test_unknown_host_is_a_404_page_in_french_and_english(client, town):
     assert f'<style nonce="{nonce}">' in body
 
 
+def test_unknown_host_answers_api_clients_in_problem_json(client, town):
+    response = client.get("/api/v1/listings", headers={"Host": "inconnu.vivrau.localhost"})
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == 404 and "No territory is served" in body["detail"]
+
+
 def test_unknown_host_touches_no_territory_schema(app, client, town):
     from sqlalchemy import event
 
