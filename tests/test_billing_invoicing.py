@@ -27,6 +27,7 @@ def english(app, ctx):
     with app.test_request_context(), force_locale("en"):
         yield
 
+
 SIRET = "21150187000011"  # a Luhn-valid SIRET
 
 
