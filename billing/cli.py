@@ -1,4 +1,4 @@
-"""`flask billing …`: quotes and the billing run."""
+"""`flask billing …`: quotes, the billing run, late interest and the demo data."""
 
 from __future__ import annotations
 
@@ -115,3 +115,20 @@ def interest_command(number, on):
         f"{result.days} day(s) late at {result.rate_bp / 100:.2f} %: interest "
         f"{euros(result.interest_cents)}, recovery indemnity {euros(result.indemnity_cents)}"
     )
+
+
+@cli.command("seed-demo")
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Bill up to (default: today)."
+)
+def seed_demo_command(on):
+    """Demo customers, contracts, invoices and a payment (after `flask tenants seed-demo`)."""
+    from billing import invoicing
+    from billing.demo import DemoError, seed_demo
+
+    try:
+        created = seed_demo(on.date() if on else None, echo=click.echo)
+    except (DemoError, invoicing.InvoicingError, CatalogueError) as exc:
+        db.session.rollback()
+        fail(str(exc))
+    click.echo(f"demo billing ready ({len(created)} new invoice(s))")

@@ -31,9 +31,11 @@ from billing import queries
 from billing.console_chart import grouped_bars
 from billing.console_forms import (
     AddOptionForm,
+    CancelOptionForm,
     ConfirmForm,
     ContractForm,
     CustomerForm,
+    GoLiveForm,
     InterestForm,
     InvoiceFilterForm,
     MemberJoinForm,
@@ -486,6 +488,9 @@ def contract_page(contract: Contract, **forms):
     option_form = forms.get("option_form") or AddOptionForm()
     join_form = forms.get("join_form") or MemberJoinForm()
     leave_form = forms.get("leave_form") or MemberLeaveForm()
+    cancel_form = forms.get("cancel_form") or CancelOptionForm()
+    cancel_form.option_id.choices = cancellable_options(contract)
+    go_live_form = forms.get("go_live_form") or GoLiveForm(data={"go_live": contract.go_live_on})
     taken = {m.member_tenant_id for m in contract.members if m.left_on is None}
     join_form.tenant_id.choices = [
         SelectChoice(t.id, f"{t.name} ({TIER_LABELS[t.kind.value]})")
@@ -502,6 +507,8 @@ def contract_page(contract: Contract, **forms):
         monthly_cents=monthly_cents(contract, today()),
         confirm=ConfirmForm(),
         option_form=option_form,
+        cancel_form=cancel_form,
+        go_live_form=go_live_form,
         join_form=join_form,
         leave_form=leave_form,
         terminate_form=forms.get("terminate_form") or TerminateForm(),
@@ -549,6 +556,64 @@ def contract_option(contract_id: int):
         lambda c, f: service.add_option(c, f"option{f.option.data}", f.start.data),
         "start",
         _("Option added; the schedule includes it."),
+    )
+
+
+def cancellable_options(contract: Contract) -> list[SelectChoice]:
+    """The options still running, labelled with their start."""
+    return [
+        SelectChoice(
+            o.id,
+            _(
+                "%(option)s (from %(day)s)",
+                option=ITEM_LABELS[o.item.value],
+                day=format_date(o.start_on),
+            ),
+        )
+        for o in contract.options
+        if o.cancelled_on is None
+    ]
+
+
+@bp.post("/contrats/<int:contract_id>/option/annulation")
+@requires(Role.billing_admin)
+def contract_cancel_option(contract_id: int):
+    from billing import contracts as service
+
+    form = CancelOptionForm()
+    # Every option is a valid choice here: the service says why one cannot be cancelled.
+    form.option_id.choices = [
+        SelectChoice(o.id, o.item.value) for o in _get_or_404(Contract, contract_id).options
+    ]
+
+    def cancel(contract, f):
+        option = next((o for o in contract.options if o.id == f.option_id.data), None)
+        if option is None:
+            abort(404)
+        service.cancel_option(option, f.on.data)
+
+    return contract_change(
+        contract_id,
+        form,
+        "cancel",
+        cancel,
+        "on",
+        _("Option cancelled; the schedule bills what remains of its 12-month minimum."),
+    )
+
+
+@bp.post("/contrats/<int:contract_id>/mise-en-service")
+@requires(Role.billing_admin)
+def contract_go_live(contract_id: int):
+    from billing import contracts as service
+
+    return contract_change(
+        contract_id,
+        GoLiveForm(),
+        "go_live",
+        lambda c, f: service.set_go_live(c, f.go_live.data),
+        "go_live",
+        _("Go-live date saved; the schedule follows it."),
     )
 
 

@@ -15,7 +15,6 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -105,9 +104,8 @@ class CustomerForm(FlaskForm):
         [InputRequired(), Regexp(r"^\d{5}$", message=_l("5 digits."))],
     )
     city = StringField(_l("City"), [InputRequired(), Length(1, 100)])
-    billing_email = EmailField(
-        _l("Billing contact e-mail"), [InputRequired(), Email(), Length(max=320)]
-    )
+    # Checked by the customer service (which also takes a local set-up's own domain).
+    billing_email = EmailField(_l("Billing contact e-mail"), [InputRequired(), Length(max=320)])
     service_code = StringField(
         _l("Chorus Pro service code (optional)"), [Optional(), Length(max=100)]
     )
@@ -140,6 +138,15 @@ class ContractForm(FlaskForm):
 class AddOptionForm(FlaskForm):
     option = SelectField(_l("Option"), choices=OPTIONS)
     start = DateField(_l("Start date"), [InputRequired()])
+
+
+class CancelOptionForm(FlaskForm):
+    option_id = SelectField(_l("Option to cancel"), coerce=int)
+    on = DateField(_l("Cancelled from"), [InputRequired()])
+
+
+class GoLiveForm(FlaskForm):
+    go_live = DateField(_l("Go-live date"), [InputRequired()])
 
 
 class MemberJoinForm(FlaskForm):

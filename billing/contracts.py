@@ -6,7 +6,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from billing.catalogue import CatalogueError, price_list
 from billing.models import (
@@ -14,6 +16,8 @@ from billing.models import (
     ContractKind,
     ContractOption,
     Customer,
+    Invoice,
+    InvoiceStatus,
     Item,
     Tier,
     UmbrellaMember,
@@ -56,6 +60,21 @@ def check_siret(value: str) -> str:
     return digits
 
 
+def billing_email(value: str) -> str:
+    """A checked address; a local set-up also takes its own `*.<BASE_DOMAIN>` (`.localhost`)."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        local, _at, domain = value.rpartition("@")
+        base = current_app.config.get("BASE_DOMAIN", "").lower()
+        domain = domain.lower()
+        if not (base.endswith("localhost") and (domain == base or domain.endswith("." + base))):
+            raise
+        # Its local part is checked like any other (email_validator refuses the domain only).
+        local = validate_email(f"{local}@example.org", check_deliverability=False).local_part
+        return f"{local}@{domain}"
+
+
 def _check_customer(values: Mapping) -> dict:
     out = dict(values)
     for name, label in (
@@ -75,9 +94,7 @@ def _check_customer(values: Mapping) -> dict:
         )
     out["postcode"] = postcode
     try:
-        out["billing_email"] = validate_email(
-            (out.get("billing_email") or "").strip(), check_deliverability=False
-        ).normalized
+        out["billing_email"] = billing_email((out.get("billing_email") or "").strip())
     except EmailNotValidError:
         raise BillingInputError(
             _("%(value)s is not an e-mail address.", value=out.get("billing_email") or "∅"),
@@ -353,9 +370,26 @@ def member_leaves(member: UmbrellaMember, on: date) -> UmbrellaMember:
 
 
 def set_go_live(contract: Contract, on: date) -> Contract:
-    if not contract.start_on <= on < contract_stop(contract):
+    """Date the go-live (its 50 % instalment is due then), until that instalment is invoiced."""
+    if on is None or not contract.start_on <= on < contract_stop(contract):
         raise BillingInputError(
             _("The go-live date must lie between the start and the end of the contract."),
+            "go_live",
+        )
+    issued = db.session.execute(
+        select(Invoice.number).where(
+            Invoice.contract_id == contract.id,
+            Invoice.schedule_key == "y1-go-live",
+            Invoice.status != InvoiceStatus.void,
+        )
+    ).first()
+    if issued is not None and on != contract.go_live_on:
+        raise BillingInputError(
+            _(
+                "The go-live instalment is already invoiced (%(number)s): its date can no "
+                "longer change.",
+                number=issued.number or "—",
+            ),
             "go_live",
         )
     contract.go_live_on = on

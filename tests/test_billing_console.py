@@ -157,6 +157,31 @@ def test_customer_form_checks_and_changes_nothing_on_error(
         db.session.rollback()
 
 
+def test_billing_email_takes_a_local_set_up_s_own_domain_only(
+    app, billing_admin, make_tenant, billing_rows
+):
+    from email_validator import EmailNotValidError
+
+    from billing.contracts import billing_email
+
+    with app.app_context():
+        assert (
+            billing_email("Finances@Mairie.Vivrau.Localhost") == "Finances@mairie.vivrau.localhost"
+        )
+        for bad in ("finances@localhost", "finances@other.localhost", "a b@x.vivrau.localhost"):
+            with pytest.raises(EmailNotValidError):
+                billing_email(bad)
+    # On the console, the refusal is said beside the field and nothing is saved.
+    town = make_tenant()
+    before = count(app, "billing_customers")
+    refused = billing_admin.post(
+        f"{BASE}/clients/nouveau",
+        customer_data(town.id, COMMUNE_SIRET, "Commune d'Ydes", billing_email="compta@localhost"),
+    )
+    assert refused.status_code == 400 and 'id="billing_email-errors"' in text(refused)
+    assert count(app, "billing_customers") == before
+
+
 def schedule_rows(page: str) -> list[str]:
     """The instalment rows of the schedule table (not the year headers nor totals)."""
     table = re.search(r'<table class="schedule">(.*?)</table>', page, re.S).group(1)
@@ -465,3 +490,137 @@ def test_csv_is_formula_safe_and_void_issues_a_credit_note(
     admin_host = visitor(ADMIN_HOST)
     admin_host.login(make_account(roles=[("coordinator", other)]))
     assert admin_host.get(f"{BASE}/factures/{invoice_id}").status_code == 403
+
+
+# --- contract page: cancelling an option, setting the go-live ----------------------------------
+
+
+def contract_state(app, contract_id: int) -> tuple:
+    from billing.models import Contract
+
+    with app.app_context():
+        contract = db.session.get(Contract, contract_id)
+        state = (
+            contract.go_live_on,
+            tuple(sorted((o.item.value, o.cancelled_on) for o in contract.options)),
+        )
+        db.session.rollback()
+    return state
+
+
+@pytest.fixture
+def commune_contract(app, make_tenant, billing_rows):
+    """A commune's contract from 1 January 2027, options 1 and 2, no go-live date yet."""
+    from datetime import date
+
+    from billing import contracts
+
+    town = make_tenant(kind="commune")
+    customer_id = make_customer(app, town.id, COMMUNE_SIRET, "Commune d'Ydes")
+    with app.app_context():
+        contract = contracts.create_contract(
+            customer_id=customer_id,
+            kind="commune",
+            start_on=date(2027, 1, 1),
+            end_on=date(2030, 1, 1),
+            options={"option1": None, "option2": None},
+        )
+        db.session.commit()
+        ids = {o.item.value: o.id for o in contract.options}
+        return contract.id, ids
+
+
+def test_contract_page_sets_the_go_live_and_refuses_a_bad_date(
+    app, billing_admin, commune_contract, monkeypatch
+):
+    from datetime import date
+
+    contract_id, _options = commune_contract
+    page = f"{BASE}/contrats/{contract_id}"
+    go_live = f"{page}/mise-en-service"
+    assert 'name="go_live"' in text(billing_admin.get(page))
+    before = contract_state(app, contract_id)
+    for bad in ("2026-12-31", "2030-01-01", ""):
+        refused = billing_admin.post(go_live, {"go_live": bad}, csrf_from=page)
+        assert refused.status_code == 400, bad
+        assert 'id="go_live-errors"' in text(refused)
+        assert contract_state(app, contract_id) == before
+    saved = billing_admin.post(go_live, {"go_live": "2027-03-01"}, csrf_from=page)
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(page)
+    assert contract_state(app, contract_id)[0] == date(2027, 3, 1)
+    shown = text(billing_admin.get(page))
+    assert "mise en service" in shown.lower() and 'value="2027-03-01"' in shown
+    # The go-live row of the schedule is dated now (the undated one came last before).
+    go_live_row = next(r for r in schedule_rows(shown) if "mise en service" in r)
+    assert "2027" in go_live_row.split("</td>")[0]
+    # Once its instalment is invoiced, the go-live date no longer moves.
+    set_today(monkeypatch, "2027-03-01")
+    billing_admin.post(f"{page}/emettre", csrf_from=page)
+    assert len(invoice_ids(app, contract_id)) == 2
+    moved = billing_admin.post(go_live, {"go_live": "2027-04-01"}, csrf_from=page)
+    assert moved.status_code == 400 and "VV-2027-" in text(moved)
+    assert contract_state(app, contract_id)[0] == date(2027, 3, 1)
+
+
+def test_contract_page_cancels_an_option_with_its_true_up(app, billing_admin, commune_contract):
+    from datetime import date
+
+    contract_id, options = commune_contract
+    page = f"{BASE}/contrats/{contract_id}"
+    cancel = f"{page}/option/annulation"
+    assert 'name="option_id"' in text(billing_admin.get(page))
+    rows_before = schedule_rows(text(billing_admin.get(page)))
+    before = contract_state(app, contract_id)
+    # Not after its start, past the contract's end, or no date at all: refused, nothing changes.
+    for bad in ("2027-01-01", "2030-01-02", ""):
+        refused = billing_admin.post(
+            cancel, {"option_id": options["option1"], "on": bad}, csrf_from=page
+        )
+        assert refused.status_code == 400, bad
+        assert 'id="on-errors"' in text(refused)
+        assert contract_state(app, contract_id) == before
+    assert schedule_rows(text(billing_admin.get(page))) == rows_before
+    done = billing_admin.post(
+        cancel, {"option_id": options["option1"], "on": "2027-07-01"}, csrf_from=page
+    )
+    assert done.status_code == 302
+    shown = text(billing_admin.get(page))
+    assert "Option résiliée" in shown  # the flash
+    assert ("option1", date(2027, 7, 1)) in contract_state(app, contract_id)[1]
+    # Six months of option 1 (200 € a month) were missing from its 12-month minimum.
+    true_ups = [r for r in schedule_rows(shown) if "régularisation" in r.lower()]
+    assert len(true_ups) == 1 and "1 200,00" in true_ups[0]
+    assert '<tr class="trueup">' in shown
+    # Option 1 is no longer offered; cancelling it again is refused with the reason.
+    form = shown.split("option/annulation", 1)[1].split("</form>", 1)[0]
+    assert f'value="{options["option1"]}"' not in form
+    assert f'value="{options["option2"]}"' in form
+    again = billing_admin.post(
+        cancel, {"option_id": options["option1"], "on": "2027-08-01"}, csrf_from=page
+    )
+    assert again.status_code == 400 and 'id="on-errors"' in text(again)
+    assert ("option1", date(2027, 7, 1)) in contract_state(app, contract_id)[1]
+
+
+def test_contract_changes_are_for_billing_admins_only(
+    app, commune_contract, make_account, make_tenant, visitor
+):
+    contract_id, options = commune_contract
+    page = f"{BASE}/contrats/{contract_id}"
+    posts = (
+        (f"{page}/mise-en-service", {"go_live": "2027-03-01"}),
+        (f"{page}/option/annulation", {"option_id": options["option1"], "on": "2027-07-01"}),
+    )
+    before = contract_state(app, contract_id)
+    town = make_tenant()
+    umbrella = make_tenant(kind="umbrella")
+    for roles in ([("admin", town)], [("editor", town)], [("coordinator", umbrella)]):
+        someone = visitor(ADMIN_HOST)
+        someone.login(make_account(roles=roles))
+        for path, data in posts:
+            assert someone.post(path, data, csrf_from="/compte/").status_code == 403, roles
+    anonymous = visitor(ADMIN_HOST)
+    for path, data in posts:
+        response = anonymous.post(path, data, csrf_from="/compte/connexion")
+        assert response.status_code == 302 and "/compte/connexion" in response.headers["Location"]
+    assert contract_state(app, contract_id) == before
