@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +66,21 @@ def prepare_cantal(url: str, slug: str) -> None:
     flask(env, "geo", "build-profiles", "--departement", "15")
     flask(env, "tenants", "create", "--slug", slug, "--name", "Cantal", "--kind", "departement",
           "--code", "15")  # fmt: skip
+
+
+def serve(app: str, port: int, env: dict[str, str], workers: int = 1) -> subprocess.Popen:
+    """gunicorn on loopback as scripts/serve.sh runs it (gthread, 4 threads a worker), returned
+    once it answers; the caller terminates it."""
+    command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "30"]
+    server = subprocess.Popen([*command, "--log-level", "warning", app], env=env, cwd=ROOT)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
+            return server
+        except urllib.error.HTTPError:  # any answer means it is up (the host may be refused)
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit(f"gunicorn serving {app} did not answer on port {port}")

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402 - after the path is set, like the project's imports
 
-from bench.common import ROOT, drop_database, env_for, prepare_cantal  # noqa: E402
+from bench.common import drop_database, env_for, prepare_cantal, serve  # noqa: E402
 
 BENCH_URL = os.environ.get(
     "BENCH_SEARCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_search"
@@ -167,26 +167,7 @@ def bench_http() -> None:
         return
     cells = prepare()
     workers = max(2, os.cpu_count() or 2)
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-            "wsgi:app",
-        ],
-        env=ENV,
-        cwd=ROOT,
-    )
+    server = serve("wsgi:app", PORT, ENV, workers)
     from sites.search.engine import CRITERIA
 
     body = json.dumps(
@@ -200,12 +181,6 @@ def bench_http() -> None:
         }
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
         lua, plain = _script(POST_LUA % {"body": body}), _script(GET_LUA)
         size = _answer_size(body)
         for path in ("/api/v1/search?format=compact", "/api/v1/search"):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
+from bench.common import FLASK, ROOT, create_database, drop_database, env_for, serve  # noqa: E402
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench")
 N_SCHEMAS = int(os.environ.get("BENCH_SCHEMAS", "500"))
@@ -158,33 +158,8 @@ def hammer(path: str, host: str, seconds: float, threads: int = 4) -> float:
 
 def bench_resolution(cache_seconds: str) -> None:
     env = dict(ENV, TENANT_CACHE_SECONDS=cache_seconds)
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "1",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-            "bench.app:app",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    server = serve("bench.app:app", PORT, env)
     try:
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", PORT, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
         host = "prov-00.vivrau.localhost"
         hammer("/healthz", host, 1.0)  # warm-up
         tenant, base = [], []

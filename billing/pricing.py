@@ -33,10 +33,11 @@ class QuoteLine:
     amount_cents: int
 
 
-@dataclass(frozen=True)
-class Quote:
-    lines: tuple[QuoteLine, ...]
-    vat_rate_bp: int = DEFAULT_VAT_RATE_BP
+class Totals:
+    """HT, VAT (once, on the net total) and TTC of anything with `lines` and `vat_rate_bp`."""
+
+    lines: tuple
+    vat_rate_bp: int
 
     @property
     def total_ht_cents(self) -> int:
@@ -49,6 +50,12 @@ class Quote:
     @property
     def total_ttc_cents(self) -> int:
         return self.total_ht_cents + self.vat_cents
+
+
+@dataclass(frozen=True)
+class Quote(Totals):
+    lines: tuple[QuoteLine, ...]
+    vat_rate_bp: int = DEFAULT_VAT_RATE_BP
 
     def as_json(self) -> dict:
         return {

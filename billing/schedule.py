@@ -26,7 +26,7 @@ from fractions import Fraction
 
 from billing.catalogue import ITEM_LABELS, PriceList
 from billing.models import ContractKind, Item, Tier
-from billing.pricing import umbrella_option_cents, vat_cents
+from billing.pricing import Totals, umbrella_option_cents
 
 SIGNATURE_SHARE = Fraction(30, 100)
 GO_LIVE_SHARE = Fraction(50, 100)
@@ -104,7 +104,7 @@ class ScheduleLine:
 
 
 @dataclass(frozen=True)
-class Instalment:
+class Instalment(Totals):
     key: str
     kind: str  # signature | go_live | balance | quarter | true_up
     title: str
@@ -132,18 +132,6 @@ class Instalment:
         for line in self.lines:
             out[line.code] += line.amount_cents
         return dict(out)
-
-    @property
-    def total_ht_cents(self) -> int:
-        return sum(line.amount_cents for line in self.lines)
-
-    @property
-    def vat_cents(self) -> int:
-        return vat_cents(self.total_ht_cents, self.vat_rate_bp)
-
-    @property
-    def total_ttc_cents(self) -> int:
-        return self.total_ht_cents + self.vat_cents
 
 
 class Grid:

@@ -15,7 +15,8 @@ from core.tenancy import require_tenant
 from core.themes import render_site
 from ingest.listings import editor, nearby
 from ingest.listings.models import Listing
-from ingest.listings.site import commune_names, km, summary, visible
+from ingest.listings.site import km, summary, visible
+from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
 from sites.search.models import Favourite, SavedSearch
 
@@ -119,7 +120,7 @@ def index():
                 "url": listing_url(listing) if available else None,
             }
         )
-    names = commune_names(x.commune_insee for x in listings.values())
+    names = names_of(x.commune_insee for x in listings.values())
     return render_site("favourites.html", tenant=tenant, rows=rows, names=names)
 
 
@@ -272,7 +273,7 @@ def place(favourite_id: int):
         missing=missing,
         source=source,
         reason=reason,
-        names=commune_names(codes),
+        names=names_of(codes),
         km=km,
         kind_title=editor.kind_title,
         summaries={o.id: summary(o) for v in opportunities.values() for o, _d in v},

@@ -16,8 +16,9 @@ from ingest.listings import nearby
 from ingest.listings.api import _plain, json_response, page_url
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing
-from ingest.listings.site import KEY_FIELDS, commune_names, summary, visible
+from ingest.listings.site import KEY_FIELDS, summary, visible
 from ingest.problems import ApiProblem
+from ingest.reference.communes import names_of
 from ingest.reference.territory import TerritoryCell
 
 #: How far around the cell's centre listings are shown, after those in the cell.
@@ -120,7 +121,7 @@ def cell_listings(cell_id: str, page: int, per_page: int, kind: str | None = Non
         limit=per_page,
         offset=(page - 1) * per_page,
     )
-    names = commune_names(x.commune_insee for x, *_rest in rows)
+    names = names_of(x.commune_insee for x, *_rest in rows)
     items = [
         {
             "id": x.id,

@@ -28,7 +28,7 @@ from core.tenancy import require_tenant
 from ingest.listings import editor
 from ingest.listings.console_forms import SCOPE_LABELS, ApiKeyForm, ImportForm
 from ingest.listings.declaration import KINDS, fields_of, table_schema
-from ingest.listings.models import ApiKey, Listing, ListingImport
+from ingest.listings.models import IMPORT_COUNTERS, IMPORT_RUNNING, ApiKey, Listing, ListingImport
 from ingest.listings.service import as_input, point_of, save
 from sites.console_forms import ConfirmForm
 
@@ -406,19 +406,7 @@ def _import(import_id: int) -> ListingImport:
     return record
 
 
-PROGRESS_FIELDS = (
-    "status",
-    "rows_read",
-    "rows_valid",
-    "rows_applied",
-    "errors_count",
-    "warnings_count",
-    "created",
-    "updated",
-    "unchanged",
-    "unpublished",
-)
-RUNNING = ("queued", "reading", "applying")
+PROGRESS_FIELDS = ("status", *IMPORT_COUNTERS)
 
 
 @bp.get("/imports/<int:import_id>")
@@ -427,14 +415,14 @@ def import_detail(import_id: int):
     from ingest.listings.imports import load_report
 
     record = _import(import_id)
-    report = None if record.status in RUNNING else _report(record, load_report)
+    report = None if record.status in IMPORT_RUNNING else _report(record, load_report)
     names = editor.account_names([record.created_by_id])
     return render_template(
         "console/listings/import.html",
         tenant=require_tenant(),
         record=record,
         report=report,
-        running=record.status in RUNNING,
+        running=record.status in IMPORT_RUNNING,
         uploader=names.get(record.created_by_id),
         locale="en" if str(get_locale()) == "en" else "fr",
     )
@@ -452,7 +440,7 @@ def _report(record, load_report):
 def import_progress(import_id: int):
     record = _import(import_id)
     body = {name: getattr(record, name) for name in PROGRESS_FIELDS}
-    body["running"] = record.status in RUNNING
+    body["running"] = record.status in IMPORT_RUNNING
     body["status_label"] = str(IMPORT_STATUS_LABELS.get(record.status, record.status))
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"

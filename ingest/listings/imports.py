@@ -26,7 +26,7 @@ from core.extensions import db
 from core.mail import nudge_outbox, queue_mail
 from core.tenancy import engine_for, require_tenant
 from ingest.listings.declaration import KIND_TITLES, fields_of
-from ingest.listings.models import ListingEvent, ListingImport
+from ingest.listings.models import IMPORT_COUNTERS, ListingEvent, ListingImport
 from ingest.listings.normed import MAX_BYTES, MAX_ROWS, Issue, NormedFileError, read_normed
 from ingest.listings.rules import locate
 from ingest.listings.store import upsert
@@ -182,7 +182,7 @@ def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
         started_at=utcnow(),
         finished_at=None,
         message=None,
-        **dict.fromkeys(COUNTERS, 0),
+        **dict.fromkeys(IMPORT_COUNTERS, 0),
     )
     try:
         values = _run(record, ref)
@@ -207,19 +207,6 @@ def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
         _notify(import_id)
     db.session.expire_all()
     return db.session.get(ListingImport, import_id)
-
-
-COUNTERS = (
-    "rows_read",
-    "rows_valid",
-    "rows_applied",
-    "errors_count",
-    "warnings_count",
-    "created",
-    "updated",
-    "unchanged",
-    "unpublished",
-)
 
 
 def _run(record: ListingImport, ref) -> dict:
@@ -400,7 +387,7 @@ def _notify(import_id: int) -> None:
         "link": link,
         "errors": record.errors_count,
         "warnings": record.warnings_count,
-        **{name: getattr(record, name) for name in COUNTERS},
+        **{name: getattr(record, name) for name in IMPORT_COUNTERS},
     }
     queue_mail(
         account.email,

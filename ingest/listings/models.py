@@ -128,6 +128,20 @@ class ListingEvent(TenantBase):
 
 
 IMPORT_STATUSES = ("queued", "reading", "applying", "done", "rejected", "failed")
+#: Statuses of an import still under way (the console polls them).
+IMPORT_RUNNING = ("queued", "reading", "applying")
+#: An import's progress and outcome figures.
+IMPORT_COUNTERS = (
+    "rows_read",
+    "rows_valid",
+    "rows_applied",
+    "errors_count",
+    "warnings_count",
+    "created",
+    "updated",
+    "unchanged",
+    "unpublished",
+)
 
 
 class ListingImport(TenantBase):

@@ -19,7 +19,7 @@ from core.themes import render_site
 from ingest.listings import browse, editor, nearby
 from ingest.listings.declaration import KINDS, Field, all_fields, fields_of
 from ingest.listings.models import LOCATION_FIELDS, Listing
-from ingest.reference.models import Commune
+from ingest.reference.communes import names_of
 
 bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
 PAGE_SIZE = 30
@@ -119,17 +119,6 @@ def km(value: float) -> str:
     return format_decimal(round(value, 1), format="#,##0.0")
 
 
-def commune_names(codes) -> dict[str, str]:
-    codes = {c for c in codes if c}
-    if not codes:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Commune.insee, Commune.name).where(Commune.insee.in_(codes))
-        ).all()
-    )
-
-
 def _allow_remote_photos(response: Response) -> Response:
     """Listing photos are links to the territory's own servers: this page (only) may show
     https images, fetched without a referrer."""
@@ -163,7 +152,7 @@ def index():
                     .limit(6)
                 ).scalars()
             )
-    names = commune_names(x.commune_insee for rows in latest.values() for x in rows)
+    names = names_of(x.commune_insee for rows in latest.values() for x in rows)
     return render_site(
         "listings.html", tenant=tenant, counts=counts, latest=latest, names=names, kind=None
     )
@@ -203,7 +192,7 @@ def by_kind(kind: str):
         pages=pages,
         filters=filters,
         summaries={x.id: summary(x) for x in rows},
-        names=commune_names(x.commune_insee for x in rows),
+        names=names_of(x.commune_insee for x in rows),
     )
     # A bad filter is the reader's mistake: said on the page, with the valid filters applied.
     return body, 400 if filters.errors else 200
@@ -243,7 +232,7 @@ def listing(kind: str, external_id: str):
         tenant=tenant,
         listing=found,
         kind_name=editor.kind_title(kind),
-        commune=commune_names([found.commune_insee]).get(found.commune_insee),
+        commune=names_of([found.commune_insee]).get(found.commune_insee),
         details=details(found),
         photo=photo,
         paragraphs=[

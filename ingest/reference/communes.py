@@ -8,7 +8,7 @@ import lzma
 from importlib import resources
 
 import shapely
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from core.extensions import db
 from ingest.reference.bulk import copy_rows
@@ -84,3 +84,12 @@ def load_communes(departements: list[str] | None = None, progress=None) -> int:
         db.session.rollback()
         raise
     return count
+
+
+def names_of(codes) -> dict[str, str]:
+    """INSEE code → commune name, for the codes given (empty and unknown codes are skipped)."""
+    wanted = sorted({code for code in codes if code})
+    if not wanted:
+        return {}
+    query = select(Commune.insee, Commune.name).where(Commune.insee.in_(wanted))
+    return dict(db.session.execute(query).all())

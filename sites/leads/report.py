@@ -19,8 +19,8 @@ from sqlalchemy import and_, distinct, exists, func, literal_column, select
 
 from core.auth.models import Account
 from core.extensions import db
+from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
-from ingest.reference.models import Commune
 from sites.leads.consent import consenting
 from sites.leads.models import STAGES, Lead, LeadEvent
 
@@ -131,17 +131,6 @@ def funnel(filters: Filters) -> Funnel:
     return Funnel(*row)
 
 
-def commune_names(codes) -> dict[str, str]:
-    codes = sorted(set(codes))
-    if not codes:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Commune.insee, Commune.name).where(Commune.insee.in_(codes))
-        ).all()
-    )
-
-
 def per_commune(filters: Filters) -> list[dict]:
     rows = db.session.execute(
         select(
@@ -153,7 +142,7 @@ def per_commune(filters: Filters) -> list[dict]:
         .group_by(Lead.commune_insee)
         .order_by(func.count().desc(), Lead.commune_insee)
     ).all()
-    names = commune_names(r[0] for r in rows)
+    names = names_of(r[0] for r in rows)
     return [
         {"insee": code, "name": names.get(code, code), "contacts": c, "prospects": p}
         for code, c, p in rows
@@ -279,7 +268,7 @@ def _identify(found: list[Lead]) -> list[LeadRow]:
         else {}
     )
     leads = [(lead, numbers[lead.account_id]) for lead in found]
-    names = commune_names(lead.commune_insee for lead in found)
+    names = names_of(lead.commune_insee for lead in found)
     rows = [
         LeadRow(
             number=number,

@@ -20,6 +20,7 @@ from core import grid
 from core.extensions import db
 from core.maps import LocalMap, MapParts, map_parts
 from core.tenancy import TenantRef
+from ingest.reference.communes import names_of
 from ingest.reference.models import Commune
 
 #: Coordinates are sent as integers of 1/SCALE degree (1e-5°: about a metre).
@@ -90,7 +91,7 @@ def cell_layer(tenant: TenantRef) -> tuple[str, bytes]:
     return version, body
 
 
-def commune_names(tenant: TenantRef) -> dict[str, str]:
+def cell_commune_names(tenant: TenantRef) -> dict[str, str]:
     """cell id → the name of its main commune, for the table."""
     from sites.search import engine
 
@@ -98,16 +99,7 @@ def commune_names(tenant: TenantRef) -> dict[str, str]:
     cached = _names.get(tenant.slug)
     if cached is not None and cached[0] == m.version:
         return cached[1]
-    codes = sorted({c for c in m.communes if c})
-    names = (
-        dict(
-            db.session.execute(
-                select(Commune.insee, Commune.name).where(Commune.insee.in_(codes))
-            ).all()
-        )
-        if codes
-        else {}
-    )
+    names = names_of(m.communes)
     mapping = {
         cell: names.get(code, code or "")
         for cell, code in zip(m.ids.tolist(), m.communes, strict=True)

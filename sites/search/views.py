@@ -320,7 +320,7 @@ def _attach(form: SearchForm, exc) -> str:
 
 
 def table_rows(tenant, result, sort: str, descending: bool) -> list[TableRow]:
-    names = layer.commune_names(tenant)
+    names = layer.cell_commune_names(tenant)
     rows = [
         TableRow(
             cell=c["id"],
