@@ -18,6 +18,7 @@ DEMO_TENANT ?= saint_flour
 demo-data:
 	$(FLASK) geo load-communes --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) tenants seed-demo
+	$(FLASK) site seed-demo
 	$(FLASK) billing seed-demo
 	$(FLASK) geo synth --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) geo build-cells --departement $(DEMO_DEPARTEMENT)

@@ -61,7 +61,7 @@ def main() -> None:
     create_database(BENCH_URL)
     from flask_migrate import upgrade
 
-    from core.app import create_app
+    from application import create_app
     from core.extensions import db
     from core.tenancy import tenant_scope
     from ingest.listings.apikeys import create_key

@@ -2,7 +2,7 @@
 
 from flask import jsonify
 
-from core.app import create_app
+from application import create_app
 from core.web import skip_resolution
 
 app = create_app()

@@ -85,7 +85,7 @@ DIRECT = {
     "build-profiles": "from ingest.reference.profiles import build_profiles as f; f()",
 }
 PRELUDE = (
-    "import sys; from core.app import create_app; app = create_app(); app.app_context().push(); "
+    "import sys; from application import create_app; app = create_app(); app.app_context().push(); "
 )
 
 
@@ -176,7 +176,7 @@ def bench_cell_ids() -> None:
 def bpe_points(rng) -> tuple[np.ndarray, list[str], list[str]]:
     """lon/lat, TYPEQU and DEPCOM of BPE_ROWS equipments: the synthetic generator's BPE codes
     inside the real communes when they are loaded, else uniform over the box."""
-    from core.app import create_app
+    from application import create_app
     from ingest.reference import synth
 
     app = create_app({"DATABASE_URL": BENCH_URL, "LOG_LEVEL": "WARNING"})

@@ -146,7 +146,7 @@ def main() -> None:
 
 
 def run(args) -> None:
-    from core.app import create_app
+    from application import create_app
     from core.extensions import db
     from core.tenancy import tenant_scope
     from ingest.listings.imports import submit

@@ -58,7 +58,7 @@ def _kb(n: int) -> str:
 
 
 def measure() -> None:
-    from core.app import create_app
+    from application import create_app
 
     os.environ.update(ENV)
     app = create_app()

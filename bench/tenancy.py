@@ -63,7 +63,7 @@ def bench_provisioning() -> None:
     os.environ.update(ENV)
     from sqlalchemy import create_engine
 
-    from core.app import create_app
+    from application import create_app
     from core.config import database_url
     from core.extensions import db
     from tenants.provisioning import TenantSpec, create_tenant
@@ -101,7 +101,7 @@ def bench_migrate() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "mk.py"
         script.write_text(
-            "from core.app import create_app\n"
+            "from application import create_app\n"
             "from tenants.provisioning import TenantSpec, create_tenant\n"
             "app = create_app()\n"
             "with app.app_context():\n"

@@ -51,8 +51,8 @@ from core.auth.service import audit
 from core.csvexport import csv_bytes
 from core.extensions import db
 from core.mail import nudge_outbox
+from core.registry import Tenant, members_of
 from core.tenancy import require_tenant
-from tenants.registry import Tenant
 
 bp = Blueprint(
     "billing_console", __name__, url_prefix="/plateforme/facturation", template_folder="templates"
@@ -428,7 +428,7 @@ def contract_form() -> ContractForm:
             if tenant is not None:
                 form.kind.data = tenant.kind.value
                 if tenant.kind.value == "umbrella":
-                    form.member_ids.data = [m.id for m in queries.current_members(tenant.id)]
+                    form.member_ids.data = [m.id for m in members_of(db.session, tenant.id)]
     return form
 
 

@@ -18,8 +18,7 @@ from billing.models import (
 )
 from billing.schedule import add_months, schedule
 from core.extensions import db
-from tenants.provisioning import current_members
-from tenants.registry import get_by_slug
+from core.registry import get_by_slug, members_of
 
 #: Local demo only: the SIRETs follow the communes' pattern (21 + département + commune code)
 #: and pass the SIREN and SIRET checksums; the addresses are the town halls'.
@@ -129,7 +128,7 @@ def seed_demo(on: date | None = None, echo=print) -> list[Invoice]:
     on = on or date.today()
     month = on.replace(day=1)
     pvd = _tenant("pvd_cantal")
-    members = current_members(pvd)
+    members = members_of(db.session, pvd.id)
     if not members:
         raise DemoError("the umbrella pvd_cantal has no member: run `flask tenants seed-demo`")
 

@@ -265,7 +265,7 @@ def store_missing_documents(limit: int = 200) -> int:
 
 def enqueue_documents(invoice_ids: Iterable[int]) -> None:
     """After commit: one worker job per invoice; the sweep covers a Redis failure."""
-    from workers.jobs import job
+    from core.jobs import job
 
     task = job("low")(store_documents_job)
     try:

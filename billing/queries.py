@@ -16,7 +16,7 @@ from billing.models import (
     Payment,
 )
 from core.extensions import db
-from tenants.registry import Tenant, TenantKind
+from core.registry import Tenant, TenantKind
 
 OPEN = (InvoiceStatus.finalised,)
 
@@ -217,12 +217,6 @@ def overdue_cents(on: date) -> int:
             )
         ).scalar_one()
     )
-
-
-def current_members(umbrella_id: int) -> list[Tenant]:
-    from tenants.provisioning import current_members as members
-
-    return members(db.session.get(Tenant, umbrella_id))
 
 
 def tenants_by_ids(ids: list[int]) -> list[Tenant]:

@@ -8,7 +8,9 @@ territory translates it to `t_<slug>` and sets `search_path` for the transaction
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 
 import flask_sqlalchemy.session
@@ -27,6 +29,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 _BOUND = "tenant_schema"
+_AFTER_COMMIT = "after_commit"
+log = logging.getLogger("vivrau.db")
 
 
 def utcnow() -> datetime:
@@ -85,6 +89,29 @@ class TenantSession(flask_sqlalchemy.session.Session):
                 )
             return engine
         return tenancy.engine_for(engine, schema)
+
+    def run_after_commit(self, callback: Callable[[], object], key: Hashable = None) -> None:
+        """Call `callback` once this session's transaction commits; forget it on rollback.
+        Callbacks with the same `key` run once (a change announced twice is announced once)."""
+        pending = self.info.setdefault(_AFTER_COMMIT, {})
+        pending.setdefault(key if key is not None else object(), callback)
+
+    def commit(self) -> None:
+        super().commit()
+        pending = self.info.pop(_AFTER_COMMIT, None)
+        for callback in (pending or {}).values():
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - the work is committed: report, never undo it
+                log.exception("after-commit work failed: %r", callback)
+
+    def rollback(self) -> None:
+        self.info.pop(_AFTER_COMMIT, None)
+        super().rollback()
+
+    def close(self) -> None:
+        self.info.pop(_AFTER_COMMIT, None)
+        super().close()
 
 
 @event.listens_for(TenantSession, "after_begin")

@@ -4,7 +4,7 @@ Models derive from `core.db.PublicBase` / `TenantBase`, not from `db.Model`: the
 provides the engine and the request-scoped, tenant-aware session.
 """
 
-from flask import request
+from flask import current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -12,6 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from redis import Redis
 
 from core.db import TenantSession
 from core.tenancy import current_tenant
@@ -56,3 +57,12 @@ def buffer_small_files(response):
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)
+
+
+def redis_connection() -> Redis:
+    """The application's Redis client (queues, cache tokens), made once per application."""
+    app = current_app._get_current_object()
+    conn = app.extensions.get("redis")
+    if conn is None:
+        conn = app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+    return conn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, current_app, g, has_request_context, redirect, request
-from flask_babel import format_currency, get_locale
+from flask_babel import format_currency, get_locale, refresh
 from flask_login import current_user
 
 from core.tenancy import current_tenant
@@ -16,7 +16,9 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """Person's setting → cookie → territory's default → Accept-Language → French."""
+    """A visitor's explicit choice first (their account's setting, then the language cookie),
+    then the languages their browser asks for that we support (API clients say theirs the same
+    way), then the territory's default, then French."""
     forced = g.get("locale") if g else None
     if forced in LOCALES:
         return forced
@@ -27,10 +29,13 @@ def select_locale() -> str:
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in LOCALES:
         return cookie
+    browser = request.accept_languages.best_match(LOCALES)
+    if browser is not None:
+        return browser
     tenant = current_tenant()
     if tenant is not None and tenant.locale in LOCALES:
         return tenant.locale
-    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
 
 
 def money(cents: int, currency: str = "EUR") -> str:
@@ -47,11 +52,16 @@ def other_locales() -> list[str]:
 bp = Blueprint("i18n", __name__)
 
 
+@bp.before_app_request
+def choose_locale_afresh():
+    """Each request chooses its language: flask-babel keeps its choice in `g`, which a request
+    shares with an application context pushed around it (a shell, a test)."""
+    refresh()
+
+
 @bp.post("/langue")
 def switch_language():
     """The language switch on every page: a cookie, and the person's setting when logged in."""
-    from core.extensions import db
-
     code = request.form.get("lang", "")
     target = request.form.get("next", "/")
     if not target.startswith("/") or target.startswith("//"):
@@ -68,7 +78,6 @@ def switch_language():
         )
         if current_user.is_authenticated and current_user.locale != code:
             current_user.locale = code
-            db.session.commit()
     return response
 
 

@@ -20,8 +20,10 @@ from flask.cli import AppGroup
 from sqlalchemy import ForeignKey, Index, String, Text, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.commit import after_commit_point
 from core.db import PublicBase, utcnow
 from core.extensions import db
+from core.jobs import job
 from core.tenancy import current_tenant
 
 log = logging.getLogger("vivrau.mail")
@@ -72,6 +74,7 @@ def queue_mail(to: str, subject: str, body_text: str, body_html: str | None = No
     )
     db.session.add(mail)
     db.session.flush()
+    after_commit_point(nudge_outbox, "nudge_outbox")
     return mail
 
 
@@ -173,15 +176,15 @@ def deliver_pending(limit: int = BATCH) -> tuple[int, int]:
 
 
 def nudge_outbox() -> None:
-    """Ask a worker to send now what was just committed; the cron sweep covers a failure here."""
-    from workers.jobs import job
-
+    """Ask a worker to send now what was just committed (after a request's or job's commit
+    point, when it queued mail); the minute sweep of the cron covers a failure here."""
     try:
-        job()(deliver_outbox).enqueue(tenant=None)
+        deliver_outbox.enqueue(tenant=None)
     except Exception as exc:  # noqa: BLE001 - Redis down: the minute sweep sends it anyway
         log.warning("could not enqueue outbox delivery: %s", exc)
 
 
+@job()
 def deliver_outbox() -> int:
     """Worker job: drain the due part of the outbox in batches."""
     total = 0

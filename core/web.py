@@ -1,4 +1,5 @@
-"""Request plumbing: host normalisation, request ids, territory resolution, error pages, health."""
+"""Request plumbing: host normalisation, request ids, territory resolution, the one commit point,
+error pages, health."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from sqlalchemy import text
 
 from core import tenancy
+from core.commit import commit_point, rollback_point
 from core.extensions import db
+from core.problems import problem
+from core.registry import lookup_host
 from core.security import apply_headers, csp_nonce
 
 log = logging.getLogger("vivrau.web")
@@ -56,8 +60,6 @@ def skip_resolution(view):
 
 
 def _lookup(host: str):
-    from tenants.registry import lookup_host
-
     with db.engine.connect() as conn:
         return lookup_host(conn, host)
 
@@ -93,6 +95,17 @@ def resolve_site():
         return error_page(503, tenant=tenant)
     g.tenant_token = tenancy.bind(tenant)
     return None
+
+
+def commit_request(response):
+    """The one commit point of a request (as Indico's request handler does): a request that
+    succeeds (below 400) commits its work once, then what waited for that commit runs (the
+    mail sender's nudge); one that fails rolls back. Views and services never commit."""
+    if response.status_code < 400:
+        commit_point()
+    else:
+        rollback_point()
+    return response
 
 
 def release_site(exc=None):
@@ -181,8 +194,6 @@ def error_page(status: int, unknown_host: bool = False, tenant=None):
     """A bilingual error page that needs no territory, no theme and no database."""
     texts = UNKNOWN_HOST if unknown_host else SUSPENDED if tenant else ERROR_TEXTS[status]
     if request.path.startswith("/api/"):  # API clients read problem+json, never a page
-        from ingest.problems import problem
-
         return problem(status, f"{texts[1]} / {texts[3]}")
     return render_template("errors/error.html", status=status, texts=texts, tenant=tenant), status
 
@@ -192,6 +203,7 @@ def register(app) -> None:
     app.before_request(resolve_site)
     app.teardown_request(release_site)
     app.after_request(finish_response)
+    app.after_request(commit_request)  # after_request runs last-registered first: commit first
     app.jinja_env.globals["csp_nonce"] = csp_nonce  # every template may carry inline style
     for status in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(status, lambda e, s=status: error_page(s))

@@ -30,7 +30,7 @@ def schemas_command():
 
 def _territory(slug: str):
     from core.extensions import db
-    from tenants.registry import get_by_slug
+    from core.registry import get_by_slug
 
     tenant = get_by_slug(db.session, slug)
     if tenant is None:

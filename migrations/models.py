@@ -5,13 +5,13 @@ from sqlalchemy import MetaData
 import billing.models  # noqa: F401
 import core.auth.models  # noqa: F401
 import core.mail  # noqa: F401
+import core.registry  # noqa: F401
 import ingest.listings.models  # noqa: F401
 import ingest.reference.models  # noqa: F401
 import ingest.reference.territory  # noqa: F401
 import sites.leads.models  # noqa: F401
 import sites.models  # noqa: F401
 import sites.search.models  # noqa: F401
-import tenants.registry  # noqa: F401
 from core.db import PublicBase, TenantBase
 
 public_metadata = PublicBase.metadata

@@ -27,12 +27,12 @@ from core.db import utcnow
 from core.extensions import db
 from core.images import MAX_BYTES, LogoError
 from core.mail import nudge_outbox
+from core.registry import Tenant, members_of
 from core.tenancy import require_tenant, tenant_scope
 from core.themes import available_themes
 from sites import branding as look
 from sites.console_forms import ConfirmForm, HomeTextForm, InviteForm, LogoForm, LookForm
 from sites.models import HomeText, Page
-from tenants.registry import Tenant
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 EDITORS = (Role.admin, Role.editor)
@@ -225,20 +225,15 @@ def texts():
 # --- coordinator console: an umbrella's member towns ----------------------------------------------
 
 
-def members_of(umbrella_id: int) -> list[Tenant]:
-    from tenants.provisioning import current_members
-
-    umbrella = db.session.get(Tenant, umbrella_id)
-    return current_members(umbrella)
-
-
 @bp.get("/membres")
 @requires(Role.coordinator, Role.admin)
 def members():
     tenant = require_tenant()
     if tenant.kind != "umbrella":
         abort(404)
-    return render_template("console/members.html", tenant=tenant, members=members_of(tenant.id))
+    return render_template(
+        "console/members.html", tenant=tenant, members=members_of(db.session, tenant.id)
+    )
 
 
 @bp.get("/membres/<slug>")
@@ -248,7 +243,7 @@ def member(slug: str):
     umbrella = require_tenant()
     if umbrella.kind != "umbrella":
         abort(404)
-    found = next((m for m in members_of(umbrella.id) if m.slug == slug), None)
+    found = next((m for m in members_of(db.session, umbrella.id) if m.slug == slug), None)
     if found is None:  # not a member of this umbrella: nothing to tell
         abort(404)
     ref = found.ref()

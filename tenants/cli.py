@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from core.extensions import db
+from core.registry import Tenant, TenantKind, TenantStatus
 from tenants import migrate as tenant_migrate
 from tenants import provisioning as prov
-from tenants.registry import Tenant, TenantKind, TenantStatus
+from tenants.demo import seed_demo
 
 cli = AppGroup("tenants", help="Create, inspect, migrate, back up and delete territories.")
 
@@ -251,7 +252,5 @@ def revision_command(message, autogenerate):
 @guarded
 def seed_demo_command():
     """Provision the demo territories (idempotent)."""
-    from tenants.demo import seed_demo
-
     seed_demo(current_app.config["BASE_DOMAIN"], echo=click.echo)
     click.echo("demo territories ready")

@@ -17,8 +17,8 @@ from core.auth.permissions import requires
 from core.auth.service import audit, invite
 from core.extensions import db
 from core.mail import nudge_outbox
+from core.registry import Membership, Tenant, TenantKind
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
-from tenants.registry import Membership, Tenant, TenantKind
 
 bp = Blueprint("platform", __name__, url_prefix="/plateforme", template_folder="templates")
 

@@ -7,12 +7,10 @@ from core.auth.models import Account, Role
 from core.auth.passwords import hash_password
 from core.db import utcnow
 from core.extensions import db
-from core.tenancy import tenant_scope
-from sites.models import HomeText
+from core.registry import get_by_slug
 from tenants import provisioning as prov
-from tenants.registry import get_by_slug
 
-#: slug, name, kind, official code, extra hosts, home page text
+#: slug, name, kind, official code, extra hosts
 DEMO_TENANTS = [
     (
         "saint_flour",
@@ -20,8 +18,6 @@ DEMO_TENANTS = [
         "commune",
         "15187",
         ("demo.{base}",),
-        "Ville haute sur son éperon de basalte, Saint-Flour allie patrimoine, commerces et "
-        "services d'une sous-préfecture au calme de la Margeride.",
     ),
     (
         "saint_flour_communaute",
@@ -29,7 +25,6 @@ DEMO_TENANTS = [
         "epci",
         "200066660",
         (),
-        "Cinquante-trois communes entre Margeride, Planèze et gorges de la Truyère.",
     ),
     (
         "pvd_cantal",
@@ -37,7 +32,6 @@ DEMO_TENANTS = [
         "umbrella",
         None,
         (),
-        "Les petites villes du Cantal lauréates du programme Petites villes de demain.",
     ),
     (
         "mauriac",
@@ -45,7 +39,6 @@ DEMO_TENANTS = [
         "commune",
         "15120",
         (),
-        "Cité de basalte aux portes des monts du Cantal et de la vallée de la Dordogne.",
     ),
     (
         "murat",
@@ -53,7 +46,6 @@ DEMO_TENANTS = [
         "commune",
         "15138",
         (),
-        "Au pied du rocher de Bonnevie, la porte d'entrée du Parc des volcans d'Auvergne.",
     ),
     (
         "riom_es_montagnes",
@@ -61,7 +53,6 @@ DEMO_TENANTS = [
         "commune",
         "15162",
         (),
-        "Capitale de la gentiane, au cœur du plateau du Cézallier.",
     ),
 ]
 DEMO_MEMBERS = [
@@ -87,20 +78,13 @@ DEMO_PEOPLE = [
 
 def seed_demo(base_domain: str, echo=print) -> None:
     """Create what is missing; running it again changes nothing."""
-    for slug, name, kind, code, hosts, text in DEMO_TENANTS:
-        tenant = get_by_slug(db.session, slug)
-        if tenant is None:
+    for slug, name, kind, code, hosts in DEMO_TENANTS:
+        if get_by_slug(db.session, slug) is None:
             spec = prov.TenantSpec(
                 slug, name, kind, code, tuple(h.format(base=base_domain) for h in hosts)
             )
-            tenant = prov.create_tenant(spec)
+            prov.create_tenant(spec)
             echo(f"created {slug}")
-        ref = tenant.ref()
-        db.session.rollback()
-        with tenant_scope(ref):
-            if db.session.get(HomeText, "fr") is None:
-                db.session.add(HomeText(locale="fr", title=f"Vivre à {name}", introduction=text))
-            db.session.commit()
     for umbrella, member in DEMO_MEMBERS:
         u, m = get_by_slug(db.session, umbrella), get_by_slug(db.session, member)
         if prov.current_membership(u, m) is None:

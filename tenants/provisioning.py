@@ -17,10 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from core.extensions import db
-from core.storage import get_storage
-from core.tenancy import host_label, quote, schema_for, validate_slug
-from tenants.migrate import upgrade_schema
-from tenants.registry import (
+from core.registry import (
     Membership,
     Tenant,
     TenantDomain,
@@ -30,6 +27,10 @@ from tenants.registry import (
     validate_code,
     validate_host,
 )
+from core.signals import announce, perimeter_changed
+from core.storage import get_storage
+from core.tenancy import host_label, quote, schema_for, validate_slug
+from tenants.migrate import upgrade_schema
 
 
 class ProvisioningError(RuntimeError):
@@ -146,6 +147,7 @@ def create_tenant(spec: TenantSpec) -> Tenant:
         connection.exec_driver_sql(f"CREATE SCHEMA {quote(schema)}")
         _comment_schema(connection, tenant)
         upgrade_schema(connection, schema, location=current_app.config["TENANT_MIGRATIONS"])
+        _perimeter_changed(tenant)
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -153,20 +155,12 @@ def create_tenant(spec: TenantSpec) -> Tenant:
             raise
         raise ProvisioningError(f"could not create {spec.slug!r}: {_first_line(exc)}") from exc
     current_app.extensions["host_cache"].clear()
-    refresh_territory_cells(tenant)
     return tenant
 
 
-def refresh_territory_cells(tenant: Tenant) -> int:
-    """The territory's cells from its communes, when the communes are loaded (else 0, and
-    `flask geo refresh-cells` does it later)."""
-    from ingest.reference.models import Commune
-    from ingest.reference.territory import refresh_cells
-
-    if db.session.execute(select(Commune.insee).limit(1)).first() is None:
-        db.session.rollback()
-        return 0
-    return refresh_cells(tenant.ref(), tenant.official_code)
+def _perimeter_changed(tenant: Tenant) -> None:
+    """Its land changes with the transaction: the territory's cells follow once it commits."""
+    announce(perimeter_changed, tenant.ref(), official_code=tenant.official_code)
 
 
 def _first_line(exc: Exception) -> str:
@@ -212,8 +206,8 @@ def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = No
         raise ProvisioningError(f"{member_slug!r} is already a member of {umbrella_slug!r}")
     membership = Membership(umbrella=umbrella, member=member, joined_on=joined_on or date.today())
     db.session.add(membership)
+    _perimeter_changed(umbrella)
     db.session.commit()
-    refresh_territory_cells(umbrella)
     return membership
 
 
@@ -227,20 +221,9 @@ def remove_member(umbrella_slug: str, member_slug: str, left_on: date | None = N
     if left < membership.joined_on:
         raise ProvisioningError(f"left_on {left} is before joined_on {membership.joined_on}")
     membership.left_on = left
+    _perimeter_changed(umbrella)
     db.session.commit()
-    refresh_territory_cells(umbrella)
     return membership
-
-
-def current_members(umbrella: Tenant) -> list[Tenant]:
-    return list(
-        db.session.execute(
-            select(Tenant)
-            .join(Membership, Membership.member_id == Tenant.id)
-            .where(Membership.umbrella_id == umbrella.id, Membership.left_on.is_(None))
-            .order_by(Tenant.name)
-        ).scalars()
-    )
 
 
 # --- backup and restore (pg_dump / pg_restore of one schema) ---------------------------------

@@ -12,7 +12,7 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from core.app import create_app
+from application import create_app
 from core.config import database_url
 from core.extensions import db
 

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select, text
 
 from core.extensions import db
+from core.registry import get_by_slug
 from core.storage import get_storage
 from core.tenancy import tenant_scope
 from sites.models import Page
-from tenants.registry import get_by_slug
 from tests.conftest import drop_tenants, host, unique_slug
 
 

@@ -109,7 +109,7 @@ def test_money_is_formatted_per_locale(app):
             assert money(5).replace("\xa0", " ") == "0,05 €"
 
 
-def test_locale_order_person_cookie_territory_header(app, make_tenant, make_account, visitor):
+def test_locale_order_person_cookie_header_territory(app, make_tenant, make_account, visitor):
     english_town = make_tenant(locale="en")
     site = visitor(english_town)
     assert '<html lang="en">' in site.get("/").get_data(as_text=True)  # territory default
@@ -120,4 +120,9 @@ def test_locale_order_person_cookie_territory_header(app, make_tenant, make_acco
     french_town = make_tenant()
     header = visitor(french_town)
     page = header.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(True)
-    assert '<html lang="fr">' in page  # the territory's default comes before the header
+    assert '<html lang="en">' in page  # the browser's language comes before the territory's
+    page = header.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(True)
+    assert '<html lang="fr">' in page  # a language we lack: the territory's default
+    header.client.set_cookie("lang", "fr", domain=header.host)
+    page = header.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(True)
+    assert '<html lang="fr">' in page  # an explicit choice beats the browser

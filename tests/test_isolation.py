@@ -8,7 +8,7 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import select, text
 
-from core.app import create_app
+from application import create_app
 from core.extensions import db
 from core.tenancy import TenantNotBound, TenantSwitchError, tenant_scope
 from sites.models import Page
@@ -131,7 +131,7 @@ def read_titles() -> list[str]:
 def test_jobs_run_in_their_own_territory(app, two, redis_conn):
     from rq import SimpleWorker, Worker
 
-    from workers.jobs import job
+    from core.jobs import job
 
     reader = job()(read_titles)
     a, b = two
@@ -139,7 +139,7 @@ def test_jobs_run_in_their_own_territory(app, two, redis_conn):
         jobs = [reader.enqueue(tenant=(a, b)[i % 2].slug) for i in range(10)]
         platform_job = reader.enqueue(tenant=None)
         queues = [jobs[0].origin]
-        from workers.jobs import get_queue
+        from core.jobs import get_queue
 
         # a forking worker, as in production, then an in-process one: both re-bind per job
         Worker([get_queue(q) for q in queues], connection=redis_conn).work(burst=True)

@@ -351,7 +351,7 @@ def test_a_worker_import_shows_progress_and_mails_the_uploader(
     from rq import SimpleWorker
 
     from core.auth.models import Account
-    from workers.jobs import get_queue
+    from core.jobs import get_queue
 
     email = make_account(locale="en", name="Alex")
     account = db.session.execute(select(Account).where(Account.email == email)).scalar_one()

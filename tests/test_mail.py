@@ -87,7 +87,7 @@ def test_bad_addresses_and_header_injection_are_refused(ctx, outbox, to, subject
 def test_outbox_job_runs_through_the_worker(app, outbox, smtp, redis_conn):
     from rq import SimpleWorker
 
-    from workers.jobs import get_queue, job
+    from core.jobs import get_queue, job
 
     with app.app_context():
         queue_mail("a@example.org", "Par le worker", "corps")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from core.app import create_app
+from application import create_app
 from core.config import Config
 from core.logs import ContextFilter
 from core.tenancy import tenant_scope

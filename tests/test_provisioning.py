@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 import tenants.provisioning as prov
 from core.extensions import db
-from tenants.registry import Membership, Tenant
+from core.registry import Membership, Tenant, members_of
 from tests.conftest import drop_tenants, unique_slug
 
 
@@ -101,7 +101,7 @@ def test_umbrella_members_join_and_leave_with_history(ctx, runner, make_tenant):
     left = runner.invoke(args=["tenants", "remove-member", umbrella.slug, towns[0].slug])
     assert left.exit_code == 0
     u = db.session.get(Tenant, umbrella.id)
-    assert [t.slug for t in prov.current_members(u)] == sorted(
+    assert [t.slug for t in members_of(db.session, u.id)] == sorted(
         [towns[1].slug, towns[2].slug], key=lambda s: next(t.name for t in towns if t.slug == s)
     )
     history = (

@@ -68,7 +68,7 @@ def test_privacy_page_names_the_territory(make_tenant, visitor):
 def test_download_then_erase_everywhere(app, make_tenant, make_account, visitor, redis_conn):
     from rq import SimpleWorker
 
-    from workers.jobs import get_queue
+    from core.jobs import get_queue
 
     a, b = make_tenant(name="Mauriac"), make_tenant(name="Murat")
     email = make_account(roles=[("editor", a), ("editor", b)], name="Dominique")

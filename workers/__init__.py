@@ -1,1 +1,2 @@
-"""Background work: RQ queues, the territory-aware job wrapper and the cron schedule."""
+"""The background processes: `flask worker` and `flask cron`, the cron schedule, and the worker
+class of a bare `rq worker`."""

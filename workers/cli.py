@@ -7,8 +7,8 @@ from flask.cli import with_appcontext
 from rq import Worker
 from rq.cron import CronScheduler
 
-from core.extensions import db
-from workers.jobs import QUEUES, get_queue, redis_connection
+from core.extensions import db, redis_connection
+from core.jobs import QUEUES, get_queue
 
 
 @click.command("worker")

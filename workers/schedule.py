@@ -2,7 +2,7 @@
 
 from rq import cron
 
-from workers.jobs import run
+from core.jobs import run
 
 #: (job path, queue, seconds between runs)
 EVERY = [

@@ -8,10 +8,11 @@ import click
 from flask.cli import AppGroup
 
 from core.auth import service
-from core.auth.models import Role
+from core.auth.models import Account, Role
+from core.auth.passwords import hash_password
 from core.db import utcnow
 from core.extensions import db
-from tenants.registry import get_by_slug
+from core.registry import get_by_slug
 
 cli = AppGroup("users", help="Accounts and roles.")
 
@@ -57,9 +58,6 @@ def create_command(email, name, role, slug, locale):
         service.check_password_rules(password)
     except service.AuthError:
         fail("the password (on standard input) must have 12 to 128 characters")
-    from core.auth.models import Account
-    from core.auth.passwords import hash_password
-
     account = Account(
         email=email.strip(),
         password_hash=hash_password(password),

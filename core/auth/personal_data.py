@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 
 from core.auth.models import Account, AuditEvent, Invitation, RoleGrant
+from core.auth.service import audit, pseudonym
+from core.commit import after_commit
 from core.db import utcnow
 from core.extensions import db
+from core.jobs import job
+from core.registry import territories
 from core.tenancy import tenant_scope
-from workers.jobs import job
 
 log = logging.getLogger("vivrau.rgpd")
 
@@ -52,9 +55,7 @@ def _owned_by(spec: PersonalColumn, account_id: int):
 
 
 def _tenants():
-    from tenants.registry import Tenant
-
-    refs = [t.ref() for t in db.session.execute(select(Tenant).order_by(Tenant.id)).scalars()]
+    refs = territories(db.session)
     db.session.rollback()
     return refs
 
@@ -107,18 +108,17 @@ def request_erasure(account: Account) -> None:
     """Close every session now; the job erases. Recorded first, so a lost job is swept later."""
     account.deletion_requested_at = utcnow()
     account.session_version += 1
-    from core.auth.service import audit
-
     audit("account.deletion_requested", actor=account)
     account_id = account.id
     db.session.flush()
 
-    @event.listens_for(db.session(), "after_commit", once=True)
-    def _enqueue(session):
+    def enqueue() -> None:
         try:
             erase_account.enqueue(account_id, tenant=None, job_id=f"erase-account-{account_id}")
         except Exception as exc:  # noqa: BLE001 - the sweep picks it up
             log.warning("could not enqueue erasure of account %s: %s", account_id, exc)
+
+    after_commit(enqueue)
 
 
 @job(queue="low")
@@ -127,8 +127,6 @@ def erase_account(account_id: int) -> int:
 
     Returns how many territory schemas held something of theirs.
     """
-    from core.auth.service import audit, pseudonym
-
     touched = 0
     for tenant in _tenants():
         with tenant_scope(tenant):

@@ -14,10 +14,18 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from core.auth.models import Account, AuditEvent, Invitation, Role, RoleGrant
-from core.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from core.auth.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from core.db import utcnow
 from core.extensions import db
 from core.mail import queue_mail
+from core.registry import primary_host
+from core.signals import account_registered, announce
 from core.tenancy import TenantRef, current_tenant
 
 VERIFY_MAX_AGE = 7 * 24 * 3600
@@ -85,8 +93,6 @@ def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
     """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
     if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
         return url_for(endpoint, _external=True, **values)
-    from tenants.registry import primary_host
-
     port = ""
     if has_request_context() and request.host.count(":") == 1:
         port = ":" + request.host.rsplit(":", 1)[1]  # local runs serve every host on one port
@@ -98,10 +104,14 @@ def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
 # --- registration and verification ------------------------------------------------------------
 
 
-def register(email: str, password: str, display_name: str, locale: str) -> Account | None:
+def register(
+    email: str, password: str, display_name: str, locale: str, share: bool = False
+) -> Account | None:
     """Create the account and mail a verification link; None when the address is taken.
 
     Callers show the same message either way: the owner of a taken address gets a mail.
+    `share`: the person ticked "share my details" with this site's territory; only a new
+    account carries it (a taken address is not proof of its owner), in `account_registered`.
     """
     check_password_rules(password)
     email = normalise_email(email)
@@ -132,6 +142,7 @@ def register(email: str, password: str, display_name: str, locale: str) -> Accou
     db.session.flush()
     send_verification(account)
     audit("account.register", actor=account)
+    announce(account_registered, account.id, territory=tenant, share=share, locale=locale)
     return account
 
 
@@ -179,6 +190,8 @@ def authenticate(email: str, password: str) -> Account | None:
     if not verify_password(account.password_hash if account else None, password):
         audit("login.failed", subject=pseudonym("email", normalise_email(email).lower()))
         return None
+    if needs_rehash(account.password_hash):  # hashes follow the current argon2 parameters
+        account.password_hash = hash_password(password)
     account.last_login_at = utcnow()
     audit("login", actor=account)
     return account

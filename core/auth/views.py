@@ -65,23 +65,19 @@ def account_key() -> str:
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def register():
-    from sites.leads import consent
-
-    tenant = current_tenant()
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            account = service.register(
-                form.email.data, form.password.data, form.display_name.data, select_locale()
+            service.register(
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                select_locale(),
+                share=bool(form.share.data),
             )
         except service.AuthError as exc:
             form.password.errors.append(error_text(exc.code))
         else:
-            # Only a new account gets the consent: a taken address is not proof of its owner.
-            if account is not None and tenant is not None and form.share.data:
-                consent.grant(account.id, tenant.name, select_locale())
-            db.session.commit()
-            nudge_outbox()
             # Same answer whether or not the address already had an account.
             return message(
                 _("Check your mailbox"),
@@ -90,8 +86,7 @@ def register():
                     email=form.email.data,
                 ),
             )
-    share = consent.wording(tenant.name, select_locale()) if tenant is not None else None
-    return render_site("account/register.html", form=form, share=share)
+    return render_site("account/register.html", form=form)
 
 
 @bp.get("/verifier/<token>")

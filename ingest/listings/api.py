@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import time
-from datetime import UTC, date
-from decimal import Decimal
+from datetime import UTC
 from functools import cache
 from urllib.parse import quote, urlencode
 
@@ -18,18 +16,18 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from limits import parse as parse_limit
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from core.api import json_response, plain
 from core.extensions import csrf, db, limiter
+from core.problems import ApiProblem, read_json
 from core.tenancy import require_tenant
 from ingest.listings.apikeys import authenticate
 from ingest.listings.declaration import KIND_TITLES, KINDS, fields_of
 from ingest.listings.models import LOCATION_FIELDS, STATUSES, Listing
 from ingest.listings.schemas import input_schema
 from ingest.listings.service import as_input, save, validate
-from ingest.listings.store import log, upsert
-from ingest.problems import ApiProblem, read_json
-from sites.search.engine import listings_changed
+from ingest.listings.store import change_status, upsert
 
 #: Items per bulk request; a larger batch is refused whole (413) rather than cut.
 BULK_MAX = 1000
@@ -100,14 +98,6 @@ def stored_fields(kind: str) -> tuple[str, ...]:
     return tuple(f.name for f in fields_of(kind) if f.name not in LOCATION_FIELDS)
 
 
-def _plain(value):
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def page_url(kind: str, external_id: str) -> str:
     return f"{request.host_url}annonces/{kind}/{quote(external_id, safe='')}"
 
@@ -123,7 +113,7 @@ def as_json(listing, lon, lat) -> dict:
     }
     for name in stored_fields(listing.kind):
         if name not in out:
-            out[name] = _plain(getattr(listing, name))
+            out[name] = plain(getattr(listing, name))
     out["latitude"] = round(lat, 6) if lat is not None else None
     out["longitude"] = round(lon, 6) if lon is not None else None
     out["location_approximate"] = listing.location_approximate
@@ -180,15 +170,6 @@ def output_schema(kind: str) -> type[ma.Schema]:
     }
     name = "".join(part.title() for part in kind.split("_"))
     return type(name, (ma.Schema,), attrs)
-
-
-def json_response(body, status: int = 200):
-    """JSON in the documented field order (Flask's provider would sort the keys)."""
-    return current_app.response_class(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status=status,
-        mimetype="application/json",
-    )
 
 
 def _select():
@@ -549,30 +530,12 @@ class OneListing(MethodView):
             raise ApiProblem(404, _("No %(kind)s listing has this identifier.", kind=kind))
         _check_preconditions(row)
         listing = row[0]
-        if listing.status != "unpublished":
-            db.session.execute(
-                update(Listing)
-                .where(Listing.id == listing.id)
-                .values(
-                    status="unpublished", source="api", updated_by_id=None, updated_at=func.now()
-                )
-                .execution_options(synchronize_session=False)
-            )
-            log(
-                db.session.connection(),
-                kind,
-                [
-                    (
-                        listing.id,
-                        external_id,
-                        "unpublish",
-                        {"status": [listing.status, "unpublished"]},
-                    )
-                ],
-                source="api",
-                api_key_id=g.api_key.id,
-            )
-            listings_changed()
+        change_status(
+            [(listing.id, external_id, kind, listing.status)],
+            "unpublished",
+            source="api",
+            api_key_id=g.api_key.id,
+        )
         db.session.commit()
         return current_app.response_class(status=204)
 

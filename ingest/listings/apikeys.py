@@ -106,7 +106,7 @@ def _fail(message: str) -> None:
 
 
 def _territory(slug: str):
-    from tenants.registry import get_by_slug
+    from core.registry import get_by_slug
 
     tenant = get_by_slug(db.session, slug)
     if tenant is None:

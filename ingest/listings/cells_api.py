@@ -11,13 +11,14 @@ from flask_smorest import Blueprint
 from sqlalchemy import and_, select
 
 from core import grid
+from core.api import json_response, plain
 from core.extensions import db, limiter
+from core.problems import ApiProblem
 from ingest.listings import nearby
-from ingest.listings.api import _plain, json_response, page_url
+from ingest.listings.api import page_url
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing
 from ingest.listings.site import KEY_FIELDS, summary, visible
-from ingest.problems import ApiProblem
 from ingest.reference.communes import names_of
 from ingest.reference.territory import TerritoryCell
 
@@ -85,8 +86,8 @@ def _fields(listing: Listing) -> dict:
     for name in KEY_FIELDS[listing.kind]:
         value = getattr(listing, name)
         if isinstance(value, Decimal):
-            value = _plain(value)
-        out[name] = _plain(value)
+            value = plain(value)
+        out[name] = plain(value)
     return out
 
 

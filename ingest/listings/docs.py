@@ -8,9 +8,9 @@ from flask import request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from core.problems import API_PREFIX, TYPES
 from ingest.listings.api import BULK_MAX, PAGE_MAX, schema_name
 from ingest.listings.declaration import KIND_TITLES, KINDS, fields_of
-from ingest.problems import API_PREFIX, TYPES
 
 #: What each operation does, in the reader's language (the document itself is in English).
 SUMMARIES = {

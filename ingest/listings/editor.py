@@ -13,15 +13,13 @@ from decimal import Decimal
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
-from core.db import utcnow
 from core.extensions import db
 from ingest.listings.declaration import CHOICE_LABELS, KIND_TITLES, Field, fields_of
 from ingest.listings.models import SOURCES, STATUSES, Listing, ListingEvent
 from ingest.listings.rules import french_number, iso_date
-from ingest.listings.store import WRITABLE_STATUSES, log
-from sites.search.engine import listings_changed
+from ingest.listings.store import WRITABLE_STATUSES, change_status
 
 PAGE_SIZE = 50
 #: Where each common field sits in the form; the kind's own fields follow in their own group.
@@ -380,23 +378,15 @@ def set_status(listings: list[Listing], status: str, account_id: int | None) -> 
         result.changed.append(listing)
     if not result.changed:
         return result
-    before = {x.id: x.status for x in result.changed}
-    db.session.execute(
-        update(Listing)
-        .where(Listing.id.in_(list(before)))
-        .values(status=status, updated_at=utcnow(), updated_by_id=account_id, source="manual")
-        .execution_options(synchronize_session="fetch")
+    db.session.flush()
+    change_status(
+        [(x.id, x.external_id, x.kind, x.status) for x in result.changed],
+        status,
+        source="manual",
+        account_id=account_id,
     )
-    action = "publish" if status == "published" else "unpublish"
-    by_kind: dict[str, list] = {}
     for x in result.changed:
-        by_kind.setdefault(x.kind, []).append(
-            (x.id, x.external_id, action, {"status": [before[x.id], status]})
-        )
-    connection = db.session.connection()
-    for kind, events in by_kind.items():
-        log(connection, kind, events, source="manual", account_id=account_id)
-    listings_changed()
+        db.session.expire(x)  # changed in SQL: read again when next used
     return result
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from core.csvexport import neutralise
 from core.db import utcnow
 from core.extensions import db
+from core.jobs import job
 from core.mail import nudge_outbox, queue_mail
 from core.tenancy import engine_for, require_tenant
 from ingest.listings.declaration import KIND_TITLES, fields_of
@@ -31,7 +32,6 @@ from ingest.listings.normed import MAX_BYTES, MAX_ROWS, Issue, NormedFileError, 
 from ingest.listings.rules import locate
 from ingest.listings.store import upsert
 from ingest.listings.wording import MAIL, describe, pick, quoted
-from workers.jobs import job
 
 log = logging.getLogger("vivrau.ingest")
 
@@ -365,7 +365,7 @@ def report_csv(report: dict, locale: str = "fr") -> bytes:
 def _notify(import_id: int) -> None:
     """Mail the uploader the outcome, in their language, with a link to the import's page."""
     from core.auth.models import Account
-    from tenants.registry import primary_host
+    from core.registry import primary_host
 
     ref = require_tenant()
     db.session.rollback()

@@ -1,9 +1,12 @@
-"""Writing listings: one upsert for the file, the API and the console.
+"""Writing listings: one upsert for the file, the API and the console, and every status change.
 
 Records (typed, located by `rules.locate`) go through a temporary staging table filled by COPY,
 then one `INSERT … ON CONFLICT (kind, external_id) DO UPDATE … WHERE … IS DISTINCT FROM` in the
 caller's transaction: readers see all of a batch or none of it, an identical batch changes
-nothing (not even `updated_at`), and every change is written to the activity log.
+nothing (not even `updated_at`), and every change is written to the activity log. Publishing,
+unpublishing and expiring go through `change_status` / `expire_past`, logged the same way. Each
+write announces `listings_changed` (and `listing_published` for listings that became
+published) once its transaction commits.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
+from core.extensions import db
+from core.signals import announce, listing_published, listings_changed
+from core.tenancy import require_tenant
 from ingest.listings.declaration import KINDS, fields_of
 from ingest.listings.models import LOCATION_FIELDS
-from sites.search.engine import listings_changed
 
 #: Statuses a writer may ask for; `expired` is set by the expiry date only.
 WRITABLE_STATUSES = ("draft", "published", "unpublished")
@@ -123,17 +128,24 @@ def upsert(
         WHERE ({", ".join(f'listings."{c}"' for c in compared)}, ST_AsEWKB(listings.geom))
             IS DISTINCT FROM
               ({", ".join(f'EXCLUDED."{c}"' for c in compared)}, ST_AsEWKB(EXCLUDED.geom))
-        RETURNING id, external_id, (xmax = 0) AS inserted
+        RETURNING id, external_id, (xmax = 0) AS inserted, status
     """  # noqa: S608 - column names come from the declarations, values are bound
     parameters = {"kind": kind, "source": source, "account": account_id}
     outcome = Outcome()
     events: list[tuple[int, str, str, dict]] = []
+    published: list[int] = []
     if len(records) > TRACKED_BATCH:
         # A big file: the log is written by the same statement, and only counts come back.
-        outcome.created, outcome.updated = connection.execute(
+        # Every part of a WITH sees the table as it was before it: `was` is the old state.
+        outcome.created, outcome.updated, published = connection.execute(
             text(
                 f"""
-                WITH up AS ({upsert_sql}),
+                WITH was AS (
+                    SELECT l.external_id FROM listings l
+                    JOIN listing_staging s ON s.external_id = l.external_id
+                    WHERE l.kind = :kind AND l.status = 'published'
+                ),
+                up AS ({upsert_sql}),
                 logged AS (
                     INSERT INTO listing_events (listing_id, external_id, action, kind, source,
                                                 account_id, api_key_id, import_id)
@@ -141,7 +153,11 @@ def upsert(
                            :kind, :source, :account, :key, :import
                     FROM up
                 )
-                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+                       coalesce(array_agg(id) FILTER (
+                           WHERE status = 'published'
+                             AND external_id NOT IN (SELECT external_id FROM was)
+                       ), '{{}}')
                 FROM up
                 """  # noqa: S608 - as above
             ),
@@ -150,7 +166,13 @@ def upsert(
         outcome.unchanged = len(records) - outcome.created - outcome.updated
     else:
         rows = connection.execute(text(upsert_sql), parameters).all()
-        changed = {external_id: (id_, inserted) for id_, external_id, inserted in rows}
+        changed = {external_id: (id_, inserted) for id_, external_id, inserted, _ in rows}
+        published = [
+            id_
+            for id_, external_id, inserted, status in rows
+            if status == "published"
+            and (inserted or before.get(external_id, {}).get("status") != "published")
+        ]
         untouched = [r["external_id"] for r in records if r["external_id"] not in changed]
         existing = _ids(connection, kind, untouched)
         for r in records:
@@ -194,8 +216,71 @@ def upsert(
         api_key_id=api_key_id,
         import_id=import_id,
     )
-    listings_changed(session)  # the search matrix reloads after the commit
+    _announce(published)
     return outcome
+
+
+def change_status(
+    listings: list[tuple[int, str, str, str]],
+    status: str,
+    *,
+    source: str,
+    account_id: int | None = None,
+    api_key_id: int | None = None,
+    connection=None,
+) -> None:
+    """Give (id, external id, kind, current status) listings `status`, each change logged as
+    `publish`, `unpublish` or `expire` with who did it. Runs in the caller's transaction."""
+    if status not in (*WRITABLE_STATUSES, "expired"):
+        raise ValueError(f"status {status!r}: one of {', '.join(WRITABLE_STATUSES)} or expired")
+    changing = [row for row in listings if row[3] != status]
+    if not changing:
+        return
+    connection = connection if connection is not None else db.session.connection()
+    # A person or a client changing the status becomes the listing's last editor; the daily
+    # expiry (source "system") leaves who edited it last alone.
+    who = "" if source == "system" else ", source = :source, updated_by_id = :account"
+    connection.execute(
+        text(f"UPDATE listings SET status = :status, updated_at = now(){who} WHERE id = ANY(:ids)"),  # noqa: S608 - fixed text
+        {
+            "status": status,
+            "source": source,
+            "account": account_id,
+            "ids": [r[0] for r in changing],
+        },
+    )
+    action = {"published": "publish", "expired": "expire"}.get(status, "unpublish")
+    by_kind: dict[str, list] = {}
+    for listing_id, external_id, kind, before in changing:
+        by_kind.setdefault(kind, []).append(
+            (listing_id, external_id, action, {"status": [before, status]})
+        )
+    for kind, events in by_kind.items():
+        log(connection, kind, events, source=source, account_id=account_id, api_key_id=api_key_id)
+    _announce([r[0] for r in changing] if status == "published" else [])
+
+
+def expire_past(today: date) -> int:
+    """Expire the bound territory's published listings whose `expires_on` is before `today`,
+    each logged as `expire` by the system; returns how many. Runs in the caller's transaction."""
+    connection = db.session.connection()
+    rows = connection.execute(
+        text(
+            "SELECT id, external_id, kind, status FROM listings "
+            "WHERE status = 'published' AND expires_on < :today FOR UPDATE"
+        ),
+        {"today": today},
+    ).all()
+    change_status([tuple(r) for r in rows], "expired", source="system", connection=connection)
+    return len(rows)
+
+
+def _announce(published: list[int]) -> None:
+    """The search cache (and, for newly published listings, alerts) hear of it after commit."""
+    territory = require_tenant()
+    announce(listings_changed, territory)
+    if published:
+        announce(listing_published, territory, ids=tuple(sorted(published)))
 
 
 def log(connection, kind, events, *, source, account_id=None, api_key_id=None, import_id=None):

@@ -176,8 +176,8 @@ def synth_command(departements, france, seed):
 @click.option("--tenant", "slug", help="Only this territory; default: all.")
 def refresh_cells_command(slug):
     """Recompute each territory's cells from its communes (after loading communes)."""
+    from core.registry import Tenant
     from ingest.reference.territory import refresh_cells
-    from tenants.registry import Tenant
 
     query = select(Tenant).order_by(Tenant.slug)
     if slug:

@@ -16,6 +16,7 @@ from scipy.spatial import cKDTree
 
 from core import grid
 from core.extensions import db
+from core.signals import announce, profiles_changed
 from ingest.reference.bulk import copy_rows
 from ingest.reference.criteria import Criterion, matches, stored_criteria
 from ingest.reference.models import POPULATION_VALUES
@@ -569,9 +570,7 @@ def build_profiles(departement: str | None = None, progress=None) -> int:
         db.session.rollback()
         raise
     vacuum("cell_profiles")
-    from sites.search.engine import profiles_changed
-
-    profiles_changed()  # the search matrices reload
+    announce(profiles_changed)  # the search matrices reload
     tick(progress)
     return count
 

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core import grid
 from core.db import TenantBase
 from core.extensions import db
+from core.registry import members_of
+from core.signals import announce, cells_changed, perimeter_changed
 from core.tenancy import TenantRef, tenant_scope
 from ingest.reference.models import Commune
 
@@ -30,12 +32,8 @@ def commune_codes(tenant: TenantRef, official_code: str | None) -> list[str]:
     elif tenant.kind == "departement":
         query = select(Commune.insee).where(Commune.departement == official_code)
     else:  # an umbrella: its current members' communes
-        from tenants.provisioning import current_members
-        from tenants.registry import Tenant
-
-        umbrella = db.session.get(Tenant, tenant.id)
         codes = []
-        for member in current_members(umbrella):
+        for member in members_of(db.session, tenant.id):
             codes += commune_codes(member.ref(), member.official_code)
         return sorted(set(codes))
     return list(db.session.execute(query.order_by(Commune.insee)).scalars())
@@ -70,8 +68,16 @@ def refresh_cells(tenant: TenantRef, official_code: str | None) -> int:
                 insert(TerritoryCell),
                 [{"cell_id": c, "commune_insee": i} for c, i in sorted(cells.items())],
             )
+        announce(cells_changed, tenant)
         db.session.commit()
-    from sites.search.engine import cells_changed
-
-    cells_changed(tenant)
     return len(cells)
+
+
+@perimeter_changed.connect
+def _perimeter_changed(territory: TenantRef, official_code: str | None = None, **_data) -> None:
+    """A territory was created or its members changed: its cells follow, when the communes
+    are loaded (else `flask geo refresh-cells` does it later)."""
+    if db.session.execute(select(Commune.insee).limit(1)).first() is None:
+        db.session.rollback()
+        return
+    refresh_cells(territory, official_code)

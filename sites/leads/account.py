@@ -10,6 +10,8 @@ from flask_wtf import FlaskForm
 
 from core.auth.service import audit
 from core.extensions import db
+from core.i18n import select_locale
+from core.signals import account_registered
 from core.tenancy import current_tenant, tenant_scope
 from core.themes import render_site
 from sites.leads import consent
@@ -19,6 +21,30 @@ bp = Blueprint("leads_account", __name__, url_prefix="/compte")
 
 class ShareForm(FlaskForm):
     """Only the CSRF token: the boxes are read by territory id."""
+
+
+@bp.app_context_processor
+def registration_box():
+    """`share_wording()`: the optional consent box of the registration form (a territory's
+    site only: None on the console host)."""
+
+    def share_wording() -> tuple[str, str] | None:
+        tenant = current_tenant()
+        return consent.wording(tenant.name, select_locale()) if tenant is not None else None
+
+    return {"share_wording": share_wording}
+
+
+@account_registered.connect
+def consent_at_registration(
+    account_id: int, territory=None, share: bool = False, locale: str = "fr", **_data
+) -> None:
+    """A new account that ticked the box on a territory's site consents to it at once."""
+    if territory is None or not share:
+        return
+    with tenant_scope(territory):
+        consent.grant(account_id, territory.name, locale)
+        db.session.commit()
 
 
 @bp.route("/partage", methods=["GET", "POST"])

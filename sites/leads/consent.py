@@ -99,7 +99,7 @@ def territories_of(account, here: TenantRef | None) -> list[tuple[TenantRef, boo
     Fans out over the active territories' schemas, one short read each (an account page, not
     a hot path).
     """
-    from tenants.registry import Tenant, TenantStatus
+    from core.registry import Tenant, TenantStatus
 
     account_id = account.id
     wanted = {here.id if here else None, account.registered_on_id} - {None}

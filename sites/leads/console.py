@@ -23,6 +23,7 @@ from core.auth.permissions import requires
 from core.auth.service import audit
 from core.csvexport import csv_bytes
 from core.extensions import db
+from core.registry import members_of
 from core.tenancy import require_tenant, tenant_scope
 from sites.leads import report
 
@@ -34,9 +35,7 @@ READERS = (Role.admin, Role.editor, Role.coordinator)
 
 def _member(umbrella, slug: str):
     """A current member town of this umbrella, else 404 (never another territory's)."""
-    from sites.console import members_of
-
-    found = next((m for m in members_of(umbrella.id) if m.slug == slug), None)
+    found = next((m for m in members_of(db.session, umbrella.id) if m.slug == slug), None)
     if found is None:
         abort(404)
     return found
@@ -149,15 +148,13 @@ def export():
 @requires(Role.coordinator, Role.admin)
 def members():
     """Per member town: leads of the umbrella's site in its communes, and of its own site."""
-    from sites.console import members_of
-
     umbrella = require_tenant()
     if umbrella.kind != "umbrella":
         abort(404)
     filters = report.Filters.from_args(request.args)
     filters = replace(filters, commune=None, stage=None, member=None, page=1)
     lines = []
-    for town in members_of(umbrella.id):
+    for town in members_of(db.session, umbrella.id):
         codes = _member_codes(town)
         lines.append(
             {

@@ -22,8 +22,8 @@ from flask_smorest import Blueprint
 from limits import parse as parse_limit
 
 from core.extensions import csrf, limiter
+from core.problems import ApiProblem, read_json
 from core.tenancy import current_tenant
-from ingest.problems import ApiProblem, read_json
 from sites.leads.capture import record_click, record_search
 from sites.search import engine
 from sites.search.presets import PRESETS
@@ -258,7 +258,7 @@ def _problems(*codes) -> dict:
 
 
 def register(api) -> None:
-    """Document the schemas and mount the blueprint on the /api/v1 Api (core/app.py)."""
+    """Document the schemas and mount the blueprint on the /api/v1 Api (the application)."""
     for name, schema in SCHEMAS.items():
         if name not in api.spec.components.schemas:
             api.spec.components.schema(name, schema=schema)

@@ -29,9 +29,9 @@ Budget and household
 
 Cache
     The matrix of a territory is loaded once per process and kept with the version tokens it was
-    built from: a national one (`profiles_changed()`, at the end of `build_profiles`), and per
-    territory one for its cells (`cells_changed()`, from `refresh_cells`) and one for its
-    listings (`listings_changed()`, from every write path of listings, sent after the commit).
+    built from: a national one (bumped when `profiles_changed` is announced), and per territory
+    one for its cells (`cells_changed`) and one for its listings (`listings_changed`, announced
+    by every write path of listings). The signals (core.signals) are sent after the commit.
     Each search reads the tokens in one Redis round trip and reloads when any differs.
 """
 
@@ -48,11 +48,12 @@ import numpy as np
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from redis.exceptions import RedisError
-from sqlalchemy import event, text
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy import text
 
-from core.extensions import db
-from core.tenancy import TenantRef, current_tenant, engine_for, quote, schema_for
+from core import grid, signals
+from core.extensions import db, redis_connection
+from core.registry import members_of
+from core.tenancy import TenantRef, engine_for, quote, schema_for
 from ingest.reference.criteria import BY_ID, CRITERIA, Criterion
 
 #: Cells beyond which a search is not precise (too many green cells to make someone a contact).
@@ -311,12 +312,6 @@ _cache: dict[str, Matrix] = {}
 _lock = threading.Lock()
 
 
-def _redis():
-    from workers.jobs import redis_connection
-
-    return redis_connection()
-
-
 def _keys(slug: str, members: tuple[str, ...]) -> list[str]:
     keys = [f"{_REDIS_PREFIX}profiles", f"{_REDIS_PREFIX}cells:{slug}"]
     return keys + [f"{_REDIS_PREFIX}listings:{s}" for s in (slug, *members)]
@@ -324,7 +319,7 @@ def _keys(slug: str, members: tuple[str, ...]) -> list[str]:
 
 def _tokens(slug: str, members: tuple[str, ...]) -> tuple | None:
     try:
-        return tuple(_redis().mget(_keys(slug, members)))
+        return tuple(redis_connection().mget(_keys(slug, members)))
     except RedisError:
         return None
 
@@ -333,45 +328,29 @@ def _bump(*keys: str) -> None:
     """A fresh random token, not a counter: an emptied Redis never brings an old value back."""
     try:
         token = uuid.uuid4().hex[:12]
-        _redis().mset(dict.fromkeys(keys, token))
+        redis_connection().mset(dict.fromkeys(keys, token))
     except RedisError:
         pass  # the matrices are trusted only _FALLBACK_SECONDS while Redis is away
 
 
-def profiles_changed() -> None:
+@signals.profiles_changed.connect
+def profiles_changed(sender=None, **_data) -> None:
     """The national profiles changed (build-profiles, loaders): every matrix reloads."""
     _bump(f"{_REDIS_PREFIX}profiles")
 
 
-def cells_changed(tenant: TenantRef) -> None:
+@signals.cells_changed.connect
+def cells_changed(tenant: TenantRef, **_data) -> None:
     """A territory's cells changed (refresh_cells): its matrix and its layer order reload."""
     _bump(f"{_REDIS_PREFIX}cells:{tenant.slug}")
 
 
-_PENDING = "vivrau_search_listings_changed"
-
-
-def listings_changed(session=None, tenant: TenantRef | None = None) -> None:
-    """The bound territory's listings changed in `session`'s transaction: its matrix (and its
-    umbrellas', which read its tokens) reloads once that transaction commits — bumped before,
-    a concurrent search could cache the old rows under the new token."""
-    tenant = tenant or current_tenant()
-    if tenant is None:
-        return
-    session = session if session is not None else db.session
-    if isinstance(session, scoped_session):
-        session = session()
-    if session.in_transaction():
-        session.info.setdefault(_PENDING, set()).add(tenant.slug)
-    else:
-        _bump(f"{_REDIS_PREFIX}listings:{tenant.slug}")
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session) -> None:
-    slugs = session.info.pop(_PENDING, None)
-    if slugs:
-        _bump(*(f"{_REDIS_PREFIX}listings:{s}" for s in sorted(slugs)))
+@signals.listings_changed.connect
+def listings_changed(tenant: TenantRef, **_data) -> None:
+    """A territory's listings changed (announced after the commit: bumped before it, a
+    concurrent search could cache the old rows under the new token): its matrix and its
+    umbrellas', which read its tokens, reload."""
+    _bump(f"{_REDIS_PREFIX}listings:{tenant.slug}")
 
 
 def matrix(tenant: TenantRef) -> Matrix:
@@ -414,11 +393,7 @@ def cell_order(tenant: TenantRef) -> tuple[str, list[str]]:
 def _member_refs(tenant: TenantRef) -> list[TenantRef]:
     if tenant.kind != "umbrella":
         return []
-    from tenants.provisioning import current_members
-    from tenants.registry import Tenant
-
-    umbrella = db.session.get(Tenant, tenant.id)
-    return [m.ref() for m in current_members(umbrella)] if umbrella is not None else []
+    return [m.ref() for m in members_of(db.session, tenant.id)]
 
 
 _STORED = [c for c in CRITERIA if c.stored]
@@ -704,8 +679,6 @@ def evaluate_cell(tenant: TenantRef, query: Query, cell_id: str) -> dict:
 
 def _communes_covering(cell_id: str, main: str | None) -> list[dict]:
     """The cell's main commune first, then the others its square overlaps, by name."""
-    from core import grid
-
     ring = grid.polygon(cell_id, 4326)
     wkt = "POLYGON((" + ", ".join(f"{x!r} {y!r}" for x, y in ring) + "))"
     rows = db.session.execute(

@@ -136,8 +136,8 @@ def perimeter(tenant: TenantRef) -> dict | None:
 
 
 def _commune_codes(tenant: TenantRef) -> list[str]:
+    from core.registry import Tenant
     from ingest.reference.territory import commune_codes
-    from tenants.registry import Tenant
 
     record = db.session.get(Tenant, tenant.id)
     return commune_codes(tenant, record.official_code) if record is not None else []

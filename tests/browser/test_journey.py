@@ -21,7 +21,8 @@ def test_register_verify_login_elsewhere_switch_language_logout(
     site_a = f"http://{host(a)}:{live_server}"
     site_b = f"http://{host(b)}:{live_server}"
     email = "camille.browser@example.org"
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    # a phone whose browser asks for French
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -23,7 +23,7 @@ def test_editor_places_a_listing_on_the_map_and_saves_it(
     territory = make_tenant(name="Saint-Flour")
     email = make_account(roles=[("editor", territory)])
     site = f"http://{host(territory)}:{live_server}"
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = context.new_page()
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -129,7 +129,9 @@ def test_open_a_listing_save_it_and_open_my_place(town, live_server, browser, ma
 def test_listing_and_place_pages_pass_axe(town, live_server, browser, make_account):
     email = make_account()
     site = f"http://{host(town)}:{live_server}"
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="fr-FR"
+    )
     page = context.new_page()
     try:
         page.goto(site + "/annonces/real_estate/HOME")

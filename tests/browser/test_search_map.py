@@ -141,7 +141,7 @@ def test_search_recolours_the_map_and_opens_a_cell(land, live_server, browser):
 
 def test_table_by_keyboard_only(land, live_server, browser):
     site = f"http://{host(land)}:{live_server}"
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     context.add_cookies([{"name": "lang", "value": "en", "url": site}])
     page = context.new_page()
     errors, _outside = watch(page, site)
@@ -179,7 +179,9 @@ def test_table_by_keyboard_only(land, live_server, browser):
 def test_phone_screen_and_accessibility(land, live_server, browser):
     site = f"http://{host(land)}:{live_server}"
     query = "c=gp_km&gp_km=3&gp_km_i=must&c=pharmacy_km&pharmacy_km=3&pharmacy_km_i=nice"
-    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, locale="fr-FR"
+    )
     page = phone.new_page()
     try:
         page.goto(f"{site}/recherche?{query}")
@@ -204,7 +206,9 @@ def test_phone_screen_and_accessibility(land, live_server, browser):
         phone.close()
 
     # axe-core is injected: only this context bypasses the page's CSP.
-    checked = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    checked = browser.new_context(
+        viewport={"width": 1280, "height": 900}, bypass_csp=True, locale="fr-FR"
+    )
     page = checked.new_page()
     try:
         page.goto(f"{site}/recherche?{query}")

@@ -1,4 +1,5 @@
-"""The registry of territories (public schema): Tenant, TenantDomain, Membership."""
+"""The registry of territories (public schema): who they are, which hosts serve them, who belongs
+to which umbrella. Every layer reads it, so it lives in the kernel."""
 
 from __future__ import annotations
 
@@ -196,3 +197,21 @@ def primary_host(session, tenant_id: int) -> str:
 
 def get_by_slug(session, slug: str) -> Tenant | None:
     return session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+
+
+def territories(session) -> list[TenantRef]:
+    """Every territory, oldest first, detached from the session (for explicit fan-outs)."""
+    return [t.ref() for t in session.execute(select(Tenant).order_by(Tenant.id)).scalars()]
+
+
+def members_of(session, umbrella_id: int) -> list[Tenant]:
+    """The current member towns of an umbrella, by name; the one way to read membership
+    (search, leads, consoles and billing all ask here). Past memberships stay for billing."""
+    return list(
+        session.execute(
+            select(Tenant)
+            .join(Membership, Membership.member_id == Tenant.id)
+            .where(Membership.umbrella_id == umbrella_id, Membership.left_on.is_(None))
+            .order_by(Tenant.name)
+        ).scalars()
+    )

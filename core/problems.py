@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 import marshmallow as ma
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import refresh
 from werkzeug.exceptions import HTTPException
 
 API_PREFIX = "/api/v1"
@@ -165,23 +165,10 @@ def install(app) -> None:
         for cls, handler in list(handlers.items()):
             app.register_error_handler(cls if code is None else code, _api_first(handler))
     app.register_error_handler(HTTPException, _api_first(lambda error: error))
-    app.before_request(_client_language)
     app.register_error_handler(
         ApiProblem,
         lambda p: problem(p.status, p.detail, errors=p.errors, headers=p.headers, type_=p.type),
     )
-
-
-def _client_language():
-    """API clients say their language with Accept-Language, which here outranks the territory's
-    default (a browser's language switch, a cookie, still wins on the docs page)."""
-    from core.i18n import LANG_COOKIE, LOCALES
-
-    if in_api() and LANG_COOKIE not in request.cookies:
-        wanted = request.accept_languages.best_match(LOCALES)
-        if wanted:
-            g.locale = wanted
-            refresh()
 
 
 def _api_first(fallback):
@@ -194,8 +181,6 @@ def _api_first(fallback):
 
 
 def _phrase(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -1,4 +1,5 @@
-"""Territory-aware jobs: the territory travels with the job and is re-bound before it runs.
+"""Territory-aware background jobs: the territory travels with the job and is re-bound before it
+runs; a worker process provides the application (`flask worker`, or `workers.process`).
 
 @job()
 def import_file(upload_id: int): ...
@@ -9,26 +10,21 @@ import_file.enqueue(upload_id, tenant="demo", job_id=f"import-{upload_id}")
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from functools import update_wrapper
 
 from flask import current_app, g, has_app_context
-from redis import Redis
 from rq import Queue
 from rq.job import Job
 
-from core.extensions import db
-from core.tenancy import current_tenant, tenant_scope
+from core.commit import commit_point, rollback_point
+from core.extensions import db, redis_connection
+from core.registry import get_by_slug, territories
+from core.tenancy import TenantRef, current_tenant, tenant_scope
 
 QUEUES = ("high", "default", "low")
-
-
-def redis_connection() -> Redis:
-    app = current_app._get_current_object()
-    conn = app.extensions.get("redis")
-    if conn is None:
-        conn = app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
-    return conn
+log = logging.getLogger("vivrau.jobs")
 
 
 def get_queue(name: str = "default") -> Queue:
@@ -83,7 +79,8 @@ def job(queue: str = "default", timeout: int | None = None):
     return decorate
 
 
-def _resolve(path: str) -> Callable:
+def resolve(path: str) -> Callable:
+    """The function a job path (`package.module:function`) names."""
     module, _, name = path.partition(":")
     target = importlib.import_module(module)
     for part in name.split("."):
@@ -91,27 +88,15 @@ def _resolve(path: str) -> Callable:
     return target.func if isinstance(target, TenantJob) else target
 
 
-def _app():
-    if has_app_context():
-        return current_app._get_current_object()
-    from core.app import create_app
-
-    global _worker_app
-    if _worker_app is None:
-        _worker_app = create_app()
-    return _worker_app
-
-
-_worker_app = None
-
-
 def run(path: str, tenant_slug: str | None, locale: str | None, args, kwargs):
     """What the worker executes: re-bind the territory, run, commit or roll back, clean up."""
-    from tenants.registry import get_by_slug
-
-    func = _resolve(path)
-    app = _app()
-    with app.app_context():
+    if not has_app_context():
+        raise RuntimeError(
+            "a job runs inside the application: start workers with `flask worker` "
+            "or `rq worker --worker-class workers.process.AppWorker`"
+        )
+    func = resolve(path)
+    with current_app.app_context():
         ref = None
         if tenant_slug is not None:
             tenant = get_by_slug(db.session, tenant_slug)
@@ -123,10 +108,33 @@ def run(path: str, tenant_slug: str | None, locale: str | None, args, kwargs):
         with tenant_scope(ref):
             try:
                 result = func(*args, **kwargs)
-                db.session.commit()
+                commit_point()
                 return result
             except BaseException:
-                db.session.rollback()
+                rollback_point()
                 raise
             finally:
                 db.session.remove()
+
+
+def for_each_territory(work: Callable[[TenantRef], object], what: str) -> dict[str, object]:
+    """Run `work(territory)` bound to every territory, one transaction each: a territory that
+    fails is logged and does not stop the others; the run then fails naming them.
+
+    Returns each territory's result by slug (the daily jobs' one loop over territories).
+    """
+    refs = territories(db.session)
+    db.session.rollback()
+    results, failed = {}, []
+    for ref in refs:
+        with tenant_scope(ref):
+            try:
+                results[ref.slug] = work(ref)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("%s failed for %s", what, ref.slug)
+                failed.append(ref.slug)
+    if failed:
+        raise RuntimeError(f"{what} failed for {', '.join(failed)}")
+    return results

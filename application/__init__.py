@@ -1,0 +1,131 @@
+"""The composition root: builds the application from the kernel and every feature — settings,
+extensions, blueprints, the /api/v1 bridge, CLI groups and signal receivers. Nothing imports
+it but the entry points (`wsgi`, the worker process, tests and benchmarks)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from flask import Flask
+
+import core.auth.login  # noqa: F401 - registers the account loader
+import ingest.reference.territory  # noqa: F401 - receives perimeter_changed (cells follow)
+import migrations.models  # noqa: F401 - every model known (people's data, metadata)
+import sites.search.engine  # noqa: F401 - receives *_changed (the search cache reloads)
+from billing.cli import cli as billing_cli
+from billing.console import bp as billing_console_bp
+from billing.console import coordinator_bp as billing_coordinator_bp
+from core import web
+from core.api import make_api
+from core.auth.cli import cli as users_cli
+from core.auth.views import bp as account_bp
+from core.config import ROOT, Config
+from core.db import install_fork_guard
+from core.extensions import (
+    babel,
+    buffer_small_files,
+    compress,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+)
+from core.i18n import bp as i18n_bp
+from core.i18n import select_locale
+from core.logs import configure_logging
+from core.mail import cli as mail_cli
+from core.tenancy import HostCache
+from core.themes import bp as theme_bp
+from ingest import api as ingest_api
+from ingest.cli import cli as ingest_cli
+from ingest.listings.apikeys import cli as apikeys_cli
+from ingest.listings.cells_api import blp as cells_blp
+from ingest.listings.console import bp as listings_console_bp
+from ingest.listings.site import bp as listings_site_bp
+from ingest.reference.cli import cli as geo_cli
+from sites.cli import cli as site_cli
+from sites.console import bp as territory_console_bp
+from sites.favourites import bp as favourites_bp
+from sites.leads.account import bp as leads_account_bp
+from sites.leads.console import bp as leads_console_bp
+from sites.search.api import register as register_search_api
+from sites.search.views import bp as search_bp
+from sites.views import bp as site_bp
+from tenants.cli import cli as tenants_cli
+from tenants.console import bp as platform_bp
+from workers.cli import cron_command, worker_command
+
+BLUEPRINTS = (
+    site_bp,
+    theme_bp,
+    account_bp,
+    i18n_bp,
+    territory_console_bp,
+    leads_console_bp,
+    leads_account_bp,
+    listings_console_bp,
+    listings_site_bp,
+    favourites_bp,
+    search_bp,
+    platform_bp,
+    billing_console_bp,
+    billing_coordinator_bp,
+    ingest_api.bp,
+)
+COMMANDS = (
+    tenants_cli,
+    site_cli,
+    billing_cli,
+    mail_cli,
+    users_cli,
+    geo_cli,
+    ingest_cli,
+    apikeys_cli,
+    worker_command,
+    cron_command,
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build an application; `test_config` overrides settings (tests, benchmarks)."""
+    app = Flask(
+        "vivrau",
+        root_path=str(ROOT / "core"),
+        static_folder=str(ROOT / "core" / "static"),
+        template_folder="templates",
+    )
+    settings = Config.from_env()
+    overrides = dict(test_config or {})
+    for name in [f.name for f in fields(Config)]:
+        if name in overrides:  # a Config field: derived settings follow it
+            setattr(settings, name, overrides.pop(name))
+    config = settings.to_flask()
+    config.update(overrides)
+    app.config.update(config)
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    with app.app_context():
+        install_fork_guard(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations" / "public"))
+    app.extensions["host_cache"] = HostCache(app.config["TENANT_CACHE_SECONDS"])
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    compress.init_app(app)
+    app.after_request(buffer_small_files)  # runs before compression (reverse order)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    web.register(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    # After web.register: its error pages stay, and /api/v1 answers problem+json.
+    api = make_api(app, ingest_api.TITLE, ingest_api.DESCRIPTION)
+    ingest_api.register(api)
+    api.register_blueprint(cells_blp)
+    register_search_api(api)
+
+    for command in COMMANDS:
+        app.cli.add_command(command)
+    return app

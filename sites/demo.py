@@ -1,0 +1,44 @@
+"""The demo's home page texts (`flask site seed-demo`, after `flask tenants seed-demo`)."""
+
+from __future__ import annotations
+
+from core.extensions import db
+from core.registry import get_by_slug
+from core.tenancy import tenant_scope
+from sites.models import HomeText
+
+#: slug → introduction of each demo territory's French home page.
+DEMO_TEXTS = {
+    "saint_flour": (
+        "Ville haute sur son éperon de basalte, Saint-Flour allie patrimoine, commerces et "
+        "services d'une sous-préfecture au calme de la Margeride."
+    ),
+    "saint_flour_communaute": (
+        "Cinquante-trois communes entre Margeride, Planèze et gorges de la Truyère."
+    ),
+    "pvd_cantal": ("Les petites villes du Cantal lauréates du programme Petites villes de demain."),
+    "mauriac": "Cité de basalte aux portes des monts du Cantal et de la vallée de la Dordogne.",
+    "murat": "Au pied du rocher de Bonnevie, la porte d'entrée du Parc des volcans d'Auvergne.",
+    "riom_es_montagnes": "Capitale de la gentiane, au cœur du plateau du Cézallier.",
+}
+
+
+def seed_home_texts(echo=print) -> int:
+    """Give each demo territory that exists a French home text, unless it has one; running it
+    again changes nothing. Returns how many were written."""
+    written = 0
+    for slug, introduction in DEMO_TEXTS.items():
+        tenant = get_by_slug(db.session, slug)
+        if tenant is None:
+            continue
+        ref = tenant.ref()
+        db.session.rollback()
+        with tenant_scope(ref):
+            if db.session.get(HomeText, "fr") is None:
+                db.session.add(
+                    HomeText(locale="fr", title=f"Vivre à {ref.name}", introduction=introduction)
+                )
+                written += 1
+                echo(f"home text of {slug}")
+            db.session.commit()
+    return written
