@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import numbers
 from flask import Blueprint, current_app, g, has_request_context, redirect, request
 from flask_babel import format_currency, get_locale, refresh
 from flask_login import current_user
@@ -38,10 +39,29 @@ def select_locale() -> str:
     return DEFAULT_LOCALE
 
 
-def money(cents: int, currency: str = "EUR") -> str:
-    """Integer cents shown per locale: `1 100,00 €` in French, `€1,100.00` in English."""
+def money(cents: int, currency: str = "EUR", locale: str | None = None) -> str:
+    """Integer cents shown per locale (the reader's unless `locale` is given; invoices and
+    their mails are French): `1 100,00 €` in French, `€1,100.00` in English."""
     amount = (Decimal(cents) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if locale is not None:
+        return numbers.format_currency(amount, currency, locale=locale)
     return format_currency(amount, currency)
+
+
+def english(locale=None) -> bool:
+    """Whether to speak English: the given locale, else the reader's; French otherwise (the
+    default), including when no request or job chose one."""
+    if locale is None:
+        try:
+            locale = get_locale()
+        except (RuntimeError, AttributeError):  # no application context
+            locale = None
+    return str(locale or DEFAULT_LOCALE).startswith("en")
+
+
+def pick(french: str, english_text: str, locale=None) -> str:
+    """The French or the English text of a catalogue entry, for the locale (see `english`)."""
+    return english_text if english(locale) else french
 
 
 def other_locales() -> list[str]:
