@@ -10,6 +10,7 @@ import re
 from functools import cache
 
 import numpy as np
+import shapely
 from pyproj import Transformer
 
 SIZE = 1000
@@ -111,8 +112,6 @@ def centres(cells, target: int = 4326) -> tuple[np.ndarray, np.ndarray]:
 
 def covering(geometry, source: int = 4326, grid: int = METROPOLE) -> list[str]:
     """Ids of the cells whose square intersects `geometry` (a shapely geometry in `source`)."""
-    import shapely
-
     if geometry is None or geometry.is_empty:
         return []
     projected = geometry

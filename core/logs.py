@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from flask import g, has_request_context
 from pythonjsonlogger.json import JsonFormatter
 
 from core.tenancy import current_tenant
@@ -17,8 +18,6 @@ class ContextFilter(logging.Filter):
         tenant = current_tenant()
         record.tenant = tenant.slug if tenant is not None else None
         if not hasattr(record, "request_id"):
-            from flask import g, has_request_context
-
             record.request_id = g.get("request_id") if has_request_context() else None
         return True
 

@@ -108,7 +108,7 @@ class S3Storage(Storage):
     """A bucket (and key prefix) of S3 or an S3-compatible server."""
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, client=None):
-        import boto3
+        import boto3  # noqa: PLC0415 - half a second to import: only when S3 is configured
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from core.config import ROOT
+from core.extensions import db
+from core.registry import get_by_slug
+from core.tenancy import tenant_scope
 from ingest.listings.declaration import KINDS, table_schema
+from ingest.listings.imports import load_report, run_import, submit
+from ingest.listings.normed import NormedFileError
+from ingest.listings.templates_xlsx import workbook
 
 cli = AppGroup("ingest", help="Territory listings: normed files.")
 SCHEMAS_DIR = ROOT / "ingest" / "schemas"
@@ -29,9 +36,6 @@ def schemas_command():
 
 
 def _territory(slug: str):
-    from core.extensions import db
-    from core.registry import get_by_slug
-
     tenant = get_by_slug(db.session, slug)
     if tenant is None:
         raise click.ClickException(f"no territory {slug!r}")
@@ -43,7 +47,6 @@ def _territory(slug: str):
 @contextmanager
 def _ending():
     """Leave no transaction open on the territory once a command is done with it."""
-    from core.extensions import db
 
     try:
         yield
@@ -52,8 +55,6 @@ def _ending():
 
 
 def _print_outcome(record) -> None:
-    from ingest.listings.imports import load_report
-
     report = load_report(record) or {"issues": []}
     for issue in report["issues"]:
         severity = "ERROR" if issue["error"] else "warning"
@@ -79,11 +80,6 @@ def _print_outcome(record) -> None:
 @click.option("--valid-rows", is_flag=True, help="Import the valid rows of a file with errors.")
 def listings_command(slug, kind, file, snapshot, dry_run, valid_rows):
     """Import a normed file (CSV or XLSX) now; exits non-zero when it is rejected."""
-    from pathlib import Path
-
-    from core.tenancy import tenant_scope
-    from ingest.listings.imports import submit
-    from ingest.listings.normed import NormedFileError
 
     ref = _territory(slug)
     path = Path(file)
@@ -108,8 +104,6 @@ def listings_command(slug, kind, file, snapshot, dry_run, valid_rows):
 @click.argument("import_id", type=int)
 def rerun_command(slug, import_id):
     """Run an interrupted or failed import again from its kept file."""
-    from core.tenancy import tenant_scope
-    from ingest.listings.imports import run_import
 
     with tenant_scope(_territory(slug)), _ending():
         _print_outcome(run_import(import_id))
@@ -121,9 +115,6 @@ def rerun_command(slug, import_id):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="XLSX file.")
 def template_command(kind, example, output):
     """Write the kind's XLSX template (or filled example) for editors."""
-    from pathlib import Path
-
-    from ingest.listings.templates_xlsx import workbook
 
     Path(output).write_bytes(workbook(kind, example=example))
     click.echo(output)

@@ -10,6 +10,7 @@ import ingest.listings.models  # noqa: F401
 import ingest.reference.models  # noqa: F401
 import ingest.reference.territory  # noqa: F401
 import sites.leads.models  # noqa: F401
+import sites.listings.models  # noqa: F401
 import sites.models  # noqa: F401
 import sites.search.models  # noqa: F401
 from core.db import PublicBase, TenantBase

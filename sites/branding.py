@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from core.contrast import AA_NORMAL_TEXT, HEX_RE, contrast_ratio
 from core.extensions import db
+from core.images import sanitise_logo
 from core.storage import get_storage
 from core.tenancy import require_tenant
 from core.themes import available_themes
@@ -101,7 +102,6 @@ def save_look(values: dict[str, str], font: str, account_id: int | None) -> Bran
 
 def save_logo(data: bytes, filename: str | None, account_id: int | None) -> Branding:
     """Check and sanitise the upload, store it under the territory's prefix, point to it."""
-    from core.images import sanitise_logo
 
     logo = sanitise_logo(data, filename)
     key = f"branding/logo-{logo.digest[:16]}.{logo.extension}"

@@ -136,7 +136,7 @@ def account_id(app, email) -> int:
 
 
 def favourite_of(app, ref, email):
-    from sites.search.models import Favourite
+    from sites.listings.models import Favourite
 
     with app.app_context(), tenant_scope(ref):
         return db.session.execute(

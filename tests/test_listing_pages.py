@@ -338,7 +338,7 @@ def test_bad_filter_values_are_said_never_a_500(catalogue, visitor, query, field
 
 
 def test_pages_keep_the_filters(catalogue, visitor, monkeypatch):
-    from ingest.listings import site as listing_site
+    from sites.listings import views as listing_site
 
     monkeypatch.setattr(listing_site, "PAGE_SIZE", 2)
     site = visitor(catalogue)
@@ -393,8 +393,8 @@ def pois(app):
 
 def test_detail_shows_its_cell_and_nearest_amenities(catalogue, visitor, pois, app):
     from core import grid
-    from ingest.listings.nearby import nearest_amenities
     from ingest.reference.criteria import BY_ID, matches
+    from sites.listings.nearby import nearest_amenities
 
     pois(
         ("D265", "Cabinet du Dr Near", 2, 0),
@@ -527,7 +527,7 @@ def test_cell_listings_api(cantal, make_tenant, visitor, app):
 
 def test_cell_listings_are_rate_limited(catalogue, visitor, app, monkeypatch):
     from core import grid
-    from ingest.listings import cells_api
+    from sites.listings import cells_api
 
     cell = grid.cell_id(LON, LAT)
     site = visitor(catalogue)

@@ -335,8 +335,7 @@ def test_evaluate_cell(hand, cantal):
 
 
 def test_matrix_is_cached_and_refreshed_on_listing_writes(hand):
-    from ingest.listings.editor import set_status
-    from ingest.listings.store import upsert
+    from ingest.listings.store import publish_or_unpublish, upsert
 
     jobs = {"criteria": [{"id": "jobs_count", "threshold": 1}]}
     first = run(hand, jobs)
@@ -382,7 +381,7 @@ def test_matrix_is_cached_and_refreshed_on_listing_writes(hand):
         draft = db.session.execute(
             Listing.__table__.select().where(Listing.external_id == "J-1")
         ).first()
-        set_status([db.session.get(Listing, draft.id)], "published", None)
+        publish_or_unpublish([db.session.get(Listing, draft.id)], "published", None)
         db.session.commit()
     assert run(hand, jobs).statuses() == "ooogo"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     Response,
@@ -25,11 +27,20 @@ from core.auth.permissions import requires
 from core.extensions import csrf, db
 from core.storage import StorageError, get_storage
 from core.tenancy import require_tenant
-from ingest.listings import editor
+from ingest.listings import queries
+from ingest.listings.apikeys import create_key, revoke
 from ingest.listings.console_forms import SCOPE_LABELS, ApiKeyForm, ImportForm
 from ingest.listings.declaration import KINDS, fields_of, table_schema
+from ingest.listings.form import build_form, error_summary, exists, kept_status, parse_form
+from ingest.listings.imports import load_report, recent, report_csv, safe_filename, submit
+from ingest.listings.labels import ACTION_LABELS, SOURCE_LABELS, STATUS_LABELS, kind_title, label
 from ingest.listings.models import IMPORT_COUNTERS, IMPORT_RUNNING, ApiKey, Listing, ListingImport
+from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError
+from ingest.listings.picker import picker
 from ingest.listings.service import as_input, point_of, save
+from ingest.listings.store import publish_or_unpublish
+from ingest.listings.templates_xlsx import workbook
+from ingest.listings.wording import describe
 from sites.console_forms import ConfirmForm
 
 bp = Blueprint(
@@ -46,10 +57,10 @@ EDITORS = (Role.admin, Role.editor)
 @bp.app_context_processor
 def helpers():
     return {
-        "kind_title": editor.kind_title,
-        "status_labels": editor.STATUS_LABELS,
-        "source_labels": editor.SOURCE_LABELS,
-        "action_labels": editor.ACTION_LABELS,
+        "kind_title": kind_title,
+        "status_labels": STATUS_LABELS,
+        "source_labels": SOURCE_LABELS,
+        "action_labels": ACTION_LABELS,
         "listing_kinds": KINDS,
         "import_status_labels": IMPORT_STATUS_LABELS,
     }
@@ -76,14 +87,14 @@ def _kind(kind: str) -> str:
 @requires(*EDITORS)
 def index():
     tenant = require_tenant()
-    filters = editor.Filters.from_args(request.args)
-    page = editor.search(filters)
+    filters = queries.Filters.from_args(request.args)
+    page = queries.search(filters)
     return render_template(
         "console/listings/list.html",
         tenant=tenant,
         filters=filters,
         page=page,
-        communes=editor.territory_communes(),
+        communes=queries.territory_communes(),
         confirm=ConfirmForm(),
     )
 
@@ -96,7 +107,7 @@ def bulk_status():
     action = request.form.get("action")
     if action not in ("publish", "unpublish"):
         abort(400)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][: editor.PAGE_SIZE * 4]
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][: queries.PAGE_SIZE * 4]
     back = request.form.get("next", "")
     back = back if back.startswith("/console/annonces") else url_for(".index")
     if not ids:
@@ -108,7 +119,7 @@ def bulk_status():
 
 
 def _change_status(listings: list[Listing], status: str) -> None:
-    result = editor.set_status(listings, status, current_user.id)
+    result = publish_or_unpublish(listings, status, current_user.id)
     db.session.commit()
     if result.changed:
         message = (
@@ -139,9 +150,8 @@ def _render_form(kind, groups, *, listing=None, duplicate_of=None, status=200):
     commune = next(
         (i.value for g in groups for i in g.inputs if i.name == "commune_insee" and i.value), None
     )
-    from ingest.listings.picker import picker
 
-    communes = editor.territory_communes()
+    communes = queries.territory_communes()
     picker_map = picker(
         point if listing is not None and not listing.location_approximate else None,
         commune,
@@ -152,7 +162,7 @@ def _render_form(kind, groups, *, listing=None, duplicate_of=None, status=200):
         tenant=require_tenant(),
         kind=kind,
         groups=groups,
-        errors=editor.error_summary(groups),
+        errors=error_summary(groups),
         listing=listing,
         duplicate_of=duplicate_of,
         point=point,
@@ -169,18 +179,18 @@ def _render_form(kind, groups, *, listing=None, duplicate_of=None, status=200):
 def create(kind: str):
     _kind(kind)
     if request.method == "GET":
-        return _render_form(kind, editor.build_form(kind))
+        return _render_form(kind, build_form(kind))
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    item = editor.parse_form(kind, request.form)
-    if editor.exists(kind, item["external_id"]):
+    item = parse_form(kind, request.form)
+    if exists(kind, item["external_id"]):
         errors = {"external_id": [_("A listing of this kind already has this identifier.")]}
-        return _render_form(kind, editor.build_form(kind, item, errors), status=422)
-    item["status"] = editor.kept_status(None)
+        return _render_form(kind, build_form(kind, item, errors), status=422)
+    item["status"] = kept_status(None)
     saved = save(kind, [item], source="manual", strict=False, account_id=current_user.id)
     if saved.errors:
         db.session.rollback()
-        return _render_form(kind, editor.build_form(kind, item, saved.errors[0]), status=422)
+        return _render_form(kind, build_form(kind, item, saved.errors[0]), status=422)
     db.session.commit()
     listing_id, _action = saved.outcome.results[item["external_id"]]
     flash(_("Listing saved as a draft."), "success")
@@ -194,7 +204,7 @@ def duplicate(listing_id: int):
     values = as_input(source)
     values["external_id"] = None  # the editor chooses the copy's own identifier
     values.pop("status", None)
-    groups = editor.build_form(source.kind, values)
+    groups = build_form(source.kind, values)
     return _render_form(source.kind, groups, duplicate_of=source)
 
 
@@ -205,18 +215,18 @@ def edit(listing_id: int):
     kind, locked = listing.kind, frozenset({"external_id"})
     if request.method == "GET":
         return _render_form(
-            kind, editor.build_form(kind, as_input(listing), locked=locked), listing=listing
+            kind, build_form(kind, as_input(listing), locked=locked), listing=listing
         )
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    item = editor.parse_form(kind, request.form)
+    item = parse_form(kind, request.form)
     # The identifier is the upsert's key: changing it would write another listing.
     item["external_id"] = listing.external_id
-    item["status"] = editor.kept_status(listing)
+    item["status"] = kept_status(listing)
     saved = save(kind, [item], source="manual", strict=False, account_id=current_user.id)
     if saved.errors:
         db.session.rollback()
-        groups = editor.build_form(kind, item, saved.errors[0], locked=locked)
+        groups = build_form(kind, item, saved.errors[0], locked=locked)
         return _render_form(kind, groups, listing=listing, status=422)
     db.session.commit()
     _id, action = saved.outcome.results[listing.external_id]
@@ -244,7 +254,7 @@ def unpublish(listing_id: int):
     return redirect(url_for(".edit", listing_id=listing.id))
 
 
-# --- activity log --------------------------------------------------------------------------------
+# --- the activity log --------------------------------------------------------------------------
 
 
 @bp.get("/activite")
@@ -254,8 +264,8 @@ def activity():
     listing_id = request.args.get("listing", type=int)
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     page = request.args.get("page", 1, type=int)
-    events, page, pages = editor.activity(listing_id=listing_id, kind=kind, page=page)
-    names = editor.account_names(e.account_id for e in events)
+    events, page, pages = queries.activity(listing_id=listing_id, kind=kind, page=page)
+    names = queries.account_names(e.account_id for e in events)
     key_ids = {e.api_key_id for e in events if e.api_key_id}
     keys = (
         dict(db.session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(key_ids))).all())
@@ -293,7 +303,7 @@ def _field_label(kind: str, name: str) -> str:
         return _("Status")
     for f in fields_of(kind) if kind in KINDS else ():
         if f.name == name:
-            return editor.label(f)
+            return label(f)
     return name
 
 
@@ -309,8 +319,6 @@ def templates():
 @bp.get("/modeles/<kind>.json")
 @requires(*EDITORS)
 def schema_file(kind: str):
-    import json
-
     body = json.dumps(table_schema(_kind(kind)), ensure_ascii=False, indent=2) + "\n"
     return _download(body.encode(), f"{kind}.schema.json", "application/json")
 
@@ -318,16 +326,12 @@ def schema_file(kind: str):
 @bp.get("/modeles/<kind>.xlsx")
 @requires(*EDITORS)
 def template_file(kind: str):
-    from ingest.listings.templates_xlsx import workbook
-
     return _download(workbook(_kind(kind)), f"modele-{kind}.xlsx", XLSX)
 
 
 @bp.get("/modeles/<kind>-exemple.xlsx")
 @requires(*EDITORS)
 def example_file(kind: str):
-    from ingest.listings.templates_xlsx import workbook
-
     return _download(workbook(_kind(kind), example=True), f"exemple-{kind}.xlsx", XLSX)
 
 
@@ -343,7 +347,7 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
 
 def _import_form() -> ImportForm:
     form = ImportForm()
-    form.kind.choices = [SelectChoice(k, editor.kind_title(k)) for k in KINDS]
+    form.kind.choices = [SelectChoice(k, kind_title(k)) for k in KINDS]
     return form
 
 
@@ -351,9 +355,6 @@ def _import_form() -> ImportForm:
 @csrf.exempt  # checked by the form itself, once the upload's own size limit is in place
 @requires(*EDITORS)
 def imports():
-    from ingest.listings.imports import recent
-    from ingest.listings.normed import MAX_BYTES
-
     tenant = require_tenant()
     if request.method == "POST":
         # The normed-file limit, not the app's general one, with room for the form around it.
@@ -372,16 +373,12 @@ def imports():
         tenant=tenant,
         form=form,
         history=history,
-        names=editor.account_names(i.created_by_id for i in history),
+        names=queries.account_names(i.created_by_id for i in history),
         max_mb=MAX_BYTES // 2**20,
     )
 
 
 def _submit(form, data: bytes, filename: str):
-    from ingest.listings.imports import submit
-    from ingest.listings.normed import Issue, NormedFileError
-    from ingest.listings.wording import describe
-
     try:
         record = submit(
             form.kind.data,
@@ -412,11 +409,9 @@ PROGRESS_FIELDS = ("status", *IMPORT_COUNTERS)
 @bp.get("/imports/<int:import_id>")
 @requires(*EDITORS)
 def import_detail(import_id: int):
-    from ingest.listings.imports import load_report
-
     record = _import(import_id)
     report = None if record.status in IMPORT_RUNNING else _report(record, load_report)
-    names = editor.account_names([record.created_by_id])
+    names = queries.account_names([record.created_by_id])
     return render_template(
         "console/listings/import.html",
         tenant=require_tenant(),
@@ -450,8 +445,6 @@ def import_progress(import_id: int):
 @bp.get("/imports/<int:import_id>/fichier")
 @requires(*EDITORS)
 def import_file(import_id: int):
-    from ingest.listings.imports import safe_filename
-
     record = _import(import_id)
     try:
         data = get_storage().for_tenant(require_tenant().slug).get(record.file_key)
@@ -464,8 +457,6 @@ def import_file(import_id: int):
 @bp.get("/imports/<int:import_id>/rapport.csv")
 @requires(*EDITORS)
 def import_report_csv(import_id: int):
-    from ingest.listings.imports import load_report, report_csv
-
     record = _import(import_id)
     report = _report(record, load_report)
     if report is None:
@@ -481,8 +472,6 @@ def import_report_csv(import_id: int):
 @bp.route("/cles", methods=["GET", "POST"])
 @requires(Role.admin)
 def keys():
-    from ingest.listings.apikeys import create_key
-
     tenant = require_tenant()
     form = ApiKeyForm()
     plaintext = None
@@ -491,7 +480,7 @@ def keys():
         db.session.commit()
         form = ApiKeyForm(formdata=None)
     rows = list(db.session.execute(select(ApiKey).order_by(ApiKey.id.desc())).scalars())
-    names = editor.account_names([k.created_by_id for k in rows] + [k.revoked_by_id for k in rows])
+    names = queries.account_names([k.created_by_id for k in rows] + [k.revoked_by_id for k in rows])
     response = Response(
         render_template(
             "console/listings/keys.html",
@@ -512,8 +501,6 @@ def keys():
 @bp.post("/cles/<int:key_id>/revoquer")
 @requires(Role.admin)
 def revoke_key(key_id: int):
-    from ingest.listings.apikeys import revoke
-
     key = db.session.get(ApiKey, key_id)
     if key is None:
         abort(404)

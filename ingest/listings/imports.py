@@ -14,17 +14,21 @@ import io
 import json
 import logging
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
+from core.auth.models import Account
 from core.csvexport import neutralise
 from core.db import utcnow
 from core.extensions import db
 from core.jobs import job
 from core.mail import nudge_outbox, queue_mail
+from core.registry import primary_host
+from core.storage import get_storage
 from core.tenancy import engine_for, require_tenant
 from ingest.listings.declaration import KIND_TITLES, fields_of
 from ingest.listings.models import IMPORT_COUNTERS, ListingEvent, ListingImport
@@ -59,7 +63,6 @@ class ImportBusy(RuntimeError):
 def safe_filename(filename: str) -> str:
     """A storage-safe name that still reads like the upload: `annonces été 2026.csv` →
     `annonces_ete_2026.csv`."""
-    import unicodedata
 
     base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
@@ -100,7 +103,6 @@ def submit(
         raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
     if data[:4] != b"PK\x03\x04" and _estimated_rows(data) > MAX_ROWS + 1:
         raise NormedFileError("too_many_rows", limit=MAX_ROWS)
-    from core.storage import get_storage
 
     record = ListingImport(
         kind=kind,
@@ -211,7 +213,6 @@ def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
 
 def _run(record: ListingImport, ref) -> dict:
     """The import's work in the open transaction; returns the final values of its row."""
-    from core.storage import get_storage
 
     storage = get_storage().for_tenant(ref.slug)
     import_id, kind = record.id, record.kind
@@ -325,8 +326,6 @@ def build_report(record: ListingImport, issues: list[Issue], status: str, counts
 
 
 def load_report(record: ListingImport) -> dict | None:
-    from core.storage import get_storage
-
     if not record.report_key:
         return None
     storage = get_storage().for_tenant(require_tenant().slug)
@@ -364,8 +363,6 @@ def report_csv(report: dict, locale: str = "fr") -> bytes:
 
 def _notify(import_id: int) -> None:
     """Mail the uploader the outcome, in their language, with a link to the import's page."""
-    from core.auth.models import Account
-    from core.registry import primary_host
 
     ref = require_tenant()
     db.session.rollback()

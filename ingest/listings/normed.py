@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from frictionless import Resource, Schema
+from openpyxl import load_workbook
 
 from ingest.listings.declaration import fields_of, table_schema
 from ingest.listings.rules import french_number, in_france, iso_date, siret_ok, typed
@@ -133,8 +134,6 @@ def _xlsx_text(value) -> str:
 
 
 def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
-    from openpyxl import load_workbook
-
     # read_only streams the sheet; a formula comes back as its text ("=1+1"), never evaluated.
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     sheet = book.worksheets[0]

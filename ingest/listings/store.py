@@ -22,7 +22,7 @@ from core.extensions import db
 from core.signals import announce, listing_published, listings_changed
 from core.tenancy import require_tenant
 from ingest.listings.declaration import KINDS, fields_of
-from ingest.listings.models import LOCATION_FIELDS
+from ingest.listings.models import LOCATION_FIELDS, Listing
 
 #: Statuses a writer may ask for; `expired` is set by the expiry date only.
 WRITABLE_STATUSES = ("draft", "published", "unpublished")
@@ -258,6 +258,42 @@ def change_status(
     for kind, events in by_kind.items():
         log(connection, kind, events, source=source, account_id=account_id, api_key_id=api_key_id)
     _announce([r[0] for r in changing] if status == "published" else [])
+
+
+@dataclass
+class StatusChange:
+    changed: list[Listing] = field(default_factory=list)
+    expired: list[Listing] = field(default_factory=list)
+
+
+def publish_or_unpublish(
+    listings: list[Listing], status: str, account_id: int | None
+) -> StatusChange:
+    """Publish or unpublish, logged as such with who did it; a listing past its expiry date
+    cannot be published (it would be expired at once) and is reported instead."""
+    if status not in ("published", "unpublished"):
+        raise ValueError(f"status {status!r}: published or unpublished")
+    result = StatusChange()
+    today = date.today()
+    for listing in listings:
+        if listing.status == status:
+            continue
+        if status == "published" and listing.expires_on is not None and listing.expires_on < today:
+            result.expired.append(listing)
+            continue
+        result.changed.append(listing)
+    if not result.changed:
+        return result
+    db.session.flush()
+    change_status(
+        [(x.id, x.external_id, x.kind, x.status) for x in result.changed],
+        status,
+        source="manual",
+        account_id=account_id,
+    )
+    for x in result.changed:
+        db.session.expire(x)  # changed in SQL: read again when next used
+    return result
 
 
 def expire_past(today: date) -> int:

@@ -22,6 +22,7 @@ from core.extensions import db
 from core.tenancy import require_tenant
 from ingest.reference.territory import TerritoryCell
 from sites.leads.models import Lead, LeadEvent
+from sites.search import engine
 
 log = logging.getLogger("vivrau.leads")
 REPEAT_WINDOW = timedelta(minutes=30)
@@ -139,8 +140,6 @@ def record_click(query, cell_id: str, evaluation: dict) -> int:
     codes = [c["insee"] for c in evaluation.get("communes", ()) if c.get("insee")]
 
     def work():
-        from sites.search import engine
-
         if not engine.score(require_tenant(), query).precise:
             return 0
         # The cell's main commune and, among the others it overlaps, the territory's own.

@@ -11,6 +11,7 @@ from sqlalchemy import exists, select, update
 
 from core.db import utcnow
 from core.extensions import db
+from core.registry import Tenant, TenantStatus
 from core.tenancy import TenantRef, tenant_scope
 from sites.leads.models import Lead, LeadConsent
 
@@ -99,7 +100,6 @@ def territories_of(account, here: TenantRef | None) -> list[tuple[TenantRef, boo
     Fans out over the active territories' schemas, one short read each (an account page, not
     a hot path).
     """
-    from core.registry import Tenant, TenantStatus
 
     account_id = account.id
     wanted = {here.id if here else None, account.registered_on_id} - {None}

@@ -25,6 +25,7 @@ from core.csvexport import csv_bytes
 from core.extensions import db
 from core.registry import members_of
 from core.tenancy import require_tenant, tenant_scope
+from ingest.reference.territory import commune_codes
 from sites.leads import report
 
 bp = Blueprint(
@@ -42,8 +43,6 @@ def _member(umbrella, slug: str):
 
 
 def _member_codes(member) -> tuple[str, ...]:
-    from ingest.reference.territory import commune_codes
-
     return tuple(commune_codes(member.ref(), member.official_code))
 
 

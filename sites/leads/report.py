@@ -19,6 +19,7 @@ from sqlalchemy import and_, distinct, exists, func, literal_column, select
 
 from core.auth.models import Account
 from core.extensions import db
+from core.i18n import pick
 from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
 from sites.leads.consent import consenting
@@ -345,9 +346,6 @@ def _number(value) -> str:
 
 def describe_criteria(snapshot, locale: str | None = None) -> list[str]:
     """The criteria of a search snapshot in words: "Nearest GP ≤ 10 km (must have)"."""
-    from flask_babel import get_locale
-
-    english = str(locale or get_locale() or "fr").startswith("en")
     items = snapshot.get("criteria", []) if isinstance(snapshot, dict) else snapshot or []
     out = []
     for item in items:
@@ -360,7 +358,7 @@ def describe_criteria(snapshot, locale: str | None = None) -> list[str]:
         sign = "≤" if criterion.direction == "lower" else "≥"
         unit = "" if criterion.unit == "count" else f" {criterion.unit}"
         importance = _("nice to have") if item.get("importance") == "nice" else _("must have")
-        label = criterion.label_en if english else criterion.label_fr
+        label = pick(criterion.label_fr, criterion.label_en, locale)
         out.append(f"{label} {sign} {_number(threshold)}{unit} ({importance})")
     return out
 

@@ -26,7 +26,7 @@ from core.problems import ApiProblem, read_json
 from core.tenancy import current_tenant
 from sites.leads.capture import record_click, record_search
 from sites.search import engine
-from sites.search.presets import PRESETS
+from sites.search.presets import PRESETS, for_household
 
 #: A search body is a few hundred bytes; anything much larger is not one.
 BODY_MAX = 16 * 1024
@@ -375,7 +375,6 @@ class SearchPresets(MethodView):
     )
     def get(self):
         """The presets the search form offers (family, remote worker, retired…)."""
-        from sites.search.presets import for_household
 
         body = {
             "presets": [p.as_json() for p in PRESETS],

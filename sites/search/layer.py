@@ -19,9 +19,12 @@ from sqlalchemy import func, select
 from core import grid
 from core.extensions import db
 from core.maps import LocalMap, MapParts, map_parts
+from core.registry import Tenant
 from core.tenancy import TenantRef
 from ingest.reference.communes import names_of
 from ingest.reference.models import Commune
+from ingest.reference.territory import commune_codes
+from sites.search import engine
 
 #: Coordinates are sent as integers of 1/SCALE degree (1e-5°: about a metre).
 SCALE = 100_000
@@ -37,8 +40,6 @@ _names: dict[str, tuple[str, dict[str, str]]] = {}
 
 
 def cell_order(tenant: TenantRef) -> tuple[str, list[str]]:
-    from sites.search import engine
-
     return engine.cell_order(tenant)
 
 
@@ -93,7 +94,6 @@ def cell_layer(tenant: TenantRef) -> tuple[str, bytes]:
 
 def cell_commune_names(tenant: TenantRef) -> dict[str, str]:
     """cell id → the name of its main commune, for the table."""
-    from sites.search import engine
 
     m = engine.matrix(tenant)
     cached = _names.get(tenant.slug)
@@ -111,7 +111,6 @@ def cell_commune_names(tenant: TenantRef) -> dict[str, str]:
 
 def perimeter(tenant: TenantRef) -> dict | None:
     """The union of the territory's communes as a simplified GeoJSON feature (cached)."""
-    from sites.search import engine
 
     m = engine.matrix(tenant)
     cached = _outlines.get(tenant.slug)
@@ -136,9 +135,6 @@ def perimeter(tenant: TenantRef) -> dict | None:
 
 
 def _commune_codes(tenant: TenantRef) -> list[str]:
-    from core.registry import Tenant
-    from ingest.reference.territory import commune_codes
-
     record = db.session.get(Tenant, tenant.id)
     return commune_codes(tenant, record.official_code) if record is not None else []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_decimal, get_locale
@@ -22,10 +22,11 @@ from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
 from ingest.listings.declaration import KINDS
-from ingest.listings.editor import kind_title
+from ingest.listings.labels import kind_title
 from ingest.reference.criteria import BY_ID, CRITERIA, Criterion
-from sites.search import layer
+from sites.search import engine, layer
 from sites.search.models import SavedSearch
+from sites.search.presets import BY_PRESET
 
 bp = Blueprint("search", __name__, static_folder="static", static_url_path="/recherche/static")
 
@@ -168,8 +169,6 @@ class SearchForm:
 
 
 def _presets() -> dict:
-    from sites.search.presets import BY_PRESET
-
     return BY_PRESET
 
 
@@ -290,7 +289,6 @@ class TableRow:
 
 def run_search(tenant, form: SearchForm):
     """(result, error message): the engine's answer to the form, or why there is none."""
-    from sites.search import engine
 
     if any(r.error for r in form.rows) or form.errors:
         return None, None
@@ -380,7 +378,6 @@ def _units() -> dict:
 
 def _cell_panel(tenant, form: SearchForm, cell: str):
     """The panel of one cell for the page without JavaScript (`?cell=`)."""
-    from sites.search import engine
 
     if not cell or not form.searched or any(r.error for r in form.rows) or form.errors:
         return None
@@ -460,7 +457,6 @@ def _basemap() -> dict | None:
 
 def _allow_basemap(response):
     """The basemap's tiles are the only outside images this page may show."""
-    from urllib.parse import urlsplit
 
     parts = urlsplit(current_app.config["BASEMAP_URL"].replace("{s}", "a"))
     origin = f"{parts.scheme}://{parts.netloc}".replace("://a.", "://*.")

@@ -13,12 +13,16 @@ from sqlalchemy import and_, select
 from core.extensions import db, limiter
 from core.tenancy import require_tenant
 from core.themes import render_site
-from ingest.listings import editor, nearby
+from ingest.listings.labels import kind_title
 from ingest.listings.models import Listing
-from ingest.listings.site import km, summary, visible
 from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
-from sites.search.models import Favourite, SavedSearch
+from sites.listings import nearby
+from sites.listings.models import Favourite
+from sites.listings.placemaps import place_map as draw
+from sites.listings.public import km, summary, visible
+from sites.search import engine
+from sites.search.models import SavedSearch
 
 bp = Blueprint("favourites", __name__, url_prefix="/compte/favoris")
 RADII = (5, 10, 20, 30)
@@ -159,7 +163,6 @@ def _value(number, unit: str) -> str:
 
 def missing_amenities(tenant, cell_id: str | None, point) -> tuple[list[Missing], str, str | None]:
     """(failing criteria, where the criteria come from, a reason when none can be judged)."""
-    from sites.search import engine
 
     saved = db.session.execute(
         select(SavedSearch)
@@ -247,7 +250,6 @@ def place(favourite_id: int):
         )
         for other, distance, _x, _y in rows:
             opportunities[other.kind].append((other, distance))
-        from ingest.listings.placemaps import place_map as draw
 
         markers = [
             (other.kind, other.title, listing_url(other), x, y)
@@ -275,7 +277,7 @@ def place(favourite_id: int):
         reason=reason,
         names=names_of(codes),
         km=km,
-        kind_title=editor.kind_title,
+        kind_title=kind_title,
         summaries={o.id: summary(o) for v in opportunities.values() for o, _d in v},
         listing_url=listing_url,
     )

@@ -14,13 +14,13 @@ from core import grid
 from core.api import json_response, plain
 from core.extensions import db, limiter
 from core.problems import ApiProblem
-from ingest.listings import nearby
 from ingest.listings.api import page_url
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing
-from ingest.listings.site import KEY_FIELDS, summary, visible
 from ingest.reference.communes import names_of
 from ingest.reference.territory import TerritoryCell
+from sites.listings import nearby
+from sites.listings.public import KEY_FIELDS, summary, visible
 
 #: How far around the cell's centre listings are shown, after those in the cell.
 NEAR_KM = 5

@@ -2,121 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from flask import Blueprint, Response, abort, redirect, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
-from flask_babel import gettext as _
+from flask_babel import format_date, get_locale
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
 from core.extensions import db
-from core.i18n import money
+from core.i18n import english
 from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
-from ingest.listings import browse, editor, nearby
-from ingest.listings.declaration import KINDS, Field, all_fields, fields_of
-from ingest.listings.models import LOCATION_FIELDS, Listing
+from ingest.listings.declaration import KINDS
+from ingest.listings.labels import kind_title
+from ingest.listings.models import Listing
+from ingest.listings.queries import territory_communes
 from ingest.reference.communes import names_of
+from sites.listings import browse, nearby
+from sites.listings.models import Favourite
+from sites.listings.placemaps import cell_map as draw_cell
+from sites.listings.public import details, km, summary, visible
 
 bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
 PAGE_SIZE = 30
-#: Shown in their own places on the page, not in the table of details.
-_PLACED = LOCATION_FIELDS | {
-    "external_id",
-    "title",
-    "description",
-    "commune_insee",
-    "address",
-    "postcode",
-    "url",
-    "contact_email",
-    "contact_phone",
-    "photo_url",
-    "published_on",
-    "expires_on",
-}
-_LINKS = {"application_url", "website"}
-
-
-def visible():
-    """Published, not past its expiry date (even before the daily job marks it), not before
-    its publication date."""
-    today = date.today()
-    return and_(
-        Listing.status == "published",
-        or_(Listing.expires_on.is_(None), Listing.expires_on >= today),
-        or_(Listing.published_on.is_(None), Listing.published_on <= today),
-    )
-
-
-def shown_value(f: Field, value):
-    """A stored value as a reader sees it, in their language."""
-    if value is None or value == "":
-        return None
-    if f.enum:
-        return editor.choice_label(f.name, value)
-    if f.type == "boolean":
-        return _("Yes") if value else _("No")
-    if f.type == "date":
-        return format_date(value, "long")
-    if f.type == "number" and "€" in f.title_en:
-        return money(int((Decimal(value) * 100).to_integral_value()))
-    if f.type in ("number", "integer"):
-        return format_decimal(value)
-    return str(value)
-
-
-def details(listing: Listing) -> list[tuple[str, str, bool]]:
-    """(label, value, is_link) of the kind's own fields that have a value."""
-    rows = []
-    for f in fields_of(listing.kind):
-        if f.name in _PLACED:
-            continue
-        value = shown_value(f, getattr(listing, f.name))
-        if value is not None:
-            rows.append((editor.label(f), value, f.name in _LINKS))
-    return rows
-
-
-#: The few fields a card, the API and "my place" show to tell listings of a kind apart.
-KEY_FIELDS = {
-    "real_estate": ("transaction", "property_type", "price", "living_area_m2", "rooms"),
-    "job": ("contract_type", "employer_name", "rome_code", "full_time"),
-    "business": ("activity", "transfer_type", "price"),
-    "leisure": ("category", "start_on", "end_on"),
-    "poi": ("theme", "poi_type"),
-}
-
-
-def summary(listing: Listing) -> list[str]:
-    """The key facts of a listing as short texts ("Sale", "149 000 €", "110 m²"…)."""
-    fields = all_fields()
-    out = []
-    for name in KEY_FIELDS[listing.kind]:
-        value = getattr(listing, name)
-        if value is None or value == "" or (name == "full_time" and not value):
-            continue
-        if name == "living_area_m2":
-            out.append(_("%(area)s m²", area=format_decimal(value)))
-        elif name == "rooms":
-            out.append(_("%(num)s rooms", num=value))
-        elif name == "full_time":
-            out.append(_("Full time"))
-        elif name == "start_on":
-            out.append(_("from %(date)s", date=format_date(value, "medium")))
-        elif name == "end_on":
-            out.append(_("until %(date)s", date=format_date(value, "medium")))
-        else:
-            out.append(shown_value(fields[name], value))
-    return out
-
-
-def km(value: float) -> str:
-    """A distance in km with one decimal, in the reader's language."""
-    return format_decimal(round(value, 1), format="#,##0.0")
 
 
 def _allow_remote_photos(response: Response) -> Response:
@@ -166,7 +73,7 @@ def by_kind(kind: str):
     other = request.args.get("kind")
     if other in KINDS and other != kind:  # the form's kind select was changed
         return index()
-    filters = browse.parse(kind, request.args, editor.territory_communes())
+    filters = browse.parse(kind, request.args, territory_communes())
     where = and_(visible(), Listing.kind == kind, *browse.conditions(filters))
     total = db.session.execute(select(func.count()).select_from(Listing).where(where)).scalar()
     pages = max(1, -(-total // PAGE_SIZE))
@@ -214,14 +121,10 @@ def listing(kind: str, external_id: str):
     if point is not None:
         lon, lat = point
         if found.cell_id:
-            from ingest.listings.placemaps import cell_map as draw_cell
-
             cell_map = draw_cell(lon, lat, found.cell_id)
         amenities = list(nearby.nearest_amenities(lon, lat).values())
     favourite = None
     if kind == "real_estate" and current_user.is_authenticated:
-        from sites.search.models import Favourite
-
         favourite = db.session.execute(
             select(Favourite).where(
                 Favourite.account_id == current_user.id, Favourite.listing_id == found.id
@@ -231,7 +134,7 @@ def listing(kind: str, external_id: str):
         "listing.html",
         tenant=tenant,
         listing=found,
-        kind_name=editor.kind_title(kind),
+        kind_name=kind_title(kind),
         commune=names_of([found.commune_insee]).get(found.commune_insee),
         details=details(found),
         photo=photo,
@@ -243,7 +146,7 @@ def listing(kind: str, external_id: str):
         cell_map=cell_map,
         amenities=amenities,
         km=km,
-        french=editor.french(),
+        french=not english(),
         favourite=favourite,
     )
     response = Response(body)

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from core.extensions import db
-from ingest.listings import editor
 from ingest.listings.declaration import CHOICE_LABELS, all_fields
+from ingest.listings.labels import choice_label, label
 from ingest.listings.models import Listing
+from sites.listings.public import visible
 
 _ROME_PREFIX = re.compile(r"^[A-N]\d{0,4}$")
 #: Filter names per kind, in the order of the form (the commune and the sort are everyone's).
@@ -87,12 +88,11 @@ def _label(name: str) -> str:
         "date_to": _("Taking place until"),
         "sort": _("Sort by"),
     }
-    return labels.get(name) or editor.label(fields[name])
+    return labels.get(name) or label(fields[name])
 
 
 def _distinct(column, kind: str) -> list[str]:
     """The values a free-text column takes among the kind's visible listings (for a select)."""
-    from ingest.listings.site import visible
 
     return list(
         db.session.execute(
@@ -130,9 +130,7 @@ def parse(kind: str, args, communes: list[tuple[str, str]]) -> Filters:
         ],
     }
     for name in ("transaction", "property_type", "contract_type", "transfer_type"):
-        choices[name] = [
-            (code, editor.choice_label(name, code)) for code in CHOICE_LABELS.get(name, {})
-        ]
+        choices[name] = [(code, choice_label(name, code)) for code in CHOICE_LABELS.get(name, {})]
     if kind == "leisure":
         choices["category"] = [(v, v) for v in _distinct(Listing.category, kind)]
     if kind == "poi":

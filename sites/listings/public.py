@@ -1,0 +1,111 @@
+"""What the public sees of a listing: which listings are visible, and their values, key facts
+and distances as a reader reads them (in their language)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_
+
+from core.i18n import money
+from ingest.listings.declaration import Field, all_fields, fields_of
+from ingest.listings.labels import choice_label, label
+from ingest.listings.models import LOCATION_FIELDS, Listing
+
+#: Shown in their own places on the page, not in the table of details.
+_PLACED = LOCATION_FIELDS | {
+    "external_id",
+    "title",
+    "description",
+    "commune_insee",
+    "address",
+    "postcode",
+    "url",
+    "contact_email",
+    "contact_phone",
+    "photo_url",
+    "published_on",
+    "expires_on",
+}
+_LINKS = {"application_url", "website"}
+
+
+def visible():
+    """Published, not past its expiry date (even before the daily job marks it), not before
+    its publication date."""
+    today = date.today()
+    return and_(
+        Listing.status == "published",
+        or_(Listing.expires_on.is_(None), Listing.expires_on >= today),
+        or_(Listing.published_on.is_(None), Listing.published_on <= today),
+    )
+
+
+def shown_value(f: Field, value):
+    """A stored value as a reader sees it, in their language."""
+    if value is None or value == "":
+        return None
+    if f.enum:
+        return choice_label(f.name, value)
+    if f.type == "boolean":
+        return _("Yes") if value else _("No")
+    if f.type == "date":
+        return format_date(value, "long")
+    if f.type == "number" and "€" in f.title_en:
+        return money(int((Decimal(value) * 100).to_integral_value()))
+    if f.type in ("number", "integer"):
+        return format_decimal(value)
+    return str(value)
+
+
+def details(listing: Listing) -> list[tuple[str, str, bool]]:
+    """(label, value, is_link) of the kind's own fields that have a value."""
+    rows = []
+    for f in fields_of(listing.kind):
+        if f.name in _PLACED:
+            continue
+        value = shown_value(f, getattr(listing, f.name))
+        if value is not None:
+            rows.append((label(f), value, f.name in _LINKS))
+    return rows
+
+
+#: The few fields a card, the API and "my place" show to tell listings of a kind apart.
+KEY_FIELDS = {
+    "real_estate": ("transaction", "property_type", "price", "living_area_m2", "rooms"),
+    "job": ("contract_type", "employer_name", "rome_code", "full_time"),
+    "business": ("activity", "transfer_type", "price"),
+    "leisure": ("category", "start_on", "end_on"),
+    "poi": ("theme", "poi_type"),
+}
+
+
+def summary(listing: Listing) -> list[str]:
+    """The key facts of a listing as short texts ("Sale", "149 000 €", "110 m²"…)."""
+    fields = all_fields()
+    out = []
+    for name in KEY_FIELDS[listing.kind]:
+        value = getattr(listing, name)
+        if value is None or value == "" or (name == "full_time" and not value):
+            continue
+        if name == "living_area_m2":
+            out.append(_("%(area)s m²", area=format_decimal(value)))
+        elif name == "rooms":
+            out.append(_("%(num)s rooms", num=value))
+        elif name == "full_time":
+            out.append(_("Full time"))
+        elif name == "start_on":
+            out.append(_("from %(date)s", date=format_date(value, "medium")))
+        elif name == "end_on":
+            out.append(_("until %(date)s", date=format_date(value, "medium")))
+        else:
+            out.append(shown_value(fields[name], value))
+    return out
+
+
+def km(value: float) -> str:
+    """A distance in km with one decimal, in the reader's language."""
+    return format_decimal(round(value, 1), format="#,##0.0")
