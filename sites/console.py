@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -17,22 +16,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from core.auth import service
-from core.auth.models import Account, Invitation, Role, RoleGrant
+from core.auth.models import Role
 from core.auth.permissions import requires
-from core.db import utcnow
 from core.extensions import db
 from core.images import MAX_BYTES, LogoError
-from core.mail import nudge_outbox
-from core.registry import Tenant, members_of
-from core.tenancy import require_tenant, tenant_scope
+from core.registry import members_of
+from core.tenancy import require_tenant
 from core.themes import available_themes
 from sites import branding as look
+from sites import content
 from sites.console_forms import ConfirmForm, HomeTextForm, InviteForm, LogoForm, LookForm
-from sites.models import HomeText, Page
+from sites.models import HomeText
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 EDITORS = (Role.admin, Role.editor)
@@ -43,13 +40,13 @@ AXES = ("axis_productive", "axis_tourism", "axis_residential")
 @requires(Role.admin, Role.editor, Role.coordinator)
 def overview():
     tenant = require_tenant()
-    team = db.session.execute(
-        select(func.count()).select_from(RoleGrant).where(RoleGrant.tenant_id == tenant.id)
-    ).scalar()
-    texts = {t.locale for t in db.session.execute(select(HomeText)).scalars()}
-    pages = db.session.execute(select(func.count()).select_from(Page)).scalar()
+    facts = content.facts_here(tenant)
     return render_template(
-        "console/overview.html", tenant=tenant, team=team, texts=texts, pages=pages
+        "console/overview.html",
+        tenant=tenant,
+        team=facts.team,
+        texts=set(facts.texts),
+        pages=facts.pages,
     )
 
 
@@ -63,33 +60,14 @@ def team():
     form = InviteForm()
     if form.validate_on_submit():
         service.invite(tenant, form.email.data, Role(form.role.data), current_user)
-        db.session.commit()
-        nudge_outbox()
         flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
         return redirect(url_for(".team"))
-    members = db.session.execute(
-        select(RoleGrant, Account)
-        .join(Account, Account.id == RoleGrant.account_id)
-        .where(RoleGrant.tenant_id == tenant.id)
-        .order_by(Account.display_name)
-    ).all()
-    pending = (
-        db.session.execute(
-            select(Invitation).where(
-                Invitation.tenant_id == tenant.id,
-                Invitation.accepted_at.is_(None),
-                Invitation.expires_at > utcnow(),
-            )
-        )
-        .scalars()
-        .all()
-    )
     return render_template(
         "console/team.html",
         tenant=tenant,
         form=form,
-        members=members,
-        pending=pending,
+        members=content.team(tenant.id),
+        pending=content.pending_invitations(tenant.id),
         confirm=ConfirmForm(),
     )
 
@@ -100,22 +78,13 @@ def revoke(grant_id: int):
     tenant = require_tenant()
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    row = db.session.execute(
-        select(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.tenant_id == tenant.id)
-    ).scalar_one_or_none()
-    if row is None:  # another territory's grant, or none: nothing to say about it
+    try:
+        removed = content.remove_role(tenant, grant_id, current_user)
+    except content.LastAdmin:
+        flash(_("You are the only admin: invite another one first."), "error")
+        return redirect(url_for(".team"))
+    if not removed:  # another territory's grant, or none: nothing to say about it
         abort(404)
-    if row.account_id == current_user.id and row.role == Role.admin:
-        admins = db.session.execute(
-            select(func.count())
-            .select_from(RoleGrant)
-            .where(RoleGrant.tenant_id == tenant.id, RoleGrant.role == Role.admin)
-        ).scalar()
-        if admins == 1:
-            flash(_("You are the only admin: invite another one first."), "error")
-            return redirect(url_for(".team"))
-    service.revoke(row, current_user, tenant)
-    db.session.commit()
     flash(_("Role removed."), "success")
     return redirect(url_for(".team"))
 
@@ -159,16 +128,13 @@ def appearance():
         try:
             look.save_look(values, form.font.data, current_user.id)
         except look.BrandingError as exc:
-            db.session.rollback()
             form.primary.errors.append(look_error(exc))
         else:
-            registry = db.session.get(Tenant, tenant.id)
-            registry.theme = form.theme.data
+            content.set_theme(tenant, form.theme.data)
             service.audit("site.look_changed", actor=current_user, theme=form.theme.data)
-            db.session.commit()
-            current_app.extensions["host_cache"].clear()
             flash(_("The look of the site is saved."), "success")
             return redirect(url_for(".appearance"))
+    # A refused look is said on the page (200): save_look checks everything before it writes.
     return render_template(
         "console/appearance.html",
         tenant=tenant,
@@ -188,11 +154,9 @@ def upload_logo():
             # One byte over the limit is enough for the sanitiser to refuse it by size.
             look.save_logo(upload.read(MAX_BYTES + 1), upload.filename, current_user.id)
         except LogoError as exc:
-            db.session.rollback()
             flash(look_error(exc), "error")
         else:
             service.audit("site.logo_changed", actor=current_user)
-            db.session.commit()
             flash(_("The logo is saved."), "success")
     else:
         flash(_("Choose a file first."), "error")
@@ -206,7 +170,7 @@ def upload_logo():
 @requires(*EDITORS)
 def texts():
     tenant = require_tenant()
-    rows = {t.locale: t for t in db.session.execute(select(HomeText)).scalars()}
+    rows = content.home_texts()
     forms = {code: HomeTextForm(prefix=code, obj=rows.get(code)) for code in ("fr", "en")}
     if request.method == "POST":
         if all(f.validate_on_submit() for f in forms.values()):
@@ -216,7 +180,6 @@ def texts():
                 row.updated_by_id = current_user.id
                 db.session.add(row)
             service.audit("site.texts_changed", actor=current_user)
-            db.session.commit()
             flash(_("The home page texts are saved."), "success")
             return redirect(url_for(".texts"))
     return render_template("console/texts.html", tenant=tenant, forms=forms)
@@ -247,17 +210,12 @@ def member(slug: str):
     if found is None:  # not a member of this umbrella: nothing to tell
         abort(404)
     ref = found.ref()
-    team = db.session.execute(
-        select(func.count()).select_from(RoleGrant).where(RoleGrant.tenant_id == ref.id)
-    ).scalar()
-    db.session.commit()  # end the umbrella's transaction before reading the member's schema
-    with tenant_scope(ref):
-        rows = {
-            t.locale: (t.title, t.introduction)
-            for t in db.session.execute(select(HomeText)).scalars()
-        }
-        pages = db.session.execute(select(func.count()).select_from(Page)).scalar()
-        db.session.rollback()
+    facts = content.facts_of_member(ref)
     return render_template(
-        "console/member.html", tenant=umbrella, member=ref, team=team, texts=rows, pages=pages
+        "console/member.html",
+        tenant=umbrella,
+        member=ref,
+        team=facts.team,
+        texts=facts.texts,
+        pages=facts.pages,
     )

@@ -16,7 +16,6 @@ from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit, invite
 from core.extensions import db
-from core.mail import nudge_outbox
 from core.registry import Membership, Tenant, TenantKind
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
 
@@ -86,8 +85,6 @@ def index():
             audit("tenant.created", actor=current_user, slug=tenant.slug)
             if form.admin_email.data:
                 invite(tenant.ref(), form.admin_email.data, Role.admin, current_user)
-            db.session.commit()
-            nudge_outbox()
             flash(_("Territory %(name)s created.", name=tenant.name), "success")
             return redirect(url_for(".index"))
     tenants = db.session.execute(select(Tenant).order_by(Tenant.kind, Tenant.name)).scalars().all()

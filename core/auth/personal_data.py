@@ -16,9 +16,9 @@ from core.auth.service import audit, pseudonym
 from core.commit import after_commit
 from core.db import utcnow
 from core.extensions import db
+from core.fanout import read_in, write_in
 from core.jobs import job
 from core.registry import territories
-from core.tenancy import tenant_scope
 
 log = logging.getLogger("vivrau.rgpd")
 
@@ -54,12 +54,6 @@ def _owned_by(spec: PersonalColumn, account_id: int):
     return column.in_(select(table.c.id).where(table.c[parent.column] == account_id))
 
 
-def _tenants():
-    refs = territories(db.session)
-    db.session.rollback()
-    return refs
-
-
 def export_personal_data(account: Account) -> dict:
     grants = db.session.execute(select(RoleGrant).where(RoleGrant.account_id == account.id))
     events = db.session.execute(
@@ -88,19 +82,20 @@ def export_personal_data(account: Account) -> dict:
         "territories": {},
     }
     account_id = account.id
-    for tenant in _tenants():
+
+    def held_here(_territory) -> dict[str, list[dict]]:
         rows = {}
-        with tenant_scope(tenant):
-            for spec in PERSONAL_COLUMNS:
-                table = spec.model.__table__
-                found = db.session.execute(
-                    select(table).where(_owned_by(spec, account_id))
-                ).mappings()
-                if items := [dict(r) for r in found]:
-                    rows[table.name] = items
-            db.session.rollback()
-        if rows:
-            data["territories"][tenant.slug] = rows
+        for spec in PERSONAL_COLUMNS:
+            table = spec.model.__table__
+            found = db.session.execute(select(table).where(_owned_by(spec, account_id)))
+            if items := [dict(r) for r in found.mappings()]:
+                rows[table.name] = items
+        return rows
+
+    refs = territories(db.session)
+    for ref in refs:
+        if rows := read_in(ref, lambda ref=ref: held_here(ref)):
+            data["territories"][ref.slug] = rows
     return data
 
 
@@ -127,24 +122,24 @@ def erase_account(account_id: int) -> int:
 
     Returns how many territory schemas held something of theirs.
     """
-    touched = 0
-    for tenant in _tenants():
-        with tenant_scope(tenant):
-            changed = 0
-            for spec in PERSONAL_COLUMNS:
-                table = spec.model.__table__
-                column = table.c[spec.column]
-                if spec.on_erase == "cascade":  # gone with the row it belongs to
-                    continue
-                if spec.on_erase == "delete":
-                    statement = delete(table).where(column == account_id)
-                else:
-                    statement = (
-                        update(table).where(column == account_id).values({spec.column: None})
-                    )
-                changed += db.session.execute(statement).rowcount
-            db.session.commit()
-        touched += bool(changed)
+
+    def erase_here() -> int:
+        changed = 0
+        for spec in PERSONAL_COLUMNS:
+            table = spec.model.__table__
+            column = table.c[spec.column]
+            if spec.on_erase == "cascade":  # gone with the row it belongs to
+                continue
+            if spec.on_erase == "delete":
+                statement = delete(table).where(column == account_id)
+            else:
+                statement = update(table).where(column == account_id).values({spec.column: None})
+            changed += db.session.execute(statement).rowcount
+        return changed
+
+    # One transaction per territory schema, each committed as it goes: a crash midway leaves
+    # the erasure request in place, and the sweep erases the rest.
+    touched = sum(bool(write_in(ref, erase_here)) for ref in territories(db.session))
     account = db.session.get(Account, account_id)
     if account is not None:
         db.session.execute(

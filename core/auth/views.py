@@ -21,9 +21,8 @@ from core.auth.forms import (
 )
 from core.auth.passwords import verify_password
 from core.auth.personal_data import export_personal_data, request_erasure
-from core.extensions import db, limiter
+from core.extensions import limiter
 from core.i18n import select_locale
-from core.mail import nudge_outbox
 from core.tenancy import current_tenant
 from core.themes import render_site
 
@@ -95,7 +94,6 @@ def verify(token: str):
         service.verify_email(token)
     except service.AuthError as exc:
         return message(_("Confirmation failed"), error_text(exc.code)), 400
-    db.session.commit()
     flash(_("Your address is confirmed. You can log in."), "success")
     return redirect(url_for("account.login"))
 
@@ -109,10 +107,8 @@ def login():
         account = service.authenticate(form.email.data, form.password.data)
         if account is not None and account.deletion_requested_at is None:
             login_user(account)
-            db.session.commit()
             return redirect(safe_next(url_for("account.profile")))
-        g.login_failed = True
-        db.session.commit()  # keeps the audit event of the failure
+        g.login_failed = True  # the page answers 200: the request keeps the audit event
         form.password.errors.append(_("Wrong e-mail address or password."))
     return render_site("account/login.html", form=form)
 
@@ -130,8 +126,6 @@ def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
         service.request_password_reset(form.email.data)
-        db.session.commit()
-        nudge_outbox()
         return message(
             _("Check your mailbox"),
             _(
@@ -151,7 +145,6 @@ def reset(token: str):
     form = ResetForm()
     if form.validate_on_submit():
         service.set_password(account, form.password.data)
-        db.session.commit()
         flash(_("Your password is changed. Log in with it."), "success")
         return redirect(url_for("account.login"))
     return render_site("account/reset.html", form=form)
@@ -173,7 +166,6 @@ def profile():
     if form.validate_on_submit():
         current_user.display_name = form.display_name.data.strip()
         current_user.locale = form.locale.data
-        db.session.commit()
         flash(_("Your details are saved."), "success")
         return redirect(url_for("account.profile"))
     return render_profile(profile_form=form)
@@ -189,7 +181,6 @@ def password():
         except service.AuthError as exc:
             form.current.errors.append(error_text(exc.code))
         else:
-            db.session.commit()
             login_user(current_user)  # this session carries the new version; others end
             flash(_("Your password is changed; your other sessions are closed."), "success")
             return redirect(url_for("account.profile"))
@@ -202,7 +193,6 @@ def my_data():
     payload = json.dumps(
         export_personal_data(current_user), ensure_ascii=False, indent=2, default=str
     )
-    db.session.rollback()
     return Response(
         payload,
         mimetype="application/json",
@@ -220,7 +210,6 @@ def delete():
         flash(_("Wrong password: your account is not deleted."), "error")
         return redirect(url_for("account.profile"))
     request_erasure(current_user)
-    db.session.commit()
     logout_user()
     return message(
         _("Account deleted"),
@@ -244,7 +233,6 @@ def accept_invitation(token: str):
         except service.AuthError as exc:
             flash(error_text(exc.code), "error")
         else:
-            db.session.commit()
             flash(_("Welcome to the team of %(name)s.", name=tenant.name), "success")
             return redirect(url_for("territory_console.overview"))
     return render_site("account/invitation.html", invitation=invitation, form=form)

@@ -120,7 +120,6 @@ def bulk_status():
 
 def _change_status(listings: list[Listing], status: str) -> None:
     result = publish_or_unpublish(listings, status, current_user.id)
-    db.session.commit()
     if result.changed:
         message = (
             _("%(n)s listing(s) published.", n=len(result.changed))
@@ -188,10 +187,8 @@ def create(kind: str):
         return _render_form(kind, build_form(kind, item, errors), status=422)
     item["status"] = kept_status(None)
     saved = save(kind, [item], source="manual", strict=False, account_id=current_user.id)
-    if saved.errors:
-        db.session.rollback()
+    if saved.errors:  # 422: the request's commit point rolls the refused save back
         return _render_form(kind, build_form(kind, item, saved.errors[0]), status=422)
-    db.session.commit()
     listing_id, _action = saved.outcome.results[item["external_id"]]
     flash(_("Listing saved as a draft."), "success")
     return redirect(url_for(".edit", listing_id=listing_id))
@@ -224,11 +221,9 @@ def edit(listing_id: int):
     item["external_id"] = listing.external_id
     item["status"] = kept_status(listing)
     saved = save(kind, [item], source="manual", strict=False, account_id=current_user.id)
-    if saved.errors:
-        db.session.rollback()
+    if saved.errors:  # 422: the request's commit point rolls the refused save back
         groups = build_form(kind, item, saved.errors[0], locked=locked)
         return _render_form(kind, groups, listing=listing, status=422)
-    db.session.commit()
     _id, action = saved.outcome.results[listing.external_id]
     flash(_("Nothing changed.") if action == "unchanged" else _("Listing saved."), "success")
     return redirect(url_for(".edit", listing_id=listing.id))
@@ -390,8 +385,7 @@ def _submit(form, data: bytes, filename: str):
             valid_only=form.valid_only.data,
             locale=str(get_locale()),
         )
-    except NormedFileError as exc:
-        db.session.rollback()
+    except NormedFileError as exc:  # refused before anything is stored
         return None, describe(Issue(exc.code, params=exc.params), str(get_locale()))
     return record, None
 
@@ -477,7 +471,6 @@ def keys():
     plaintext = None
     if request.method == "POST" and form.validate_on_submit():
         _key, plaintext = create_key(form.name.data, form.scopes.data, current_user)
-        db.session.commit()
         form = ApiKeyForm(formdata=None)
     rows = list(db.session.execute(select(ApiKey).order_by(ApiKey.id.desc())).scalars())
     names = queries.account_names([k.created_by_id for k in rows] + [k.revoked_by_id for k in rows])
@@ -507,7 +500,6 @@ def revoke_key(key_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     revoke(key, current_user)
-    db.session.commit()
     flash(_("The key “%(name)s” is revoked: it no longer opens the API.", name=key.name), "success")
     return redirect(url_for(".keys"))
 

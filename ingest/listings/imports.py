@@ -26,7 +26,7 @@ from core.csvexport import neutralise
 from core.db import utcnow
 from core.extensions import db
 from core.jobs import job
-from core.mail import nudge_outbox, queue_mail
+from core.mail import queue_mail
 from core.registry import primary_host
 from core.storage import get_storage
 from core.tenancy import engine_for, require_tenant
@@ -392,7 +392,6 @@ def _notify(import_id: int) -> None:
         pick(MAIL["body"], locale).format(**values),
     )
     db.session.commit()
-    nudge_outbox()
 
 
 def recent(limit: int = 50) -> list[ListingImport]:

@@ -8,11 +8,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from core.auth.models import Account
 from core.auth.service import audit
 from core.extensions import db
+from core.fanout import write_in
 from core.i18n import select_locale
 from core.signals import account_registered
-from core.tenancy import current_tenant, tenant_scope
+from core.tenancy import current_tenant
 from core.themes import render_site
 from sites.leads import consent
 
@@ -42,9 +44,18 @@ def consent_at_registration(
     """A new account that ticked the box on a territory's site consents to it at once."""
     if territory is None or not share:
         return
-    with tenant_scope(territory):
+    write_in(territory, lambda: consent.grant(account_id, territory.name, locale))
+
+
+def _share(account_id: int, territory, wanted: bool, locale: str) -> None:
+    """Grant or withdraw the person's consent on the bound territory, with its audit event."""
+    actor = db.session.get(Account, account_id)
+    if wanted:
         consent.grant(account_id, territory.name, locale)
-        db.session.commit()
+        audit("lead.consent_granted", actor=actor, tenant=territory)
+    else:
+        consent.withdraw(account_id)
+        audit("lead.consent_withdrawn", actor=actor, tenant=territory)
 
 
 @bp.route("/partage", methods=["GET", "POST"])
@@ -63,14 +74,8 @@ def sharing():
             wanted = str(ref.id) in ticked
             if wanted == granted:
                 continue
-            with tenant_scope(ref):
-                if wanted:
-                    consent.grant(account_id, ref.name, locale)
-                    audit("lead.consent_granted", actor=current_user, tenant=ref)
-                else:
-                    consent.withdraw(account_id)
-                    audit("lead.consent_withdrawn", actor=current_user, tenant=ref)
-                db.session.commit()
+            # Each territory's consent lives in its own schema, and commits there.
+            write_in(ref, lambda ref=ref, wanted=wanted: _share(account_id, ref, wanted, locale))
             changed += 1
         flash(
             _("Your choices are saved.") if changed else _("Nothing changed."),

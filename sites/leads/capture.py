@@ -110,13 +110,13 @@ def _cells_by_commune(cells: list[str], communes: list[str] = ()):
 
 
 def _run(what: str, work) -> int:
+    """Capture inside a savepoint: a failure undoes the capture alone, and the request's commit
+    point keeps the rest — a lost lead must never cost the visitor their search."""
     try:
         require_tenant()
-        count = work()
-        db.session.commit()
-        return count
-    except Exception:  # noqa: BLE001 - a lost lead must never cost the visitor their search
-        db.session.rollback()
+        with db.session.begin_nested():
+            return work()
+    except Exception:  # noqa: BLE001 - logged, the search goes on
         log.exception("lead capture failed (%s)", what)
         return 0
 

@@ -11,8 +11,9 @@ from sqlalchemy import exists, select, update
 
 from core.db import utcnow
 from core.extensions import db
+from core.fanout import read_each
 from core.registry import Tenant, TenantStatus
-from core.tenancy import TenantRef, tenant_scope
+from core.tenancy import TenantRef
 from sites.leads.models import Lead, LeadConsent
 
 CONSENT_VERSION = "2026-11"
@@ -109,20 +110,21 @@ def territories_of(account, here: TenantRef | None) -> list[tuple[TenantRef, boo
             select(Tenant).where(Tenant.status == TenantStatus.active).order_by(Tenant.name)
         ).scalars()
     ]
-    db.session.rollback()
+
+    def holds(_territory) -> tuple[bool, bool]:
+        return db.session.execute(
+            select(
+                exists().where(Lead.account_id == account_id),
+                exists().where(
+                    LeadConsent.account_id == account_id, LeadConsent.withdrawn_at.is_(None)
+                ),
+            )
+        ).one()
+
+    held = read_each(tenants, holds)
     found: list[tuple[TenantRef, bool]] = []
     for ref in tenants:
-        with tenant_scope(ref):
-            row = db.session.execute(
-                select(
-                    exists().where(Lead.account_id == account_id),
-                    exists().where(
-                        LeadConsent.account_id == account_id, LeadConsent.withdrawn_at.is_(None)
-                    ),
-                )
-            ).one()
-            db.session.rollback()
-        has_leads, granted = row
+        has_leads, granted = held[ref.id]
         if ref.id in wanted or has_leads or granted:
             found.append((ref, bool(granted)))
     # This site's territory first: it is the one the person is looking at.

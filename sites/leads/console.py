@@ -23,8 +23,9 @@ from core.auth.permissions import requires
 from core.auth.service import audit
 from core.csvexport import csv_bytes
 from core.extensions import db
+from core.fanout import read_in
 from core.registry import members_of
-from core.tenancy import require_tenant, tenant_scope
+from core.tenancy import require_tenant
 from ingest.reference.territory import commune_codes
 from sites.leads import report
 
@@ -131,7 +132,6 @@ def export():
     body = csv_bytes(header, rows)
     # Who took people's details out of the platform, and how many: the RGPD asks for a trace.
     audit("leads.exported", actor=current_user, rows=len(rows), identified=identified)
-    db.session.commit()
     name = f"prospects-{tenant.slug}-{datetime.now(report.PARIS):%Y-%m-%d}.csv"
     return Response(
         body,
@@ -162,12 +162,9 @@ def members():
                 "communes": report.per_commune(replace(filters, communes=codes)),
             }
         )
-    db.session.commit()  # end the umbrella's transaction before reading each member's schema
-    for line in lines:
+    for line in lines:  # each member's own site, read from its own schema
         ref = line["town"]
-        with tenant_scope(ref):
-            line["own"] = report.funnel(filters) if ref.active else None
-            db.session.rollback()
+        line["own"] = read_in(ref, lambda: report.funnel(filters)) if ref.active else None
     return render_template(
         "console/leads/members.html", tenant=umbrella, filters=filters, lines=lines
     )

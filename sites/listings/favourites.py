@@ -73,7 +73,6 @@ def toggle():
         listing = db.session.get(Listing, listing_id)
         if existing is not None:
             db.session.delete(existing)
-            db.session.commit()
         flash(_("Removed from your favourites."), "success")
         if listing is not None and _available(listing_id) is not None:
             return redirect(listing_url(listing))
@@ -83,7 +82,6 @@ def toggle():
         abort(404)  # only a published property can be saved
     if existing is None:
         db.session.add(Favourite(account_id=current_user.id, listing_id=listing.id))
-        db.session.commit()
     flash(_("Saved to your favourites."), "success")
     return redirect(listing_url(listing))
 
@@ -293,5 +291,4 @@ def radius(favourite_id: int):
         flash(_("Choose a radius of 5, 10, 20 or 30 km."), "error")
     else:
         favourite.radius_km = value
-        db.session.commit()
     return redirect(url_for("favourites.place", favourite_id=favourite.id))

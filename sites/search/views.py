@@ -527,7 +527,6 @@ def save():
             flash(_("You keep %(n)d searches already: delete one first.", n=MAX_SAVED), "error")
             return redirect(url_for("search.saved"))
         db.session.add(SavedSearch(account_id=current_user.id, name=name, query=query))
-    db.session.commit()
     flash(_("The search “%(name)s” is saved.", name=name), "success")
     return redirect(url_for("search.saved"))
 
@@ -573,6 +572,5 @@ def delete(search_id: int):
     if found is None:  # someone else's, or gone: the same answer
         abort(404)
     db.session.delete(found)
-    db.session.commit()
     flash(_("The search “%(name)s” is deleted.", name=found.name), "success")
     return redirect(url_for("search.saved"))

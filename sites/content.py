@@ -1,0 +1,109 @@
+"""A territory's site content and team as its consoles read and change them: home texts, pages,
+team members and pending invitations, the theme; and a member town's, read from its umbrella."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from core.auth import service
+from core.auth.models import Account, Invitation, Role, RoleGrant
+from core.commit import after_commit
+from core.db import utcnow
+from core.extensions import db
+from core.fanout import read_in
+from core.registry import Tenant
+from core.tenancy import TenantRef
+from sites.models import HomeText, Page
+
+
+@dataclass
+class SiteFacts:
+    """What the console's overview and a coordinator's view of a town say of a site."""
+
+    team: int
+    texts: dict[str, tuple[str, str]]  # locale → (title, introduction)
+    pages: int
+
+
+def team_size(tenant_id: int) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(RoleGrant).where(RoleGrant.tenant_id == tenant_id)
+    ).scalar()
+
+
+def _texts_and_pages() -> tuple[dict[str, tuple[str, str]], int]:
+    rows = db.session.execute(select(HomeText)).scalars()
+    texts = {t.locale: (t.title, t.introduction) for t in rows}
+    return texts, db.session.execute(select(func.count()).select_from(Page)).scalar()
+
+
+def facts_here(tenant: TenantRef) -> SiteFacts:
+    """The bound territory's own site."""
+    texts, pages = _texts_and_pages()
+    return SiteFacts(team_size(tenant.id), texts, pages)
+
+
+def facts_of_member(member: TenantRef) -> SiteFacts:
+    """A member town's site, read from its own schema apart from the umbrella's transaction."""
+    texts, pages = read_in(member, _texts_and_pages)
+    return SiteFacts(team_size(member.id), texts, pages)
+
+
+def team(tenant_id: int) -> list[tuple[RoleGrant, Account]]:
+    return list(
+        db.session.execute(
+            select(RoleGrant, Account)
+            .join(Account, Account.id == RoleGrant.account_id)
+            .where(RoleGrant.tenant_id == tenant_id)
+            .order_by(Account.display_name)
+        ).all()
+    )
+
+
+def pending_invitations(tenant_id: int) -> list[Invitation]:
+    return list(
+        db.session.execute(
+            select(Invitation).where(
+                Invitation.tenant_id == tenant_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+        ).scalars()
+    )
+
+
+class LastAdmin(ValueError):
+    """Removing this role would leave the territory with no admin."""
+
+
+def remove_role(tenant: TenantRef, grant_id: int, by: Account) -> bool:
+    """Remove a role of the territory's team; False when no such grant is the territory's.
+    Raises LastAdmin when the only admin would remove themselves."""
+    row = db.session.execute(
+        select(RoleGrant).where(RoleGrant.id == grant_id, RoleGrant.tenant_id == tenant.id)
+    ).scalar_one_or_none()
+    if row is None:
+        return False
+    if row.account_id == by.id and row.role == Role.admin:
+        admins = db.session.execute(
+            select(func.count())
+            .select_from(RoleGrant)
+            .where(RoleGrant.tenant_id == tenant.id, RoleGrant.role == Role.admin)
+        ).scalar()
+        if admins == 1:
+            raise LastAdmin()
+    service.revoke(row, by, tenant)
+    return True
+
+
+def home_texts() -> dict[str, HomeText]:
+    return {t.locale: t for t in db.session.execute(select(HomeText)).scalars()}
+
+
+def set_theme(tenant: TenantRef, theme: str) -> None:
+    """The territory's theme (registry); hosts serve it once the change is committed."""
+    db.session.get(Tenant, tenant.id).theme = theme
+    after_commit(current_app.extensions["host_cache"].clear)
