@@ -453,7 +453,7 @@ def test_docs_page_renders_without_scripts_or_cdn(app, territory, api):
 
 
 def test_output_matches_its_documented_schema(app, territory, api):
-    from ingest.listings.api import output_schema
+    from ingest.listings.api.views import output_schema
 
     body = api.put("/api/v1/listings/real_estate/R-1", json=house()).get_json()
     assert list(body) == list(output_schema("real_estate")().fields)

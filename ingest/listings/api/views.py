@@ -8,7 +8,7 @@ import math
 import time
 from datetime import UTC
 from functools import cache
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import marshmallow as ma
 from flask import current_app, g, request
@@ -22,6 +22,7 @@ from core.api import json_response, plain
 from core.extensions import csrf, db, limiter
 from core.problems import ApiProblem, read_json
 from core.tenancy import require_tenant
+from ingest.listings.api import page_url
 from ingest.listings.apikeys import authenticate
 from ingest.listings.declaration import KIND_TITLES, KINDS, fields_of
 from ingest.listings.models import LOCATION_FIELDS, STATUSES, Listing
@@ -96,10 +97,6 @@ def _rate_limit(key) -> None:
 def stored_fields(kind: str) -> tuple[str, ...]:
     """The kind's declared fields as stored (location inputs become latitude/longitude)."""
     return tuple(f.name for f in fields_of(kind) if f.name not in LOCATION_FIELDS)
-
-
-def page_url(kind: str, external_id: str) -> str:
-    return f"{request.host_url}annonces/{kind}/{quote(external_id, safe='')}"
 
 
 def as_json(listing, lon, lat) -> dict:

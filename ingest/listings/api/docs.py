@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.problems import API_PREFIX, TYPES
-from ingest.listings.api import BULK_MAX, PAGE_MAX, schema_name
+from ingest.listings.api.views import BULK_MAX, PAGE_MAX, schema_name
 from ingest.listings.declaration import KIND_TITLES, KINDS, fields_of
 
 #: What each operation does, in the reader's language (the document itself is in English).
