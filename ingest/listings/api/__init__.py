@@ -1,5 +1,5 @@
-"""The listings endpoints of /api/v1, and the address of a listing's public page that every
-endpoint gives."""
+"""The listings endpoints of /api/v1 (guard, representation, OpenAPI fragments, views, docs
+page), and the address of a listing's public page that every endpoint gives."""
 
 from __future__ import annotations
 
