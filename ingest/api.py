@@ -8,8 +8,9 @@ from flask import Blueprint, jsonify, render_template
 from core.api import current_spec
 from core.extensions import csrf
 from core.security import csp_nonce
-from ingest.listings.api import blp, register_components
-from ingest.listings.docs import page
+from ingest.listings.api.docs import page
+from ingest.listings.api.openapi import register_components
+from ingest.listings.api.views import blp
 from ingest.reference.criteria import CRITERIA, METHODS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates")

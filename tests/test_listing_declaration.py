@@ -61,7 +61,7 @@ def test_unknown_kind_is_a_clear_error():
 
 def test_table_schema_api_schemas_and_form_list_the_same_fields(app):
     """One declaration per kind: the normed file, the API (in and out) and the editor form."""
-    from ingest.listings.api import output_schema
+    from ingest.listings.api.representation import output_schema
     from ingest.listings.form import form_fields
     from ingest.listings.schemas import input_schema
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from openapi_spec_validator import validate
 from sqlalchemy import select, text
 
 from core.extensions import db
 from core.tenancy import tenant_scope
+from ingest.listings.api.representation import output_schema
 from ingest.listings.apikeys import authenticate, create_key, revoke
+from ingest.listings.declaration import KINDS, fields_of
 from ingest.listings.models import ApiKey, Listing, ListingEvent
 from tests.conftest import host
 
@@ -171,6 +175,22 @@ def test_cli_creates_lists_and_revokes_a_working_key(app, runner, territory):
     unknown = runner.invoke(args=["apikeys", "create", "--tenant", "nowhere", "--name", "x",
                                   "--scope", READ])  # fmt: skip
     assert unknown.exit_code == 1 and "nowhere" in unknown.output
+
+
+def test_cli_names_a_key_by_its_day_when_no_name_is_given(app, runner, territory):
+    result = runner.invoke(args=["apikeys", "create", "--tenant", territory.slug,
+                                 "--scope", READ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    assert f'"Key of {today}"' in result.stdout
+    with app.app_context(), tenant_scope(territory):
+        assert db.session.execute(select(ApiKey.name)).scalar_one() == f"Key of {today}"
+        db.session.rollback()
+    missing = runner.invoke(args=["apikeys", "revoke", "--tenant", territory.slug,
+                                  "--prefix", "nope"])  # fmt: skip
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
+    assert missing.output.strip().splitlines() == ["Error: no key with prefix 'nope' in "
+                                                   f"{territory.slug}"]  # fmt: skip
 
 
 def test_rate_limit_per_key(app, territory):
@@ -415,10 +435,6 @@ def test_every_error_under_api_is_a_problem(app, territory, api):
 
 
 def test_openapi_document_is_valid_and_describes_each_kind(app, territory, api):
-    from openapi_spec_validator import validate
-
-    from ingest.listings.declaration import KINDS, fields_of
-
     response = api.client.get("/api/v1/openapi.json", base_url=api.base)
     assert response.status_code == 200
     spec = response.get_json()
@@ -453,8 +469,6 @@ def test_docs_page_renders_without_scripts_or_cdn(app, territory, api):
 
 
 def test_output_matches_its_documented_schema(app, territory, api):
-    from ingest.listings.api import output_schema
-
     body = api.put("/api/v1/listings/real_estate/R-1", json=house()).get_json()
     assert list(body) == list(output_schema("real_estate")().fields)
     with app.app_context(), tenant_scope(territory):

@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sys
 from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
+from flask_babel import to_user_timezone
 from sqlalchemy import select, update
 
 from core.db import utcnow
 from core.extensions import db
-from core.tenancy import tenant_scope
+from core.registry import get_by_slug
+from core.tenancy import engine_for, require_tenant, tenant_scope
 from ingest.listings.models import SCOPES, ApiKey
 
 KEY_MARK = "vvk"
@@ -79,20 +80,24 @@ def authenticate(header_value: str | None) -> ApiKey | None:
         return None
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        # Conditional, so concurrent requests write it once; committed now because a read
-        # request has no other transaction to carry it.
-        db.session.execute(
+        _record_use(key.id, now)
+    return key
+
+
+def _record_use(key_id: int, now) -> None:
+    """Note the key's use in its own short transaction: a use counts whatever the request
+    answers (a refused write too), and the request's transaction stays its own. Conditional,
+    so concurrent requests write it once."""
+    with engine_for(db.engine, require_tenant().schema).begin() as connection:
+        connection.execute(
             update(ApiKey)
-            .where(ApiKey.id == key.id)
+            .where(ApiKey.id == key_id)
             .where(
                 (ApiKey.last_used_at.is_(None))
                 | (ApiKey.last_used_at <= now - LAST_USED_RESOLUTION)
             )
             .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    return key
 
 
 # --- flask apikeys ------------------------------------------------------------------------------
@@ -100,17 +105,15 @@ def authenticate(header_value: str | None) -> ApiKey | None:
 cli = AppGroup("apikeys", help="API keys of a territory's /api/v1.")
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
+def default_name() -> str:
+    """The name of a key created without one: the day, as the site shows dates (Paris)."""
+    return f"Key of {to_user_timezone(utcnow()):%Y-%m-%d}"
 
 
 def _territory(slug: str):
-    from core.registry import get_by_slug
-
     tenant = get_by_slug(db.session, slug)
     if tenant is None:
-        _fail(f"no territory with slug {slug!r}")
+        raise click.ClickException(f"no territory with slug {slug!r}")
     ref = tenant.ref()
     db.session.rollback()  # the registry's transaction ends before the territory's begins
     return ref
@@ -118,7 +121,7 @@ def _territory(slug: str):
 
 @cli.command("create")
 @click.option("--tenant", "slug", required=True, help="The territory's slug.")
-@click.option("--name", required=True, help="What the key is for, e.g. “Logiciel RH”.")
+@click.option("--name", help="What the key is for, e.g. “Logiciel RH” (default: “Key of <today>”).")
 @click.option(
     "--scope",
     "scopes",
@@ -132,11 +135,12 @@ def create_command(slug, name, scopes):
     ref = _territory(slug)
     with tenant_scope(ref):
         try:
-            key, plaintext = create_key(name, scopes)
+            key, plaintext = create_key(default_name() if name is None else name, scopes)
         except ValueError as error:
-            _fail(str(error))
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
         db.session.commit()
-        click.echo(f"Key {key.prefix} ({', '.join(key.scopes)}) for {ref.slug}:")
+        click.echo(f'Key {key.prefix} "{key.name}" ({", ".join(key.scopes)}) for {ref.slug}:')
         click.echo(plaintext)
         click.echo("Store it now: it cannot be shown again.", err=True)
 
@@ -154,7 +158,7 @@ def list_command(slug):
             click.echo(
                 f"{key.prefix}\t{key.name}\t{','.join(key.scopes)}\tlast used {used}\t{state}"
             )
-        db.session.rollback()
+        db.session.rollback()  # read only: the territory's transaction ends inside its scope
     if not keys:
         click.echo("No key.", err=True)
 
@@ -168,8 +172,8 @@ def revoke_command(slug, prefix):
     with tenant_scope(ref):
         key = db.session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
         if key is None:
-            db.session.rollback()
-            _fail(f"no key with prefix {prefix!r} in {ref.slug}")
+            db.session.rollback()  # the territory's transaction ends inside its scope
+            raise click.ClickException(f"no key with prefix {prefix!r} in {ref.slug}")
         revoke(key)
         db.session.commit()
         click.echo(f"Key {prefix} revoked.")

@@ -115,6 +115,11 @@ class ListingInput(Schema):
             raise ValidationError(errors)
 
 
+def schema_name(kind: str) -> str:
+    """The kind's name in the OpenAPI document (`real_estate` → `RealEstate`)."""
+    return "".join(part.title() for part in kind.split("_"))
+
+
 @cache
 def input_schema(kind: str, strict: bool = True) -> type[Schema]:
     """The kind's input schema class (one class per kind and strictness, named for OpenAPI)."""
@@ -124,5 +129,4 @@ def input_schema(kind: str, strict: bool = True) -> type[Schema]:
         load_default=None,
         metadata={"description": "draft, published (default) or unpublished"},
     )
-    name = "".join(part.title() for part in kind.split("_")) + ("Input" if strict else "Form")
-    return type(name, (ListingInput,), attrs)
+    return type(schema_name(kind) + ("Input" if strict else "Form"), (ListingInput,), attrs)

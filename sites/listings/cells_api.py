@@ -14,7 +14,7 @@ from core import grid
 from core.api import json_response, plain
 from core.extensions import db, limiter
 from core.problems import ApiProblem
-from ingest.listings.api import page_url
+from ingest.listings.api.representation import page_url
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing
 from ingest.reference.communes import names_of

@@ -9,8 +9,10 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from core.problems import API_PREFIX, TYPES
-from ingest.listings.api import BULK_MAX, PAGE_MAX, schema_name
+from ingest.listings.api.bulk import BULK_MAX
+from ingest.listings.api.views import PAGE_MAX
 from ingest.listings.declaration import KIND_TITLES, KINDS, fields_of
+from ingest.listings.schemas import schema_name
 
 #: What each operation does, in the reader's language (the document itself is in English).
 SUMMARIES = {
