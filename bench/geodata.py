@@ -79,9 +79,9 @@ def _measure(command: list[str]) -> tuple[float, int, int, str]:
 #: What each `flask geo` command calls, to time the function itself when the command fails.
 DIRECT = {
     "load-communes": "from ingest.reference.communes import load_communes as f; f()",
-    "load-bpe": "from ingest.reference.loaders import load_bpe as f; f(sys.argv[1])",
+    "load-bpe": "from ingest.reference.loaders.bpe import load_bpe as f; f(sys.argv[1])",
     "synth": "from ingest.reference.synth import synth as f; f(france=True)",
-    "build-cells": "from ingest.reference.profiles import build_cells as f; f()",
+    "build-cells": "from ingest.reference.cells import build_cells as f; f()",
     "build-profiles": "from ingest.reference.profiles import build_profiles as f; f()",
 }
 PRELUDE = (

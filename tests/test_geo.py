@@ -10,7 +10,16 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.communes import load_communes
 from ingest.reference.criteria import CRITERIA
-from ingest.reference.models import Commune
+from ingest.reference.models import (
+    POI_COLUMNS,
+    POPULATION_COLUMNS,
+    SALE_COLUMNS,
+    CellPopulation,
+    Commune,
+    Poi,
+    PropertySale,
+)
+from ingest.reference.synth import synth
 from ingest.reference.territory import TerritoryCell
 from tests.conftest import host
 
@@ -85,8 +94,6 @@ def test_every_criterion_is_documented_in_the_readme():
 def test_real_bpe_replaces_the_synthetic_points_of_its_departement(
     app, ctx, cantal, runner, tmp_path
 ):
-    from ingest.reference.synth import synth
-
     synth(["15"])
     count = "SELECT count(*) FROM pois WHERE source = :s"
     assert db.session.execute(text(count), {"s": "synth"}).scalar() > 1000
@@ -112,15 +119,6 @@ def test_real_bpe_replaces_the_synthetic_points_of_its_departement(
 
 
 def test_bulk_column_lists_cover_their_tables():
-    from ingest.reference.models import (
-        POI_COLUMNS,
-        POPULATION_COLUMNS,
-        SALE_COLUMNS,
-        CellPopulation,
-        Poi,
-        PropertySale,
-    )
-
     for columns, model in (
         (POI_COLUMNS, Poi),
         (SALE_COLUMNS, PropertySale),

@@ -19,7 +19,10 @@ from sqlalchemy import insert, text
 
 from core import grid
 from core.extensions import db
+from ingest.reference.cells import build_cells, covering_pairs, to_grid
 from ingest.reference.models import CellPopulation, Commune, Poi, PropertySale
+from ingest.reference.profiles import build_profiles
+from ingest.reference.synth import EQUIPMENT, synth
 
 E0, N0 = 3_100_000, 2_600_000
 A, B, C = "99001", "99002", "98001"
@@ -166,8 +169,6 @@ def profiles() -> dict[str, dict]:
 
 
 def test_covering_pairs_equal_grid_covering():
-    from ingest.reference.profiles import covering_pairs, to_grid
-
     rng = np.random.default_rng(3)
     shapes = []
     for _ in range(40):
@@ -183,8 +184,6 @@ def test_covering_pairs_equal_grid_covering():
 
 
 def test_build_cells_places_each_cell_in_the_commune_holding_its_centre(territory):
-    from ingest.reference.profiles import build_cells
-
     assert build_cells("99") == 18  # columns 0-5 touch A or B, three rows
     rows = db.session.execute(
         text("SELECT id, epsg, northing, easting, commune_insee FROM cells WHERE id = ANY(:ids)"),
@@ -252,8 +251,6 @@ def loaded(territory):
 
 
 def test_build_profiles_hand_computed(loaded):
-    from ingest.reference.profiles import build_cells, build_profiles
-
     build_cells("99")
     assert build_profiles("99") == 15  # column 5 belongs to C, of département 98
     got = profiles()
@@ -298,8 +295,6 @@ def test_build_profiles_hand_computed(loaded):
 
 
 def test_build_profiles_replaces_its_rows_and_sees_across_the_border(loaded):
-    from ingest.reference.profiles import build_cells, build_profiles
-
     build_cells("99")
     build_cells("98")
     build_profiles("99")
@@ -315,8 +310,6 @@ def test_build_profiles_replaces_its_rows_and_sees_across_the_border(loaded):
 
 
 def test_a_cell_without_any_point_of_a_kind_gets_null_and_zero_counts(territory):
-    from ingest.reference.profiles import build_cells, build_profiles
-
     build_cells("99")
     assert build_profiles("99") == 15
     row = profiles()[cell(0, 0)]
@@ -357,8 +350,6 @@ def synth_rows() -> dict[str, list]:
 
 
 def test_synth_is_deterministic_and_replaces_its_rows(territory):
-    from ingest.reference.synth import synth
-
     add_pois(("bpe", "D307", 1000, 1000))
     db.session.execute(insert(CellPopulation), [population(1, 1, ind=77, men=30, ind_18_64=77)])
     db.session.commit()
@@ -385,9 +376,6 @@ def test_synth_is_deterministic_and_replaces_its_rows(territory):
 
 
 def test_synth_places_everything_in_its_communes(territory):
-    from ingest.reference.profiles import build_cells
-    from ingest.reference.synth import EQUIPMENT, synth
-
     synth(["99"], seed=1)
     build_cells("99")
     rows = synth_rows()
@@ -425,7 +413,5 @@ def test_synth_places_everything_in_its_communes(territory):
 
 
 def test_synth_needs_a_place(ctx):
-    from ingest.reference.synth import synth
-
     with pytest.raises(ValueError):
         synth()

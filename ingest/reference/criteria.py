@@ -1,14 +1,14 @@
 """The criteria catalogue: what a visitor can ask of a 1 km cell, and how each value is made.
 
 This module is the one definition: the cell_profiles columns, `GET /api/v1/criteria`, the
-README's table and (later) the search form all derive from CRITERIA.
+README's table and the search form all derive from CRITERIA.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-#: How a value is computed (see ingest/reference/profiles.py):
+#: How a value is computed (see ingest/reference/computations.py):
 METHODS = {
     "nearest": "distance in km from the cell's centre to the nearest point of these types",
     "count_within": "number of points of these types within `radius_km` of the cell's centre",

@@ -10,8 +10,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import PublicBase
+from ingest.reference.criteria import stored_criteria
 
 NATIONAL = {"national_reference": True}
+#: The source of generated rows (`flask geo synth`): pages say so, real files replace them.
+SYNTH = "synth"
 
 
 class Commune(PublicBase):
@@ -136,8 +139,7 @@ POPULATION_VALUES = tuple(c for c in POPULATION_COLUMNS if c not in ("cell_id", 
 
 
 def _profile_columns() -> dict:
-    from ingest.reference.criteria import stored_criteria
-
+    """A nullable float column per stored criterion, commented with its English label."""
     return {
         c.id: mapped_column(Float, nullable=True, comment=c.label_en) for c in stored_criteria()
     }

@@ -14,20 +14,13 @@ from datetime import date, timedelta
 
 import numpy as np
 import shapely
+from sqlalchemy import text
 
 from core import grid
 from core.extensions import db
-from ingest.reference.bulk import copy_rows
-from ingest.reference.models import POI_COLUMNS, POPULATION_COLUMNS, SALE_COLUMNS
-from ingest.reference.profiles import (
-    SYNTH,
-    cell_keys,
-    covering_pairs,
-    session_cursor,
-    tick,
-    to_grid,
-    vacuum,
-)
+from ingest.reference.bulk import Progress, copy_rows, session_cursor, tick, vacuum
+from ingest.reference.cells import cell_keys, covering_pairs, to_grid
+from ingest.reference.models import POI_COLUMNS, POPULATION_COLUMNS, SALE_COLUMNS, SYNTH
 
 SIZE = grid.SIZE
 
@@ -339,7 +332,7 @@ def synth(
     departements: list[str] | None = None,
     france: bool = False,
     seed: int = 0,
-    progress=None,
+    progress: Progress = None,
 ) -> dict[str, int]:
     """Generate synthetic POIs, sales and gridded population for these départements (or the
     whole country with `france`), replacing the previous synthetic rows of their communes in
@@ -401,8 +394,6 @@ _DEPARTEMENT = "CASE WHEN {c} LIKE '97%%' THEN left({c}, 3) ELSE left({c}, 2) EN
 def retire_synthetic() -> dict[str, int]:
     """Real files replace generated data: drop the synthetic points of interest of every
     département the BPE now covers, and the synthetic sales of every département DVF covers."""
-    from sqlalchemy import text
-
     poi_dep = _DEPARTEMENT.format(c="commune_insee")
     pois = db.session.execute(
         text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shapely import wkb
 from sqlalchemy import String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,8 +42,6 @@ def commune_codes(tenant: TenantRef, official_code: str | None) -> list[str]:
 
 def perimeter_cells(codes: list[str]) -> dict[str, str]:
     """cell id → commune for every cell intersecting the communes' union."""
-    from shapely import wkb
-
     rows = db.session.execute(
         select(Commune.insee, Commune.departement, func.ST_AsBinary(Commune.geom)).where(
             Commune.insee.in_(codes)

@@ -1,0 +1,1 @@
+"""Tests of the national reference loaders (BPE, OSM, Filosofi, DVF) on small files."""
