@@ -7,6 +7,7 @@ import threading
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -29,8 +30,6 @@ START = date(2027, 1, 15)
 @pytest.fixture(autouse=True)
 def english(app, ctx):
     """Messages are checked in English, the msgids (the French catalogue covers them too)."""
-    from flask_babel import force_locale
-
     with app.test_request_context(), force_locale("en"):
         yield
 
