@@ -5,19 +5,22 @@ from __future__ import annotations
 from flask import current_app
 from stdnum.fr import siren, siret
 
+from billing.documents.model import french_number
+
 
 class SellerConfigError(RuntimeError):
     pass
 
 
 def late_interest_text(config) -> str:
-    margin = config["BILLING_LATE_MARGIN_BP"] / 100
-    indemnity = config["BILLING_RECOVERY_INDEMNITY_CENTS"] / 100
+    """The seller's payment-penalty clause, frozen on each invoice: from the settings."""
+    margin = french_number(config["BILLING_LATE_MARGIN_BP"])
+    indemnity = french_number(config["BILLING_RECOVERY_INDEMNITY_CENTS"])
     return (
         "En cas de retard de paiement, des intérêts moratoires sont dus au taux d'intérêt "
         "appliqué par la Banque centrale européenne à ses opérations principales de "
-        f"refinancement, majoré de {margin:g} points, ainsi qu'une indemnité forfaitaire pour "
-        f"frais de recouvrement de {indemnity:g} €. Pas d'escompte pour paiement anticipé."
+        f"refinancement, majoré de {margin} points, ainsi qu'une indemnité forfaitaire pour "
+        f"frais de recouvrement de {indemnity} €. Pas d'escompte pour paiement anticipé."
     )
 
 

@@ -34,32 +34,35 @@ def void(invoice: Invoice, on: date | None = None, store: bool = True) -> Invoic
         )
     if on < invoice.issue_date:
         raise InvoicingError(_("A credit note cannot be dated before its invoice."), "on")
-    note = Invoice(
-        kind=InvoiceKind.credit_note,
-        status=InvoiceStatus.draft,
-        customer=invoice.customer,
-        contract=invoice.contract,
-        credits_invoice=invoice,
-        title=f"Avoir — annulation de la facture {invoice.number}",
-        period_start=invoice.period_start,
-        period_end=invoice.period_end,
-    )
-    for line in invoice.lines:
-        note.lines.append(
-            InvoiceLine(
-                position=line.position,
-                item_code=line.item_code,
-                label=line.label,
-                quantity=line.quantity,
-                unit_cents=line.unit_cents,
-                amount_cents=line.amount_cents,
-                vat_rate_bp=line.vat_rate_bp,
-                period_start=line.period_start,
-                period_end=line.period_end,
-            )
+    # The credit note's number is taken last and may still be refused (numbers and dates go
+    # forward together): the savepoint then undoes the void as well, so nothing changed.
+    with db.session.begin_nested():
+        note = Invoice(
+            kind=InvoiceKind.credit_note,
+            status=InvoiceStatus.draft,
+            customer=invoice.customer,
+            contract=invoice.contract,
+            credits_invoice=invoice,
+            title=f"Avoir — annulation de la facture {invoice.number}",
+            period_start=invoice.period_start,
+            period_end=invoice.period_end,
         )
-    db.session.add(note)
-    invoice.status = InvoiceStatus.void
-    invoice.voided_on = on
-    db.session.flush()
-    return finalise(note, on, store=store)
+        for line in invoice.lines:
+            note.lines.append(
+                InvoiceLine(
+                    position=line.position,
+                    item_code=line.item_code,
+                    label=line.label,
+                    quantity=line.quantity,
+                    unit_cents=line.unit_cents,
+                    amount_cents=line.amount_cents,
+                    vat_rate_bp=line.vat_rate_bp,
+                    period_start=line.period_start,
+                    period_end=line.period_end,
+                )
+            )
+        db.session.add(note)
+        invoice.status = InvoiceStatus.void
+        invoice.voided_on = on
+        db.session.flush()
+        return finalise(note, on, store=store)

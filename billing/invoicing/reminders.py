@@ -73,16 +73,12 @@ class LateInterest:
     interest_cents: int
     indemnity_cents: int
 
-    @property
-    def total_cents(self) -> int:
-        return self.interest_cents + self.indemnity_cents
-
 
 def late_interest(invoice: Invoice, on: date) -> LateInterest:
     """Interest per day on what was unpaid each day after the due date, up to `on` included.
 
-    Rate: the ECB rate + BILLING_LATE_MARGIN_BP, over 365 days; plus the fixed 40 € indemnity
-    once the invoice is late.
+    Rate: the ECB rate + BILLING_LATE_MARGIN_BP, over 365 days; plus the fixed recovery
+    indemnity (BILLING_RECOVERY_INDEMNITY_CENTS) once the invoice is late.
     """
     config = current_app.config
     rate_bp = config["BILLING_ECB_RATE_BP"] + config["BILLING_LATE_MARGIN_BP"]
