@@ -20,13 +20,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from billing import documents  # noqa: E402
+from billing.documents.cii import cii_xml  # noqa: E402
+from billing.documents.model import InvoiceDocument, Line, Party, vat_groups  # noqa: E402
+from billing.documents.pdf import TEMPLATES, invoice_html, render_pdf  # noqa: E402
+from billing.documents.schemas import check_cii, check_ubl  # noqa: E402
+from billing.documents.store import storage_keys  # noqa: E402
+from billing.documents.ubl import ubl_xml  # noqa: E402
 from core.storage import LocalStorage  # noqa: E402
 
 N = int(os.environ.get("BENCH_INVOICES", "40"))
 TARGET_S = 1.0
 
-SELLER = documents.Party(
+SELLER = Party(
     name="VivroVert SAS",
     address_line1="12 rue des Tilleuls",
     postcode="15000",
@@ -43,12 +48,12 @@ SELLER = documents.Party(
 LABELS = ("Abonnement de base", "Option 1", "Option 2", "Option 3")
 
 
-def invoice(i: int) -> documents.InvoiceDocument:
+def invoice(i: int) -> InvoiceDocument:
     issue = date(2027, 1, 1) + timedelta(days=i % 360)
     start = issue.replace(day=1)
     end = start + timedelta(days=89)
     lines = tuple(
-        documents.Line(
+        Line(
             label=f"{LABELS[k % 4]} – membre {k // 4 + 1}",
             quantity=Decimal(3),
             unit_cents=25000 + 1000 * k + i,
@@ -60,14 +65,14 @@ def invoice(i: int) -> documents.InvoiceDocument:
         for k in range(1 + i % 12)
     )
     ht = sum(line.amount_cents for line in lines)
-    vat = sum(g.vat_cents for g in documents.vat_groups(lines))
-    return documents.InvoiceDocument(
+    vat = sum(g.vat_cents for g in vat_groups(lines))
+    return InvoiceDocument(
         number=f"VV-2027-{i + 1:05d}",
         credit_note=False,
         issue_date=issue,
         due_date=issue + timedelta(days=30),
         seller=SELLER,
-        buyer=documents.Party(
+        buyer=Party(
             name=f"Communauté de communes n° {i}",
             address_line1="1 place de la Mairie",
             postcode="15100",
@@ -105,30 +110,30 @@ def main() -> int:
 
     invoices = [invoice(i) for i in range(N)]
     # Fonts, templates and schemas load once per process; not what one invoice costs.
-    documents.render_pdf(invoices[0])
-    documents.check_ubl(documents.ubl_xml(invoices[0]))
+    render_pdf(invoices[0])
+    check_ubl(ubl_xml(invoices[0]))
 
     def plain(doc):
-        html = documents.invoice_html(doc)
-        return HTML(string=html, base_url=str(documents.TEMPLATES)).write_pdf()
+        html = invoice_html(doc)
+        return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
     with tempfile.TemporaryDirectory() as folder:
         storage = LocalStorage(folder)
 
         def store(doc):
-            pdf_key, ubl_key = documents.storage_keys(doc.number)
-            ubl = documents.ubl_xml(doc)
-            documents.check_ubl(ubl)
-            storage.put(pdf_key, documents.render_pdf(doc), "application/pdf")
+            pdf_key, ubl_key = storage_keys(doc.number)
+            ubl = ubl_xml(doc)
+            check_ubl(ubl)
+            storage.put(pdf_key, render_pdf(doc), "application/pdf")
             storage.put(ubl_key, ubl, "application/xml")
 
         baseline, facturx, stored, cii, sizes = [], [], [], [], []
         for doc in invoices:
             baseline.append(timed(plain, doc))
-            facturx.append(timed(documents.render_pdf, doc))
+            facturx.append(timed(render_pdf, doc))
             stored.append(timed(store, doc))
-            cii.append(timed(lambda d: documents.check_cii(documents.cii_xml(d)), doc))
-            sizes.append(len(documents.render_pdf(doc)))
+            cii.append(timed(lambda d: check_cii(cii_xml(d)), doc))
+            sizes.append(len(render_pdf(doc)))
 
     print(f"invoice documents: {N} invoices of 1 to 12 lines")
     base = summary("baseline: plain weasyprint PDF of the HTML", baseline)

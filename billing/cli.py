@@ -11,9 +11,16 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from billing.catalogue import CatalogueError, price_list
+from billing.demo import DemoError, seed_demo
+from billing.documents.store import enqueue_documents
+from billing.invoicing import InvoicingError
+from billing.invoicing.billing_run import run
+from billing.invoicing.reminders import late_interest, send_due_reminders
 from billing.models import Contract, ContractKind, Invoice, Tier
 from billing.pricing import PricingError, quote
+from core.commit import commit_point
 from core.extensions import db
+from core.i18n import money
 
 cli = AppGroup("billing", help="Quotes, billing runs and reminders.")
 
@@ -21,10 +28,6 @@ cli = AppGroup("billing", help="Quotes, billing runs and reminders.")
 def fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
-
-
-def euros(cents: int) -> str:
-    return f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",")
 
 
 @cli.command("quote")
@@ -60,10 +63,10 @@ def quote_command(kind, options, members, member_kind, on, as_json):
         click.echo(json.dumps(result.as_json(), ensure_ascii=False))
         return
     for line in result.lines:
-        click.echo(f"{line.label:<60} {euros(line.amount_cents):>14}")
-    click.echo(f"{'Total HT / mois':<60} {euros(result.total_ht_cents):>14}")
-    click.echo(f"{'TVA 20 %':<60} {euros(result.vat_cents):>14}")
-    click.echo(f"{'Total TTC / mois':<60} {euros(result.total_ttc_cents):>14}")
+        click.echo(f"{line.label:<60} {money(line.amount_cents, locale='fr'):>14}")
+    click.echo(f"{'Total HT / mois':<60} {money(result.total_ht_cents, locale='fr'):>14}")
+    click.echo(f"{'TVA 20 %':<60} {money(result.vat_cents, locale='fr'):>14}")
+    click.echo(f"{'Total TTC / mois':<60} {money(result.total_ttc_cents, locale='fr'):>14}")
 
 
 @cli.command("run")
@@ -74,26 +77,21 @@ def quote_command(kind, options, members, member_kind, on, as_json):
 @click.option("--no-reminders", is_flag=True, help="Do not remind overdue invoices.")
 def run_command(on, draft, no_reminders):
     """Issue the invoices due by the date (idempotent) and remind overdue ones."""
-    from billing import invoicing
-    from core.mail import nudge_outbox
-
     day = on.date() if on else date.today()
     total = db.session.execute(
         select(func.count()).select_from(Contract).where(Contract.start_on <= day)
     ).scalar_one()
     try:
         with click.progressbar(length=total, label="Contracts", file=sys.stderr) as bar:
-            created = invoicing.run(day, draft=draft, progress=bar.update)
+            created = run(day, draft=draft, progress=bar.update)
         db.session.commit()
-    except (invoicing.InvoicingError, CatalogueError) as exc:
+    except (InvoicingError, CatalogueError) as exc:
         db.session.rollback()
         fail(str(exc))
     if not draft:
-        invoicing.enqueue_documents([i.id for i in created])
-    reminders = 0 if no_reminders else invoicing.send_due_reminders(day)
-    db.session.commit()
-    if reminders:
-        nudge_outbox()
+        enqueue_documents([i.id for i in created])
+    reminders = 0 if no_reminders else send_due_reminders(day)
+    commit_point()  # the reminders, and the outbox nudged to send them now
     state = "draft" if draft else "finalised"
     click.echo(f"{len(created)} invoice(s) {state} on {day}, {reminders} reminder(s) queued")
 
@@ -105,15 +103,15 @@ def run_command(on, draft, no_reminders):
 )
 def interest_command(number, on):
     """Late-payment interest owed on an invoice, by its number."""
-    from billing import invoicing
-
     invoice = db.session.execute(select(Invoice).where(Invoice.number == number)).scalar()
     if invoice is None:
         fail(f"no invoice numbered {number}")
-    result = invoicing.late_interest(invoice, on.date() if on else date.today())
+    result = late_interest(invoice, on.date() if on else date.today())
+    interest = money(result.interest_cents, locale="fr")
+    indemnity = money(result.indemnity_cents, locale="fr")
     click.echo(
-        f"{result.days} day(s) late at {result.rate_bp / 100:.2f} %: interest "
-        f"{euros(result.interest_cents)}, recovery indemnity {euros(result.indemnity_cents)}"
+        f"{result.days} day(s) late at {result.rate_bp / 100:.2f} %: interest {interest}, "
+        f"recovery indemnity {indemnity}"
     )
 
 
@@ -123,12 +121,11 @@ def interest_command(number, on):
 )
 def seed_demo_command(on):
     """Demo customers, contracts, invoices and a payment (after `flask tenants seed-demo`)."""
-    from billing import invoicing
-    from billing.demo import DemoError, seed_demo
-
     try:
         created = seed_demo(on.date() if on else None, echo=click.echo)
-    except (DemoError, invoicing.InvoicingError, CatalogueError) as exc:
+        db.session.commit()
+    except (DemoError, InvoicingError, CatalogueError) as exc:
         db.session.rollback()
         fail(str(exc))
+    enqueue_documents([i.id for i in created])
     click.echo(f"demo billing ready ({len(created)} new invoice(s))")

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from stdnum.fr import siret
 
 from billing.catalogue import CatalogueError, price_list
 from billing.models import (
@@ -36,24 +37,14 @@ class BillingInputError(ValueError):
         self.field = field
 
 
-def siret_checksum_ok(digits: str) -> bool:
-    """Luhn check of a SIRET; La Poste's establishments (SIREN 356000000) use a digit sum."""
-    if digits.startswith("356000000"):
-        return sum(int(c) for c in digits) % 5 == 0
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        n = int(c) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
 def check_siret(value: str) -> str:
+    """The SIRET's 14 digits, its own and its SIREN's checksums checked (La Poste's too)."""
     digits = "".join((value or "").split())
     if len(digits) != 14 or not digits.isdigit():
         raise BillingInputError(
             _("A SIRET has 14 digits; %(value)s does not.", value=value or "∅"), "siret"
         )
-    if not siret_checksum_ok(digits):
+    if not siret.is_valid(digits):
         raise BillingInputError(
             _("SIRET %(value)s fails its checksum: check the digits.", value=digits), "siret"
         )

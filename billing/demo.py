@@ -6,7 +6,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from billing import contracts, invoicing
+from billing import contracts
+from billing.invoicing.billing_run import run
+from billing.invoicing.numbering import PREFIXES
+from billing.invoicing.payments import balance_cents, record_payment
 from billing.models import (
     Contract,
     Customer,
@@ -87,7 +90,7 @@ def _contract(customer: Customer, echo, **spec) -> Contract:
 def _last_issue_date(year: int) -> date | None:
     return db.session.execute(
         select(InvoiceSequence.last_issue_date).where(
-            InvoiceSequence.prefix == invoicing.PREFIXES[InvoiceKind.invoice],
+            InvoiceSequence.prefix == PREFIXES[InvoiceKind.invoice],
             InvoiceSequence.year == year,
         )
     ).scalar()
@@ -102,7 +105,7 @@ def _bill(demo: list[Contract], on: date) -> list[Invoice]:
     for day in days:
         # Numbers and dates go forward together: never behind an invoice issued since.
         last = _last_issue_date(day.year)
-        created += invoicing.run(max(day, last or day), contract_ids=[c.id for c in demo])
+        created += run(max(day, last or day), contract_ids=[c.id for c in demo])
     return created
 
 
@@ -119,12 +122,15 @@ def _pay_first(contract: Contract, on: date, echo) -> None:
         return
     paid_on = min(invoice.issue_date + timedelta(days=21), on)
     reference = f"Mandat n° {paid_on.year}-{invoice.id:05d}"
-    invoicing.record_payment(invoice, paid_on, invoicing.balance_cents(invoice), reference)
+    record_payment(invoice, paid_on, balance_cents(invoice), reference)
     echo(f"payment of {invoice.number} recorded on {paid_on}")
 
 
 def seed_demo(on: date | None = None, echo=print) -> list[Invoice]:
-    """Create what is missing and bill up to `on` (today); running it again changes nothing."""
+    """Create what is missing and bill up to `on` (today); running it again changes nothing.
+
+    Nothing is committed here: the command commits, then has the new invoices' documents drawn.
+    """
     on = on or date.today()
     month = on.replace(day=1)
     pvd = _tenant("pvd_cantal")
@@ -159,6 +165,4 @@ def seed_demo(on: date | None = None, echo=print) -> list[Invoice]:
     for invoice in created:
         echo(f"issued {invoice.number} ({invoice.title}) on {invoice.issue_date}")
     _pay_first(saint_flour, on, echo)
-    db.session.commit()
-    invoicing.enqueue_documents([i.id for i in created])
     return created

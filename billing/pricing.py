@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
-from billing.catalogue import ITEM_LABELS, OPTIONS, TIER_LABELS, PriceList
+from billing.catalogue import OPTIONS, PriceList, item_label
 from billing.models import ContractKind, Item, Tier
 
 DEFAULT_VAT_RATE_BP = 2000
@@ -16,14 +17,17 @@ class PricingError(ValueError):
     pass
 
 
-def half_up(value: Decimal) -> int:
-    """Round to the nearest cent, halves away from zero (the French invoicing habit)."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def half_up(value: Fraction | Decimal | int) -> int:
+    """The nearest whole number (of cents), halves away from zero: the French invoicing habit,
+    billing's one rounding rule."""
+    value = Fraction(value)
+    sign = -1 if value < 0 else 1
+    return sign * int(abs(value) + Fraction(1, 2))
 
 
 def vat_cents(net_cents: int, rate_bp: int) -> int:
     """VAT on a net total, computed once and rounded half-up."""
-    return half_up(Decimal(net_cents) * rate_bp / 10000)
+    return half_up(Fraction(net_cents * rate_bp, 10000))
 
 
 @dataclass(frozen=True)
@@ -113,17 +117,18 @@ def monthly_lines(
             raise PricingError("a PVD umbrella needs at least one member town")
         # Every tier has the same base price today; the dearest member's applies if not.
         base = max(prices.price(Item.base, tier).monthly_cents for tier in members)
-        lines = [QuoteLine(Item.base.value, ITEM_LABELS[Item.base], base)]
+        lines = [QuoteLine(Item.base.value, item_label(Item.base, "fr"), base)]
         towns = f"{len(members)} membre{'s' if len(members) > 1 else ''}"
         for item in options:
             amount = umbrella_option_cents(prices, item, members)
-            lines.append(QuoteLine(item.value, f"{ITEM_LABELS[item]} (PVD, {towns})", amount))
+            label = f"{item_label(item, 'fr')} (PVD, {towns})"
+            lines.append(QuoteLine(item.value, label, amount))
         return tuple(lines)
     if members:
         raise PricingError("members only make sense for a PVD umbrella (kind umbrella)")
     tier = Tier(kind.value)
     return tuple(
-        QuoteLine(item.value, ITEM_LABELS[item], prices.price(item, tier).monthly_cents)
+        QuoteLine(item.value, item_label(item, "fr"), prices.price(item, tier).monthly_cents)
         for item in (Item.base, *options)
     )
 
@@ -139,7 +144,3 @@ def quote(
     if not 0 <= vat_rate_bp <= 10000:
         raise PricingError(f"VAT rate {vat_rate_bp / 100} % is out of range (0–100 %)")
     return Quote(monthly_lines(prices, kind, parse_options(options), members), vat_rate_bp)
-
-
-def tier_label(tier: Tier) -> str:
-    return TIER_LABELS[Tier(tier)]

@@ -1,17 +1,21 @@
-"""Read-only billing queries of the consoles: invoice lists, amounts paid and due, revenue."""
+"""Read-only billing queries: invoice lists, instalments invoiced, amounts paid, what is overdue."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from billing.models import (
     Contract,
     Customer,
     Invoice,
     InvoiceKind,
+    InvoiceLine,
     InvoiceStatus,
     Payment,
 )
@@ -60,6 +64,7 @@ def invoice_rows(filters: InvoiceFilters, on: date, limit: int | None = None):
 
 
 def is_overdue(invoice: Invoice, on: date) -> bool:
+    """An issued invoice (not a credit note), unpaid past its due date."""
     return (
         invoice.status in OPEN
         and invoice.kind == InvoiceKind.invoice
@@ -69,11 +74,30 @@ def is_overdue(invoice: Invoice, on: date) -> bool:
 
 
 def paid_cents(invoice_id: int) -> int:
-    return db.session.execute(
-        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-            Payment.invoice_id == invoice_id
+    return int(
+        db.session.execute(
+            select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+                Payment.invoice_id == invoice_id
+            )
+        ).scalar_one()
+    )
+
+
+def overdue_invoices(on: date) -> list[Invoice]:
+    return list(
+        db.session.execute(
+            select(Invoice)
+            .where(
+                Invoice.kind == InvoiceKind.invoice,
+                Invoice.status.in_(OPEN),
+                Invoice.due_date < on,
+            )
+            .options(joinedload(Invoice.customer))
+            .order_by(Invoice.due_date, Invoice.id)
         )
-    ).scalar_one()
+        .scalars()
+        .all()
+    )
 
 
 def customers_with_tenants():
@@ -142,83 +166,6 @@ def invoices_of_contracts(contract_ids: list[int]):
     ).all()
 
 
-@dataclass
-class Month:
-    first_day: date
-    label: str = ""
-    invoiced_cents: int = 0
-    paid_cents: int = 0
-
-
-@dataclass
-class RevenueFigures:
-    on: date
-    mrr_cents: int = 0
-    arr_cents: int = 0
-    invoiced_cents: int = 0
-    paid_cents: int = 0
-    overdue_cents: int = 0
-    months: list[Month] = field(default_factory=list)
-
-
-def month_starts(on: date, count: int = 12) -> list[date]:
-    """The first days of the `count` months ending with the month of `on`, oldest first."""
-    year, month = on.year, on.month
-    out = []
-    for _ in range(count):
-        out.append(date(year, month, 1))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return out[::-1]
-
-
-def money_by_month(on: date, count: int = 12) -> tuple[list[Month], int, int]:
-    """Invoiced (TTC, net of credit notes) and received per month over the last `count` months."""
-    months = [Month(first_day=d) for d in month_starts(on, count)]
-    first = months[0].first_day
-    index = {(m.first_day.year, m.first_day.month): m for m in months}
-    month_of_issue = func.date_trunc("month", Invoice.issue_date)
-    # A void invoice stays counted; its credit note cancels it in the month it is issued.
-    for kind, sign in ((InvoiceKind.invoice, 1), (InvoiceKind.credit_note, -1)):
-        rows = db.session.execute(
-            select(month_of_issue, func.sum(func.abs(Invoice.total_ttc_cents)))
-            .where(
-                Invoice.kind == kind,
-                Invoice.status != InvoiceStatus.draft,
-                Invoice.issue_date >= first,
-                Invoice.issue_date <= on,
-            )
-            .group_by(month_of_issue)
-        ).all()
-        for month, total in rows:
-            index[(month.year, month.month)].invoiced_cents += sign * int(total)
-    paid_month = func.date_trunc("month", Payment.paid_on)
-    for month, total in db.session.execute(
-        select(paid_month, func.sum(Payment.amount_cents))
-        .where(Payment.paid_on >= first, Payment.paid_on <= on)
-        .group_by(paid_month)
-    ).all():
-        index[(month.year, month.month)].paid_cents += int(total)
-    return (
-        months,
-        sum(m.invoiced_cents for m in months),
-        sum(m.paid_cents for m in months),
-    )
-
-
-def overdue_cents(on: date) -> int:
-    """What is still owed (TTC) on invoices past their due date."""
-    paid = paid_cents_subquery()
-    return int(
-        db.session.execute(
-            select(func.coalesce(func.sum(Invoice.total_ttc_cents - paid), 0)).where(
-                Invoice.status.in_(OPEN),
-                Invoice.kind == InvoiceKind.invoice,
-                Invoice.due_date < on,
-            )
-        ).scalar_one()
-    )
-
-
 def tenants_by_ids(ids: list[int]) -> list[Tenant]:
     if not ids:
         return []
@@ -249,3 +196,30 @@ def credit_notes_of(invoice_id: int) -> list[Invoice]:
         .scalars()
         .all()
     )
+
+
+def issued_amounts(contract_ids: Sequence[int]) -> dict[int, dict[str, dict[str, int]]]:
+    """Per contract, the instalments invoiced (not void) and their amounts per item: the
+    schedule then bills the year-one balance as what is left."""
+    out: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    rows = db.session.execute(
+        select(
+            Invoice.contract_id,
+            Invoice.schedule_key,
+            InvoiceLine.item_code,
+            func.sum(InvoiceLine.amount_cents),
+        )
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id, isouter=True)
+        .where(
+            Invoice.contract_id.in_(contract_ids),
+            Invoice.schedule_key.is_not(None),
+            Invoice.kind == InvoiceKind.invoice,
+            Invoice.status != InvoiceStatus.void,
+        )
+        .group_by(Invoice.contract_id, Invoice.schedule_key, InvoiceLine.item_code)
+    )
+    for contract_id, key, code, cents in rows:
+        entry = out[contract_id][key]
+        if code is not None:
+            entry[code] = int(cents)
+    return out

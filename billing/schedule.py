@@ -24,9 +24,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from billing.catalogue import ITEM_LABELS, PriceList
+from billing.catalogue import PriceList, item_label, price_list
 from billing.models import ContractKind, Item, Tier
-from billing.pricing import Totals, umbrella_option_cents
+from billing.pricing import Totals, half_up, umbrella_option_cents
+from core.extensions import db
 
 SIGNATURE_SHARE = Fraction(30, 100)
 GO_LIVE_SHARE = Fraction(50, 100)
@@ -37,12 +38,6 @@ def add_months(day: date, months: int) -> date:
     """The same day `months` later, clamped to the month's last day (31 Jan + 1 → 28/29 Feb)."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-def half_up(value: Fraction) -> int:
-    """Nearest integer, halves away from zero."""
-    sign = -1 if value < 0 else 1
-    return sign * int(abs(value) + Fraction(1, 2))
 
 
 @dataclass(frozen=True)
@@ -116,22 +111,8 @@ class Instalment(Totals):
     year: int = 1  # the contract year it falls in
 
     @property
-    def label(self) -> str:
-        return self.title
-
-    @property
-    def contract_year(self) -> int:
-        return self.year
-
-    @property
     def is_trueup(self) -> bool:
         return self.kind == "true_up"
-
-    def amounts_by_item(self) -> dict[str, int]:
-        out: dict[str, int] = defaultdict(int)
-        for line in self.lines:
-            out[line.code] += line.amount_cents
-        return dict(out)
 
 
 class Grid:
@@ -180,7 +161,7 @@ def pieces(terms: ContractTerms) -> list[Piece]:
         base_rate = max(terms.prices.price(Item.base, t).monthly_cents for t in tiers)
     else:
         base_rate = terms.prices.price(Item.base, Tier(terms.kind.value)).monthly_cents
-    out.append(Piece(Item.base, terms.start, stop, base_rate, ITEM_LABELS[Item.base], 0))
+    out.append(Piece(Item.base, terms.start, stop, base_rate, item_label(Item.base, "fr"), 0))
     spans: dict[Item, int] = defaultdict(int)
     for option in sorted(terms.options, key=lambda o: (o.start, o.item)):
         a = max(option.start, terms.start)
@@ -189,7 +170,7 @@ def pieces(terms: ContractTerms) -> list[Piece]:
             continue
         span = spans[option.item]
         spans[option.item] += 1
-        label = ITEM_LABELS[option.item]
+        label = item_label(option.item, "fr")
         if not umbrella:
             rate = terms.prices.price(option.item, Tier(terms.kind.value)).monthly_cents
             out.append(Piece(option.item, a, b, rate, label, span))
@@ -224,7 +205,9 @@ def _by_item(grid: Grid, items: Sequence[Piece], a: date, b: date) -> dict[Item,
 
 def _share_lines(amounts: Mapping[Item, int], text: str, a: date, b: date) -> tuple:
     return tuple(
-        ScheduleLine(item.value, f"{ITEM_LABELS[item]} — {text}", Decimal(1), cents, cents, a, b)
+        ScheduleLine(
+            item.value, f"{item_label(item, 'fr')} — {text}", Decimal(1), cents, cents, a, b
+        )
         for item, cents in amounts.items()
         if cents
     )
@@ -394,9 +377,6 @@ def plan(
 def terms_of(contract, prices: PriceList | None = None) -> ContractTerms:
     """The schedule's view of a `Contract` (saved or not), prices as of its price date."""
     if prices is None:
-        from billing.catalogue import price_list
-        from core.extensions import db
-
         prices = price_list(db.session, contract.price_date or contract.start_on)
     customer = contract.customer
     return ContractTerms(

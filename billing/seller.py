@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app
+from stdnum.fr import siren, siret
 
-from billing.contracts import siret_checksum_ok
+from billing.documents.model import french_number
 
 
 class SellerConfigError(RuntimeError):
@@ -12,30 +13,34 @@ class SellerConfigError(RuntimeError):
 
 
 def late_interest_text(config) -> str:
-    margin = config["BILLING_LATE_MARGIN_BP"] / 100
-    indemnity = config["BILLING_RECOVERY_INDEMNITY_CENTS"] / 100
+    """The seller's payment-penalty clause, frozen on each invoice: from the settings."""
+    margin = french_number(config["BILLING_LATE_MARGIN_BP"])
+    indemnity = french_number(config["BILLING_RECOVERY_INDEMNITY_CENTS"])
     return (
         "En cas de retard de paiement, des intérêts moratoires sont dus au taux d'intérêt "
         "appliqué par la Banque centrale européenne à ses opérations principales de "
-        f"refinancement, majoré de {margin:g} points, ainsi qu'une indemnité forfaitaire pour "
-        f"frais de recouvrement de {indemnity:g} €. Pas d'escompte pour paiement anticipé."
+        f"refinancement, majoré de {margin} points, ainsi qu'une indemnité forfaitaire pour "
+        f"frais de recouvrement de {indemnity} €. Pas d'escompte pour paiement anticipé."
     )
 
 
 def seller_identity(config=None) -> dict:
     """The seller as printed on invoices; refuses identifiers that fail their checksums."""
     config = config or current_app.config
-    siren, siret = config["SELLER_SIREN"].replace(" ", ""), config["SELLER_SIRET"].replace(" ", "")
-    if not (len(siren) == 9 and siren.isdigit() and siret_checksum_ok(siren)):
-        raise SellerConfigError(f"SELLER_SIREN {siren!r} is not a valid SIREN")
-    if not (len(siret) == 14 and siret.startswith(siren) and siret_checksum_ok(siret)):
-        raise SellerConfigError(f"SELLER_SIRET {siret!r} is not a valid SIRET of {siren}")
+    siren_digits = config["SELLER_SIREN"].replace(" ", "")
+    siret_digits = config["SELLER_SIRET"].replace(" ", "")
+    if not siren.is_valid(siren_digits):
+        raise SellerConfigError(f"SELLER_SIREN {siren_digits!r} is not a valid SIREN")
+    if not (siret.is_valid(siret_digits) and siret_digits.startswith(siren_digits)):
+        raise SellerConfigError(
+            f"SELLER_SIRET {siret_digits!r} is not a valid SIRET of {siren_digits}"
+        )
     return {
         "name": config["SELLER_NAME"],
         "legal_form": config["SELLER_LEGAL_FORM"],
         "share_capital": config["SELLER_SHARE_CAPITAL"],
-        "siren": siren,
-        "siret": siret,
+        "siren": siren_digits,
+        "siret": siret_digits,
         "vat_number": config["SELLER_VAT_NUMBER"].replace(" ", ""),
         "registration": config["SELLER_REGISTRATION"],
         "address_line1": config["SELLER_ADDRESS_LINE1"],

@@ -7,16 +7,15 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from billing.contracts import check_siret
+from billing.models import Contract, Customer, Invoice, InvoiceStatus
 from core.extensions import db
-from tests.test_billing_console import (
-    ADMIN_HOST,
-    BASE,
-    billing_rows,  # noqa: F401 - the fixture, used below
-    count,
-    set_today,
-    text,
-)
+from tenants.provisioning import add_member
+from tests import billing_helpers
+from tests.billing_helpers import ADMIN_HOST, BASE, count, set_today, text
 
+#: The shared fixture every test here asks for.
+billing_rows = billing_helpers.billing_rows
 pytestmark = pytest.mark.usefixtures("billing_rows")
 
 TABLES = (
@@ -37,8 +36,6 @@ def counts(app) -> dict[str, int]:
 @pytest.fixture
 def demo_towns(app, make_tenant):
     """The territories of `flask tenants seed-demo` that billing needs (dropped afterwards)."""
-    from tenants.provisioning import add_member
-
     make_tenant(slug="saint_flour", name="Saint-Flour")
     make_tenant(slug="pvd_cantal", kind="umbrella", name="Petites villes de demain du Cantal")
     for slug, name, code in (
@@ -64,9 +61,6 @@ def test_seed_demo_needs_the_demo_territories(app, runner):
 def test_seed_demo_bills_saint_flour_and_the_pvd_umbrella_once(
     app, runner, demo_towns, make_account, visitor, monkeypatch
 ):
-    from billing.contracts import check_siret
-    from billing.models import Contract, Customer, Invoice, InvoiceStatus
-
     first = runner.invoke(args=["billing", "seed-demo", "--date", "2027-06-15"])
     assert first.exit_code == 0, first.output
     assert "3 new invoice(s)" in first.output

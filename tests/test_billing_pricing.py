@@ -132,7 +132,8 @@ def test_quote_command_json(runner):
 
 def test_quote_command_text_and_errors(runner):
     result = runner.invoke(args=["billing", "quote", "--kind", "epci", "--options", "1"])
-    assert result.exit_code == 0 and "1 620,00 €" in result.output
+    output = result.output.replace("\u202f", " ").replace("\xa0", " ")
+    assert result.exit_code == 0 and "1 620,00 €" in output
     result = runner.invoke(args=["billing", "quote", "--kind", "umbrella", "--options", "1"])
     assert result.exit_code == 1 and "--members" in result.output
     result = runner.invoke(args=["billing", "quote", "--kind", "commune", "--options", "7"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,17 +25,24 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from billing.catalogue import OPTIONS as CATALOGUE_OPTIONS
+from billing.catalogue import item_label, tier_label
+from billing.models import ContractKind
+
+# Labelled from the catalogue, in the reader's language when the form is drawn.
 CUSTOMER_KINDS = [
-    SelectChoice("commune", _l("Commune")),
-    SelectChoice("epci", _l("Community of communes")),
-    SelectChoice("departement", _l("Département")),
-    SelectChoice("umbrella", _l("Petites villes de demain umbrella")),
+    SelectChoice(kind.value, LazyString(tier_label, kind))
+    for kind in (
+        ContractKind.commune,
+        ContractKind.epci,
+        ContractKind.departement,
+        ContractKind.umbrella,
+    )
 ]
 MEMBER_KINDS = CUSTOMER_KINDS[:3]
 OPTIONS = [
-    SelectChoice("1", _l("Option 1 — attractiveness barometer")),
-    SelectChoice("2", _l("Option 2 — dedicated territory platform")),
-    SelectChoice("3", _l("Option 3 — job-profile detection")),
+    SelectChoice(item.value.removeprefix("option"), LazyString(item_label, item))
+    for item in CATALOGUE_OPTIONS
 ]
 
 
