@@ -136,13 +136,22 @@ def engine_for(engine, schema: str):
 # --- host resolution ----------------------------------------------------------------------
 
 
-def normalize_host(host: str) -> str:
-    """Lower-case, no port, no trailing dot: `Demo.Example.org.:8000` → `demo.example.org`."""
+def split_host(host: str) -> tuple[str, str]:
+    """A Host header's (name, port), the name lower-case without its trailing dot:
+    `Demo.Example.org.:8000` → (`demo.example.org`, `8000`); an IPv6 literal stays whole."""
     host = (host or "").strip().lower()
-    if host.startswith("["):  # IPv6 literal
-        return host.split("]", 1)[0] + "]"
-    host = host.rsplit(":", 1)[0] if ":" in host else host
-    return host.rstrip(".")
+    if host.startswith("["):
+        name, _, rest = host.partition("]")
+        return name + "]", rest[1:] if rest.startswith(":") else ""
+    name, sep, port = host.rpartition(":")
+    if not sep:
+        name, port = host, ""
+    return name.rstrip("."), port
+
+
+def normalize_host(host: str) -> str:
+    """The host name alone: `Demo.Example.org.:8000` → `demo.example.org`."""
+    return split_host(host)[0]
 
 
 class HostCache:

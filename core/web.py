@@ -39,10 +39,7 @@ class HostNormalizer:
     def __call__(self, environ, start_response):
         host = environ.get("HTTP_HOST")
         if host:
-            name, sep, port = host.strip().lower().rpartition(":")
-            if not sep or "]" in port:  # no port, or an IPv6 literal without one
-                name, port = host.strip().lower(), ""
-            name = name.rstrip(".")
+            name, port = tenancy.split_host(host)
             environ["HTTP_HOST"] = f"{name}:{port}" if port else name
         return self.wsgi_app(environ, start_response)
 

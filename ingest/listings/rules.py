@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import shapely
 from sqlalchemy import text
+from stdnum.fr import siren, siret
 
 from core import grid
 
@@ -81,24 +82,13 @@ def to_decimal(value) -> Decimal | None:
 
 
 def siret_ok(value: str) -> bool:
-    """Luhn checksum (La Poste's SIRETs, 356000000xxxxx, sum their digits to a multiple of 5)."""
-    if not re.fullmatch(r"\d{14}", value):
-        return False
-    if value.startswith("356000000"):
-        return sum(int(c) for c in value) % 5 == 0
-    return _luhn(value)
+    """14 digits, as written in a file, whose checksums hold (python-stdnum: its SIREN's and its
+    own, La Poste's establishments included)."""
+    return bool(re.fullmatch(r"\d{14}", value)) and siret.is_valid(value)
 
 
 def siren_ok(value: str) -> bool:
-    return bool(re.fullmatch(r"\d{9}", value)) and _luhn(value)
-
-
-def _luhn(value: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(value)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+    return bool(re.fullmatch(r"\d{9}", value)) and siren.is_valid(value)
 
 
 def in_france(lon: float, lat: float) -> bool:
