@@ -48,28 +48,29 @@ ENV = env_for(BENCH_URL) | {"SEARCH_RATE_LIMIT": "10000000/minute", "TENANT_CACH
 
 
 def _query():
-    from sites.search import engine
+    from ingest.reference.criteria import CRITERIA
+    from sites.search.query import Query, Wanted
 
-    return engine.Query(
+    return Query(
         tuple(
-            engine.Wanted(c.id, c.threshold, "must" if i % 2 else "nice")
-            for i, c in enumerate(engine.CRITERIA)
+            Wanted(c.id, c.threshold, "must" if i % 2 else "nice") for i, c in enumerate(CRITERIA)
         )
     )
 
 
 def _matrix(cells: int):
     from core import grid
-    from sites.search import engine
+    from ingest.reference.criteria import CRITERIA
+    from sites.search.matrix import Matrix
 
     rng = np.random.default_rng(0)
     side = int(np.ceil(np.sqrt(cells)))
     k = np.arange(cells)
     ids = grid.format_ids(2_200_000 + 1000 * (k // side), 3_400_000 + 1000 * (k % side))
-    thresholds = np.array([c.threshold for c in engine.CRITERIA], dtype="float64")
+    thresholds = np.array([c.threshold for c in CRITERIA], dtype="float64")
     values = rng.uniform(0, 2, (len(thresholds), cells)) * thresholds[:, None]
     values[rng.random(values.shape) < 0.01] = np.nan  # a few unknown values, as in real data
-    return engine.Matrix(np.sort(ids.astype("U40")), [None] * cells, values.astype("float32"))
+    return Matrix(np.sort(ids.astype("U40")), [None] * cells, values.astype("float32"))
 
 
 def _best(work, rounds: int) -> float:
@@ -168,7 +169,7 @@ def bench_http() -> None:
     cells = prepare()
     workers = max(2, os.cpu_count() or 2)
     server = serve("wsgi:app", PORT, ENV, workers)
-    from sites.search.engine import CRITERIA
+    from ingest.reference.criteria import CRITERIA
 
     body = json.dumps(
         {

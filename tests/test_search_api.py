@@ -14,7 +14,9 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
-from sites.search import engine
+from sites.search import matrix
+from sites.search.presets import PRESETS
+from sites.search.query import parse_query
 from tests.conftest import host
 from tests.test_search_engine import CELLS, PROFILES, QUERY, cell, place, profile
 
@@ -138,13 +140,11 @@ def test_rate_limit_per_address(app, client, hand):
 
 
 def test_presets_and_openapi(client, hand):
-    from sites.search.presets import PRESETS
-
     response = client.get("/api/v1/search/presets", base_url=f"http://{host(hand)}")
     body = response.get_json()
     assert [p["id"] for p in body["presets"]] == [p.id for p in PRESETS]
     for preset in body["presets"]:  # every preset is a valid search
-        engine.parse_query({"criteria": preset["criteria"]})
+        parse_query({"criteria": preset["criteria"]})
     assert {c["id"] for c in body["with_children"]} >= {"primary_school_km", "college_km"}
 
     spec = client.get("/api/v1/openapi.json", base_url=f"http://{host(hand)}").get_json()
@@ -157,7 +157,7 @@ def test_compact_answer_of_a_departement_is_small(client, ctx, cantal, make_tena
     ref = make_tenant(kind="departement", code="15")
     db.session.rollback()
     with tenant_scope(ref):
-        version, cells = engine.cell_order(ref)
+        version, cells = matrix.cell_order(ref)
         db.session.rollback()
     assert len(cells) > 5000
     rng = np.random.default_rng(0)
@@ -174,7 +174,7 @@ def test_compact_answer_of_a_departement_is_small(client, ctx, cantal, make_tena
     ]
     db.session.execute(insert(CellProfile), rows)
     db.session.commit()
-    engine.profiles_changed()
+    matrix.profiles_changed()
     try:
         body = {
             "criteria": [

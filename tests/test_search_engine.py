@@ -17,10 +17,11 @@ from core import grid
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
+from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.search import engine
-from sites.search.engine import QueryError, parse_query
+from sites.search import engine, matrix
+from sites.search.query import Query, QueryError, Wanted, parse_query
 
 E0, N0 = 3_000_000, 2_500_000
 
@@ -57,7 +58,7 @@ def place(ref, cells: list[str], commune: str | None = None) -> None:
             insert(TerritoryCell), [{"cell_id": c, "commune_insee": commune} for c in cells]
         )
         db.session.commit()
-    engine.cells_changed(ref)
+    matrix.cells_changed(ref)
 
 
 def profile(rows: dict[str, dict]) -> None:
@@ -66,7 +67,7 @@ def profile(rows: dict[str, dict]) -> None:
         insert(CellProfile), [{"cell_id": c, "departement": "00", **v} for c, v in rows.items()]
     )
     db.session.commit()
-    engine.profiles_changed()
+    matrix.profiles_changed()
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def listing(ref, kind, n, cell_id, status="published", **values):
             )
         )
         db.session.commit()
-        engine.listings_changed(tenant=ref)
+        matrix.listings_changed(tenant=ref)
 
 
 # --- hand-computed results ----------------------------------------------------------------------
@@ -130,7 +131,7 @@ def test_statuses_and_scores_by_hand(hand):
     compact = result.compact(with_scores=True)
     assert compact["statuses"] == "goyyg"
     assert compact["scores"] == [100, 67, 98, 0, 42]
-    assert compact["version"] == engine.cell_order(hand)[0]
+    assert compact["version"] == matrix.cell_order(hand)[0]
 
     full = result.full()
     assert [c["id"] for c in full["cells"]] == [CELLS[0], CELLS[4], CELLS[1], CELLS[2], CELLS[3]]
@@ -274,8 +275,8 @@ def test_listing_criteria_and_budget(hand):
     listing(hand, "real_estate", 3, CELLS[1], transaction="rent", price=600, charges=50)
     listing(hand, "real_estate", 4, CELLS[1], transaction="rent", price=900)
     m = run(hand, {}).matrix
-    assert m.values[engine.ROW["jobs_count"]].tolist() == [2, 0, 0, 0, 0]
-    assert m.values[engine.ROW["businesses_count"]].tolist() == [0, 0, 1, 0, 0]
+    assert m.values[matrix.ROW["jobs_count"]].tolist() == [2, 0, 0, 0, 0]
+    assert m.values[matrix.ROW["businesses_count"]].tolist() == [0, 0, 1, 0, 0]
     homes = {"criteria": [{"id": "homes_count", "threshold": 2, "importance": "must"}]}
     assert run(hand, homes).statuses() == "ggooo"
     # 180 000 €: the 150 000 € sale, and the rent of 650 €/month (≤ 180 000 / 240 = 750 €)
@@ -401,11 +402,11 @@ def test_matrix_refreshed_when_profiles_or_cells_change(hand):
     assert run(hand, body).statuses() == "ggoog"
     db.session.rollback()
     with tenant_scope(hand):
-        before = engine.cell_order(hand)
+        before = matrix.cell_order(hand)
         db.session.rollback()
     place(hand, CELLS[:3])
     with tenant_scope(hand):
-        after = engine.cell_order(hand)
+        after = matrix.cell_order(hand)
         db.session.rollback()
     assert after[1] == CELLS[:3] and after[0] != before[0]
     assert run(hand, body).statuses() == "ggo"
@@ -426,7 +427,7 @@ def test_umbrella_scores_its_members_cells_and_listings(ctx, cantal, make_tenant
     for ref in (flour, aurillac, umbrella):
         db.session.rollback()
         with tenant_scope(ref):
-            orders[ref.slug] = engine.cell_order(ref)[1]
+            orders[ref.slug] = matrix.cell_order(ref)[1]
             db.session.rollback()
     assert orders[flour.slug] and orders[aurillac.slug]
     union = sorted(set(orders[flour.slug]) | set(orders[aurillac.slug]))
@@ -456,12 +457,11 @@ def test_scoring_is_vectorised_over_cells():
     rng = np.random.default_rng(0)
     n = 50_000
     ids = grid.format_ids(N0 + 1000 * np.arange(n), np.full(n, E0))
-    values = rng.uniform(0, 30, (len(engine.CRITERIA), n)).astype("float32")
-    m = engine.Matrix(np.sort(ids.astype("U40")), [None] * n, values)
-    query = engine.Query(
+    values = rng.uniform(0, 30, (len(CRITERIA), n)).astype("float32")
+    m = matrix.Matrix(np.sort(ids.astype("U40")), [None] * n, values)
+    query = Query(
         tuple(
-            engine.Wanted(c.id, c.threshold, "must" if i % 2 else "nice")
-            for i, c in enumerate(engine.CRITERIA)
+            Wanted(c.id, c.threshold, "must" if i % 2 else "nice") for i, c in enumerate(CRITERIA)
         )
     )
     result = engine.score_matrix(m, query)

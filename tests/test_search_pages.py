@@ -21,7 +21,7 @@ from core.tenancy import tenant_scope
 from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.search import engine, layer, views
+from sites.search import layer, matrix, table
 from sites.search.presets import PRESETS
 from tests.conftest import host
 
@@ -72,8 +72,8 @@ def land(app, make_tenant):
         [{"cell_id": c, "departement": "0c", **v} for c, v in PROFILES.items()],
     )
     db.session.commit()
-    engine.cells_changed(ref)
-    engine.profiles_changed()
+    matrix.cells_changed(ref)
+    matrix.profiles_changed()
     layer.clear_cache()
     db.session.remove()
     context.pop()
@@ -102,7 +102,7 @@ def statuses_by_api(app, client, ref) -> dict[str, str]:
     assert response.status_code == 200, response.get_data(as_text=True)
     compact = response.get_json()
     with bound(app, ref):
-        _version, ids = engine.cell_order(ref)
+        _version, ids = matrix.cell_order(ref)
     return dict(zip(ids, compact["statuses"], strict=True))
 
 
@@ -172,7 +172,7 @@ def test_the_form_without_script_gives_the_apis_statuses(app, land, guest, clien
 
 
 def test_table_sorts_and_pages_without_script(land, guest, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    monkeypatch.setattr(table, "PAGE_SIZE", 5)
     person = guest()
     html = person.get("/recherche?" + ARGS).get_data(as_text=True)
     rows = re.findall(r'<tr class="row-([goy])"', html)
@@ -235,7 +235,7 @@ def test_cell_layer_is_cacheable_and_in_the_engines_order(app, land, guest):
     etag = response.headers["ETag"]
     body = response.get_json()
     with bound(app, land):
-        version, ids = engine.cell_order(land)
+        version, ids = matrix.cell_order(land)
     assert body["version"] == version and etag == f'"cells-{version}"'
     assert decode_layer(body) == ids
     # Corners come back to the grid's cells (about a metre of rounding).
@@ -257,7 +257,7 @@ def test_cell_layer_is_cacheable_and_in_the_engines_order(app, land, guest):
     with bound(app, land):
         db.session.execute(TerritoryCell.__table__.delete().where(TerritoryCell.cell_id == ids[0]))
         db.session.commit()
-        engine.cells_changed(land)
+        matrix.cells_changed(land)
     fresh = person.get("/recherche/cellules.json", headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and decode_layer(fresh.get_json()) == ids[1:]
 

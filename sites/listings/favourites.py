@@ -21,8 +21,9 @@ from sites.listings import nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import place_map as draw
 from sites.listings.public import km, summary, visible
-from sites.search import engine
-from sites.search.models import SavedSearch
+from sites.search.engine import evaluate_cell
+from sites.search.query import QueryError, parse_query
+from sites.search.saved import latest_search
 
 bp = Blueprint("favourites", __name__, url_prefix="/compte/favoris")
 RADII = (5, 10, 20, 30)
@@ -162,23 +163,18 @@ def _value(number, unit: str) -> str:
 def missing_amenities(tenant, cell_id: str | None, point) -> tuple[list[Missing], str, str | None]:
     """(failing criteria, where the criteria come from, a reason when none can be judged)."""
 
-    saved = db.session.execute(
-        select(SavedSearch)
-        .where(SavedSearch.account_id == current_user.id)
-        .order_by(SavedSearch.updated_at.desc(), SavedSearch.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    saved = latest_search(current_user.id)
     source = saved.name if saved is not None else ""
     try:
-        query = engine.parse_query(saved.query if saved is not None else default_query())
-    except engine.QueryError:  # a search saved under an older catalogue
-        query, source = engine.parse_query(default_query()), ""
+        query = parse_query(saved.query if saved is not None else default_query())
+    except QueryError:  # a search saved under an older catalogue
+        query, source = parse_query(default_query()), ""
     if not query.criteria:
         return [], source, _("Your saved search has no criterion.")
     if cell_id is None:
         return [], source, _("This property has no location: its square cannot be judged.")
     try:
-        evaluation = engine.evaluate_cell(tenant, query, cell_id)
+        evaluation = evaluate_cell(tenant, query, cell_id)
     except LookupError:
         return [], source, _("This property lies outside the territory's squares.")
     failing = [c for c in evaluation["criteria"] if not c["ok"]]

@@ -27,6 +27,7 @@ from core.tenancy import current_tenant
 from sites.leads.capture import record_click, record_search
 from sites.search import engine
 from sites.search.presets import PRESETS, for_household
+from sites.search.query import MAX_CRITERIA, MAX_PEOPLE, Query, QueryError, parse_query
 
 #: A search body is a few hundred bytes; anything much larger is not one.
 BODY_MAX = 16 * 1024
@@ -76,10 +77,10 @@ def _body():
     return read_json(BODY_MAX)
 
 
-def _query(data, extra=()) -> engine.Query:
+def _query(data, extra=()) -> Query:
     try:
-        return engine.parse_query(data, extra)
-    except engine.QueryError as error:
+        return parse_query(data, extra)
+    except QueryError as error:
         raise ApiProblem(
             400, _("Some criteria are invalid: see errors."), errors=error.errors
         ) from None
@@ -111,14 +112,14 @@ class CriterionWanted(ma.Schema):
 
 
 class Household(ma.Schema):
-    adults = ma.fields.Integer(validate=ma.validate.Range(1, engine.MAX_PEOPLE))
-    children = ma.fields.Integer(validate=ma.validate.Range(0, engine.MAX_PEOPLE))
+    adults = ma.fields.Integer(validate=ma.validate.Range(1, MAX_PEOPLE))
+    children = ma.fields.Integer(validate=ma.validate.Range(0, MAX_PEOPLE))
 
 
 class SearchRequest(ma.Schema):
     criteria = ma.fields.List(
         ma.fields.Nested(CriterionWanted),
-        validate=ma.validate.Length(max=engine.MAX_CRITERIA),
+        validate=ma.validate.Length(max=MAX_CRITERIA),
         metadata={"description": "Each criterion at most once"},
     )
     budget = ma.fields.Float(
@@ -375,7 +376,6 @@ class SearchPresets(MethodView):
     )
     def get(self):
         """The presets the search form offers (family, remote worker, retired…)."""
-
         body = {
             "presets": [p.as_json() for p in PRESETS],
             "with_children": for_household(children=1),

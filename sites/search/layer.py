@@ -1,6 +1,6 @@
 """The search map's static parts: the cell geometry layer, the perimeter, the cells' communes.
 
-The layer lists the territory's cells in the engine's order (`engine.cell_order`), so that a
+The layer lists the territory's cells in the matrix's order (`matrix.cell_order`), so that a
 compact search result — one status character per cell — colours it without naming any cell.
 Each cell is its south-west corner and its two edge vectors in lon/lat (reprojected here from
 the grid's CRS), as integers of 1e-5 degree, the corner delta-coded from the previous cell: a
@@ -24,7 +24,7 @@ from core.tenancy import TenantRef
 from ingest.reference.communes import names_of
 from ingest.reference.models import Commune
 from ingest.reference.territory import commune_codes
-from sites.search import engine
+from sites.search.matrix import cell_order, matrix_of
 
 #: Coordinates are sent as integers of 1/SCALE degree (1e-5°: about a metre).
 SCALE = 100_000
@@ -37,10 +37,6 @@ _lock = threading.Lock()
 _layers: dict[str, tuple[str, bytes]] = {}
 _outlines: dict[str, tuple[str, dict | None]] = {}
 _names: dict[str, tuple[str, dict[str, str]]] = {}
-
-
-def cell_order(tenant: TenantRef) -> tuple[str, list[str]]:
-    return engine.cell_order(tenant)
 
 
 def encode(version: str, ids: list[str]) -> bytes:
@@ -94,8 +90,7 @@ def cell_layer(tenant: TenantRef) -> tuple[str, bytes]:
 
 def cell_commune_names(tenant: TenantRef) -> dict[str, str]:
     """cell id → the name of its main commune, for the table."""
-
-    m = engine.matrix(tenant)
+    m = matrix_of(tenant)
     cached = _names.get(tenant.slug)
     if cached is not None and cached[0] == m.version:
         return cached[1]
@@ -111,8 +106,7 @@ def cell_commune_names(tenant: TenantRef) -> dict[str, str]:
 
 def perimeter(tenant: TenantRef) -> dict | None:
     """The union of the territory's communes as a simplified GeoJSON feature (cached)."""
-
-    m = engine.matrix(tenant)
+    m = matrix_of(tenant)
     cached = _outlines.get(tenant.slug)
     if cached is not None and cached[0] == m.version:
         return cached[1]

@@ -12,7 +12,7 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.search import engine, layer
+from sites.search import layer, matrix
 from tests.browser.conftest import axe_violations, cell_centre, shot
 from tests.conftest import host
 
@@ -53,8 +53,8 @@ def land(app, make_tenant):
             [{"cell_id": c, "departement": "0d", **v} for c, v in PROFILES.items()],
         )
         db.session.commit()
-        engine.cells_changed(ref)
-        engine.profiles_changed()
+        matrix.cells_changed(ref)
+        matrix.profiles_changed()
         layer.clear_cache()
     yield ref
     with app.app_context():

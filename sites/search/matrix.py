@@ -1,0 +1,219 @@
+"""A territory's cell × criterion matrix, loaded once per process and reloaded when it changes.
+
+The matrix
+    One row per criterion of the catalogue (CRITERIA order), one column per cell of the bound
+    territory (TerritoryCell, sorted by id: the layer order the map's geometry uses; an
+    umbrella's territory_cells already hold its members' cells). Stored criteria come from
+    `cell_profiles`; the listing criteria (`jobs_count`, `homes_count`, `businesses_count`) count
+    the published listings per cell of the territory (for an umbrella: its own and its current
+    members', read schema by schema). Values are float32; NaN means unknown (no profile, or no
+    point of that type anywhere): an unknown value fails a must-have and earns 0 as a
+    nice-to-have.
+
+Cache
+    The matrix of a territory is loaded once per process and kept with the version tokens it was
+    built from: a national one (bumped when `profiles_changed` is announced), and per territory
+    one for its cells (`cells_changed`) and one for its listings (`listings_changed`, announced
+    by every write path of listings). The signals (core.signals) are sent after the commit.
+    Each search reads the tokens in one Redis round trip and reloads when any differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+from redis.exceptions import RedisError
+from sqlalchemy import text
+
+from core import signals
+from core.extensions import db, redis_connection
+from core.fanout import read_in
+from core.registry import members_of
+from core.tenancy import TenantRef
+from ingest.reference.criteria import CRITERIA
+
+LISTING_KINDS = {c.params["kind"]: c.id for c in CRITERIA if c.method == "listings"}
+ROW = {c.id: i for i, c in enumerate(CRITERIA)}
+_REDIS_PREFIX = "vivrau:search:"
+#: When Redis cannot be read, a matrix is trusted this long (seconds).
+_FALLBACK_SECONDS = 30
+_STORED = [c for c in CRITERIA if c.stored]
+_LISTINGS_SQL = text(
+    """
+    SELECT kind, cell_id, transaction, price, charges FROM listings
+    WHERE status = 'published' AND cell_id IS NOT NULL AND kind = ANY(:kinds)
+    """
+)
+
+
+@dataclass
+class Matrix:
+    """A territory's cells (sorted ids), their main commune, and every criterion's values."""
+
+    ids: np.ndarray  # unicode, sorted
+    communes: list
+    values: np.ndarray  # float32, (len(CRITERIA), len(ids))
+    #: Homes of the territory: cell index, for sale (else to rent), price or monthly cost.
+    home_cell: np.ndarray = field(default_factory=lambda: np.empty(0, "int64"))
+    home_sale: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    home_price: np.ndarray = field(default_factory=lambda: np.empty(0, "float64"))
+    tokens: tuple = ()
+    members: tuple = ()
+    loaded_at: float = 0.0
+    version: str = ""
+
+    def __post_init__(self):
+        if not self.version:
+            digest = hashlib.sha1(usedforsecurity=False)
+            digest.update("\n".join(self.ids.tolist()).encode())
+            self.version = digest.hexdigest()[:16]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, cell_id: str) -> int | None:
+        i = int(np.searchsorted(self.ids, cell_id))
+        return i if i < len(self.ids) and self.ids[i] == cell_id else None
+
+    def indices(self, cells: list[str]) -> np.ndarray:
+        """Column of each cell id in the matrix, -1 for a cell outside the territory."""
+        if not cells:
+            return np.empty(0, "int64")
+        wanted = np.array(cells, dtype="U40")
+        index = np.searchsorted(self.ids, wanted).clip(0, len(self) - 1)
+        return np.where(self.ids[index] == wanted, index, -1)
+
+
+_cache: dict[str, Matrix] = {}
+_lock = threading.Lock()
+
+
+def _keys(slug: str, members: tuple[str, ...]) -> list[str]:
+    keys = [f"{_REDIS_PREFIX}profiles", f"{_REDIS_PREFIX}cells:{slug}"]
+    return keys + [f"{_REDIS_PREFIX}listings:{s}" for s in (slug, *members)]
+
+
+def _tokens(slug: str, members: tuple[str, ...]) -> tuple | None:
+    try:
+        return tuple(redis_connection().mget(_keys(slug, members)))
+    except RedisError:
+        return None
+
+
+def _bump(*keys: str) -> None:
+    """A fresh random token, not a counter: an emptied Redis never brings an old value back."""
+    try:
+        token = uuid.uuid4().hex[:12]
+        redis_connection().mset(dict.fromkeys(keys, token))
+    except RedisError:
+        pass  # the matrices are trusted only _FALLBACK_SECONDS while Redis is away
+
+
+@signals.profiles_changed.connect
+def profiles_changed(sender=None, **_data) -> None:
+    """The national profiles changed (build-profiles, loaders): every matrix reloads."""
+    _bump(f"{_REDIS_PREFIX}profiles")
+
+
+@signals.cells_changed.connect
+def cells_changed(tenant: TenantRef, **_data) -> None:
+    """A territory's cells changed (refresh_cells): its matrix and its layer order reload."""
+    _bump(f"{_REDIS_PREFIX}cells:{tenant.slug}")
+
+
+@signals.listings_changed.connect
+def listings_changed(tenant: TenantRef, **_data) -> None:
+    """A territory's listings changed (announced after the commit: bumped before it, a
+    concurrent search could cache the old rows under the new token): its matrix and its
+    umbrellas', which read its tokens, reload."""
+    _bump(f"{_REDIS_PREFIX}listings:{tenant.slug}")
+
+
+def matrix_of(tenant: TenantRef) -> Matrix:
+    """The bound territory's matrix, reloaded when its tokens changed."""
+    entry = _cache.get(tenant.slug)
+    members = entry.members if entry is not None else ()
+    tokens = _tokens(tenant.slug, members)
+    if entry is not None and _fresh(entry, tokens):
+        return entry
+    with _lock:  # one load at a time per process; others wait and reuse it
+        entry = _cache.get(tenant.slug)
+        if entry is not None and _fresh(entry, _tokens(tenant.slug, entry.members)):
+            return entry
+        members = _member_refs(tenant)
+        member_slugs = tuple(m.slug for m in members)
+        tokens = _tokens(tenant.slug, member_slugs)  # read before the rows: never stale-cached
+        entry = _load(members)
+        entry.tokens, entry.members, entry.loaded_at = tokens, member_slugs, time.monotonic()
+        _cache[tenant.slug] = entry
+        return entry
+
+
+def _fresh(entry: Matrix, tokens: tuple | None) -> bool:
+    if tokens is None or entry.tokens is None:
+        return time.monotonic() - entry.loaded_at < _FALLBACK_SECONDS
+    return entry.tokens == tokens
+
+
+def cell_order(tenant: TenantRef) -> tuple[str, list[str]]:
+    """(version, cell ids): the order of the geometry layer and of compact statuses. The
+    version is a digest of the ids, so it changes exactly when the cells do."""
+    m = matrix_of(tenant)
+    return m.version, m.ids.tolist()
+
+
+def _member_refs(tenant: TenantRef) -> list[TenantRef]:
+    if tenant.kind != "umbrella":
+        return []
+    return [m.ref() for m in members_of(db.session, tenant.id)]
+
+
+def _published_listings() -> list:
+    return list(db.session.execute(_LISTINGS_SQL, {"kinds": list(LISTING_KINDS)}).all())
+
+
+def _load(members: list[TenantRef]) -> Matrix:
+    columns = ", ".join(f"COALESCE(p.{c.id}, 'NaN')" for c in _STORED)
+    rows = db.session.execute(
+        text(
+            f"""
+            SELECT t.cell_id, t.commune_insee, {columns}
+            FROM territory_cells t LEFT JOIN cell_profiles p ON p.cell_id = t.cell_id
+            ORDER BY t.cell_id
+            """  # noqa: S608 - column names are the catalogue's ids
+        )
+    ).all()
+    ids = np.array([r[0] for r in rows], dtype="U40")
+    values = np.full((len(CRITERIA), len(rows)), np.nan, dtype="float32")
+    if rows:
+        stored = np.array([r[2:] for r in rows], dtype="float64").T
+        values[[ROW[c.id] for c in _STORED]] = stored
+    m = Matrix(ids, [r[1] for r in rows], values)
+    listings = _published_listings()
+    for member in members:  # an umbrella's members: explicit fan-out, one schema at a time
+        listings += read_in(member, _published_listings)
+    _count_listings(m, listings)
+    return m
+
+
+def _count_listings(m: Matrix, listings: list) -> None:
+    if not len(m):
+        return
+    homes = []
+    for kind, cid in LISTING_KINDS.items():
+        cells = [r[1] for r in listings if r[0] == kind]
+        index = m.indices(cells)
+        m.values[ROW[cid]] = np.bincount(index[index >= 0], minlength=len(m))
+        if kind == "real_estate":
+            homes = [r for r in listings if r[0] == kind]
+            m.home_cell = index
+    m.home_sale = np.array([r[2] != "rent" for r in homes], dtype=bool)
+    m.home_price = np.array(
+        [float(r[3]) + (float(r[4] or 0) if r[2] == "rent" else 0.0) for r in homes],
+        dtype="float64",
+    )
