@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from billing.models import CatalogueItem, ContractKind, Item, Tier
+from billing.models import CatalogueItem, Item, Tier
 from core.i18n import pick
 
 #: How items are named, (French, English): French on quotes, schedules and invoices (legal
@@ -22,26 +22,11 @@ ITEM_LABELS = {
     Item.option3: ("Option 3 — détection de profils métiers", "Option 3 — job-profile detection"),
 }
 OPTIONS = (Item.option1, Item.option2, Item.option3)
-#: How a contract's tier (or a PVD umbrella) is named, (French, English).
-TIER_LABELS = {
-    ContractKind.commune: ("Commune", "Commune"),
-    ContractKind.epci: ("Communauté de communes", "Community of communes"),
-    ContractKind.departement: ("Département", "Département"),
-    ContractKind.umbrella: (
-        "Regroupement Petites villes de demain",
-        "Petites villes de demain umbrella",
-    ),
-}
 
 
 def item_label(item: Item | str, locale: str | None = None) -> str:
     """An item's name in `locale` (invoices pass "fr"), else in the reader's language."""
     return pick(*ITEM_LABELS[Item(item)], locale)
-
-
-def tier_label(kind: ContractKind | Tier | str, locale: str | None = None) -> str:
-    """A tier's (or a PVD umbrella's) name in `locale`, else in the reader's language."""
-    return pick(*TIER_LABELS[ContractKind(str(kind))], locale)
 
 
 class CatalogueError(LookupError):

@@ -25,11 +25,6 @@ from core.i18n import money
 cli = AppGroup("billing", help="Quotes, billing runs and reminders.")
 
 
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 @cli.command("quote")
 @click.option(
     "--kind",
@@ -50,15 +45,17 @@ def quote_command(kind, options, members, member_kind, on, as_json):
     """Monthly price of a subscription (€ HT, VAT 20 %), PVD discounts included."""
     if kind == ContractKind.umbrella.value:
         if not members or not member_kind:
-            fail("a PVD umbrella quote needs --members N and --member-kind KIND")
+            raise click.ClickException(
+                "a PVD umbrella quote needs --members N and --member-kind KIND"
+            )
     elif members or member_kind:
-        fail("--members and --member-kind only apply to --kind umbrella")
+        raise click.ClickException("--members and --member-kind only apply to --kind umbrella")
     day = on.date() if on else date.today()
     member_tiers = [Tier(member_kind)] * members if members else []
     try:
         result = quote(price_list(db.session, day), kind, options, member_tiers)
     except (PricingError, CatalogueError) as exc:
-        fail(str(exc))
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False))
         return
@@ -87,7 +84,7 @@ def run_command(on, draft, no_reminders):
         db.session.commit()
     except (InvoicingError, CatalogueError) as exc:
         db.session.rollback()
-        fail(str(exc))
+        raise click.ClickException(str(exc)) from None
     if not draft:
         enqueue_documents([i.id for i in created])
     reminders = 0 if no_reminders else send_due_reminders(day)
@@ -105,7 +102,7 @@ def interest_command(number, on):
     """Late-payment interest owed on an invoice, by its number."""
     invoice = db.session.execute(select(Invoice).where(Invoice.number == number)).scalar()
     if invoice is None:
-        fail(f"no invoice numbered {number}")
+        raise click.ClickException(f"no invoice numbered {number}")
     result = late_interest(invoice, on.date() if on else date.today())
     interest = money(result.interest_cents, locale="fr")
     indemnity = money(result.indemnity_cents, locale="fr")
@@ -126,6 +123,6 @@ def seed_demo_command(on):
         db.session.commit()
     except (DemoError, InvoicingError, CatalogueError) as exc:
         db.session.rollback()
-        fail(str(exc))
+        raise click.ClickException(str(exc)) from None
     enqueue_documents([i.id for i in created])
     click.echo(f"demo billing ready ({len(created)} new invoice(s))")

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import PublicBase, Timestamped, utcnow
+from core.i18n import pick
 from core.tenancy import TenantRef, normalize_host
 
 
@@ -45,9 +46,32 @@ OFFICIAL_CODES = {
     TenantKind.epci: (re.compile(r"^\d{9}$"), "the EPCI's SIREN (9 digits)"),
     TenantKind.umbrella: (re.compile(r"^\d{9}$"), "the umbrella body's SIREN (9 digits)"),
 }
+#: How a kind of territory is named, (French, English): on its site, in the consoles, and as a
+#: billing tier (a contract's tier is its customer's kind).
+KIND_LABELS = {
+    TenantKind.commune: ("Commune", "Commune"),
+    TenantKind.epci: ("Communauté de communes", "Community of communes"),
+    TenantKind.departement: ("Département", "Département"),
+    TenantKind.umbrella: (
+        "Regroupement Petites villes de demain",
+        "Petites villes de demain umbrella",
+    ),
+}
+#: The kind with its article, in the operators' English of refusals and command output.
+KIND_NAMES = {
+    TenantKind.commune: "a commune",
+    TenantKind.epci: "an EPCI",
+    TenantKind.departement: "a département",
+    TenantKind.umbrella: "an umbrella",
+}
 HOST_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$"
 )
+
+
+def kind_label(kind, locale: str | None = None) -> str:
+    """A kind of territory (or billing tier) as people read it, in `locale` or the reader's."""
+    return pick(*KIND_LABELS[TenantKind(str(kind))], locale)
 
 
 def validate_code(kind: TenantKind, code: str | None) -> str | None:
@@ -55,7 +79,7 @@ def validate_code(kind: TenantKind, code: str | None) -> str | None:
         return None
     pattern, what = OFFICIAL_CODES[kind]
     if not code or not pattern.match(code):
-        raise ValueError(f"invalid code {code!r} for a {kind.value}: expected {what}")
+        raise ValueError(f"invalid code {code!r} for {KIND_NAMES[kind]}: expected {what}")
     return code
 
 

@@ -63,6 +63,12 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+def slug_of(name: str) -> str:
+    """The slug a person means when they type a host label: `Pvd-Cantal` → `pvd_cantal`
+    (`host_label` turned back; not checked here)."""
+    return name.strip().lower().replace("-", "_")
+
+
 def schema_for(slug: str) -> str:
     """The schema name is derived, never taken from input."""
     return "t_" + validate_slug(slug)

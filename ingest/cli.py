@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from core.cli import SLUG
 from core.config import ROOT
 from core.extensions import db
 from core.registry import get_by_slug
@@ -72,7 +73,7 @@ def _print_outcome(record) -> None:
 
 
 @cli.command("listings")
-@click.option("--tenant", "slug", required=True, help="The territory's slug.")
+@click.option("--tenant", "slug", type=SLUG, required=True, help="The territory's slug.")
 @click.option("--kind", required=True, type=click.Choice(KINDS), help="The listings' kind.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--snapshot", is_flag=True, help="Unpublish the kind's listings absent from FILE.")
@@ -100,7 +101,7 @@ def listings_command(slug, kind, file, snapshot, dry_run, valid_rows):
 
 
 @cli.command("rerun")
-@click.option("--tenant", "slug", required=True, help="The territory's slug.")
+@click.option("--tenant", "slug", type=SLUG, required=True, help="The territory's slug.")
 @click.argument("import_id", type=int)
 def rerun_command(slug, import_id):
     """Run an interrupted or failed import again from its kept file."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.auth.models import Role
 from core.auth.permissions import can, effective_roles
 from core.extensions import db
+from core.registry import kind_label
 from core.security import csp_nonce
 from core.storage import StorageError, get_storage
 from core.tenancy import current_tenant, require_tenant
@@ -20,13 +20,6 @@ from sites.branding import css_variables, current_branding, logo_url, tokens
 from sites.models import HomeText, Page
 
 bp = Blueprint("site", __name__)
-
-KIND_LABELS = {
-    "commune": _l("Commune"),
-    "epci": _l("Community of communes"),
-    "departement": _l("Département"),
-    "umbrella": _l("Petites villes de demain"),
-}
 
 
 @bp.app_context_processor
@@ -58,7 +51,7 @@ def site_helpers():
     return {
         "look": look,
         "csp_nonce": csp_nonce,
-        "kind_labels": KIND_LABELS,
+        "kind_label": kind_label,
         "has_console": has_console,
         "synthetic_data": synthetic_data,
         "can": can,
@@ -76,7 +69,7 @@ def home_text() -> HomeText | None:
 def home():
     tenant = require_tenant()
     return render_site(
-        "home.html", tenant=tenant, kind_label=KIND_LABELS[tenant.kind], home=home_text()
+        "home.html", tenant=tenant, kind_label=kind_label(tenant.kind), home=home_text()
     )
 
 

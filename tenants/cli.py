@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from core.cli import SLUG
 from core.extensions import db
 from core.registry import Tenant, TenantKind, TenantStatus
 from tenants import migrate as tenant_migrate
@@ -23,11 +24,6 @@ from tenants.demo import seed_demo
 cli = AppGroup("tenants", help="Create, inspect, migrate, back up and delete territories.")
 
 
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 def guarded(func):
     """Turn a refused operation into one line on stderr and exit status 1."""
 
@@ -35,9 +31,11 @@ def guarded(func):
         try:
             return func(*args, **kwargs)
         except prov.ProvisioningError as exc:
-            fail(str(exc))
+            raise click.ClickException(str(exc)) from None
         except OperationalError as exc:
-            fail(f"database unreachable: {str(exc.orig or exc).strip().splitlines()[0]}")
+            raise click.ClickException(
+                f"database unreachable: {str(exc.orig or exc).strip().splitlines()[0]}"
+            ) from None
 
     wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
     return wrapper
@@ -45,7 +43,10 @@ def guarded(func):
 
 @cli.command("create")
 @click.option(
-    "--slug", required=True, help="Lower-case identifier: letters, digits, _ (e.g. saint_flour)."
+    "--slug",
+    type=SLUG,
+    required=True,
+    help="Lower-case identifier: letters, digits, _ (e.g. saint_flour).",
 )
 @click.option("--name", required=True, help="Display name, e.g. « Saint-Flour ».")
 @click.option("--kind", required=True, type=click.Choice([k.value for k in TenantKind]))
@@ -95,7 +96,7 @@ def list_command(as_json):
 
 
 @cli.command("suspend")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @guarded
 def suspend_command(slug):
     """Suspend a territory: its site answers 503 until resumed."""
@@ -104,7 +105,7 @@ def suspend_command(slug):
 
 
 @cli.command("resume")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @guarded
 def resume_command(slug):
     """Resume a suspended territory."""
@@ -113,8 +114,8 @@ def resume_command(slug):
 
 
 @cli.command("add-member")
-@click.argument("umbrella")
-@click.argument("member")
+@click.argument("umbrella", type=SLUG)
+@click.argument("member", type=SLUG)
 @click.option("--joined-on", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
 @guarded
 def add_member_command(umbrella, member, joined_on):
@@ -124,8 +125,8 @@ def add_member_command(umbrella, member, joined_on):
 
 
 @cli.command("remove-member")
-@click.argument("umbrella")
-@click.argument("member")
+@click.argument("umbrella", type=SLUG)
+@click.argument("member", type=SLUG)
 @click.option("--left-on", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
 @guarded
 def remove_member_command(umbrella, member, left_on):
@@ -135,7 +136,7 @@ def remove_member_command(umbrella, member, left_on):
 
 
 @cli.command("backup")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @guarded
 def backup_command(slug, file):
@@ -144,7 +145,7 @@ def backup_command(slug, file):
 
 
 @cli.command("restore")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", help="For a new slug: display name (default: the backup's).")
 @click.option("--kind", type=click.Choice([k.value for k in TenantKind]))
@@ -155,20 +156,22 @@ def restore_command(slug, file, name, kind, code):
     spec = None
     if name or kind or code:
         if not (name and kind):
-            fail("--name and --kind go together (and --code for all but umbrellas)")
+            raise click.ClickException(
+                "--name and --kind go together (and --code for all but umbrellas)"
+            )
         spec = prov.TenantSpec(slug, name, kind, code)
     tenant = prov.restore_tenant(slug, file, spec)
     click.echo(f"restored {tenant.slug} from {file}")
 
 
 @cli.command("delete")
-@click.argument("slug")
+@click.argument("slug", type=SLUG)
 @click.option("--yes", is_flag=True, help="Confirm: the schema and the registry rows go.")
 @guarded
 def delete_command(slug, yes):
     """Back SLUG up into storage, then drop its schema and registry rows."""
     if not yes:
-        fail("deleting a territory needs --yes")
+        raise click.ClickException("deleting a territory needs --yes")
     key = prov.delete_tenant(slug)
     click.echo(f"deleted {slug}; backup kept in storage at {key}")
 
@@ -181,7 +184,7 @@ def delete_command(slug, yes):
     type=click.IntRange(1, 64),
     help="Schemas migrated in parallel (processes).",
 )
-@click.option("--tenant", "slug", help="Only this territory.")
+@click.option("--tenant", "slug", type=SLUG, help="Only this territory.")
 def migrate_command(jobs, slug):
     """Bring every territory schema to head; goes on past failures and lists them."""
     query = select(Tenant.slug, Tenant.schema_name).order_by(Tenant.slug)
@@ -189,7 +192,7 @@ def migrate_command(jobs, slug):
         query = query.where(Tenant.slug == slug)
     tenants = dict(db.session.execute(query).all())
     if slug and not tenants:
-        fail(f"no territory with slug {slug!r}")
+        raise click.ClickException(f"no territory with slug {slug!r}")
     location = current_app.config["TENANT_MIGRATIONS"]
     head = tenant_migrate.head(location)
     versions = tenant_migrate.schema_versions(db.session.connection(), list(tenants.values()))

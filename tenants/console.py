@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,17 +17,12 @@ from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit, invite
 from core.extensions import db
-from core.registry import Membership, Tenant, TenantKind
+from core.registry import Membership, Tenant, TenantKind, kind_label
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
 
 bp = Blueprint("platform", __name__, url_prefix="/plateforme", template_folder="templates")
 
-KIND_CHOICES = [
-    SelectChoice(TenantKind.commune.value, _l("Commune")),
-    SelectChoice(TenantKind.epci.value, _l("Community of communes")),
-    SelectChoice(TenantKind.departement.value, _l("Département")),
-    SelectChoice(TenantKind.umbrella.value, _l("Petites villes de demain umbrella")),
-]
+KIND_CHOICES = [SelectChoice(kind.value, LazyString(kind_label, kind)) for kind in TenantKind]
 
 
 class CreateTenantForm(FlaskForm):

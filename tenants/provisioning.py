@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from core.extensions import db
 from core.registry import (
+    KIND_NAMES,
     Membership,
     Tenant,
     TenantDomain,
@@ -196,10 +197,12 @@ def current_membership(umbrella: Tenant, member: Tenant) -> Membership | None:
 def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = None) -> Membership:
     umbrella, member = require(umbrella_slug), require(member_slug)
     if umbrella.kind != TenantKind.umbrella:
-        raise ProvisioningError(f"{umbrella_slug!r} is a {umbrella.kind.value}, not an umbrella")
+        raise ProvisioningError(
+            f"{umbrella_slug!r} is {KIND_NAMES[umbrella.kind]}, not an umbrella"
+        )
     if member.kind not in (TenantKind.commune, TenantKind.epci):
         raise ProvisioningError(
-            f"{member_slug!r} is a {member.kind.value}: members are communes or EPCIs"
+            f"{member_slug!r} is {KIND_NAMES[member.kind]}: members are communes or EPCIs"
         )
     current = current_membership(umbrella, member)
     if current is not None:

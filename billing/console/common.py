@@ -10,13 +10,14 @@ from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from billing.catalogue import item_label, tier_label
+from billing.catalogue import item_label
 from billing.console.blueprints import bp, coordinator_bp
 from billing.console.labels import INVOICE_STATUS_LABELS, PARTY_LABELS
 from billing.models import Invoice
 from billing.pricing import half_up
 from billing.queries import is_overdue
 from core.extensions import db
+from core.registry import kind_label
 
 #: Service field names that a form calls otherwise.
 FIELD_ALIASES = {"members": "member_ids"}
@@ -61,7 +62,7 @@ def invoice_link(invoice: Invoice) -> Markup:
 def template_helpers():
     on = today()
     return {
-        "tier_label": tier_label,
+        "kind_label": kind_label,
         "item_label": item_label,
         "invoice_status_labels": INVOICE_STATUS_LABELS,
         "party_labels": PARTY_LABELS,

@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from billing import queries
-from billing.catalogue import item_label, tier_label
+from billing.catalogue import item_label
 from billing.console import common
 from billing.console.blueprints import bp
 from billing.console.forms import (
@@ -31,11 +31,11 @@ from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit
 from core.extensions import db
-from core.registry import Tenant, members_of
+from core.registry import Tenant, kind_label, members_of
 
 
 def town_choices(towns) -> list[SelectChoice]:
-    return [SelectChoice(t.id, f"{t.name} ({tier_label(t.kind)})") for t in towns]
+    return [SelectChoice(t.id, f"{t.name} ({kind_label(t.kind)})") for t in towns]
 
 
 @bp.get("/contrats")

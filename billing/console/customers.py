@@ -11,7 +11,6 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from billing import queries
-from billing.catalogue import tier_label
 from billing.console import common
 from billing.console.blueprints import bp
 from billing.console.forms import CustomerForm
@@ -21,6 +20,7 @@ from billing.pricing import half_up
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit
+from core.registry import kind_label
 
 
 def customer_form(customer: Customer | None) -> CustomerForm:
@@ -28,7 +28,7 @@ def customer_form(customer: Customer | None) -> CustomerForm:
     if customer is not None and request.method == "GET":
         form.vat_rate.data = Decimal(customer.vat_rate_bp) / 100
     form.tenant_id.choices = [
-        SelectChoice(t.id, f"{t.name} ({tier_label(t.kind)})") for t in queries.billable_tenants()
+        SelectChoice(t.id, f"{t.name} ({kind_label(t.kind)})") for t in queries.billable_tenants()
     ]
     return form
 

@@ -26,12 +26,13 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from billing.catalogue import OPTIONS as CATALOGUE_OPTIONS
-from billing.catalogue import item_label, tier_label
+from billing.catalogue import item_label
 from billing.models import ContractKind
+from core.registry import kind_label
 
 # Labelled from the catalogue, in the reader's language when the form is drawn.
 CUSTOMER_KINDS = [
-    SelectChoice(kind.value, LazyString(tier_label, kind))
+    SelectChoice(kind.value, LazyString(kind_label, kind))
     for kind in (
         ContractKind.commune,
         ContractKind.epci,

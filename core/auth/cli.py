@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from core.auth import service
 from core.auth.models import Account, Role
 from core.auth.passwords import hash_password
+from core.cli import SLUG
 from core.db import utcnow
 from core.extensions import db
 from core.registry import get_by_slug
@@ -17,25 +18,20 @@ from core.registry import get_by_slug
 cli = AppGroup("users", help="Accounts and roles.")
 
 
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 def _tenant_ref(role: Role | None, slug: str | None):
     if role is None:
         if slug:
-            fail("--tenant goes with --role")
+            raise click.ClickException("--tenant goes with --role")
         return None
     if role == Role.billing_admin:
         if slug:
-            fail("billing_admin is platform-wide: no --tenant")
+            raise click.ClickException("billing_admin is platform-wide: no --tenant")
         return None
     if not slug:
-        fail(f"--role {role.value} needs --tenant SLUG")
+        raise click.ClickException(f"--role {role.value} needs --tenant SLUG")
     tenant = get_by_slug(db.session, slug)
     if tenant is None:
-        fail(f"no territory with slug {slug!r}")
+        raise click.ClickException(f"no territory with slug {slug!r}")
     return tenant.ref()
 
 
@@ -43,21 +39,23 @@ def _tenant_ref(role: Role | None, slug: str | None):
 @click.option("--email", required=True)
 @click.option("--name", help="Display name (default: the part of the address before @).")
 @click.option("--role", type=click.Choice([r.value for r in Role]))
-@click.option("--tenant", "slug", help="The territory the role is on.")
+@click.option("--tenant", "slug", type=SLUG, help="The territory the role is on.")
 @click.option("--locale", default="fr", type=click.Choice(["fr", "en"]), show_default=True)
 def create_command(email, name, role, slug, locale):
     """Create a verified account; the password is read from standard input (one line)."""
     role = Role(role) if role else None
     tenant = _tenant_ref(role, slug)
     if "@" not in email:
-        fail(f"invalid e-mail address {email!r}")
+        raise click.ClickException(f"invalid e-mail address {email!r}")
     if service.find_account(email) is not None:
-        fail(f"an account already uses {email}")
+        raise click.ClickException(f"an account already uses {email}")
     password = sys.stdin.readline().rstrip("\n")
     try:
         service.check_password_rules(password)
     except service.AuthError:
-        fail("the password (on standard input) must have 12 to 128 characters")
+        raise click.ClickException(
+            "the password (on standard input) must have 12 to 128 characters"
+        ) from None
     account = Account(
         email=email.strip(),
         password_hash=hash_password(password),
@@ -79,17 +77,17 @@ def create_command(email, name, role, slug, locale):
 @cli.command("grant")
 @click.argument("email")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
-@click.option("--tenant", "slug")
+@click.option("--tenant", "slug", type=SLUG)
 def grant_command(email, role, slug):
     """Give ROLE to the account EMAIL (on --tenant, but for billing_admin)."""
     role = Role(role)
     tenant = _tenant_ref(role, slug)
     account = service.find_account(email)
     if account is None:
-        fail(f"no account uses {email}")
+        raise click.ClickException(f"no account uses {email}")
     try:
         service.grant(account, role, tenant, None)
     except service.AuthError as exc:
-        fail(str(exc))
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"{email} is {role.value}" + (f" of {slug}" if slug else ""))

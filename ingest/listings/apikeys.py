@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from flask_babel import to_user_timezone
 from sqlalchemy import select, update
 
+from core.cli import SLUG
 from core.db import utcnow
 from core.extensions import db
 from core.registry import get_by_slug
@@ -120,7 +121,7 @@ def _territory(slug: str):
 
 
 @cli.command("create")
-@click.option("--tenant", "slug", required=True, help="The territory's slug.")
+@click.option("--tenant", "slug", type=SLUG, required=True, help="The territory's slug.")
 @click.option("--name", help="What the key is for, e.g. “Logiciel RH” (default: “Key of <today>”).")
 @click.option(
     "--scope",
@@ -146,7 +147,7 @@ def create_command(slug, name, scopes):
 
 
 @cli.command("list")
-@click.option("--tenant", "slug", required=True, help="The territory's slug.")
+@click.option("--tenant", "slug", type=SLUG, required=True, help="The territory's slug.")
 def list_command(slug):
     """The territory's keys: prefix, name, scopes, last use, revocation."""
     ref = _territory(slug)
@@ -164,7 +165,7 @@ def list_command(slug):
 
 
 @cli.command("revoke")
-@click.option("--tenant", "slug", required=True, help="The territory's slug.")
+@click.option("--tenant", "slug", type=SLUG, required=True, help="The territory's slug.")
 @click.option("--prefix", required=True, help="The key's prefix (shown by `list`).")
 def revoke_command(slug, prefix):
     """Revoke a key: requests with it are refused at once."""

@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.extensions import csrf, db
+from core.i18n import english, pick
 from core.storage import StorageError, get_storage
 from core.tenancy import require_tenant
 from ingest.listings import queries
@@ -413,7 +414,7 @@ def import_detail(import_id: int):
         report=report,
         running=record.status in IMPORT_RUNNING,
         uploader=names.get(record.created_by_id),
-        locale="en" if str(get_locale()) == "en" else "fr",
+        locale="en" if english() else "fr",
     )
 
 
@@ -455,8 +456,8 @@ def import_report_csv(import_id: int):
     report = _report(record, load_report)
     if report is None:
         abort(404)
-    locale = "en" if str(get_locale()) == "en" else "fr"
-    name = f"rapport-import-{record.id}.csv" if locale == "fr" else f"import-{record.id}-report.csv"
+    locale = "en" if english() else "fr"
+    name = pick(f"rapport-import-{record.id}.csv", f"import-{record.id}-report.csv")
     return _download(report_csv(report, locale), name, "text/csv; charset=utf-8")
 
 

@@ -25,6 +25,7 @@ from core.auth.models import Account
 from core.csvexport import neutralise
 from core.db import utcnow
 from core.extensions import db
+from core.i18n import pick
 from core.jobs import job
 from core.mail import queue_mail
 from core.registry import primary_host
@@ -35,7 +36,7 @@ from ingest.listings.models import IMPORT_COUNTERS, ListingEvent, ListingImport
 from ingest.listings.normed import MAX_BYTES, MAX_ROWS, Issue, NormedFileError, read_normed
 from ingest.listings.rules import locate
 from ingest.listings.store import upsert
-from ingest.listings.wording import MAIL, describe, pick, quoted
+from ingest.listings.wording import MAIL, describe, quoted
 
 log = logging.getLogger("vivrau.ingest")
 
@@ -344,16 +345,16 @@ def report_csv(report: dict, locale: str = "fr") -> bytes:
     every cell neutralised against formulas."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS["en" if locale == "en" else "fr"])
+    writer.writerow(pick(REPORT_COLUMNS["fr"], REPORT_COLUMNS["en"], locale))
     for issue in report["issues"]:
-        message = issue["message"]["en" if locale == "en" else "fr"]
+        message = pick(issue["message"]["fr"], issue["message"]["en"], locale)
         writer.writerow(
             neutralise(cell)
             for cell in (
                 issue["row"] or "",
                 issue["column"] or "",
                 issue["value"] or "",
-                pick(SEVERITY[bool(issue["error"])], locale),
+                pick(*SEVERITY[bool(issue["error"])], locale),
                 issue["code"],
                 message,
             )
@@ -375,11 +376,11 @@ def _notify(import_id: int) -> None:
     scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "https"
     link = f"{scheme}://{primary_host(db.session, ref.id)}{PAGE.format(id=record.id)}"
     outcome_key = "dry_run" if record.status == "done" and record.dry_run else record.status
-    outcome = pick(MAIL.get(outcome_key, MAIL["failed"]), locale)
+    outcome = pick(*MAIL.get(outcome_key, MAIL["failed"]), locale)
     values = {
         "name": account.display_name,
         "filename": quoted(record.filename),
-        "kind": pick(KIND_TITLES[record.kind], locale).lower(),
+        "kind": pick(*KIND_TITLES[record.kind], locale).lower(),
         "outcome": outcome,
         "link": link,
         "errors": record.errors_count,
@@ -388,8 +389,8 @@ def _notify(import_id: int) -> None:
     }
     queue_mail(
         account.email,
-        pick(MAIL["subject"], locale).format(**values).replace("\n", " "),
-        pick(MAIL["body"], locale).format(**values),
+        pick(*MAIL["subject"], locale).format(**values).replace("\n", " "),
+        pick(*MAIL["body"], locale).format(**values),
     )
     db.session.commit()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from core.i18n import pick
 from ingest.listings.declaration import all_fields
 
 #: How much of a value a sentence quotes (a cell may hold megabytes).
@@ -231,10 +232,6 @@ _CONSTRAINT = re.compile(r'constraint "(\w+)"')
 _FIELDS = all_fields()
 
 
-def pick(pair: tuple[str, str], locale: str) -> str:
-    return pair[0] if locale != "en" else pair[1]
-
-
 def quoted(value) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= QUOTED else text[:QUOTED] + "…"
@@ -246,9 +243,9 @@ def field_label(name: str | None, locale: str) -> str:
         return "—"
     f = _FIELDS.get(name)
     if f is None:
-        return f"« {name} »" if locale != "en" else f"“{name}”"
-    title = f.title_fr if locale != "en" else f.title_en
-    return f"« {name} » ({title})" if locale != "en" else f"“{name}” ({title})"
+        return pick(f"« {name} »", f"“{name}”", locale)
+    title = pick(f.title_fr, f.title_en, locale)
+    return pick(f"« {name} » ({title})", f"“{name}” ({title})", locale)
 
 
 def expected(name: str | None, what: str, locale: str) -> str:
@@ -260,14 +257,14 @@ def expected(name: str | None, what: str, locale: str) -> str:
         return ", ".join(f.enum)
     if what == "pattern":
         meaning = PATTERNS.get(f.pattern or "")
-        return pick(meaning, locale) if meaning else f"{f.pattern}"
+        return pick(*meaning, locale) if meaning else f"{f.pattern}"
     if what == "minimum":
         return _number(f.minimum)
     if what == "maximum":
         return _number(f.maximum)
     if what == "maxLength":
         return f"{f.max_length}"
-    return pick(TYPES.get(f.type, TYPES["string"]), locale)
+    return pick(*TYPES.get(f.type, TYPES["string"]), locale)
 
 
 def _number(value) -> str:
@@ -308,7 +305,7 @@ def describe(issue, locale: str = "fr") -> str:
         if guess:
             values["hint_fr"] = f" Vouliez-vous dire {field_label(guess, 'fr')} ?"
             values["hint_en"] = f" Did you mean {field_label(guess, 'en')}?"
-    return pick(MESSAGES[key], locale).format(**values)
+    return pick(*MESSAGES[key], locale).format(**values)
 
 
 def _guess(column: str) -> str | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from core.cli import SLUG
 from core.extensions import db
 from core.registry import Tenant
 from ingest.reference.cells import build_cells
@@ -27,12 +27,6 @@ from ingest.reference.territory import refresh_cells
 cli = AppGroup(
     "geo", help="National reference data: communes, cells, points of interest, profiles."
 )
-
-
-def fail(message: str) -> NoReturn:
-    """Stop the command with a one-line reason and exit status 1."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 class _Counter:
@@ -110,7 +104,7 @@ def _loader_command(source: str, load, help_text: str):
         try:
             report, seconds = _run(label, load, list(files), total=total)
         except LoadError as exc:
-            fail(str(exc))
+            raise click.ClickException(str(exc)) from None
         _report(report, seconds)
         if source in ("bpe", "dvf"):
             retired = retire_synthetic()
@@ -136,7 +130,7 @@ def load_communes_command(departements):
     try:
         count, seconds = _run("communes", load_communes, list(departements) or None)
     except CommunesError as exc:
-        fail(str(exc))
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{count} communes loaded in {seconds:.1f} s")
 
 
@@ -170,7 +164,7 @@ def build_profiles_command(departement):
 def synth_command(departements, france, seed):
     """Generate synthetic, clearly marked points of interest, sales and population."""
     if not departements and not france:
-        fail("give --departement CODE (repeatable) or --france")
+        raise click.ClickException("give --departement CODE (repeatable) or --france")
     counts, seconds = _run(
         "synthetic data", synth, list(departements) or None, france=france, seed=seed
     )
@@ -179,7 +173,7 @@ def synth_command(departements, france, seed):
 
 
 @cli.command("refresh-cells")
-@click.option("--tenant", "slug", help="Only this territory; default: all.")
+@click.option("--tenant", "slug", type=SLUG, help="Only this territory; default: all.")
 def refresh_cells_command(slug):
     """Recompute each territory's cells from its communes (after loading communes)."""
     query = select(Tenant).order_by(Tenant.slug)
@@ -188,6 +182,6 @@ def refresh_cells_command(slug):
     tenants = [(t.ref(), t.official_code) for t in db.session.execute(query).scalars()]
     db.session.rollback()  # nothing written: refresh_cells binds each territory in turn
     if slug and not tenants:
-        fail(f"no territory with slug {slug!r}")
+        raise click.ClickException(f"no territory with slug {slug!r}")
     for ref, code in tenants:
         click.echo(f"{ref.slug}: {refresh_cells(ref, code)} cells")

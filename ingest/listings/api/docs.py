@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from flask import request
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from core.i18n import english, pick
 from core.problems import API_PREFIX, TYPES
 from ingest.listings.api.bulk import BULK_MAX
 from ingest.listings.api.views import PAGE_MAX
@@ -71,7 +71,7 @@ def _constraints(prop: dict) -> list[str]:
 
 def page(spec: dict) -> dict:
     """Everything the template shows: operations, kinds (fields and examples), problems."""
-    french = str(get_locale()) == "fr"
+    french = not english()
     base = f"{request.host_url}{API_PREFIX.lstrip('/')}"
     operations = []
     for path, item in spec["paths"].items():
@@ -117,7 +117,7 @@ def page(spec: dict) -> dict:
             rows.append(
                 {
                     "name": f.name,
-                    "title": f.title_fr if french else f.title_en,
+                    "title": pick(f.title_fr, f.title_en),
                     "type": TYPE_NAMES[f.type],
                     "required": f.name in required,
                     "constraints": _constraints(prop),
