@@ -46,6 +46,8 @@ migrate:
 
 lint:
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: setup-test
 	$(VENV)/bin/python bench/tenancy.py

@@ -22,13 +22,14 @@ from core.auth import service
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.extensions import db
+from core.forms import ConfirmForm
 from core.images import MAX_BYTES, LogoError
 from core.registry import members_of
 from core.tenancy import require_tenant
 from core.themes import available_themes
 from sites import branding as look
 from sites import content
-from sites.console_forms import ConfirmForm, HomeTextForm, InviteForm, LogoForm, LookForm
+from sites.console_forms import HomeTextForm, InviteForm, LogoForm, LookForm
 from sites.models import HomeText
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")

@@ -47,7 +47,3 @@ class LookForm(FlaskForm):
 
 class LogoForm(FlaskForm):
     logo = FileField(_l("Logo (PNG, JPEG or SVG, 512 KB at most)"), [FileRequired()])
-
-
-class ConfirmForm(FlaskForm):
-    """CSRF only, for one-button actions."""

@@ -16,7 +16,6 @@ from billing.console.contracts import contract_page
 from billing.console.forms import (
     AddOptionForm,
     CancelOptionForm,
-    ConfirmForm,
     GoLiveForm,
     MemberJoinForm,
     MemberLeaveForm,
@@ -37,6 +36,7 @@ from billing.models import Contract
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit
+from core.forms import ConfirmForm
 from core.registry import Tenant
 
 

@@ -16,7 +16,6 @@ from billing.console.blueprints import bp
 from billing.console.forms import (
     AddOptionForm,
     CancelOptionForm,
-    ConfirmForm,
     ContractForm,
     GoLiveForm,
     MemberJoinForm,
@@ -31,6 +30,7 @@ from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit
 from core.extensions import db
+from core.forms import ConfirmForm
 from core.registry import Tenant, kind_label, members_of
 
 

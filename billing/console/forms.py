@@ -211,7 +211,3 @@ class InvoiceFilterForm(FlaskForm):
     customer = SelectField(_l("Customer"), coerce=lambda v: int(v) if v else None)
     start = DateField(_l("Issued from"), [Optional()])
     end = DateField(_l("Issued until"), [Optional()])
-
-
-class ConfirmForm(FlaskForm):
-    """CSRF only, for one-button actions."""

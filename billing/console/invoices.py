@@ -13,7 +13,7 @@ from billing.console import common
 from billing.console.blueprints import bp
 from billing.console.downloads import document_response
 from billing.console.export import invoices_csv as csv_file
-from billing.console.forms import ConfirmForm, InterestForm, InvoiceFilterForm, PaymentForm
+from billing.console.forms import InterestForm, InvoiceFilterForm, PaymentForm
 from billing.invoicing import InvoicingError
 from billing.invoicing.credit_notes import void
 from billing.invoicing.numbering import finalise
@@ -23,6 +23,7 @@ from billing.models import Invoice
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit
+from core.forms import ConfirmForm
 
 
 def invoice_filters() -> tuple[InvoiceFilterForm, queries.InvoiceFilters]:

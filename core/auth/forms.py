@@ -62,7 +62,3 @@ class PasswordForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     password = PasswordField(_l("Your password, to confirm"), [InputRequired()])
-
-
-class AcceptForm(FlaskForm):
-    """Only the CSRF token: accepting is one click once logged in."""

@@ -10,7 +10,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from core.auth import service
 from core.auth.forms import (
-    AcceptForm,
     DeleteForm,
     ForgotForm,
     LoginForm,
@@ -22,6 +21,7 @@ from core.auth.forms import (
 from core.auth.passwords import verify_password
 from core.auth.personal_data import export_personal_data, request_erasure
 from core.extensions import limiter
+from core.forms import ConfirmForm
 from core.i18n import select_locale
 from core.tenancy import current_tenant
 from core.themes import render_site
@@ -226,7 +226,7 @@ def accept_invitation(token: str):
         invitation = service.pending_invitation(token, tenant)
     except service.AuthError as exc:
         return message(_("Invitation not valid"), error_text(exc.code)), 400
-    form = AcceptForm()
+    form = ConfirmForm()
     if current_user.is_authenticated and form.validate_on_submit():
         try:
             service.accept_invitation(token, current_user, tenant)

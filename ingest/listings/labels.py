@@ -38,3 +38,13 @@ def choice_label(name: str, value) -> str:
     if pair is None:
         return "" if value is None else str(value)
     return pick(*pair)
+
+
+IMPORT_STATUS_LABELS = {
+    "queued": _l("Waiting for a worker"),
+    "reading": _l("Reading and checking"),
+    "applying": _l("Applying"),
+    "done": _l("Done"),
+    "rejected": _l("Rejected: nothing imported"),
+    "failed": _l("Failed"),
+}

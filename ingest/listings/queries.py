@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from core.auth.models import Account
 from core.extensions import db
 from ingest.listings.declaration import KINDS
-from ingest.listings.models import SOURCES, STATUSES, Listing, ListingEvent
+from ingest.listings.models import SOURCES, STATUSES, ApiKey, Listing, ListingEvent
 from ingest.reference.models import Commune
 from ingest.reference.territory import TerritoryCell
 
@@ -159,6 +159,23 @@ def account_names(ids) -> dict[int, str]:
             select(Account.id, Account.display_name).where(Account.id.in_(wanted))
         ).all()
     )
+
+
+def key_names(ids) -> dict[int, str]:
+    """Names of the territory's API keys, for the log's "by which key"."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(wanted))))
+
+
+def listing_titles(ids) -> dict[int, str]:
+    """Titles of listings, for the log's lines."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Listing.id, Listing.title).where(Listing.id.in_(wanted)))
+    return dict(rows.all())
 
 
 def territory_communes() -> list[tuple[str, str]]:

@@ -6,12 +6,12 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from core.auth.models import Account
 from core.auth.service import audit
 from core.extensions import db
 from core.fanout import write_in
+from core.forms import ConfirmForm
 from core.i18n import select_locale
 from core.signals import account_registered
 from core.tenancy import current_tenant
@@ -19,10 +19,6 @@ from core.themes import render_site
 from sites.leads import consent
 
 bp = Blueprint("leads_account", __name__, url_prefix="/compte")
-
-
-class ShareForm(FlaskForm):
-    """Only the CSRF token: the boxes are read by territory id."""
 
 
 @bp.app_context_processor
@@ -63,7 +59,7 @@ def _share(account_id: int, territory, wanted: bool, locale: str) -> None:
 def sharing():
     here = current_tenant()
     account_id = current_user.id  # read once: the loop below moves between territories
-    form = ShareForm()
+    form = ConfirmForm()  # the boxes are read by territory id
     locale = str(get_locale() or "fr")
     if form.validate_on_submit():
         ticked = set(request.form.getlist("share"))

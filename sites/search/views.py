@@ -14,6 +14,7 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
 from core.extensions import limiter
+from core.forms import ConfirmForm
 from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
@@ -41,10 +42,6 @@ bp = Blueprint("search", __name__, static_folder="static", static_url_path="/rec
 class SaveSearchForm(FlaskForm):
     name = StringField(_l("Name of this search"), [InputRequired(), Length(max=100)])
     query = HiddenField()
-
-
-class DeleteForm(FlaskForm):
-    pass
 
 
 def _args_without(*names: str) -> list[tuple[str, str]]:
@@ -182,14 +179,14 @@ def saved():
         }
         for s in searches_of(current_user.id)
     ]
-    return render_site("search/saved.html", tenant=tenant, items=items, delete_form=DeleteForm())
+    return render_site("search/saved.html", tenant=tenant, items=items, delete_form=ConfirmForm())
 
 
 @bp.post("/compte/recherches/<int:search_id>/supprimer")
 @login_required
 def delete(search_id: int):
     require_tenant()
-    if not DeleteForm().validate():
+    if not ConfirmForm().validate():
         abort(400)
     found = delete_search(current_user.id, search_id)
     if found is None:  # someone else's, or gone: the same answer
