@@ -100,9 +100,6 @@ class LocalStorage(Storage):
         )
         return sorted(k for k in keys if k.startswith(prefix))
 
-    def local_path(self, key: str) -> Path:
-        return self._path(key)
-
 
 class S3Storage(Storage):
     """A bucket (and key prefix) of S3 or an S3-compatible server."""

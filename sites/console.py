@@ -34,7 +34,6 @@ from sites.models import HomeText
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 EDITORS = (Role.admin, Role.editor)
-AXES = ("axis_productive", "axis_tourism", "axis_residential")
 
 
 @bp.get("/")

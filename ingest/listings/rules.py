@@ -1,5 +1,5 @@
 """French rules shared by the normed file, the API and the editor form: numbers, dates,
-SIRET/SIREN checksums, coordinates inside France, and where a listing lies (point and cell).
+SIRET checksums, coordinates inside France, and where a listing lies (point and cell).
 """
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import numpy as np
 import shapely
 from sqlalchemy import text
-from stdnum.fr import siren, siret
+from stdnum.fr import siret
 
 from core import grid
 
@@ -74,21 +74,10 @@ def typed(kind: str):
     }[kind]
 
 
-def to_decimal(value) -> Decimal | None:
-    try:
-        return None if value is None else Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
 def siret_ok(value: str) -> bool:
     """14 digits, as written in a file, whose checksums hold (python-stdnum: its SIREN's and its
     own, La Poste's establishments included)."""
     return bool(re.fullmatch(r"\d{14}", value)) and siret.is_valid(value)
-
-
-def siren_ok(value: str) -> bool:
-    return bool(re.fullmatch(r"\d{9}", value)) and siren.is_valid(value)
 
 
 def in_france(lon: float, lat: float) -> bool:
