@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from core.extensions import db
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
-from tests.conftest import host
+from tests.support import host
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from application import create_app
 from core.extensions import db
 from core.tenancy import TenantNotBound, TenantSwitchError, tenant_scope
 from sites.models import Page
-from tests.conftest import host, settings_for_tests
+from tests.support import host, settings_for_tests
 
 
 def add_page(app, ref, title: str) -> int:

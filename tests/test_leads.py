@@ -19,7 +19,7 @@ from core.tenancy import tenant_scope
 from ingest.reference.territory import TerritoryCell
 from sites.leads.consent import CONSENT_VERSION
 from sites.leads.models import Lead, LeadConsent, LeadEvent
-from tests.conftest import PASSWORD, TEST_DATABASE_URL
+from tests.support import PASSWORD, TEST_DATABASE_URL
 
 N0, E0 = 1_200_000, 1_200_000  # at sea, far from any real cell of the other tests
 

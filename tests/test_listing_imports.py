@@ -27,7 +27,7 @@ from ingest.listings.models import Listing, ListingEvent, ListingImport
 from ingest.listings.normed import NormedFileError, read_normed
 from ingest.listings.rules import locate
 from ingest.listings.wording import MESSAGES, describe
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL
 
 HEADER = [
     "external_id",

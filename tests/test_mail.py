@@ -10,7 +10,7 @@ from core.db import utcnow
 from core.extensions import db
 from core.mail import OutboxMail, deliver_outbox, deliver_pending, queue_mail
 from core.tenancy import tenant_scope
-from tests.conftest import Inbox, free_port
+from tests.support import Inbox, free_port
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from application import create_app
 from core.config import Config
 from core.logs import ContextFilter
 from core.tenancy import tenant_scope
-from tests.conftest import TEST_REDIS_URL, host, settings_for_tests
+from tests.support import TEST_REDIS_URL, host, settings_for_tests
 
 
 def test_healthz_and_readyz(client, make_tenant):

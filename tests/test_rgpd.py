@@ -10,7 +10,7 @@ from core.auth.models import Account, AuditEvent
 from core.extensions import db
 from core.tenancy import tenant_scope
 from sites.models import HomeText
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 ALLOWED_COOKIES = {"session", "lang"}
 TEXTS = {
