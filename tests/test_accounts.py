@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.auth.models import Account, AuditEvent
 from core.extensions import db
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 
 def same_page(a, b, a_email: str, b_email: str) -> bool:

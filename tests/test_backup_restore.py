@@ -10,7 +10,7 @@ from core.registry import get_by_slug
 from core.storage import get_storage
 from core.tenancy import tenant_scope
 from sites.models import Page
-from tests.conftest import drop_tenants, host, unique_slug
+from tests.support import drop_tenants, host, unique_slug
 
 
 def rows(ref):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.auth.models import RoleGrant
 from core.extensions import db
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 LOOK = {
     "theme": "default",

@@ -9,9 +9,13 @@ import pytest
 from sqlalchemy import select, text
 
 from core import grid
+from core.auth.models import Account
 from core.extensions import db
 from core.tenancy import tenant_scope
+from ingest.listings.models import Listing
 from ingest.listings.service import save
+from sites.listings.models import Favourite
+from sites.search.models import SavedSearch
 
 LON, LAT = 3.0928, 45.0337  # Saint-Flour
 KM_LAT, KM_LON = 1 / 111.2, 1 / 78.6
@@ -120,8 +124,6 @@ def place(app, cantal, make_tenant):
 
 
 def listing_id(app, ref, external_id="HOME") -> int:
-    from ingest.listings.models import Listing
-
     with app.app_context(), tenant_scope(ref):
         return db.session.execute(
             select(Listing.id).where(Listing.external_id == external_id)
@@ -129,15 +131,11 @@ def listing_id(app, ref, external_id="HOME") -> int:
 
 
 def account_id(app, email) -> int:
-    from core.auth.models import Account
-
     with app.app_context():
         return db.session.execute(select(Account.id).where(Account.email == email)).scalar_one()
 
 
 def favourite_of(app, ref, email):
-    from sites.listings.models import Favourite
-
     with app.app_context(), tenant_scope(ref):
         return db.session.execute(
             select(Favourite.id).where(Favourite.account_id == account_id(app, email))
@@ -252,8 +250,6 @@ def test_my_place_radius(place, visitor, make_account, app):
 
 
 def test_missing_amenities_follow_the_latest_saved_search(place, visitor, make_account, app):
-    from sites.search.models import SavedSearch
-
     site, email = signed_in(visitor, place, make_account)
     save_home(site, app, place)
     favourite = favourite_of(app, place, email)
@@ -294,8 +290,6 @@ def test_missing_amenities_follow_the_latest_saved_search(place, visitor, make_a
 
 
 def test_a_withdrawn_or_expired_favourite_is_said_unavailable(place, visitor, make_account, app):
-    from ingest.listings.models import Listing
-
     site, email = signed_in(visitor, place, make_account)
     save_home(site, app, place)
     favourite = favourite_of(app, place, email)

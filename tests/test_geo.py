@@ -21,7 +21,7 @@ from ingest.reference.models import (
 )
 from ingest.reference.synth import synth
 from ingest.reference.territory import TerritoryCell
-from tests.conftest import host
+from tests.support import host
 
 
 def cells_of(ref) -> set[str]:

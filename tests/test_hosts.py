@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from core.extensions import db
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
-from tests.conftest import host
+from tests.support import host
 
 
 @pytest.fixture
@@ -51,8 +51,6 @@ def test_unknown_host_answers_api_clients_in_problem_json(client, town):
 
 
 def test_unknown_host_touches_no_territory_schema(app, client, town):
-    from sqlalchemy import event
-
     statements = []
     with app.app_context():
         engine = db.engine

@@ -6,13 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Blueprint
+from rq import SimpleWorker, Worker
 from sqlalchemy import select, text
 
 from application import create_app
 from core.extensions import db
+from core.jobs import get_queue, job
 from core.tenancy import TenantNotBound, TenantSwitchError, tenant_scope
 from sites.models import Page
-from tests.conftest import host, settings_for_tests
+from tests.support import host, settings_for_tests
 
 
 def add_page(app, ref, title: str) -> int:
@@ -129,17 +131,12 @@ def read_titles() -> list[str]:
 
 
 def test_jobs_run_in_their_own_territory(app, two, redis_conn):
-    from rq import SimpleWorker, Worker
-
-    from core.jobs import job
-
     reader = job()(read_titles)
     a, b = two
     with app.app_context():
         jobs = [reader.enqueue(tenant=(a, b)[i % 2].slug) for i in range(10)]
         platform_job = reader.enqueue(tenant=None)
         queues = [jobs[0].origin]
-        from core.jobs import get_queue
 
         # a forking worker, as in production, then an in-process one: both re-bind per job
         Worker([get_queue(q) for q in queues], connection=redis_conn).work(burst=True)

@@ -1,9 +1,7 @@
-"""Leads: capture from the search API, consent, the console and its CSV, umbrellas, RGPD."""
+"""Leads: capture from the search API, consent, personal data (export and erasure)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 
@@ -11,29 +9,20 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
-from core import grid
-from core.auth.models import Account
+from core.auth.personal_data import erase_account
 from core.config import database_url
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.territory import TerritoryCell
+from sites.leads import capture
 from sites.leads.consent import CONSENT_VERSION
 from sites.leads.models import Lead, LeadConsent, LeadEvent
-from tests.conftest import PASSWORD, TEST_DATABASE_URL
-
-N0, E0 = 1_200_000, 1_200_000  # at sea, far from any real cell of the other tests
-
-
-def cell(i: int) -> str:
-    return grid.format_ids([N0 + 1000 * (i // 100)], [E0 + 1000 * (i % 100)]).tolist()[0]
-
+from tests.lead_helpers import GP_10, PSEUDONYM, account_id, add_lead, cell, read_csv
+from tests.support import PASSWORD, TEST_DATABASE_URL
 
 #: cell → (commune, distance to the nearest GP in km)
 SMALL = {cell(0): ("99001", 2.0), cell(1): ("99001", 4.0), cell(2): ("99002", 6.0)}
 SMALL[cell(3)] = ("99003", 30.0)
-#: "Contact n° 12" in French, "Contact no. 12" in English.
-PSEUDONYM = re.compile(r"Contact n(?:°|o\.) \d+")
-GP_10 = {"criteria": [{"id": "gp_km", "threshold": 10, "importance": "must"}]}
 
 
 @pytest.fixture
@@ -79,15 +68,6 @@ def registered(app):
     engine.dispose()
 
 
-def account_id(app, email: str) -> int:
-    with app.app_context():
-        found = db.session.execute(
-            select(Account.id).where(Account.email.ilike(email))
-        ).scalar_one()
-        db.session.rollback()
-        return found
-
-
 def search(site, body=GP_10, path="/api/v1/search"):
     response = site.client.post(path, base_url=site.base, json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -118,32 +98,6 @@ def leads_of(app, ref) -> dict[str, dict]:
         }
         db.session.rollback()
     return rows
-
-
-def add_lead(app, ref, person: int, commune: str, stage="contact", budget=None, criteria=None):
-    """A lead written directly (console tests need no search)."""
-    with app.app_context(), tenant_scope(ref):
-        lead = Lead(account_id=person, commune_insee=commune, stage=stage)
-        if stage == "prospect":
-            lead.prospect_at = db.func.now()
-        db.session.add(lead)
-        db.session.flush()
-        db.session.add(
-            LeadEvent(
-                lead_id=lead.id,
-                kind="search",
-                cells=[cell(0)],
-                criteria=criteria or GP_10,
-                budget=budget,
-            )
-        )
-        db.session.commit()
-
-
-def read_csv(response) -> list[list[str]]:
-    raw = response.get_data()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
 
 
 # --- capture -----------------------------------------------------------------------------------
@@ -226,8 +180,6 @@ def test_click_on_a_green_cell_makes_a_prospect(app, make_tenant, make_account, 
 def test_a_failing_capture_never_breaks_the_search(
     app, make_tenant, make_account, visitor, land, monkeypatch, caplog
 ):
-    from sites.leads import capture
-
     town = make_tenant()
     land(town, SMALL)
     site = visitor(town)
@@ -339,203 +291,10 @@ def test_sharing_page_ignores_territories_the_person_has_nothing_with(
             assert count == expected, ref.slug
 
 
-# --- console ------------------------------------------------------------------------------------
-
-
-def test_funnel_communes_periods_and_filters(app, make_tenant, make_account, visitor):
-    town = make_tenant()
-    people = [account_id(app, make_account()) for _ in range(3)]
-    add_lead(app, town, people[0], "99001", stage="prospect")
-    add_lead(app, town, people[0], "99002")
-    add_lead(app, town, people[1], "99001")
-    add_lead(app, town, people[2], "99002", stage="prospect")
-    admin = visitor(town)
-    admin.login(make_account(roles=[("editor", town)]))
-    with app.test_request_context(), tenant_scope(town):
-        from sites.leads import report
-
-        funnel = report.funnel(report.Filters())
-        assert (funnel.contacts, funnel.prospects, funnel.people, funnel.rate) == (4, 2, 3, 50)
-        communes = {
-            c["insee"]: (c["contacts"], c["prospects"])
-            for c in report.per_commune(report.Filters())
-        }
-        assert communes == {"99001": (2, 1), "99002": (2, 1)}
-        periods = report.over_time(report.Filters())
-        assert sum(p["contacts"] for p in periods) == 4 and sum(p["search"] for p in periods) == 4
-        page = report.lead_page(report.Filters(stage="prospect"))
-        assert page.total == 2
-        page = report.lead_page(report.Filters(commune="99002"))
-        assert page.total == 2 and {r.commune for r in page.rows} == {"99002"}
-        numbers = {r.account_id: r.number for r in report.lead_page(report.Filters()).rows}
-        assert len(set(numbers.values())) == 3  # one number per person
-        old = report.Filters.from_args({"since": "2001-01-01", "until": "2001-12-31"})
-        assert report.lead_page(old).total == 0
-        db.session.rollback()
-    assert admin.get("/console/prospects/?stage=prospect&grain=week").status_code == 200
-    rows = read_csv(admin.get("/console/prospects/export.csv?commune=99001"))
-    assert len(rows) == 3 and {r[3] for r in rows[1:]} == {"99001"}
-
-
-def test_another_territory_never_sees_these_leads(app, make_tenant, make_account, visitor):
-    a, b = make_tenant(), make_tenant()
-    person = make_account(name="Paul Secret")
-    pid = account_id(app, person)
-    add_lead(app, a, pid, "99001", stage="prospect")
-    with app.app_context(), tenant_scope(a):
-        db.session.add(LeadConsent(account_id=pid, text_version=CONSENT_VERSION, wording="x"))
-        db.session.commit()
-    admin_b = make_account(roles=[("admin", b)])
-    on_b = visitor(b)
-    on_b.login(admin_b)
-    page = on_b.get("/console/prospects/").get_data(as_text=True)
-    assert "Paul Secret" not in page and person not in page and "99001" not in page
-    assert len(read_csv(on_b.get("/console/prospects/export.csv"))) == 1  # the header only
-    on_a = visitor(a)
-    on_a.login(admin_b)
-    assert on_a.get("/console/prospects/").status_code == 403
-    assert on_a.get("/console/prospects/export.csv").status_code == 403
-    admin_a = visitor(a)
-    admin_a.login(make_account(roles=[("admin", a)]))
-    assert "Paul Secret" in admin_a.get("/console/prospects/").get_data(as_text=True)
-
-
-def test_csv_is_formula_safe_with_a_bom(app, make_tenant, make_account, visitor):
-    town = make_tenant()
-    person = make_account(name='=HYPERLINK("http://evil")')
-    pid = account_id(app, person)
-    add_lead(app, town, pid, "99001")
-    with app.app_context(), tenant_scope(town):
-        db.session.add(LeadConsent(account_id=pid, text_version=CONSENT_VERSION, wording="x"))
-        db.session.commit()
-    admin = visitor(town)
-    admin.login(make_account(roles=[("admin", town)]))
-    response = admin.get("/console/prospects/export.csv")
-    assert (
-        response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
-    )
-    assert response.headers["Cache-Control"] == "no-store"
-    rows = read_csv(response)
-    assert rows[1][1] == '\'=HYPERLINK("http://evil")'
-    from core.csvexport import neutralise
-
-    assert [neutralise(v) for v in ("+1", "-1", "@x", "\tx", "\rx", "ok", None)] == [
-        "'+1",
-        "'-1",
-        "'@x",
-        "'\tx",
-        "'\rx",
-        "ok",
-        "",
-    ]
-    with app.app_context():
-        from core.auth.models import AuditEvent
-
-        event = db.session.execute(
-            select(AuditEvent).where(
-                AuditEvent.action == "leads.exported", AuditEvent.tenant_id == town.id
-            )
-        ).scalar_one()
-        assert event.details == {"rows": 1, "identified": 1}
-        db.session.rollback()
-
-
-def test_roles(app, make_tenant, make_account, visitor):
-    town = make_tenant()
-    anonymous = visitor(town)
-    assert anonymous.get("/console/prospects/").status_code == 302
-    resident = visitor(town)
-    resident.login(make_account())
-    for path in (
-        "/console/prospects/",
-        "/console/prospects/export.csv",
-        "/console/prospects/membres",
-    ):
-        assert resident.get(path).status_code == 403, path
-    editor = visitor(town)
-    editor.login(make_account(roles=[("editor", town)]))
-    assert editor.get("/console/prospects/").status_code == 200
-    assert editor.get("/console/prospects/membres").status_code == 403
-    assert 'href="/console/prospects/"' in editor.get("/console/").get_data(as_text=True)
-    admin = visitor(town)
-    admin.login(make_account(roles=[("admin", town)]))
-    assert admin.get("/console/prospects/membres").status_code == 404  # not an umbrella
-    assert admin.get("/console/prospects/?member=whatever").status_code == 404
-
-
-# --- umbrellas -----------------------------------------------------------------------------------
-
-
-def test_coordinator_sees_figures_per_member_town(app, make_tenant, make_account, visitor):
-    from tenants.provisioning import add_member
-
-    umbrella = make_tenant(kind="umbrella", name="PVD Cantal")
-    first = make_tenant(code="15187", name="Murat")
-    second = make_tenant(code="15120", name="Mauriac")
-    outsider = make_tenant(code="15014", name="Allanche")
-    with app.app_context():
-        add_member(umbrella.slug, first.slug)
-        add_member(umbrella.slug, second.slug)
-    consenting = make_account(name="Alice Consent")
-    silent = make_account(name="Bob Silence")
-    cid, sid = account_id(app, consenting), account_id(app, silent)
-    # Searches on the umbrella's site: leads in its schema, by member commune.
-    add_lead(app, umbrella, cid, "15187", stage="prospect")
-    add_lead(app, umbrella, sid, "15187")
-    add_lead(app, umbrella, sid, "15120")
-    with app.app_context(), tenant_scope(umbrella):
-        db.session.add(LeadConsent(account_id=cid, text_version=CONSENT_VERSION, wording="x"))
-        db.session.commit()
-    # A search on Murat's own site: counted for the coordinator, details stay with Murat.
-    own = make_account(name="Chloé Murat")
-    add_lead(app, first, account_id(app, own), "15187")
-    with app.app_context(), tenant_scope(first):
-        db.session.add(
-            LeadConsent(account_id=account_id(app, own), text_version=CONSENT_VERSION, wording="x")
-        )
-        db.session.commit()
-
-    coordinator = visitor(umbrella)
-    coordinator.login(make_account(roles=[("coordinator", umbrella)]))
-    with app.test_request_context(), tenant_scope(umbrella):
-        from sites.leads import report
-
-        murat = report.funnel(report.Filters(communes=("15187",)))
-        assert (murat.contacts, murat.prospects, murat.people) == (2, 1, 2)
-        db.session.rollback()
-    page = coordinator.get("/console/prospects/membres").get_data(as_text=True)
-    assert "Murat" in page and "Mauriac" in page and "Allanche" not in page
-    assert "Chloé Murat" not in page
-    lines = {
-        name: page.split(f">{name}</a></th>")[1].split("</tr>")[0] for name in ("Murat", "Mauriac")
-    }
-    cells = {
-        name: [c.split("<")[0] for c in line.split("<td>")[1:]] for name, line in lines.items()
-    }
-    assert cells["Murat"] == ["2", "1", "50 %", "2", "1", "0"]
-    assert cells["Mauriac"] == ["1", "0", "0 %", "1", "0", "0"]
-
-    detail = coordinator.get(f"/console/prospects/?member={first.slug}").get_data(as_text=True)
-    assert "Alice Consent" in detail and "Bob Silence" not in detail and PSEUDONYM.search(detail)
-    assert "Chloé Murat" not in detail
-    rows = read_csv(coordinator.get(f"/console/prospects/export.csv?member={first.slug}"))
-    assert len(rows) == 3 and {r[3] for r in rows[1:]} == {"15187"}
-    assert coordinator.get(f"/console/prospects/?member={outsider.slug}").status_code == 404
-
-    # Murat's own console: the leads of its own site only.
-    mayor = visitor(first)
-    mayor.login(make_account(roles=[("admin", first)]))
-    own_page = mayor.get("/console/prospects/").get_data(as_text=True)
-    assert "Chloé Murat" in own_page and "Alice Consent" not in own_page
-    assert mayor.get("/console/prospects/membres").status_code == 404
-
-
 # --- RGPD ----------------------------------------------------------------------------------------
 
 
 def test_leads_and_consents_are_exported_and_erased(app, make_tenant, make_account, visitor):
-    from core.auth.personal_data import erase_account
-
     town = make_tenant()
     person = make_account()
     pid = account_id(app, person)

@@ -9,8 +9,11 @@ import pytest
 from sqlalchemy import Boolean, Date, Integer, Numeric, String, Text
 
 from ingest.cli import SCHEMAS_DIR, schema_text
+from ingest.listings.api.representation import output_schema
 from ingest.listings.declaration import KINDS, fields_of, table_schema
+from ingest.listings.form import form_fields
 from ingest.listings.models import LOCATION_FIELDS, Listing
+from ingest.listings.schemas import input_schema
 
 TYPES = {
     "string": (String, Text),
@@ -61,9 +64,6 @@ def test_unknown_kind_is_a_clear_error():
 
 def test_table_schema_api_schemas_and_form_list_the_same_fields(app):
     """One declaration per kind: the normed file, the API (in and out) and the editor form."""
-    from ingest.listings.api.representation import output_schema
-    from ingest.listings.form import form_fields
-    from ingest.listings.schemas import input_schema
 
     with app.test_request_context(base_url="http://x.vivrau.localhost"):
         for kind in KINDS:

@@ -10,6 +10,7 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing, ListingEvent
 from ingest.listings.rules import locate
+from ingest.listings.service import as_input, save
 from ingest.listings.store import upsert
 
 
@@ -81,8 +82,6 @@ def test_locate_reports_unknown_communes_and_points_at_sea(ctx, cantal, make_ten
 
 
 def test_api_and_form_share_one_validation(ctx, cantal, make_tenant):
-    from ingest.listings.service import as_input, save
-
     ref = make_tenant()
     item = {
         "external_id": "J-1",

@@ -16,7 +16,7 @@ from ingest.listings.api.representation import output_schema
 from ingest.listings.apikeys import authenticate, create_key, revoke
 from ingest.listings.declaration import KINDS, fields_of
 from ingest.listings.models import ApiKey, Listing, ListingEvent
-from tests.conftest import host
+from tests.support import host
 
 READ, WRITE = "listings:read", "listings:write"
 

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from core.auth.models import Account
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import ApiKey, Listing, ListingEvent, ListingImport
@@ -62,8 +63,6 @@ def events(app, ref):
 
 
 def account_id(app, email):
-    from core.auth.models import Account
-
     with app.app_context():
         found = db.session.execute(select(Account.id).where(Account.email == email)).scalar()
         db.session.rollback()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 from aiosmtpd.controller import Controller
+from rq import SimpleWorker
 from sqlalchemy import select, update
 
 from core.db import utcnow
 from core.extensions import db
+from core.jobs import get_queue, job
 from core.mail import OutboxMail, deliver_outbox, deliver_pending, queue_mail
 from core.tenancy import tenant_scope
-from tests.conftest import Inbox, free_port
+from tests.support import Inbox, free_port
 
 
 @pytest.fixture
@@ -85,10 +87,6 @@ def test_bad_addresses_and_header_injection_are_refused(ctx, outbox, to, subject
 
 
 def test_outbox_job_runs_through_the_worker(app, outbox, smtp, redis_conn):
-    from rq import SimpleWorker
-
-    from core.jobs import get_queue, job
-
     with app.app_context():
         queue_mail("a@example.org", "Par le worker", "corps")
         db.session.commit()

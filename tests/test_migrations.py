@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from core.config import ROOT
 from core.extensions import db
+from migrations.models import (
+    public_include_name,
+    public_metadata,
+    tenant_include_name,
+    tenant_metadata,
+    unqualified,
+)
+from tenants.migrate import head, schema_versions
 
 EXTRA_REVISION = '''"""Test-only: a column added to pages."""
 
@@ -47,8 +58,6 @@ def thirty(app, make_tenant):
 @pytest.fixture
 def scripts_with_extra(app, tmp_path):
     """A copy of the tenant scripts with one more (additive) revision, made current."""
-    from tenants.migrate import head
-
     location = tmp_path / "tenant"
     shutil.copytree(
         ROOT / "migrations" / "tenant", location, ignore=shutil.ignore_patterns("__pycache__")
@@ -63,8 +72,6 @@ def scripts_with_extra(app, tmp_path):
 def test_fan_out_continues_past_a_broken_schema_and_skips_heads(
     ctx, runner, thirty, scripts_with_extra
 ):
-    from tenants.migrate import head
-
     previous = head()  # the real head: the schemas' revision before the extra one
     broken = thirty[7]
     # the column exists already in one schema: its migration fails there, and only there
@@ -78,8 +85,6 @@ def test_fan_out_continues_past_a_broken_schema_and_skips_heads(
     assert "already exists" in first.output
 
     status = runner.invoke(args=["tenants", "status", "--json"])
-    import json
-
     report = json.loads(status.output)
     assert report["head"] == "9001"
     states = {r["slug"]: r for r in report["schemas"]}
@@ -115,8 +120,6 @@ def test_migrate_with_nothing_to_do_and_unknown_tenant(runner, make_tenant):
 
 
 def test_a_schema_without_version_table_counts_as_behind(ctx, make_tenant):
-    from tenants.migrate import head, schema_versions
-
     town = make_tenant()
     versions = schema_versions(db.session.connection(), [town.schema, "t_missing"])
     assert versions == {town.schema: head(), "t_missing": None}
@@ -124,30 +127,18 @@ def test_a_schema_without_version_table_counts_as_behind(ctx, make_tenant):
 
 
 def test_public_migrations_match_the_models(ctx):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from migrations.models import public_include_name as include_name
-    from migrations.models import public_metadata
-
     with db.engine.connect() as conn:
-        mc = MigrationContext.configure(conn, opts={"include_name": include_name})
+        mc = MigrationContext.configure(conn, opts={"include_name": public_include_name})
         assert compare_metadata(mc, public_metadata) == []
 
 
 def test_provisioned_schema_matches_the_tenant_models(ctx, make_tenant):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from migrations.models import tenant_include_name as include_name
-    from migrations.models import tenant_metadata, unqualified
-
     town = make_tenant()
     with db.engine.connect() as conn:
         conn.exec_driver_sql(f'SET LOCAL search_path TO "{town.schema}", public')
         conn.dialect.default_schema_name = town.schema
         try:
-            mc = MigrationContext.configure(conn, opts={"include_name": include_name})
+            mc = MigrationContext.configure(conn, opts={"include_name": tenant_include_name})
             assert compare_metadata(mc, unqualified(tenant_metadata)) == []
         finally:
             conn.dialect.default_schema_name = "public"

@@ -1,14 +1,23 @@
-"""Reading and validating normed listing files: every bad input gets a located report."""
+"""Reading and validating normed listing files: every bad input gets a located report, in words
+in both languages; the templates and their examples read back."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 
 import pytest
+from frictionless import Resource, Schema
+from openpyxl import Workbook, load_workbook
 from PIL import Image
 
-from ingest.listings.normed import NormedFileError, read_normed
+from core.extensions import db
+from ingest.listings.declaration import KINDS, fields_of, table_schema
+from ingest.listings.normed import Issue, NormedFileError, _cleared, read_normed
+from ingest.listings.rules import locate
+from ingest.listings.templates_xlsx import example_rows, workbook
+from ingest.listings.wording import MESSAGES, describe
 
 HEADER = "external_id;title;commune_insee;rome_code;contract_type;siret;latitude;longitude"
 GOOD = "J-1;Boulanger·ère;15187;D1102;CDI;73282932000074;45.0337;3.0928"
@@ -116,8 +125,6 @@ def test_impossible_date_and_huge_cell():
 
 
 def test_xlsx_first_sheet_and_zip_bomb():
-    from openpyxl import Workbook
-
     book = Workbook()
     sheet = book.active
     sheet.append(HEADER.split(";"))
@@ -138,11 +145,6 @@ def test_xlsx_first_sheet_and_zip_bomb():
 
 def test_the_quick_check_never_clears_what_frictionless_refuses():
     """Rows the quick check clears skip frictionless: it must be stricter, value by value."""
-    from frictionless import Resource, Schema
-
-    from ingest.listings.declaration import KINDS, fields_of, table_schema
-    from ingest.listings.normed import _cleared
-
     tricky = [
         "",
         "0",
@@ -202,3 +204,42 @@ def test_the_quick_check_never_clears_what_frictionless_refuses():
                     rows = [[f.name], [value]]
                     report = Resource(data=rows, schema=Schema.from_descriptor(one)).validate()
                     assert report.valid, (kind, f.name, value, report.flatten(["note"]))
+
+
+@pytest.mark.parametrize("kind", ["real_estate", "job", "business", "leisure", "poi"])
+def test_templates_and_examples_read_back(ctx, cantal, kind):
+    example = read_normed(kind, workbook(kind, example=True), "exemple.xlsx")
+    assert example.errors == [] and len(example.rows) == 3
+    assert locate(db.session, example.rows) == []
+    assert example.rows[2]["location_approximate"]  # no coordinates: the commune's centre
+    db.session.rollback()
+    book = load_workbook(io.BytesIO(workbook(kind)))
+    assert book.sheetnames == ["Annonces", "Aide"]
+    sheet = book["Annonces"]
+    names = [c.value for c in sheet[1]]
+    required = {f.name for f in fields_of(kind) if f.required}
+    typed = {k: v for k, v in example_rows(kind)[0].items() if k in required}
+    typed |= {"postcode": "05000", "published_on": date(2026, 12, 1)}
+    for name, value in typed.items():
+        sheet.cell(row=2, column=names.index(name) + 1).value = value
+    out = io.BytesIO()
+    book.save(out)
+    filled = read_normed(kind, out.getvalue(), "modele.xlsx")
+    assert filled.errors == [] and len(filled.rows) == 1
+    assert filled.rows[0]["postcode"] == "05000"  # a text cell keeps its leading zero
+    assert filled.rows[0]["published_on"] == date(2026, 12, 1)
+
+
+def test_every_issue_code_has_a_sentence_in_both_languages():
+    for code in MESSAGES:
+        issue = Issue(code, row=7, column="price", value="-3", params={"note": ""})
+        for locale in ("fr", "en"):
+            sentence = describe(issue, locale)
+            assert sentence and "{" not in sentence and "}" not in sentence, (code, locale)
+    enum = Issue("constraint", 3, "transaction", "vente", {"note": 'constraint "enum" is "x"'})
+    assert describe(enum, "fr") == (
+        "Ligne 3, colonne « transaction » (Transaction) : « vente » n'est pas une valeur permise ;"
+        " valeurs possibles : sale, rent."
+    )
+    pattern = Issue("constraint", 4, "rome_code", "K21", {"note": 'constraint "pattern" is "x"'})
+    assert "K2112" in describe(pattern, "en") and "ROME" in describe(pattern, "en")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import logging
 
+from flask import g
+from pythonjsonlogger.json import JsonFormatter
+
 from application import create_app
 from core.config import Config
 from core.logs import ContextFilter
 from core.tenancy import tenant_scope
-from tests.conftest import TEST_REDIS_URL, host, settings_for_tests
+from tests.support import TEST_REDIS_URL, host, settings_for_tests
 
 
 def test_healthz_and_readyz(client, make_tenant):
@@ -45,13 +48,9 @@ def test_request_id_is_echoed_or_made(client, make_tenant):
 
 
 def test_log_lines_carry_tenant_and_request_id(app, make_tenant):
-    from pythonjsonlogger.json import JsonFormatter
-
     town = make_tenant()
     record = logging.LogRecord("vivrau", logging.INFO, __file__, 1, "import done", (), None)
     with app.test_request_context("/", headers={"Host": host(town)}):
-        from flask import g
-
         g.request_id = "req-123456"
         with tenant_scope(town):
             ContextFilter().filter(record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from core.extensions import db
-from tests.conftest import drop_tenants, host, unique_slug
+from tests.support import drop_tenants, host, unique_slug
 
 
 def test_billing_admin_creates_a_territory_from_the_console(app, make_account, visitor):

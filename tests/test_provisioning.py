@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 import tenants.provisioning as prov
 from core.extensions import db
 from core.registry import Membership, Tenant, members_of
-from tests.conftest import drop_tenants, unique_slug
+from tests.support import drop_tenants, unique_slug
 
 
 def schema_exists(name: str) -> bool:

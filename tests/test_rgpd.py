@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 
+from rq import SimpleWorker
 from sqlalchemy import select, text
 
 from core.auth.models import Account, AuditEvent
 from core.extensions import db
+from core.jobs import get_queue
 from core.tenancy import tenant_scope
 from sites.models import HomeText
-from tests.conftest import PASSWORD
+from tests.support import PASSWORD
 
 ALLOWED_COOKIES = {"session", "lang"}
 TEXTS = {
@@ -66,10 +68,6 @@ def test_privacy_page_names_the_territory(make_tenant, visitor):
 
 
 def test_download_then_erase_everywhere(app, make_tenant, make_account, visitor, redis_conn):
-    from rq import SimpleWorker
-
-    from core.jobs import get_queue
-
     a, b = make_tenant(name="Mauriac"), make_tenant(name="Murat")
     email = make_account(roles=[("editor", a), ("editor", b)], name="Dominique")
     for ref in (a, b):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from core.auth.models import RoleGrant
 from core.extensions import db
+from tenants.provisioning import add_member
 
 CONSOLE_ROUTES = ["/console/", "/console/equipe", "/console/apparence", "/console/textes"]
 #: Expected status on the person's own territory, per role, per route above.
@@ -22,7 +23,6 @@ def world(app, make_tenant, make_account):
     a, b = make_tenant(name="Mauriac"), make_tenant(name="Murat")
     umbrella = make_tenant(kind="umbrella", name="PVD Cantal")
     outsider = make_tenant(name="Pleaux")
-    from tenants.provisioning import add_member
 
     with app.app_context():
         add_member(umbrella.slug, a.slug)

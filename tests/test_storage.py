@@ -9,7 +9,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from core.storage import LocalStorage, S3Storage, StorageError, storage_from_url
-from tests.conftest import free_port
+from tests.support import free_port
 
 
 def exercise(storage) -> None:

@@ -1,4 +1,4 @@
-"""Browser fixtures: the app served on a free port, Debian's Chromium, screenshots."""
+"""Browser fixtures: the app served on a free port, Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from tests.conftest import free_port
-
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
+# axe_violations, cell_centre and shot are here only for tests/browser/test_search_map.py, which
+# imports them from this conftest until the search split imports them from tests.browser.support;
+# then they leave this line.
+from tests.browser.support import CHROMIUM, axe_violations, cell_centre, shot  # noqa: F401
+from tests.support import free_port
 
 
 @pytest.fixture
@@ -43,52 +43,3 @@ def browser():
         )
         yield instance
         instance.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
-    """axe-core's violations of these impacts on the page as it is now (WCAG 2.1 A/AA rules).
-
-    axe-core comes from the npm registry (tests/browser/package.json, `npm ci` by
-    scripts/setup.sh test). It is injected as a script: the page's context must be opened with
-    `bypass_csp=True`, which only an accessibility check's context should do.
-    """
-    assert AXE.exists(), "axe-core is installed by scripts/setup.sh test (npm ci)"
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate(
-        """() => axe.run(document, {
-            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-            resultTypes: ["violations"],
-        })"""
-    )
-    return [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "targets": [n["target"] for n in v["nodes"]][:5],
-        }
-        for v in results["violations"]
-        if v["impact"] in impacts
-    ]
-
-
-_CENTRE = """(id) => {
-  const figure = document.querySelector("#search-map");
-  const map = window[figure.dataset.map];
-  let found = null;
-  map.eachLayer((l) => { if (l.cellId === id) found = l; });
-  const p = map.latLngToContainerPoint(found.getBounds().getCenter());
-  const box = figure.querySelector(".folium-map").getBoundingClientRect();
-  return [box.left + p.x, box.top + p.y];
-}"""
-
-
-def cell_centre(page, cell_id: str) -> tuple[float, float]:
-    """Where a cell of the search map is on the screen, to click it as a person would."""
-    x, y = page.evaluate(_CENTRE, cell_id)
-    return x, y

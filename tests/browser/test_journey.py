@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from core.extensions import db
-from tests.browser.conftest import shot
-from tests.conftest import PASSWORD, host
+from tests.browser.support import shot
+from tests.support import PASSWORD, host
 
 
 def test_register_verify_login_elsewhere_switch_language_logout(

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
-from tests.browser.conftest import shot
-from tests.conftest import PASSWORD, host
+from tests.browser.support import shot
+from tests.support import PASSWORD, host
 
 
 def test_editor_places_a_listing_on_the_map_and_saves_it(

@@ -13,8 +13,8 @@ from core import grid
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.service import save
-from tests.browser.conftest import axe_violations, cell_centre, shot
-from tests.conftest import PASSWORD, host
+from tests.browser.support import axe_violations, cell_centre, shot
+from tests.support import PASSWORD, host
 
 LON, LAT = 3.0928, 45.0337  # Saint-Flour
 CELL = grid.cell_id(LON, LAT)
