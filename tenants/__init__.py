@@ -1,1 +1,2 @@
-"""The territory lifecycle and what sits above single territories (umbrellas, consoles, billing)."""
+"""The territory lifecycle: provisioning, schema migrations, backups, the demo territories and
+the platform console where billing admins create territories."""

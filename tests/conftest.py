@@ -16,8 +16,3 @@ pytest.register_assert_rewrite(
 )
 
 pytest_plugins = ["tests.fixtures"]
-
-# `host` is here only for test_search_api.py, test_search_pages.py and browser/test_search_map.py,
-# which import it from this conftest until the search split imports it from tests.support; then
-# this line goes.
-from tests.support import host  # noqa: E402, F401

@@ -232,3 +232,16 @@ def test_an_import_inside_a_function_says_why():
                 ):
                     unexplained.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not unexplained, "imports inside functions without a reason: " + ", ".join(unexplained)
+
+
+def test_tests_take_their_helpers_from_support_modules_not_from_a_conftest():
+    found = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if "node_modules" not in path.parts
+        for line in path.read_text("utf-8").splitlines()
+        if re.match(r"\s*(from|import)\s+tests(\.\w+)*\.conftest\b", line)
+    ]
+    assert not found, "import from tests/support.py or a helpers module instead:\n" + "\n".join(
+        found
+    )

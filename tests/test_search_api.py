@@ -17,7 +17,7 @@ from ingest.reference.models import CellProfile
 from sites.search import matrix
 from sites.search.presets import PRESETS
 from sites.search.query import parse_query
-from tests.conftest import host
+from tests.support import host
 from tests.test_search_engine import CELLS, PROFILES, QUERY, cell, place, profile
 
 

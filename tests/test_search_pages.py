@@ -23,7 +23,7 @@ from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
 from sites.search import layer, matrix, table
 from sites.search.presets import PRESETS
-from tests.conftest import host
+from tests.support import host
 
 E0, N0 = 3_100_000, 2_450_000
 

@@ -1,1 +1,2 @@
-"""A territory's own listings: real estate, jobs, businesses to take over, leisure, places."""
+"""A territory's own listings, the writing side: declared fields, rules, the one write module,
+normed-file imports, the API bridge and the editor console."""

@@ -9,10 +9,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-# axe_violations, cell_centre and shot are here only for tests/browser/test_search_map.py, which
-# imports them from this conftest until the search split imports them from tests.browser.support;
-# then they leave this line.
-from tests.browser.support import CHROMIUM, axe_violations, cell_centre, shot  # noqa: F401
+from tests.browser.support import CHROMIUM
 from tests.support import free_port
 
 

@@ -13,8 +13,8 @@ from core.tenancy import tenant_scope
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
 from sites.search import layer, matrix
-from tests.browser.conftest import axe_violations, cell_centre, shot
-from tests.conftest import host
+from tests.browser.support import axe_violations, cell_centre, shot
+from tests.support import host
 
 E0, N0 = 3_104_000, 2_455_000
 
