@@ -69,7 +69,7 @@ i18n-extract:
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --sort-output --project VivrauBassindeVie -o translations/messages.pot .
 
 i18n-update: i18n-extract
-	$(PYBABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(PYBABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 i18n-compile:
 	$(PYBABEL) compile -d translations --statistics

@@ -17,11 +17,14 @@ from core import grid
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
+from ingest.listings.store import publish_or_unpublish, upsert
 from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
+from ingest.reference.profiles import build_profiles
 from ingest.reference.territory import TerritoryCell
 from sites.search import engine, matrix
 from sites.search.query import Query, QueryError, Wanted, parse_query
+from tenants.provisioning import add_member
 
 E0, N0 = 3_000_000, 2_500_000
 
@@ -336,8 +339,6 @@ def test_evaluate_cell(hand, cantal):
 
 
 def test_matrix_is_cached_and_refreshed_on_listing_writes(hand):
-    from ingest.listings.store import publish_or_unpublish, upsert
-
     jobs = {"criteria": [{"id": "jobs_count", "threshold": 1}]}
     first = run(hand, jobs)
     assert run(hand, jobs).matrix is first.matrix  # cached
@@ -388,8 +389,6 @@ def test_matrix_is_cached_and_refreshed_on_listing_writes(hand):
 
 
 def test_matrix_refreshed_when_profiles_or_cells_change(hand):
-    from ingest.reference.profiles import build_profiles
-
     body = {"criteria": [{"id": "gp_km", "threshold": 10}]}
     assert run(hand, body).statuses() == "gooog"  # one must-have: a fail is orange
     db.session.rollback()
@@ -416,8 +415,6 @@ def test_matrix_refreshed_when_profiles_or_cells_change(hand):
 
 
 def test_umbrella_scores_its_members_cells_and_listings(ctx, cantal, make_tenant):
-    from tenants.provisioning import add_member
-
     flour = make_tenant(code="15187")
     aurillac = make_tenant(code="15014")
     umbrella = make_tenant(kind="umbrella")
