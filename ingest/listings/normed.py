@@ -17,9 +17,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from frictionless import Resource, Schema
-from openpyxl import load_workbook
-
 from ingest.listings.declaration import fields_of, table_schema
 from ingest.listings.rules import french_number, in_france, iso_date, siret_ok, typed
 
@@ -134,6 +131,9 @@ def _xlsx_text(value) -> str:
 
 
 def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
+    # openpyxl is slow to import and only an XLSX upload needs it.
+    from openpyxl import load_workbook
+
     # read_only streams the sheet; a formula comes back as its text ("=1+1"), never evaluated.
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     sheet = book.worksheets[0]
@@ -330,6 +330,10 @@ def _suspects(table: list[list[str]], fields) -> list[int]:
 
 
 def _validate_chunk(descriptor: dict, header: list[str], numbers: list, rows: list) -> list[tuple]:
+    # frictionless takes a quarter of a second to import: only validating a file needs it, not
+    # every process that starts (web, worker, each flask command).
+    from frictionless import Resource, Schema
+
     # The chunk holds the known columns in the schema's order: an exact match by name.
     resource = Resource(data=[header, *rows], schema=Schema.from_descriptor(descriptor))
     report = resource.validate(limit_errors=MAX_ERRORS)

@@ -6,12 +6,6 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from ingest.listings.declaration import KIND_TITLES, SCHEMA_VERSION, fields_of
 from ingest.listings.wording import PATTERNS, TYPES
 
@@ -201,6 +195,13 @@ def _expected(field) -> str:
 
 def workbook(kind: str, example: bool = False) -> bytes:
     """The kind's template (header only) or filled example, as XLSX bytes."""
+    # openpyxl is slow to import and only a template download needs it.
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     fields = fields_of(kind)
     book = Workbook()
     sheet = book.active
@@ -254,6 +255,9 @@ def workbook(kind: str, example: bool = False) -> bytes:
 
 
 def _help_sheet(book, kind: str, fields) -> None:
+    # Loaded with the workbook it writes into (see `workbook`).
+    from openpyxl.styles import Alignment, Font
+
     sheet = book.create_sheet("Aide")
     title_fr, _title_en = KIND_TITLES[kind]
     sheet.append([f"{title_fr} — modèle version {SCHEMA_VERSION}"])
