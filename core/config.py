@@ -39,6 +39,12 @@ class Config:
     DATABASE_URL: str = "postgresql://root@127.0.0.1:5432/vivrau"
     #: Redis for RQ queues, rate limits and small caches.
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    #: Seconds a process waits for Redis (to connect, then for each reply) before it does
+    #: without it (README, "When Redis is down"): a request never hangs on a silent Redis.
+    REDIS_TIMEOUT: float = 1.0
+    #: Once Redis failed to answer, a process tries it again after this many seconds; meanwhile
+    #: it counts rate limits in its memory and leaves queued work to the sweeps.
+    REDIS_RETRY_SECONDS: float = 5.0
     #: Territories are served on `<slug>.<BASE_DOMAIN>`; the console on `admin.<BASE_DOMAIN>`.
     BASE_DOMAIN: str = "vivrau.localhost"
     #: Signs sessions and links; generated into var/secret_key when unset.
@@ -167,6 +173,12 @@ class Config:
             BABEL_DEFAULT_TIMEZONE="Europe/Paris",
             BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
             RATELIMIT_STORAGE_URI=self.REDIS_URL,
+            # Errors as limits' StorageError, for the in-memory fallback (core.extensions).
+            RATELIMIT_STORAGE_OPTIONS={
+                "socket_connect_timeout": self.REDIS_TIMEOUT,
+                "socket_timeout": self.REDIS_TIMEOUT,
+                "wrap_exceptions": True,
+            },
             RATELIMIT_KEY_PREFIX="vivrau",
             WTF_CSRF_TIME_LIMIT=None,
             MAX_CONTENT_LENGTH=8 * 1024 * 1024,

@@ -1,21 +1,31 @@
 """Extensions, created unbound here and bound to the application in `create_app`.
 
 Models derive from `core.db.PublicBase` / `TenantBase`, not from `db.Model`: the extension
-provides the engine and the request-scoped, tenant-aware session.
+provides the engine and the request-scoped, tenant-aware session. Redis is optional at run time:
+what each feature does while it is away is in the README ("When Redis is down").
 """
 
-from flask import current_app, request
+import logging
+import threading
+import time
+
+import flask_limiter
+from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
 from redis import Redis
 
 from core.db import TenantSession
 from core.tenancy import current_tenant
+
+log = logging.getLogger("vivrau.redis")
 
 
 def client_key() -> str:
@@ -54,15 +64,122 @@ def buffer_small_files(response):
     return response
 
 
-login_manager = LoginManager()
-csrf = CSRFProtect()
-limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)
+class RedisWatch:
+    """What a process knows of Redis: once it failed to answer, the callers that can do without
+    it (rate limits, the search cache, work a sweep also finds) skip it for REDIS_RETRY_SECONDS
+    rather than each waiting REDIS_TIMEOUT, then try it again. One warning per outage."""
+
+    def __init__(self, retry_seconds: float):
+        self.retry_seconds = retry_seconds
+        self._retry_at = 0.0
+        self._away_since: float | None = None
+        self._lock = threading.Lock()
+
+    def available(self) -> bool:
+        """Whether to try Redis now: it answered last time, or it is time to try it again."""
+        return time.monotonic() >= self._retry_at
+
+    def failed(self, what: str, error: Exception) -> None:
+        """Redis did not answer `what`: skip it for a while, and say so once per outage."""
+        now = time.monotonic()
+        with self._lock:
+            self._retry_at = now + self.retry_seconds
+            first = self._away_since is None
+            if first:
+                self._away_since = now
+        if first:
+            log.warning(
+                "Redis does not answer (%s): carrying on without it, trying again every %s s: %s",
+                what,
+                self.retry_seconds,
+                error,
+            )
+
+    def answered(self) -> None:
+        """Redis answered: the outage, if there was one, is over."""
+        if self._away_since is None:
+            return
+        with self._lock:
+            since, self._away_since = self._away_since, None
+        if since is not None:
+            log.info("Redis answers again, after %.0f s away", time.monotonic() - since)
+
+
+def redis_watch(app: Flask | None = None) -> RedisWatch:
+    """The application's RedisWatch (one per application, hence one per process)."""
+    app = app or current_app._get_current_object()
+    watch = app.extensions.get("redis_watch")
+    if watch is None:
+        watch = app.extensions["redis_watch"] = RedisWatch(app.config["REDIS_RETRY_SECONDS"])
+    return watch
 
 
 def redis_connection() -> Redis:
-    """The application's Redis client (queues, cache tokens), made once per application."""
+    """The application's Redis client (queues, cache tokens), made once per application. It
+    gives up after REDIS_TIMEOUT seconds, so nothing hangs on a Redis that does not answer (an
+    RQ worker lengthens the read timeout itself for its blocking waits)."""
     app = current_app._get_current_object()
     conn = app.extensions.get("redis")
     if conn is None:
-        conn = app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+        timeout = app.config["REDIS_TIMEOUT"]
+        conn = app.extensions["redis"] = Redis.from_url(
+            app.config["REDIS_URL"], socket_connect_timeout=timeout, socket_timeout=timeout
+        )
     return conn
+
+
+class RateCounters:
+    """Rate-limit counters (a `limits` strategy): in Redis, shared by every process; while Redis
+    does not answer, the same limits counted in this process's memory, never no limit at all (a
+    login keeps its limits per address and per account, each process counting on its own)."""
+
+    def __init__(self, shared: RateLimiter, watch: RedisWatch):
+        self.shared, self.watch = shared, watch
+        self.local = type(shared)(MemoryStorage())
+
+    def _count(self, method: str, *args, **kwargs):
+        if self.watch.available():
+            try:
+                result = getattr(self.shared, method)(*args, **kwargs)
+            except StorageError as error:
+                self.watch.failed("rate limits", error)
+            else:
+                self.watch.answered()
+                return result
+        return getattr(self.local, method)(*args, **kwargs)
+
+    def hit(self, item, *identifiers: str, cost: int = 1) -> bool:
+        return self._count("hit", item, *identifiers, cost=cost)
+
+    def test(self, item, *identifiers: str, cost: int = 1) -> bool:
+        return self._count("test", item, *identifiers, cost=cost)
+
+    def get_window_stats(self, item, *identifiers: str):
+        return self._count("get_window_stats", item, *identifiers)
+
+    def clear(self, item, *identifiers: str) -> None:
+        return self._count("clear", item, *identifiers)
+
+
+class Limiter(flask_limiter.Limiter):
+    """Flask-Limiter counting through RateCounters: the decorators' limits and those the API
+    guards count themselves (`limiter.limiter.hit`) all carry on in memory while Redis is away.
+    Flask-Limiter's own fallback covers only the decorators' limits and returns to Redis on a
+    schedule of its own; swallowing its errors (RATELIMIT_SWALLOW_ERRORS) would mean no limit
+    at all while Redis is away, which no login can afford."""
+
+    _counters: RateCounters | None = None
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        if self._limiter is not None:  # None when RATELIMIT_ENABLED is off
+            self._counters = RateCounters(self._limiter, redis_watch(app))
+
+    @property
+    def limiter(self) -> RateCounters:
+        return self._counters
+
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from functools import update_wrapper
 
 from flask import current_app, g, has_app_context
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job
 
 from core.commit import commit_point, rollback_point
-from core.extensions import db, redis_connection
+from core.extensions import db, redis_connection, redis_watch
 from core.registry import get_by_slug, territories
 from core.tenancy import TenantRef, current_tenant, tenant_scope
 
@@ -68,6 +69,22 @@ class TenantJob:
             meta={"tenant": tenant, "locale": locale},
             description=f"{self.path} [{tenant or 'platform'}]",
         )
+
+    def try_enqueue(self, *args, **kwargs) -> Job | None:
+        """`enqueue`, for work that a sweep also finds (the outbox's, the erasures'…): while
+        Redis is away, a warning and None instead of an error for the caller."""
+        watch = redis_watch()
+        if not watch.available():
+            log.warning("%s not queued, Redis is away: its sweep will run it", self.path)
+            return None
+        try:
+            queued = self.enqueue(*args, **kwargs)
+        except RedisError as error:
+            watch.failed(f"queueing {self.path}", error)
+            log.warning("%s not queued: its sweep will run it", self.path)
+            return None
+        watch.answered()
+        return queued
 
 
 def job(queue: str = "default", timeout: int | None = None):

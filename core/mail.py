@@ -177,11 +177,8 @@ def deliver_pending(limit: int = BATCH) -> tuple[int, int]:
 
 def nudge_outbox() -> None:
     """Ask a worker to send now what was just committed (after a request's or job's commit
-    point, when it queued mail); the minute sweep of the cron covers a failure here."""
-    try:
-        deliver_outbox.enqueue(tenant=None)
-    except Exception as exc:  # noqa: BLE001 - Redis down: the minute sweep sends it anyway
-        log.warning("could not enqueue outbox delivery: %s", exc)
+    point, when it queued mail); while Redis is away, the cron's minute sweep sends it."""
+    deliver_outbox.try_enqueue(tenant=None)
 
 
 @job()

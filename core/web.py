@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from core import tenancy
 from core.commit import commit_point, rollback_point
-from core.extensions import db
+from core.extensions import db, redis_watch
 from core.problems import problem
 from core.registry import lookup_host
 from core.security import apply_headers, csp_nonce
@@ -25,6 +25,8 @@ CONSOLE_HOST_BLUEPRINTS = {"platform", "billing_console", "account", "i18n", "he
 #: Blueprints of the platform console only: a territory's host answers 404 for them.
 PLATFORM_ONLY_BLUEPRINTS = {"platform", "billing_console"}
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+#: Seconds a client is asked to wait when a feature that needs Redis finds it away.
+REDIS_RETRY_AFTER = 30
 
 
 class HostNormalizer:
@@ -195,6 +197,15 @@ def error_page(status: int, unknown_host: bool = False, tenant=None):
     return render_template("errors/error.html", status=status, texts=texts, tenant=tenant), status
 
 
+def redis_unavailable(error: redis.RedisError):
+    """A feature that cannot do without Redis found it away: 503 and when to try again (the
+    features that can do without it never get here: README, "When Redis is down")."""
+    redis_watch().failed(f"{request.method} {request.path}", error)
+    response = current_app.make_response(error_page(503))
+    response.headers["Retry-After"] = str(REDIS_RETRY_AFTER)
+    return response
+
+
 def register(app) -> None:
     app.wsgi_app = HostNormalizer(app.wsgi_app)
     app.before_request(resolve_site)
@@ -204,6 +215,7 @@ def register(app) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce  # every template may carry inline style
     for status in (400, 403, 404, 405, 429, 500, 503):
         app.register_error_handler(status, lambda e, s=status: error_page(s))
+    app.register_error_handler(redis.RedisError, redis_unavailable)
     app.register_blueprint(health)
     app.view_functions["static"] = skip_resolution(app.view_functions["static"])
 
@@ -223,7 +235,9 @@ def healthz():
 @health.get("/readyz")
 @any_host
 def readyz():
-    """The process can serve: PostgreSQL and Redis answer."""
+    """The process can serve: PostgreSQL answers (503 otherwise). Without Redis it serves in
+    its degraded modes (README, "When Redis is down"): ready, said "degraded" — a shared Redis
+    away must not take every web process out of the load balancer."""
     reasons = {}
     try:
         with db.engine.connect() as conn:
@@ -238,6 +252,8 @@ def readyz():
         client.close()
     except Exception as exc:  # noqa: BLE001
         reasons["redis"] = type(exc).__name__ + ": " + str(exc)[:200]
-    if reasons:
+    if "database" in reasons:
         return jsonify(status="unavailable", reasons=reasons), 503
+    if reasons:
+        return jsonify(status="degraded", reasons=reasons)
     return jsonify(status="ok")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
+from redis.exceptions import RedisError
 from rq import Worker
 from rq.cron import CronScheduler
 
 from core.extensions import db, redis_connection
 from core.jobs import QUEUES, get_queue
+
+log = logging.getLogger("vivrau.workers")
 
 
 @click.command("worker")
@@ -32,7 +39,16 @@ def worker_command(queues, burst):
 @click.command("cron")
 @with_appcontext
 def cron_command():
-    """Run the cron scheduler (one per deployment is enough; more are harmless)."""
+    """Run the cron scheduler (one per deployment is enough; more are harmless). While Redis is
+    away it waits and starts again, so that the sweeps resume without a restart."""
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.load_config_from_file("workers.schedule")
-    scheduler.start()
+    while True:
+        try:
+            scheduler.start()
+        except RedisError as error:
+            pause = current_app.config["REDIS_RETRY_SECONDS"]
+            log.warning("cron: Redis does not answer, starting again in %s s: %s", pause, error)
+            time.sleep(pause)
+        else:
+            return  # asked to stop (SIGTERM, Ctrl-C)

@@ -15,7 +15,10 @@ Cache
     built from: a national one (bumped when `profiles_changed` is announced), and per territory
     one for its cells (`cells_changed`) and one for its listings (`listings_changed`, announced
     by every write path of listings). The signals (core.signals) are sent after the commit.
-    Each search reads the tokens in one Redis round trip and reloads when any differs.
+    Each search reads the tokens in one Redis round trip and reloads when any differs. While
+    Redis is away, a matrix is trusted _FALLBACK_SECONDS, and a token that could not be bumped
+    is bumped when Redis answers again (the next search or bump of the process that missed it):
+    a Redis restarted with its old tokens never leaves another process's matrix stale.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from core import signals
-from core.extensions import db, redis_connection
+from core.extensions import db, redis_connection, redis_watch
 from core.fanout import read_in
 from core.registry import members_of
 from core.tenancy import TenantRef
@@ -91,6 +94,9 @@ class Matrix:
 
 _cache: dict[str, Matrix] = {}
 _lock = threading.Lock()
+#: Tokens this process could not bump while Redis was away, bumped when it answers again.
+_missed: set[str] = set()
+_missed_lock = threading.Lock()
 
 
 def _keys(slug: str, members: tuple[str, ...]) -> list[str]:
@@ -99,19 +105,43 @@ def _keys(slug: str, members: tuple[str, ...]) -> list[str]:
 
 
 def _tokens(slug: str, members: tuple[str, ...]) -> tuple | None:
-    try:
-        return tuple(redis_connection().mget(_keys(slug, members)))
-    except RedisError:
+    """The tokens now, or None while Redis is away (then matrices are trusted for a while)."""
+    watch = redis_watch()
+    if not watch.available():
         return None
+    try:
+        conn = redis_connection()
+        if _missed:
+            _bump_missed(conn)
+        tokens = tuple(conn.mget(_keys(slug, members)))
+    except RedisError as error:
+        watch.failed("search cache", error)
+        return None
+    watch.answered()
+    return tokens
 
 
 def _bump(*keys: str) -> None:
     """A fresh random token, not a counter: an emptied Redis never brings an old value back."""
+    with _missed_lock:
+        _missed.update(keys)
+    watch = redis_watch()
+    if not watch.available():
+        return  # the matrices are trusted only _FALLBACK_SECONDS while Redis is away
     try:
-        token = uuid.uuid4().hex[:12]
-        redis_connection().mset(dict.fromkeys(keys, token))
-    except RedisError:
-        pass  # the matrices are trusted only _FALLBACK_SECONDS while Redis is away
+        _bump_missed(redis_connection())
+    except RedisError as error:
+        watch.failed("search cache", error)
+    else:
+        watch.answered()
+
+
+def _bump_missed(conn) -> None:
+    # Under the lock: a key added during the write stays missed, never wrongly crossed off.
+    with _missed_lock:
+        if _missed:  # another thread may have bumped them meanwhile
+            conn.mset(dict.fromkeys(_missed, uuid.uuid4().hex[:12]))
+            _missed.clear()
 
 
 @signals.profiles_changed.connect

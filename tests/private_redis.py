@@ -1,0 +1,88 @@
+"""A Redis server of a test's own, which the test stops, hangs and restarts on the same port, and
+an application pointed at it: what the product does while Redis is away."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask
+
+from application import create_app
+from core.extensions import db, limiter
+from tests.support import free_port, settings_for_tests
+
+
+class PrivateRedis:
+    """`redis-server` on a free port, saving nothing by itself: `SAVE` writes its data into
+    `directory`, read again when it restarts."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.reader: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for line in self.process.stdout:  # it says when it listens: no polling
+            if "Ready to accept connections" in line:
+                break
+        else:
+            raise RuntimeError(f"redis-server did not start on port {self.port}")
+        # Keep reading what it logs, so that a full pipe never blocks it.
+        self.reader = threading.Thread(target=self.process.stdout.read, daemon=True)
+        self.reader.start()
+
+    def stop(self) -> None:
+        """Killed: connections are refused at once."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.reader.join()
+            self.process.stdout.close()
+            self.process = None
+
+    def hang(self) -> None:
+        """Stopped, not killed: the kernel still accepts connections, nothing ever answers."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
+
+@contextmanager
+def private_redis(directory: Path):
+    server = PrivateRedis(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.process is not None:
+            server.resume()  # a hung server must run again to die cleanly
+        server.stop()
+
+
+@contextmanager
+def app_on(server: PrivateRedis, suite_app: Flask, tmp_path_factory, **settings):
+    """An application whose Redis (queues, rate limits, search cache) is `server`'s."""
+    app = create_app(settings_for_tests(tmp_path_factory, REDIS_URL=server.url, **settings))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        # Flask-Limiter keeps one storage per process: give the suite's application its own back.
+        limiter.init_app(suite_app)
