@@ -72,6 +72,10 @@ class Config:
     SEARCH_RATE_LIMIT: str = "120/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.
     SESSION_COOKIE_SECURE: bool | None = None
+    #: Reverse proxies in front of the application (nginx: 1). Their `X-Forwarded-For` and
+    #: `X-Forwarded-Proto` then give the client's address and scheme (rate limits, audit log,
+    #: HSTS); 0: no proxy trusted, those headers are ignored (a client could forge them).
+    TRUSTED_PROXIES: int = 0
     #: Tile URL of the search map's basemap (`https://tiles.example/{z}/{x}/{y}.png`); empty:
     #: no basemap, only the territory's outline and cells (nothing fetched from outside).
     BASEMAP_URL: str = ""
