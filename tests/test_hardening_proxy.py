@@ -27,7 +27,7 @@ def proxied(app, tmp_path_factory):
 
 
 def failed_logins(site: Visitor, forwarded_for: str, times: int = 5) -> None:
-    """`times` wrong passwords, each for another unknown address (only the client's limit counts)."""
+    """`times` wrong passwords, each for another unknown address: only the client's limit counts."""
     token = site.csrf("/compte/connexion")
     for i in range(times):
         response = site.post(
@@ -46,9 +46,7 @@ def log_in(site: Visitor, email: str, forwarded_for: str):
     )
 
 
-def test_behind_one_proxy_each_client_has_its_own_login_limit(
-    proxied, make_tenant, make_account
-):
+def test_behind_one_proxy_each_client_has_its_own_login_limit(proxied, make_tenant, make_account):
     town = make_tenant()
     email = make_account()
     site = Visitor(proxied, host(town))

@@ -23,6 +23,7 @@ from core.auth.personal_data import export_personal_data, request_erasure
 from core.extensions import limiter
 from core.forms import ConfirmForm
 from core.i18n import select_locale
+from core.redirects import safe_next
 from core.tenancy import current_tenant
 from core.themes import render_site
 
@@ -44,11 +45,6 @@ def error_text(code: str) -> str:
 def message(title: str, text: str) -> str:
     """A page that only says something (mail sent, link expired…)."""
     return render_site("account/message.html", title=title, message=text)
-
-
-def safe_next(default: str = "/") -> str:
-    target = request.values.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 def login_failed(response) -> bool:
