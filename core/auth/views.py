@@ -6,7 +6,8 @@ import json
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required
 
 from core.auth import service
 from core.auth.forms import (
@@ -18,6 +19,7 @@ from core.auth.forms import (
     RegisterForm,
     ResetForm,
 )
+from core.auth.login import end_session, start_session
 from core.auth.passwords import verify_password
 from core.auth.personal_data import export_personal_data, request_erasure
 from core.extensions import limiter
@@ -52,9 +54,9 @@ def login_failed(response) -> bool:
 
 
 def account_key() -> str:
-    tenant = current_tenant()
-    email = (request.form.get("email") or "").strip().lower()
-    return f"{tenant.slug if tenant else 'platform'}:account:{email}"
+    """Per account limits count the address typed, platform-wide (accounts are)."""
+    email = service.normalise_email(request.form.get("email") or "").lower()
+    return "account:" + service.pseudonym("email", email)
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
@@ -87,22 +89,60 @@ def register():
 @bp.get("/verifier/<token>")
 def verify(token: str):
     try:
-        service.verify_email(token)
+        account = service.verify_email(token)
     except service.AuthError as exc:
         return message(_("Confirmation failed"), error_text(exc.code)), 400
+    if current_user.is_authenticated and current_user.id == account.id:
+        flash(_("Your address is confirmed."), "success")
+        return redirect(url_for("account.profile"))
     flash(_("Your address is confirmed. You can log in."), "success")
     return redirect(url_for("account.login"))
 
 
+def signed_in_key() -> str:
+    return f"account-id:{current_user.id}"
+
+
+@bp.post("/confirmation")
+@login_required
+@limiter.limit("3 per hour", methods=["POST"])
+@limiter.limit("3 per hour", key_func=signed_in_key, methods=["POST"])
+def resend_verification():
+    """A new link to confirm the address (the first one may be lost, or expired)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if current_user.is_verified:
+        flash(_("Your address is already confirmed."), "success")
+    else:
+        service.send_verification(current_user)
+        flash(
+            _("A new link is on its way to %(email)s.", email=current_user.email),
+            "success",
+        )
+    return redirect(safe_next(url_for("account.profile")))
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("5 per minute", methods=["POST"], deduct_when=login_failed)
-@limiter.limit("5 per minute", key_func=account_key, methods=["POST"], deduct_when=login_failed)
 def login():
+    """Five failures a minute per client address; per account, growing waits (throttle)."""
     form = LoginForm()
     if form.validate_on_submit():
-        account = service.authenticate(form.email.data, form.password.data)
+        try:
+            account = service.authenticate(form.email.data, form.password.data)
+        except service.Throttled as exc:
+            g.login_failed = True  # counts against the address: waiting is not guessing faster
+            form.password.errors.append(
+                ngettext(
+                    "Too many failed attempts for this address: try again in %(num)d second.",
+                    "Too many failed attempts for this address: try again in %(num)d seconds.",
+                    exc.seconds,
+                )
+            )
+            page = render_site("account/login.html", form=form)
+            return page, 429, {"Retry-After": str(exc.seconds)}
         if account is not None and account.deletion_requested_at is None:
-            login_user(account)
+            start_session(account)
             return redirect(safe_next(url_for("account.profile")))
         g.login_failed = True  # the page answers 200: the request keeps the audit event
         form.password.errors.append(_("Wrong e-mail address or password."))
@@ -111,8 +151,20 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
-    logout_user()
+    end_session()
     return redirect("/")
+
+
+@bp.post("/deconnexion-partout")
+@login_required
+def logout_everywhere():
+    """Every session of the account ends, on every device and territory, this one included."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.log_out_everywhere(current_user)
+    end_session()
+    flash(_("You are logged out everywhere. Log in again here if you wish."), "success")
+    return redirect(url_for("account.login"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -152,6 +204,7 @@ def render_profile(profile_form=None, password_form=None, delete_form=None):
         profile_form=profile_form or ProfileForm(obj=current_user),
         password_form=password_form or PasswordForm(),
         delete_form=delete_form or DeleteForm(),
+        everywhere_form=ConfirmForm(),
     )
 
 
@@ -177,7 +230,7 @@ def password():
         except service.AuthError as exc:
             form.current.errors.append(error_text(exc.code))
         else:
-            login_user(current_user)  # this session carries the new version; others end
+            start_session(current_user)  # this session carries the new version; others end
             flash(_("Your password is changed; your other sessions are closed."), "success")
             return redirect(url_for("account.profile"))
     return render_profile(password_form=form), 400
@@ -206,7 +259,7 @@ def delete():
         flash(_("Wrong password: your account is not deleted."), "error")
         return redirect(url_for("account.profile"))
     request_erasure(current_user)
-    logout_user()
+    end_session()
     return message(
         _("Account deleted"),
         _("Your account and your data are being erased everywhere. Thank you for your visit."),
