@@ -189,3 +189,28 @@ def test_password_reset_requests_are_counted_per_account_platform_wide(
         for _ in range(4)
     ]
     assert answers == [200, 200, 200, 429]
+
+
+def test_a_signed_in_session_guesses_no_faster(clock, make_tenant, make_account, visitor):
+    """The password asked again (to change it, to delete the account) waits like a login."""
+    site = visitor(make_tenant())
+    email = make_account()
+    site.login(email)
+    new = "a fresh passphrase here"
+
+    def change(current: str):
+        return site.post(
+            "/compte/mot-de-passe",
+            {"current": current, "password": new, "confirm": new},
+            csrf_from="/compte/",
+        )
+
+    assert [change(WRONG).status_code for _ in range(5)] == [200] * 5
+    assert waits(change(PASSWORD)) == 2
+    deleted = site.post(
+        "/compte/supprimer", {"password": PASSWORD}, csrf_from="/compte/", follow_redirects=True
+    )
+    assert "réessayez dans 2 secondes" in deleted.get_data(as_text=True)
+    assert waits(attempt(visitor(make_tenant()), email, PASSWORD)) == 2  # one count
+    clock(2)
+    assert change(PASSWORD).status_code == 302

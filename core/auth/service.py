@@ -189,20 +189,26 @@ def verify_email(token: str) -> Account:
     account, data = _load_link("verify", token, VERIFY_MAX_AGE)
     if account is None or account.email.lower() != data.get("e"):
         raise AuthError("link_invalid")
-    if account.email_verified_at is None:
-        account.email_verified_at = utcnow()
-        audit("account.verify", actor=account)
-        registered_on = (
-            db.session.get(Tenant, account.registered_on_id) if account.registered_on_id else None
-        )
-        announce(
-            account_verified,
-            account.id,
-            territory=registered_on.ref() if registered_on else None,
-            share=bool(data.get("s")),
-            locale=data.get("l") or account.locale,
-        )
+    _address_proven(account, share=bool(data.get("s")), locale=data.get("l") or account.locale)
     return account
+
+
+def _address_proven(account: Account, share: bool = False, locale: str = "fr") -> None:
+    """A link mailed to the address was opened: the address is the person's (once)."""
+    if account.email_verified_at is not None:
+        return
+    account.email_verified_at = utcnow()
+    audit("account.verify", actor=account)
+    registered_on = (
+        db.session.get(Tenant, account.registered_on_id) if account.registered_on_id else None
+    )
+    announce(
+        account_verified,
+        account.id,
+        territory=registered_on.ref() if registered_on else None,
+        share=share,
+        locale=locale,
+    )
 
 
 # --- login, password --------------------------------------------------------------------------
@@ -212,21 +218,42 @@ def authenticate(email: str, password: str) -> Account | None:
     """The account when the password is right, None when not; `Throttled` while the address
     typed must wait after too many failures (the password is then not even checked)."""
     who = pseudonym("email", normalise_email(email).lower())
-    wait = throttle.seconds_to_wait(who)
-    if wait:
-        raise Throttled(wait)
+    _wait_for(who)
     account = find_account(email)
-    if not verify_password(account.password_hash if account else None, password):
+    if not _password_right(who, account, password):
         audit("login.failed", subject=who)
-        if throttle.record_failure(who) and account is not None:
-            warn_of_guessing(account)
         return None
-    throttle.forget(who)
     if needs_rehash(account.password_hash):  # hashes follow the current argon2 parameters
         account.password_hash = hash_password(password)
     account.last_login_at = utcnow()
     audit("login", actor=account)
     return account
+
+
+def confirm_password(account: Account, password: str) -> bool:
+    """A signed-in person's password asked again (to change it, to delete the account): counted
+    with the failed logins of their address and waiting the same — a borrowed session is no
+    way to guess it faster."""
+    who = pseudonym("email", account.email.lower())
+    _wait_for(who)
+    return _password_right(who, account, password)
+
+
+def _wait_for(who: str) -> None:
+    wait = throttle.seconds_to_wait(who)
+    if wait:
+        raise Throttled(wait)
+
+
+def _password_right(who: str, account: Account | None, password: str) -> bool:
+    """Check the password (the same work when there is no account); a failure counts towards
+    the waits and may warn the owner, a success forgets the failures."""
+    if verify_password(account.password_hash if account else None, password):
+        throttle.forget(who)
+        return True
+    if throttle.record_failure(who) and account is not None:
+        warn_of_guessing(account)
+    return False
 
 
 def warn_of_guessing(account: Account) -> None:
@@ -276,6 +303,14 @@ def account_for_reset(token: str) -> Account:
     return account
 
 
+def reset_password(token: str, password: str) -> Account:
+    """The new password chosen through a mailed reset link, which proves the address too."""
+    account = account_for_reset(token)
+    set_password(account, password)
+    _address_proven(account, locale=account.locale)
+    return account
+
+
 def set_password(account: Account, password: str) -> None:
     """New password; every existing session of the account ends."""
     check_password_rules(password)
@@ -291,7 +326,7 @@ def log_out_everywhere(account: Account) -> None:
 
 
 def change_password(account: Account, current: str, new: str) -> None:
-    if not verify_password(account.password_hash, current):
+    if not confirm_password(account, current):
         raise AuthError("wrong_password")
     set_password(account, new)
 

@@ -20,7 +20,6 @@ from core.auth.forms import (
     ResetForm,
 )
 from core.auth.login import end_session, start_session
-from core.auth.passwords import verify_password
 from core.auth.personal_data import export_personal_data, request_erasure
 from core.extensions import limiter
 from core.forms import ConfirmForm
@@ -42,6 +41,14 @@ def error_text(code: str) -> str:
             "This invitation was sent to another address: log in with that one."
         ),
     }.get(code, _("This operation is not possible."))
+
+
+def throttled_text(seconds: int) -> str:
+    return ngettext(
+        "Too many failed attempts for this address: try again in %(num)d second.",
+        "Too many failed attempts for this address: try again in %(num)d seconds.",
+        seconds,
+    )
 
 
 def message(title: str, text: str) -> str:
@@ -132,13 +139,7 @@ def login():
             account = service.authenticate(form.email.data, form.password.data)
         except service.Throttled as exc:
             g.login_failed = True  # counts against the address: waiting is not guessing faster
-            form.password.errors.append(
-                ngettext(
-                    "Too many failed attempts for this address: try again in %(num)d second.",
-                    "Too many failed attempts for this address: try again in %(num)d seconds.",
-                    exc.seconds,
-                )
-            )
+            form.password.errors.append(throttled_text(exc.seconds))
             page = render_site("account/login.html", form=form)
             return page, 429, {"Retry-After": str(exc.seconds)}
         if account is not None and account.deletion_requested_at is None:
@@ -187,12 +188,16 @@ def forgot():
 @bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
 def reset(token: str):
     try:
-        account = service.account_for_reset(token)
+        service.account_for_reset(token)
     except service.AuthError as exc:
         return message(_("Link not valid"), error_text(exc.code)), 400
     form = ResetForm()
     if form.validate_on_submit():
-        service.set_password(account, form.password.data)
+        try:
+            service.reset_password(token, form.password.data)
+        except service.AuthError as exc:
+            form.password.errors.append(error_text(exc.code))
+            return render_site("account/reset.html", form=form), 400
         flash(_("Your password is changed. Log in with it."), "success")
         return redirect(url_for("account.login"))
     return render_site("account/reset.html", form=form)
@@ -227,12 +232,18 @@ def password():
     if form.validate_on_submit():
         try:
             service.change_password(current_user, form.current.data, form.password.data)
+        except service.Throttled as exc:
+            form.current.errors.append(throttled_text(exc.seconds))
+            return render_profile(password_form=form), 429, {"Retry-After": str(exc.seconds)}
         except service.AuthError as exc:
             form.current.errors.append(error_text(exc.code))
-        else:
-            start_session(current_user)  # this session carries the new version; others end
-            flash(_("Your password is changed; your other sessions are closed."), "success")
-            return redirect(url_for("account.profile"))
+            # 200: the request keeps what the failure did (the owner's warning, if it is due)
+            return render_profile(password_form=form), 200 if exc.code == "wrong_password" else 400
+        # This session carries the new version; others end. The account itself, not the
+        # proxy: Flask-Login keeps what it is given as the current user (a proxy to itself).
+        start_session(current_user._get_current_object())
+        flash(_("Your password is changed; your other sessions are closed."), "success")
+        return redirect(url_for("account.profile"))
     return render_profile(password_form=form), 400
 
 
@@ -253,9 +264,14 @@ def my_data():
 @login_required
 def delete():
     form = DeleteForm()
-    if not form.validate_on_submit() or not verify_password(
-        current_user.password_hash, form.password.data
-    ):
+    try:
+        right = form.validate_on_submit() and service.confirm_password(
+            current_user, form.password.data
+        )
+    except service.Throttled as exc:
+        flash(throttled_text(exc.seconds), "error")
+        return redirect(url_for("account.profile"))
+    if not right:
         flash(_("Wrong password: your account is not deleted."), "error")
         return redirect(url_for("account.profile"))
     request_erasure(current_user)
