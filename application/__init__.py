@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import core.auth.login  # noqa: F401 - registers the account loader
 import ingest.reference.territory  # noqa: F401 - receives perimeter_changed (cells follow)
@@ -118,6 +119,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     web.register(app)
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        # Outermost, so that host normalisation and everything after see the client's request.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     # After web.register: its error pages stay, and /api/v1 answers problem+json.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,14 @@ class Config:
     SEARCH_RATE_LIMIT: str = "120/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.
     SESSION_COOKIE_SECURE: bool | None = None
+    #: Reverse proxies in front of the application (nginx: 1). Their `X-Forwarded-For` and
+    #: `X-Forwarded-Proto` then give the client's address and scheme (rate limits, audit log,
+    #: HSTS); 0: no proxy trusted, those headers are ignored (a client could forge them).
+    TRUSTED_PROXIES: int = 0
+    #: A session ends after this many minutes without a request (each request extends it)…
+    SESSION_IDLE_MINUTES: int = 120
+    #: …and this many hours after login at the latest (log in again then).
+    SESSION_MAX_HOURS: int = 12
     #: Tile URL of the search map's basemap (`https://tiles.example/{z}/{x}/{y}.png`); empty:
     #: no basemap, only the territory's outline and cells (nothing fetched from outside).
     BASEMAP_URL: str = ""
@@ -169,6 +178,8 @@ class Config:
             # Host-only cookies: a territory's session is never sent to another's host.
             SESSION_COOKIE_DOMAIN=False,
             REMEMBER_COOKIE_DURATION=0,
+            # The signed cookie itself expires then too (core.auth.login checks each limit).
+            PERMANENT_SESSION_LIFETIME=timedelta(hours=self.SESSION_MAX_HOURS),
             BABEL_DEFAULT_LOCALE="fr",
             BABEL_DEFAULT_TIMEZONE="Europe/Paris",
             BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, has_request_context, redirect, requ
 from flask_babel import format_currency, get_locale, refresh
 from flask_login import current_user
 
+from core.redirects import safe_next
 from core.tenancy import current_tenant
 
 LOCALES = ("fr", "en")
@@ -83,10 +84,7 @@ def choose_locale_afresh():
 def switch_language():
     """The language switch on every page: a cookie, and the person's setting when logged in."""
     code = request.form.get("lang", "")
-    target = request.form.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target, 303)
+    response = redirect(safe_next("/"), 303)
     if code in LOCALES:
         response.set_cookie(
             LANG_COOKIE,

@@ -1,10 +1,14 @@
-"""Security headers on every response: CSP with per-request nonces, framing, sniffing, referrer."""
+"""Security headers on every response: CSP with per-request nonces, framing, sniffing, referrer,
+and HSTS on HTTPS."""
 
 from __future__ import annotations
 
 import secrets
 
-from flask import g
+from flask import g, request
+
+#: A year; no `includeSubDomains`: a territory's own domain may have subdomains we do not serve.
+HSTS = "max-age=31536000"
 
 
 def csp_nonce() -> str:
@@ -29,4 +33,8 @@ def apply_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), payment=()")
+    # Secure as the client sees it: behind a trusted proxy, X-Forwarded-Proto says (ProxyFix).
+    # Never on plain http: a browser ignores it there, and it would be a lie.
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response

@@ -26,10 +26,10 @@ profiles_changed = _signals.signal("profiles-changed")
 #: A territory's land changed: created, or an umbrella's members changed. Sender: its TenantRef;
 #: `official_code`: its INSEE code or SIREN.
 perimeter_changed = _signals.signal("perimeter-changed")
-#: A person registered. Sender: the account id; `territory`: the TenantRef of the site they
-#: registered on (None on the console host); `share`: they ticked "share my details" there;
-#: `locale`: the language they registered in.
-account_registered = _signals.signal("account-registered")
+#: A person confirmed their e-mail address (the first time). Sender: the account id;
+#: `territory`: the TenantRef of the site they registered on (None: the console host);
+#: `share`: they ticked "share my details" there when registering; `locale`: the language of it.
+account_verified = _signals.signal("account-verified")
 
 
 def announce(signal, sender=None, **data) -> None:

@@ -130,10 +130,16 @@ def visitor(app):
 
 @pytest.fixture
 def make_account(app):
-    """Verified accounts with roles, erased at the end of the test."""
+    """Accounts with roles (their address verified unless said), erased at the end of the test."""
     created: list[int] = []
 
-    def make(email: str | None = None, roles=(), name: str = "Camille", locale: str = "fr"):
+    def make(
+        email: str | None = None,
+        roles=(),
+        name: str = "Camille",
+        locale: str = "fr",
+        verified: bool = True,
+    ):
         email = email or f"{uuid.uuid4().hex[:10]}@example.org"
         with app.app_context():
             account = Account(
@@ -141,7 +147,7 @@ def make_account(app):
                 display_name=name,
                 locale=locale,
                 password_hash=hash_password(PASSWORD),
-                email_verified_at=utcnow(),
+                email_verified_at=utcnow() if verified else None,
             )
             db.session.add(account)
             db.session.flush()

@@ -176,3 +176,19 @@ def test_users_create_reads_the_password_from_stdin(app, runner, make_tenant):
         with app.app_context():
             db.session.execute(Account.__table__.delete().where(Account.email == email))
             db.session.commit()
+
+
+def test_a_password_reset_by_mail_confirms_the_address(
+    app, make_tenant, make_account, visitor, smtp
+):
+    town = make_tenant()
+    email = make_account(verified=False)
+    site = visitor(town)
+    site.post("/compte/mot-de-passe-oublie", {"email": email})
+    link = path_of(smtp.deliver().link_to(email, "/compte/nouveau-mot-de-passe/"))
+    new = "another fine passphrase"
+    assert site.post(link, {"password": new, "confirm": new}).status_code == 302
+    with app.app_context():
+        account = db.session.execute(select(Account).where(Account.email == email)).scalar_one()
+        assert account.is_verified
+        db.session.rollback()

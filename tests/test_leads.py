@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -98,6 +99,22 @@ def leads_of(app, ref) -> dict[str, dict]:
         }
         db.session.rollback()
     return rows
+
+
+def consents_of(app, ref) -> dict[int, tuple]:
+    """account id → (text version, withdrawn at, wording) of the territory's consents."""
+    with app.app_context(), tenant_scope(ref):
+        rows = {
+            c.account_id: (c.text_version, c.withdrawn_at, c.wording)
+            for c in db.session.execute(select(LeadConsent)).scalars().all()
+        }
+        db.session.rollback()
+    return rows
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 # --- capture -----------------------------------------------------------------------------------
@@ -199,7 +216,7 @@ def test_a_failing_capture_never_breaks_the_search(
 
 
 def test_registration_offers_an_unticked_box_on_a_territory_only(
-    app, make_tenant, visitor, registered
+    app, make_tenant, visitor, registered, smtp
 ):
     town = make_tenant(name="Allanche")
     site = visitor(town)
@@ -214,12 +231,11 @@ def test_registration_offers_an_unticked_box_on_a_territory_only(
     registered.extend(["with-share@example.org", "without-share@example.org"])
     site.post("/compte/inscription", {**fields, "email": "with-share@example.org", "share": "y"})
     visitor(town).post("/compte/inscription", {**fields, "email": "without-share@example.org"})
-    with app.app_context(), tenant_scope(town):
-        rows = {
-            c.account_id: (c.text_version, c.withdrawn_at, c.wording)
-            for c in db.session.execute(select(LeadConsent)).scalars().all()
-        }
-        db.session.rollback()
+    assert consents_of(app, town) == {}  # nothing reaches the territory before verification
+    inbox = smtp.deliver()
+    for email in ("with-share@example.org", "without-share@example.org"):
+        assert site.get(path_of(inbox.link_to(email, "/compte/verifier/"))).status_code == 302
+    rows = consents_of(app, town)
     version, withdrawn_at, wording = rows[account_id(app, "with-share@example.org")]
     assert version == CONSENT_VERSION and withdrawn_at is None
     assert "Allanche" in wording and "retirer" in wording
@@ -289,6 +305,68 @@ def test_sharing_page_ignores_territories_the_person_has_nothing_with(
                 ).scalar()
                 db.session.rollback()
             assert count == expected, ref.slug
+
+
+# --- unverified addresses ----------------------------------------------------------------------
+
+UNVERIFIED_NOTICE = "Votre adresse e-mail n’est pas encore confirmée"
+
+
+def test_an_unverified_person_searches_and_saves_but_is_no_lead_until_verified(
+    app, make_tenant, make_account, visitor, land, smtp
+):
+    town = make_tenant()
+    land(town, SMALL)
+    email = make_account(verified=False)
+    site = visitor(town)
+    site.login(email)
+    assert search(site)["counts"]["green"] == 3
+    click(site, cell(0))
+    assert leads_of(app, town) == {}
+    assert UNVERIFIED_NOTICE in site.get("/recherche").get_data(as_text=True)
+    saved = site.post(
+        "/recherche/enregistrer",
+        {"name": "Près du médecin", "query": "c=gp_km&gp_km=10&gp_km_i=must"},
+        csrf_from="/recherche",
+    )
+    assert saved.status_code == 302  # saving is theirs: it stays in their account
+
+    page = site.get("/compte/").get_data(as_text=True)
+    assert UNVERIFIED_NOTICE in page
+    assert site.post("/compte/confirmation", csrf_from="/compte/").status_code == 302
+    assert site.get(path_of(smtp.deliver().link_to(email, "/compte/verifier/"))).status_code == 302
+    assert UNVERIFIED_NOTICE not in site.get("/compte/").get_data(as_text=True)
+    search(site)
+    leads = leads_of(app, town)
+    assert set(leads) == {"99001", "99002"} and len(leads["99001"]["events"]) == 1
+
+
+def test_an_unverified_person_cannot_share_their_details(app, make_tenant, make_account, visitor):
+    town = make_tenant(name="Marcenat")
+    person = make_account(name="Paul Astier", verified=False)
+    site = visitor(town)
+    site.login(person)
+    page = site.get("/compte/partage").get_data(as_text=True)
+    assert UNVERIFIED_NOTICE in page and "disabled" in page
+    site.post("/compte/partage", {"share": str(town.id)})
+    assert consents_of(app, town) == {}
+
+
+def test_a_consent_of_an_unverified_account_is_not_in_force(
+    app, make_tenant, make_account, visitor
+):
+    """Rows written before verification was enforced identify nobody."""
+    town = make_tenant()
+    person = make_account(name="Paul Astier", verified=False)
+    pid = account_id(app, person)
+    add_lead(app, town, pid, "99001", budget=99000)
+    with app.app_context(), tenant_scope(town):
+        db.session.add(LeadConsent(account_id=pid, text_version=CONSENT_VERSION, wording="x"))
+        db.session.commit()
+    admin = visitor(town)
+    admin.login(make_account(roles=[("admin", town)]))
+    page = admin.get("/console/prospects/").get_data(as_text=True)
+    assert PSEUDONYM.search(page) and "Paul Astier" not in page and person not in page
 
 
 # --- RGPD ----------------------------------------------------------------------------------------

@@ -68,6 +68,12 @@ class Account(PublicBase):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
+    @property
+    def is_verified(self) -> bool:
+        """The address is proven to be the person's. Until then they may browse and save, but
+        nothing of theirs reaches a territory (no lead, no consent) and no alert is mailed."""
+        return self.email_verified_at is not None
+
 
 class RoleGrant(PublicBase):
     """A role of a person on one territory (or platform-wide for billing admins)."""

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from core.auth import throttle
 from core.auth.models import Account, AuditEvent, Invitation, Role, RoleGrant
 from core.auth.passwords import (
     MAX_LENGTH,
@@ -24,8 +25,8 @@ from core.auth.passwords import (
 from core.db import utcnow
 from core.extensions import db
 from core.mail import queue_mail
-from core.registry import primary_host
-from core.signals import account_registered, announce
+from core.registry import Tenant, primary_host
+from core.signals import account_verified, announce
 from core.tenancy import TenantRef, current_tenant
 
 VERIFY_MAX_AGE = 7 * 24 * 3600
@@ -39,6 +40,14 @@ class AuthError(ValueError):
     def __init__(self, code: str, message: str = ""):
         super().__init__(message or code)
         self.code = code
+
+
+class Throttled(AuthError):
+    """Too many failed logins for this address: try again in `seconds`."""
+
+    def __init__(self, seconds: int):
+        super().__init__("throttled", f"try again in {seconds} s")
+        self.seconds = seconds
 
 
 def pseudonym(kind: str, value) -> str:
@@ -111,7 +120,8 @@ def register(
 
     Callers show the same message either way: the owner of a taken address gets a mail.
     `share`: the person ticked "share my details" with this site's territory; only a new
-    account carries it (a taken address is not proof of its owner), in `account_registered`.
+    account carries it (a taken address is not proof of its owner), in its verification link:
+    it applies once the address is confirmed (`account_verified`).
     """
     check_password_rules(password)
     email = normalise_email(email)
@@ -140,14 +150,17 @@ def register(
     )
     db.session.add(account)
     db.session.flush()
-    send_verification(account)
+    send_verification(account, share=share and tenant is not None)
     audit("account.register", actor=account)
-    announce(account_registered, account.id, territory=tenant, share=share, locale=locale)
     return account
 
 
-def send_verification(account: Account) -> None:
-    token = _serializer("verify").dumps({"a": account.id, "e": account.email.lower()})
+def send_verification(account: Account, share: bool = False) -> None:
+    """Mail the link that confirms the address; `share` (registration only) rides in it."""
+    data = {"a": account.id, "e": account.email.lower()}
+    if share:
+        data |= {"s": 1, "l": account.locale}
+    token = _serializer("verify").dumps(data)
     with force_locale(account.locale):
         queue_mail(
             account.email,
@@ -176,25 +189,89 @@ def verify_email(token: str) -> Account:
     account, data = _load_link("verify", token, VERIFY_MAX_AGE)
     if account is None or account.email.lower() != data.get("e"):
         raise AuthError("link_invalid")
-    if account.email_verified_at is None:
-        account.email_verified_at = utcnow()
-        audit("account.verify", actor=account)
+    _address_proven(account, share=bool(data.get("s")), locale=data.get("l") or account.locale)
     return account
+
+
+def _address_proven(account: Account, share: bool = False, locale: str = "fr") -> None:
+    """A link mailed to the address was opened: the address is the person's (once)."""
+    if account.email_verified_at is not None:
+        return
+    account.email_verified_at = utcnow()
+    audit("account.verify", actor=account)
+    registered_on = (
+        db.session.get(Tenant, account.registered_on_id) if account.registered_on_id else None
+    )
+    announce(
+        account_verified,
+        account.id,
+        territory=registered_on.ref() if registered_on else None,
+        share=share,
+        locale=locale,
+    )
 
 
 # --- login, password --------------------------------------------------------------------------
 
 
 def authenticate(email: str, password: str) -> Account | None:
+    """The account when the password is right, None when not; `Throttled` while the address
+    typed must wait after too many failures (the password is then not even checked)."""
+    who = pseudonym("email", normalise_email(email).lower())
+    _wait_for(who)
     account = find_account(email)
-    if not verify_password(account.password_hash if account else None, password):
-        audit("login.failed", subject=pseudonym("email", normalise_email(email).lower()))
+    if not _password_right(who, account, password):
+        audit("login.failed", subject=who)
         return None
     if needs_rehash(account.password_hash):  # hashes follow the current argon2 parameters
         account.password_hash = hash_password(password)
     account.last_login_at = utcnow()
     audit("login", actor=account)
     return account
+
+
+def confirm_password(account: Account, password: str) -> bool:
+    """A signed-in person's password asked again (to change it, to delete the account): counted
+    with the failed logins of their address and waiting the same — a borrowed session is no
+    way to guess it faster."""
+    who = pseudonym("email", account.email.lower())
+    _wait_for(who)
+    return _password_right(who, account, password)
+
+
+def _wait_for(who: str) -> None:
+    wait = throttle.seconds_to_wait(who)
+    if wait:
+        raise Throttled(wait)
+
+
+def _password_right(who: str, account: Account | None, password: str) -> bool:
+    """Check the password (the same work when there is no account); a failure counts towards
+    the waits and may warn the owner, a success forgets the failures."""
+    if verify_password(account.password_hash if account else None, password):
+        throttle.forget(who)
+        return True
+    if throttle.record_failure(who) and account is not None:
+        warn_of_guessing(account)
+    return False
+
+
+def warn_of_guessing(account: Account) -> None:
+    """Tell the owner, once, that their password is being guessed."""
+    with force_locale(account.locale):
+        queue_mail(
+            account.email,
+            _("Someone is trying to log in to your account"),
+            _(
+                "Hello %(name)s,\n\nSeveral attempts to log in to your account with a wrong "
+                "password have just failed. Your account is protected: each new attempt now has "
+                "to wait longer.\n\nIf it was you, no need to do anything. If not, and your "
+                "password is short or used on another site, choose a new one: %(link)s\n",
+                name=account.display_name,
+                link=_link("account.forgot"),
+            ),
+        )
+    audit("login.owner_warned", actor=account)
 
 
 def request_password_reset(email: str) -> None:
@@ -226,6 +303,14 @@ def account_for_reset(token: str) -> Account:
     return account
 
 
+def reset_password(token: str, password: str) -> Account:
+    """The new password chosen through a mailed reset link, which proves the address too."""
+    account = account_for_reset(token)
+    set_password(account, password)
+    _address_proven(account, locale=account.locale)
+    return account
+
+
 def set_password(account: Account, password: str) -> None:
     """New password; every existing session of the account ends."""
     check_password_rules(password)
@@ -234,8 +319,14 @@ def set_password(account: Account, password: str) -> None:
     audit("password.changed", actor=account)
 
 
+def log_out_everywhere(account: Account) -> None:
+    """Every session of the account ends (each names the version it started with)."""
+    account.session_version += 1
+    audit("logout.everywhere", actor=account)
+
+
 def change_password(account: Account, current: str, new: str) -> None:
-    if not verify_password(account.password_hash, current):
+    if not confirm_password(account, current):
         raise AuthError("wrong_password")
     set_password(account, new)
 

@@ -6,7 +6,8 @@ import json
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required
 
 from core.auth import service
 from core.auth.forms import (
@@ -18,11 +19,12 @@ from core.auth.forms import (
     RegisterForm,
     ResetForm,
 )
-from core.auth.passwords import verify_password
+from core.auth.login import end_session, start_session
 from core.auth.personal_data import export_personal_data, request_erasure
 from core.extensions import limiter
 from core.forms import ConfirmForm
 from core.i18n import select_locale
+from core.redirects import safe_next
 from core.tenancy import current_tenant
 from core.themes import render_site
 
@@ -41,14 +43,17 @@ def error_text(code: str) -> str:
     }.get(code, _("This operation is not possible."))
 
 
+def throttled_text(seconds: int) -> str:
+    return ngettext(
+        "Too many failed attempts for this address: try again in %(num)d second.",
+        "Too many failed attempts for this address: try again in %(num)d seconds.",
+        seconds,
+    )
+
+
 def message(title: str, text: str) -> str:
     """A page that only says something (mail sent, link expired…)."""
     return render_site("account/message.html", title=title, message=text)
-
-
-def safe_next(default: str = "/") -> str:
-    target = request.values.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 def login_failed(response) -> bool:
@@ -56,9 +61,9 @@ def login_failed(response) -> bool:
 
 
 def account_key() -> str:
-    tenant = current_tenant()
-    email = (request.form.get("email") or "").strip().lower()
-    return f"{tenant.slug if tenant else 'platform'}:account:{email}"
+    """Per account limits count the address typed, platform-wide (accounts are)."""
+    email = service.normalise_email(request.form.get("email") or "").lower()
+    return "account:" + service.pseudonym("email", email)
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
@@ -91,22 +96,54 @@ def register():
 @bp.get("/verifier/<token>")
 def verify(token: str):
     try:
-        service.verify_email(token)
+        account = service.verify_email(token)
     except service.AuthError as exc:
         return message(_("Confirmation failed"), error_text(exc.code)), 400
+    if current_user.is_authenticated and current_user.id == account.id:
+        flash(_("Your address is confirmed."), "success")
+        return redirect(url_for("account.profile"))
     flash(_("Your address is confirmed. You can log in."), "success")
     return redirect(url_for("account.login"))
 
 
+def signed_in_key() -> str:
+    return f"account-id:{current_user.id}"
+
+
+@bp.post("/confirmation")
+@login_required
+@limiter.limit("3 per hour", methods=["POST"])
+@limiter.limit("3 per hour", key_func=signed_in_key, methods=["POST"])
+def resend_verification():
+    """A new link to confirm the address (the first one may be lost, or expired)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if current_user.is_verified:
+        flash(_("Your address is already confirmed."), "success")
+    else:
+        service.send_verification(current_user)
+        flash(
+            _("A new link is on its way to %(email)s.", email=current_user.email),
+            "success",
+        )
+    return redirect(safe_next(url_for("account.profile")))
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("5 per minute", methods=["POST"], deduct_when=login_failed)
-@limiter.limit("5 per minute", key_func=account_key, methods=["POST"], deduct_when=login_failed)
 def login():
+    """Five failures a minute per client address; per account, growing waits (throttle)."""
     form = LoginForm()
     if form.validate_on_submit():
-        account = service.authenticate(form.email.data, form.password.data)
+        try:
+            account = service.authenticate(form.email.data, form.password.data)
+        except service.Throttled as exc:
+            g.login_failed = True  # counts against the address: waiting is not guessing faster
+            form.password.errors.append(throttled_text(exc.seconds))
+            page = render_site("account/login.html", form=form)
+            return page, 429, {"Retry-After": str(exc.seconds)}
         if account is not None and account.deletion_requested_at is None:
-            login_user(account)
+            start_session(account)
             return redirect(safe_next(url_for("account.profile")))
         g.login_failed = True  # the page answers 200: the request keeps the audit event
         form.password.errors.append(_("Wrong e-mail address or password."))
@@ -115,8 +152,20 @@ def login():
 
 @bp.post("/deconnexion")
 def logout():
-    logout_user()
+    end_session()
     return redirect("/")
+
+
+@bp.post("/deconnexion-partout")
+@login_required
+def logout_everywhere():
+    """Every session of the account ends, on every device and territory, this one included."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.log_out_everywhere(current_user)
+    end_session()
+    flash(_("You are logged out everywhere. Log in again here if you wish."), "success")
+    return redirect(url_for("account.login"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -139,12 +188,16 @@ def forgot():
 @bp.route("/nouveau-mot-de-passe/<token>", methods=["GET", "POST"])
 def reset(token: str):
     try:
-        account = service.account_for_reset(token)
+        service.account_for_reset(token)
     except service.AuthError as exc:
         return message(_("Link not valid"), error_text(exc.code)), 400
     form = ResetForm()
     if form.validate_on_submit():
-        service.set_password(account, form.password.data)
+        try:
+            service.reset_password(token, form.password.data)
+        except service.AuthError as exc:
+            form.password.errors.append(error_text(exc.code))
+            return render_site("account/reset.html", form=form), 400
         flash(_("Your password is changed. Log in with it."), "success")
         return redirect(url_for("account.login"))
     return render_site("account/reset.html", form=form)
@@ -156,6 +209,7 @@ def render_profile(profile_form=None, password_form=None, delete_form=None):
         profile_form=profile_form or ProfileForm(obj=current_user),
         password_form=password_form or PasswordForm(),
         delete_form=delete_form or DeleteForm(),
+        everywhere_form=ConfirmForm(),
     )
 
 
@@ -178,12 +232,18 @@ def password():
     if form.validate_on_submit():
         try:
             service.change_password(current_user, form.current.data, form.password.data)
+        except service.Throttled as exc:
+            form.current.errors.append(throttled_text(exc.seconds))
+            return render_profile(password_form=form), 429, {"Retry-After": str(exc.seconds)}
         except service.AuthError as exc:
             form.current.errors.append(error_text(exc.code))
-        else:
-            login_user(current_user)  # this session carries the new version; others end
-            flash(_("Your password is changed; your other sessions are closed."), "success")
-            return redirect(url_for("account.profile"))
+            # 200: the request keeps what the failure did (the owner's warning, if it is due)
+            return render_profile(password_form=form), 200 if exc.code == "wrong_password" else 400
+        # This session carries the new version; others end. The account itself, not the
+        # proxy: Flask-Login keeps what it is given as the current user (a proxy to itself).
+        start_session(current_user._get_current_object())
+        flash(_("Your password is changed; your other sessions are closed."), "success")
+        return redirect(url_for("account.profile"))
     return render_profile(password_form=form), 400
 
 
@@ -204,13 +264,18 @@ def my_data():
 @login_required
 def delete():
     form = DeleteForm()
-    if not form.validate_on_submit() or not verify_password(
-        current_user.password_hash, form.password.data
-    ):
+    try:
+        right = form.validate_on_submit() and service.confirm_password(
+            current_user, form.password.data
+        )
+    except service.Throttled as exc:
+        flash(throttled_text(exc.seconds), "error")
+        return redirect(url_for("account.profile"))
+    if not right:
         flash(_("Wrong password: your account is not deleted."), "error")
         return redirect(url_for("account.profile"))
     request_erasure(current_user)
-    logout_user()
+    end_session()
     return message(
         _("Account deleted"),
         _("Your account and your data are being erased everywhere. Thank you for your visit."),

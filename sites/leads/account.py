@@ -13,7 +13,7 @@ from core.extensions import db
 from core.fanout import write_in
 from core.forms import ConfirmForm
 from core.i18n import select_locale
-from core.signals import account_registered
+from core.signals import account_verified
 from core.tenancy import current_tenant
 from core.themes import render_site
 from sites.leads import consent
@@ -33,11 +33,12 @@ def registration_box():
     return {"share_wording": share_wording}
 
 
-@account_registered.connect
+@account_verified.connect
 def consent_at_registration(
     account_id: int, territory=None, share: bool = False, locale: str = "fr", **_data
 ) -> None:
-    """A new account that ticked the box on a territory's site consents to it at once."""
+    """A person who ticked the box when registering on a territory's site consents to it once
+    their address is confirmed (an unproven address shares nothing)."""
     if territory is None or not share:
         return
     write_in(territory, lambda: consent.grant(account_id, territory.name, locale))
@@ -61,6 +62,7 @@ def sharing():
     account_id = current_user.id  # read once: the loop below moves between territories
     form = ConfirmForm()  # the boxes are read by territory id
     locale = str(get_locale() or "fr")
+    verified = current_user.is_verified
     if form.validate_on_submit():
         ticked = set(request.form.getlist("share"))
         changed = 0
@@ -68,7 +70,7 @@ def sharing():
         # ignored.
         for ref, granted in consent.territories_of(current_user, here):
             wanted = str(ref.id) in ticked
-            if wanted == granted:
+            if wanted == granted or (wanted and not verified):  # withdrawing is always possible
                 continue
             # Each territory's consent lives in its own schema, and commits there.
             write_in(ref, lambda ref=ref, wanted=wanted: _share(account_id, ref, wanted, locale))
@@ -82,4 +84,4 @@ def sharing():
         (ref, granted, *consent.wording(ref.name, locale))
         for ref, granted in consent.territories_of(current_user, here)
     ]
-    return render_site("account/sharing.html", form=form, rows=rows)
+    return render_site("account/sharing.html", form=form, rows=rows, verified=verified)

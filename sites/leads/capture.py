@@ -2,6 +2,9 @@
 cells green makes the person a contact of those cells' communes; opening one of their green
 cells makes them a prospect of its commune(s).
 
+An unconfirmed address records nothing, as an anonymous visitor: anyone can register with
+someone else's address, and no territory may hold a person who has not proven theirs.
+
 Each capture is one statement in the request's territory (the communes are looked up in its
 territory_cells, an umbrella's holding its members' communes) and never breaks the search: a
 failure is logged and the answer goes out as usual.
@@ -123,8 +126,8 @@ def _run(what: str, work) -> int:
 
 def record_search(query, result) -> int:
     """After a signed-in person's search: contact of each commune with green cells, when the
-    search is precise. Returns the number of events written."""
-    if not result.precise or not result.counts.get("green"):
+    search is precise and their address confirmed. Returns the number of events written."""
+    if not current_user.is_verified or not result.precise or not result.counts.get("green"):
         return 0
     account_id = current_user.id
     cells = result.green_cells()
@@ -133,8 +136,9 @@ def record_search(query, result) -> int:
 
 def record_click(query, cell_id: str, evaluation: dict) -> int:
     """After a signed-in person opened a cell: prospect of its commune(s) when it is green for
-    their search and that search is precise (a lead needs a precise search)."""
-    if evaluation.get("status") != "green":
+    their search and that search is precise (a lead needs a precise search), their address
+    confirmed."""
+    if not current_user.is_verified or evaluation.get("status") != "green":
         return 0
     account_id = current_user.id
     codes = [c["insee"] for c in evaluation.get("communes", ()) if c.get("insee")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select, update
 
+from core.auth.models import Account
 from core.db import utcnow
 from core.extensions import db
 from core.fanout import read_each
@@ -81,14 +82,20 @@ def withdraw(account_id: int) -> int:
 
 
 def consenting(account_ids) -> set[int]:
-    """Which of these people have a consent in force on the bound territory."""
+    """Which of these people have a consent in force on the bound territory: given, not
+    withdrawn, and their address confirmed (an unproven address identifies nobody)."""
     ids = list(account_ids)
     if not ids:
         return set()
     return set(
         db.session.execute(
             select(LeadConsent.account_id)
-            .where(LeadConsent.account_id.in_(ids), LeadConsent.withdrawn_at.is_(None))
+            .join(Account, Account.id == LeadConsent.account_id)
+            .where(
+                LeadConsent.account_id.in_(ids),
+                LeadConsent.withdrawn_at.is_(None),
+                Account.email_verified_at.is_not(None),
+            )
             .distinct()
         ).scalars()
     )

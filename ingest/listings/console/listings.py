@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core.auth.permissions import requires
 from core.extensions import db
 from core.forms import ConfirmForm
+from core.redirects import safe_next
 from core.tenancy import require_tenant
 from ingest.listings import queries
 from ingest.listings.console.blueprint import EDITORS, bp, kind_or_404, listing_or_404
@@ -54,8 +55,7 @@ def bulk_status():
     if action not in ("publish", "unpublish"):
         abort(400)
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][: queries.PAGE_SIZE * 4]
-    back = request.form.get("next", "")
-    back = back if back.startswith("/console/annonces") else url_for(".index")
+    back = safe_next(url_for(".index"))
     if not ids:
         flash(_("Select at least one listing."), "error")
         return redirect(back)
