@@ -8,6 +8,8 @@ what each feature does while it is away is in the README ("When Redis is down").
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import flask_limiter
 from flask import Flask, current_app, request
@@ -21,11 +23,13 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter
 from redis import Redis
+from redis.exceptions import RedisError
 
 from core.db import TenantSession
 from core.tenancy import current_tenant
 
 log = logging.getLogger("vivrau.redis")
+T = TypeVar("T")
 
 
 def client_key() -> str:
@@ -126,6 +130,21 @@ def redis_connection() -> Redis:
             app.config["REDIS_URL"], socket_connect_timeout=timeout, socket_timeout=timeout
         )
     return conn
+
+
+def with_redis(what: str, work: Callable[[Redis], T], fallback: T) -> T:
+    """`work(redis)`, or `fallback` while Redis is away: skipped as long as the watch says so,
+    and a failure here starts (or extends) the outage for every caller of this process."""
+    watch = redis_watch()
+    if not watch.available():
+        return fallback
+    try:
+        result = work(redis_connection())
+    except RedisError as error:
+        watch.failed(what, error)
+        return fallback
+    watch.answered()
+    return result
 
 
 class RateCounters:

@@ -9,18 +9,14 @@ the cookie dies with it.
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 
 from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from redis.exceptions import RedisError
 
 from core.auth.models import Account
-from core.extensions import db, login_manager, redis_connection
-
-log = logging.getLogger("vivrau.auth")
+from core.extensions import db, login_manager, with_redis
 
 SESSION_ID, STARTED, SEEN = "_sid", "_started", "_seen"
 #: The activity stamp is renewed at most this often (seconds): each renewal re-sends the cookie.
@@ -38,13 +34,9 @@ def max_seconds() -> int:
 
 
 def _ended(session_id: str) -> bool:
-    try:
-        return bool(redis_connection().exists(_ended_key(session_id)))
-    except RedisError:
-        # The idle timeout and the maximal lifetime still bound a session; refusing every
-        # session while Redis is away would log everyone out.
-        log.warning("ended sessions unavailable (Redis): session accepted")
-        return False
+    # While Redis is away the idle timeout and the maximal lifetime still bound a session;
+    # refusing every session meanwhile would log everyone out.
+    return bool(with_redis("ended sessions", lambda conn: conn.exists(_ended_key(session_id)), 0))
 
 
 def _alive() -> bool:
@@ -92,13 +84,14 @@ def end_session() -> None:
     """Log out this browser's session, on the server too: a copy of its cookie is refused."""
     session_id = session.get(SESSION_ID)
     if isinstance(session_id, str):
-        try:
-            redis_connection().set(_ended_key(session_id), 1, ex=max_seconds())
-        except RedisError:
+        ended = with_redis(
+            "ended sessions",
+            lambda conn: conn.set(_ended_key(session_id), 1, ex=max_seconds()),
+            False,
+        )
+        if not ended and current_user.is_authenticated:
             # Rather than leave a copy of the cookie valid: every session of the account ends.
-            log.warning("ended sessions unavailable (Redis): every session of the account ends")
-            if current_user.is_authenticated:
-                current_user.session_version += 1
+            current_user.session_version += 1
     logout_user()
     for key in (SESSION_ID, STARTED, SEEN):
         session.pop(key, None)

@@ -4,20 +4,15 @@ the wait is over (the owner is slowed down, never locked out).
 
 Counted in Redis under the pseudonym of the address typed, whether or not an account uses it
 (the same answer either way: no tell). Without Redis nothing is throttled — the per-address
-limit and the password hash's cost still hold — and a warning is logged.
+limit (counted in memory meanwhile) and the password hash's cost still hold.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 
-from redis.exceptions import RedisError
-
-from core.extensions import redis_connection
-
-log = logging.getLogger("vivrau.auth")
+from core.extensions import with_redis
 
 #: Failures answered at once (typing mistakes); the next ones wait.
 FREE_FAILURES = 4
@@ -45,11 +40,7 @@ def wait_after(failures: int) -> int:
 
 def seconds_to_wait(who: str) -> int:
     """How long an attempt for `who` must still wait (0: it may be tried now)."""
-    try:
-        until = redis_connection().hget(_key(who), "until")
-    except RedisError:
-        log.warning("login throttle unavailable (Redis): attempt not throttled")
-        return 0
+    until = with_redis("login throttle", lambda conn: conn.hget(_key(who), "until"), None)
     remaining = float(until) - clock() if until is not None else 0
     return math.ceil(remaining) if remaining > 0 else 0
 
@@ -58,23 +49,18 @@ def record_failure(who: str) -> bool:
     """Count a failure and start the next wait; True once a day, when the waits begin: the
     moment to warn the owner."""
     key = _key(who)
-    try:
-        conn = redis_connection()
-        failures = conn.hincrby(key, "failures", 1)
-        wait = wait_after(failures)
+
+    def count(conn) -> bool:
+        wait = wait_after(conn.hincrby(key, "failures", 1))
         with conn.pipeline() as pipe:
             pipe.hset(key, "until", clock() + wait)
             pipe.expire(key, MEMORY)
             pipe.execute()
         return wait > 0 and bool(conn.set(f"{key}:warned", 1, nx=True, ex=MEMORY))
-    except RedisError:
-        log.warning("login throttle unavailable (Redis): failure not counted")
-        return False
+
+    return with_redis("login throttle", count, False)
 
 
 def forget(who: str) -> None:
     """The right password was given: its failures no longer count."""
-    try:
-        redis_connection().delete(_key(who))
-    except RedisError:
-        log.warning("login throttle unavailable (Redis): failures not forgotten")
+    with_redis("login throttle", lambda conn: conn.delete(_key(who)), None)
