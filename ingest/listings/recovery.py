@@ -123,10 +123,7 @@ def run_again(import_id: int) -> bool:
         .where(
             ListingImport.id == import_id,
             (ListingImport.status == "failed")
-            | (
-                ListingImport.status.in_(IMPORT_STARTED)
-                & (_last_sign_of_life() < stale_before)
-            ),
+            | (ListingImport.status.in_(IMPORT_STARTED) & (_last_sign_of_life() < stale_before)),
         )
         .values(
             status="queued",
