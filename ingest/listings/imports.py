@@ -4,7 +4,9 @@ in one transaction.
 Progress (status, rows read/valid) is written through a second, short-lived connection so the
 console sees it while the import's own transaction, which holds the listings, stays open until
 the single commit: a run killed half-way leaves the listings as they were, and running the same
-import again reaches the same result.
+import again reaches the same result. A thread of the run writes its heartbeat the same way:
+silent, the run has lost its worker, and the import sweep (ingest.listings.recovery) runs it
+again.
 """
 
 from __future__ import annotations
@@ -243,10 +245,10 @@ def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
     try:
         with Heartbeat(import_id, current_app.config["IMPORT_HEARTBEAT_SECONDS"]):
             values = _run(record, ref)
-        db.session.execute(
-            update(ListingImport).where(ListingImport.id == import_id).values(**values)
-        )
-        db.session.commit()
+            db.session.execute(
+                update(ListingImport).where(ListingImport.id == import_id).values(**values)
+            )
+            db.session.commit()
     except Exception as exc:
         db.session.rollback()
         log.exception("import %s of territory %s failed", import_id, ref.slug)
