@@ -306,3 +306,17 @@ def test_an_import_interrupted_too_often_fails_and_the_console_runs_it_again(
         assert (done.status, done.attempts) == ("done", 4)
         site.post(again, csrf_from=detail)
         assert "ne peut pas être relancé" in site.get(detail).get_data(as_text=True)
+
+
+def test_the_rerun_command_runs_an_interrupted_import_and_names_a_missing_one(ctx, town, runner):
+    with tenant_scope(town):
+        import_id = submit("real_estate", csv_file([house("C-1")]), "c.csv").id
+        db.session.rollback()
+    interrupt(ctx, town, import_id)
+    rerun = runner.invoke(args=["ingest", "rerun", "--tenant", town.slug, str(import_id)])
+    assert rerun.exit_code == 0, rerun.output
+    assert f"import {import_id} done" in rerun.output
+    assert record_of(ctx, town, import_id).attempts == 3
+    missing = runner.invoke(args=["ingest", "rerun", "--tenant", town.slug, "999999"])
+    assert missing.exit_code == 1 and isinstance(missing.exception, SystemExit)
+    assert "no import 999999" in missing.output
