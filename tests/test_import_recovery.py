@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.pool import NullPool
 
@@ -29,7 +29,7 @@ from ingest.listings.models import INTERRUPTED, Listing, ListingImport
 from ingest.listings.recovery import sweep_imports
 from tests.listing_import_helpers import csv_file, house
 from tests.private_redis import app_on, private_redis
-from tests.support import TEST_DATABASE_URL, Visitor, host
+from tests.support import TEST_DATABASE_URL, InProcessWorker, Visitor, host
 
 #: Seconds: the longest a worker process may take to start, run or stop here.
 PROCESS_BOUND = 90
@@ -70,17 +70,6 @@ def queued_ids(server, queue: str = "low") -> list[str]:
         return Queue(queue, connection=shared).job_ids
     finally:
         shared.close()
-
-
-class InProcessWorker(SimpleWorker):
-    """A worker in the test's process, without RQ's control channel (whose thread takes up to a
-    minute to notice that the worker stops)."""
-
-    def subscribe(self):
-        pass
-
-    def unsubscribe(self):
-        pass
 
 
 def run_queued_jobs(app) -> None:
