@@ -48,7 +48,8 @@ class Config:
     REDIS_RETRY_SECONDS: float = 5.0
     #: A running import writes its heartbeat this often (seconds)…
     IMPORT_HEARTBEAT_SECONDS: float = 10.0
-    #: …and one silent this long has lost its worker: the import sweep runs it again.
+    #: …and one silent this long (several heartbeats) has lost its worker: the import sweep
+    #: runs it again. Queued imports get as long for their job to reach Redis.
     IMPORT_STALE_SECONDS: float = 60.0
     #: Seconds between two import sweeps (the cron's): queued imports with no job are queued,
     #: interrupted ones run again. Read when the cron starts.
