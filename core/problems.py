@@ -127,7 +127,9 @@ def from_http_exception(error: HTTPException):
         detail = DETAILS[413] % {"size": current_app.config["MAX_CONTENT_LENGTH"] // 2**20}
     elif status == 422 and detail is None:
         detail = _l("Some values are invalid: see errors.")
-    elif detail is None and status not in DETAILS:
+    elif detail is None and (
+        status not in DETAILS or error.description != type(error).description
+    ):  # the status's own words, unless the error says more (where a NUL was, …)
         detail = error.description
     headers = dict(data.get("headers") or {})
     if status == 405 and error.valid_methods:

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from core import tenancy
 from core.commit import commit_point, rollback_point
 from core.extensions import db, redis_watch
+from core.inputs import BoundedIntConverter, refuse_nul
 from core.logs import request_id
 from core.problems import problem
 from core.registry import lookup_host
@@ -193,9 +194,11 @@ SUSPENDED = (
 )
 
 
-def error_page(status: int, unknown_host: bool = False, tenant=None):
-    """A bilingual error page that needs no territory, no theme and no database."""
-    texts = UNKNOWN_HOST if unknown_host else SUSPENDED if tenant else ERROR_TEXTS[status]
+def error_page(status: int, unknown_host: bool = False, tenant=None, texts=None):
+    """A bilingual error page that needs no territory, no theme and no database; `texts` (French
+    title and text, English title and text) say more than the status's own."""
+    if texts is None:
+        texts = UNKNOWN_HOST if unknown_host else SUSPENDED if tenant else ERROR_TEXTS[status]
     if request.path.startswith("/api/"):  # API clients read problem+json, never a page
         return problem(status, f"{texts[1]} / {texts[3]}")
     try:
@@ -246,13 +249,17 @@ def redis_unavailable(error: redis.RedisError):
 
 def register(app) -> None:
     app.wsgi_app = HostNormalizer(app.wsgi_app)
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(refuse_nul)
     app.before_request(resolve_site)
     app.teardown_request(release_site)
     app.after_request(finish_response)
     app.after_request(commit_request)  # after_request runs last-registered first: commit first
     app.jinja_env.globals["csp_nonce"] = csp_nonce  # every template may carry inline style
     for status in (400, 403, 404, 405, 429, 500, 503):
-        app.register_error_handler(status, lambda e, s=status: error_page(s))
+        app.register_error_handler(
+            status, lambda e, s=status: error_page(s, texts=getattr(e, "texts", None))
+        )
     app.register_error_handler(redis.RedisError, redis_unavailable)
     got_request_exception.connect(roll_back_failed, app)
     app.register_blueprint(health)

@@ -12,6 +12,7 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.extensions import db, limiter
+from core.inputs import bounded_int
 from core.tenancy import require_tenant
 from core.themes import render_site
 from ingest.listings.labels import kind_title
@@ -81,7 +82,7 @@ def listing_url(listing: Listing) -> str:
 def toggle():
     """Save or remove a property (a form on its page; works without script)."""
     require_tenant()
-    listing_id = request.form.get("listing", type=int)
+    listing_id = request.form.get("listing", type=bounded_int)
     action = request.form.get("action")
     if action not in ("add", "remove") or listing_id is None:
         abort(400)
@@ -295,7 +296,7 @@ def place(favourite_id: int):
 def radius(favourite_id: int):
     require_tenant()
     favourite = _own(favourite_id)
-    value = request.form.get("radius_km", type=int)
+    value = request.form.get("radius_km", type=bounded_int)
     if value not in RADII:
         flash(_("Choose a radius of 5, 10, 20 or 30 km."), "error")
     else:
