@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -19,7 +20,7 @@ from ingest.listings.models import Listing
 from sites.listings.models import Favourite
 from sites.search.models import SavedSearch
 from sites.search.saved import delete_search, save_search
-from tests.support import TEST_DATABASE_URL
+from tests.support import PASSWORD, TEST_DATABASE_URL
 
 #: Seconds a racing write may take to reach its lock, then to finish.
 BOUND = 10
@@ -194,3 +195,41 @@ def test_deleting_a_search_twice_at_once(app, person):
     ) as release:
         found = race(_in_territory(app, ref, lambda: delete_search(account_id, search_id)), release)
     assert found is None
+
+
+def test_registering_one_address_twice_at_once(app, make_tenant, visitor):
+    """The second registration finds the address taken: the same answer as any taken address."""
+    site = visitor(make_tenant())
+    email = f"course-{uuid.uuid4().hex[:8]}@example.org"
+    token = site.csrf("/compte/inscription")
+    form = {
+        "email": email,
+        "display_name": "Camille",
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+        "csrf_token": token,
+    }
+    try:
+        with held(
+            "INSERT INTO accounts (email, password_hash, display_name, locale, session_version) "
+            "VALUES (:e, 'x', 'Premier', 'fr', 1)",
+            {"e": email},
+        ) as release:
+            response = race(
+                lambda: site.client.post("/compte/inscription", base_url=site.base, data=form),
+                release,
+            )
+        assert response.status_code == 200
+        assert "Consultez votre messagerie" in response.get_data(as_text=True)
+        with app.app_context():
+            names = (
+                db.session.execute(select(Account.display_name).where(Account.email == email))
+                .scalars()
+                .all()
+            )
+        assert names == ["Premier"]
+    finally:
+        engine = create_engine(database_url(TEST_DATABASE_URL), poolclass=NullPool)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM accounts WHERE email = :e"), {"e": email})
+        engine.dispose()

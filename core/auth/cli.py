@@ -46,7 +46,7 @@ def create_command(email, name, role, slug, locale):
     """Create a verified account; the password is read from standard input (one line)."""
     role = Role(role) if role else None
     tenant = _tenant_ref(role, slug)
-    email = email.strip()
+    email = service.normalise_email(email)
     refused = address_error(email)
     if refused is not None:  # the same check as the account forms'
         raise click.ClickException(f"invalid e-mail address {email!r}: {refused}")

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.auth import throttle
 from core.auth.models import Account, AuditEvent, Invitation, Role, RoleGrant
@@ -148,8 +149,13 @@ def register(
         locale=locale,
         registered_on_id=tenant.id if tenant else None,
     )
-    db.session.add(account)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(account)
+            db.session.flush()
+    except IntegrityError:  # a racing registration of the same address won: it is taken
+        audit("account.register_taken", subject=pseudonym("email", email.lower()))
+        return None
     send_verification(account, share=share and tenant is not None)
     audit("account.register", actor=account)
     return account
