@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
@@ -75,5 +76,5 @@ class _AddressCheck(Form):
 
 def address_error(address: str) -> str | None:
     """Why the account forms would refuse `address`, or None when they accept it."""
-    form = _AddressCheck(data={"email": address})
+    form = _AddressCheck(formdata=MultiDict({"email": address}))
     return None if form.validate() else str(form.email.errors[0])
