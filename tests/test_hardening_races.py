@@ -17,6 +17,8 @@ from core.config import database_url
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
+from sites.leads import consent
+from sites.leads.models import LeadConsent
 from sites.listings.models import Favourite
 from sites.search.models import SavedSearch
 from sites.search.saved import delete_search, save_search
@@ -27,13 +29,14 @@ BOUND = 10
 
 
 @contextmanager
-def held(statement: str, params: dict):
-    """Run `statement` in a second transaction left open; yield a function that commits it once
-    the racing work waits for its lock."""
+def held(statements: str | list[str], params: dict):
+    """Run `statements` in a second transaction left open; yield a function that commits it
+    once the racing work waits for its lock."""
     engine = create_engine(database_url(TEST_DATABASE_URL), poolclass=NullPool)
     with engine.connect() as conn:
         transaction = conn.begin()
-        conn.execute(text(statement), params)
+        for statement in [statements] if isinstance(statements, str) else statements:
+            conn.execute(text(statement), params)
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
 
         def release():
@@ -195,6 +198,26 @@ def test_deleting_a_search_twice_at_once(app, person):
     ) as release:
         found = race(_in_territory(app, ref, lambda: delete_search(account_id, search_id)), release)
     assert found is None
+
+
+def test_consenting_twice_at_once_keeps_one_consent_in_force(app, person):
+    ref, _site, account_id, _listing_id = person
+    with held(
+        [
+            "SELECT pg_advisory_xact_lock(hashtext(:key), :a)",
+            f'INSERT INTO "t_{ref.slug}".lead_consents (account_id, text_version, wording) '
+            "VALUES (:a, '2026-11', 'Partager')",
+        ],
+        {"a": account_id, "key": f"lead-consent:{ref.slug}"},
+    ) as release:
+        race(_in_territory(app, ref, lambda: consent.grant(account_id, ref.name).id), release)
+    with app.app_context(), tenant_scope(ref):
+        in_force = db.session.execute(
+            select(func.count()).where(
+                LeadConsent.account_id == account_id, LeadConsent.withdrawn_at.is_(None)
+            )
+        ).scalar()
+    assert in_force == 1
 
 
 def test_registering_one_address_twice_at_once(app, make_tenant, visitor):
