@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from billing.contracts import create_customer
 from core.auth import service
 from core.auth.models import Account, Role
 from core.auth.passwords import hash_password
@@ -22,7 +23,9 @@ from core.db import utcnow
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.apikeys import create_key
-from ingest.listings.models import SCOPES
+from ingest.listings.models import SCOPES, Listing
+from sites.listings.models import Favourite
+from sites.search.saved import save_search
 from tenants.provisioning import TenantSpec, create_tenant
 from tests.support import PASSWORD, TEST_DATABASE_URL, Visitor, drop_tenants, host, unique_slug
 
@@ -63,6 +66,22 @@ FORM = {
     "confirm": "y",
     "amount": "1e20",
     "file": "not a file",
+    # The listing editor's fields (a real listing is swept), past their columns' bounds.
+    "price": "1e20",
+    "charges": "1e30",
+    "living_area_m2": "1e999",
+    "rooms": str(2**63),
+    "bedrooms": "-1",
+    "year_built": str(2**40),
+    "latitude": "nan",
+    "longitude": "inf",
+    "lambert_x": "1e300",
+    "published_on": "9999-99-99",
+    "expires_on": "0000-01-01",
+    "description": LONG,
+    "commune_insee": "15187",
+    "transaction": "sale",
+    "property_type": "house",
 }
 FORM_NUL = FORM | {"email": "a\x00@example.org", "title": "\x00"}
 JSON_BODIES = ['{"a": [[[[[[[[[[', '{"items": [{"kind": "\\u0000", "id": 1e999}]}', "[]"]
@@ -91,36 +110,79 @@ def _account(app, roles) -> tuple[str, int]:
 
 @pytest.fixture(scope="module")
 def world(app):
-    """A territory with an API key, its admin, a billing admin; removed at the end."""
+    """A territory with an API key, a published property, its admin (who saved it, and a
+    search), a billing admin and a customer; removed at the end. `real` holds the ids that path
+    arguments take in their last variant (not the admin's own grant, nor the key: the sweep must
+    not revoke what it runs with)."""
     slug = unique_slug("sweep")
     with app.app_context():
         ref = create_tenant(TenantSpec(slug, "Balayage", "commune", "15187")).ref()
-        db.session.rollback()
-        with tenant_scope(ref):
-            _key, api_key = create_key("sweep", SCOPES)
-            db.session.commit()
+        db.session.commit()
     admin, admin_id = _account(app, [(Role.admin, ref)])
     billing, billing_id = _account(app, [(Role.billing_admin, None)])
-    yield {"ref": ref, "admin": admin, "billing": billing, "api_key": api_key}
+    with app.app_context():
+        with tenant_scope(ref):
+            _key, api_key = create_key("sweep", SCOPES)
+            listing = Listing(
+                kind="real_estate",
+                external_id="HOME",
+                title="Maison",
+                commune_insee="15187",
+                status="published",
+            )
+            db.session.add(listing)
+            db.session.flush()
+            favourite = Favourite(account_id=admin_id, listing_id=listing.id)
+            db.session.add(favourite)
+            search = save_search(admin_id, "Maison", {"criteria": []})
+            db.session.flush()
+            real = {
+                "listing_id": listing.id,
+                "favourite_id": favourite.id,
+                "search_id": search.id,
+                "kind": "real_estate",
+                "external_id": "HOME",
+                "fmt": "pdf",
+            }
+            db.session.commit()
+        customer = create_customer(
+            tenant_id=ref.id,
+            legal_name="Balayage",
+            siret="21150265300010",
+            address_line1="1 place de la Mairie",
+            postcode="15100",
+            city="Saint-Flour",
+            billing_email="compta@example.org",
+        )
+        real["customer_id"] = customer.id
+        db.session.commit()
+    yield {"ref": ref, "admin": admin, "billing": billing, "api_key": api_key, "real": real}
     drop_tenants([slug])
     engine = create_engine(database_url(TEST_DATABASE_URL), poolclass=NullPool)
     with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM billing_customers WHERE id = :i"), {"i": real["customer_id"]}
+        )
         conn.execute(
             text("DELETE FROM accounts WHERE id = ANY(:ids)"), {"ids": [admin_id, billing_id]}
         )
     engine.dispose()
 
 
-def _fill(rule, index: int) -> str:
-    """The rule's path with each argument replaced by the index-th hostile value of its kind."""
+def _fill(rule, index: int, real: dict) -> str:
+    """The rule's path with each argument replaced by the index-th hostile value of its kind;
+    the last value is a real one where the world has it (so that views reach their forms)."""
     path = rule.rule
     for name, converter in rule._converters.items():
         values = PATH_VALUES[type(converter).__name__]
-        path = re.sub(rf"<(?:[^:<>]+:)?{name}>", values[index % len(values)], path)
+        value = values[index % len(values)]
+        if index % len(values) == len(values) - 1:
+            value = str(real.get(name, value))
+        path = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, path)
     return path
 
 
-def _requests(rule, thorough: bool):
+def _requests(rule, thorough: bool, real: dict):
     """(method, path, body) to send for one rule: every hostile path value in turn, with a
     hostile query string (GET) or body (the others: a form, JSON, a form with a NUL); one request
     when not `thorough`."""
@@ -129,9 +191,9 @@ def _requests(rule, thorough: bool):
     for method in methods:
         for i in range(variants if thorough else 1):
             if method == "GET":
-                yield method, _fill(rule, i) + QUERIES[i % len(QUERIES)], None
+                yield method, _fill(rule, i, real) + QUERIES[i % len(QUERIES)], None
             else:
-                yield method, _fill(rule, i) + QUERIES[1 + i % 2], BODIES[i % len(BODIES)]
+                yield method, _fill(rule, i, real) + QUERIES[1 + i % 2], BODIES[i % len(BODIES)]
 
 
 BODIES = ("form", "json", "form_nul")
@@ -171,11 +233,11 @@ class Sweeper:
         if status >= 500:
             self.failures.append(f"{method} {path[:120]}: {status}")
 
-    def sweep(self, app, thorough: bool = True) -> None:
+    def sweep(self, app, real: dict, thorough: bool = True) -> None:
         rules = sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
         last = [r for r in rules if r.endpoint in SESSION_ENDERS]
         for rule in [r for r in rules if r.endpoint not in SESSION_ENDERS] + last:
-            for index, (method, path, body) in enumerate(_requests(rule, thorough)):
+            for index, (method, path, body) in enumerate(_requests(rule, thorough, real)):
                 self.send(method, path, body, index)
 
 
@@ -197,7 +259,7 @@ def test_no_route_answers_500(app, world, redis_conn, who, where, thorough):
         sweeper.login(world[who])
     elif where == "territory":
         sweeper.refresh_token()
-    sweeper.sweep(app, thorough)
+    sweeper.sweep(app, world["real"], thorough)
     assert sweeper.count > 100
     assert not sweeper.failures, "\n".join(sweeper.failures)
     assert time.perf_counter() - started < 60, "the sweep must stay bounded"
