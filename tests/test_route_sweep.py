@@ -26,7 +26,7 @@ from ingest.listings.apikeys import create_key
 from ingest.listings.models import SCOPES, Listing
 from sites.listings.models import Favourite
 from sites.search.saved import save_search
-from tenants.provisioning import TenantSpec, create_tenant
+from tenants.provisioning import TenantSpec, add_member, create_tenant
 from tests.support import PASSWORD, TEST_DATABASE_URL, Visitor, drop_tenants, host, unique_slug
 
 PLATFORM = "admin.vivrau.localhost"
@@ -114,12 +114,15 @@ def world(app):
     search), a billing admin and a customer; removed at the end. `real` holds the ids that path
     arguments take in their last variant (not the admin's own grant, nor the key: the sweep must
     not revoke what it runs with)."""
-    slug = unique_slug("sweep")
+    slug, umbrella_slug = unique_slug("sweep"), unique_slug("sweepumb")
     with app.app_context():
         ref = create_tenant(TenantSpec(slug, "Balayage", "commune", "15187")).ref()
+        umbrella = create_tenant(TenantSpec(umbrella_slug, "PVD balayé", "umbrella", None)).ref()
+        add_member(umbrella_slug, slug)
         db.session.commit()
     admin, admin_id = _account(app, [(Role.admin, ref)])
     billing, billing_id = _account(app, [(Role.billing_admin, None)])
+    coordinator, coordinator_id = _account(app, [(Role.coordinator, umbrella)])
     with app.app_context():
         with tenant_scope(ref):
             _key, api_key = create_key("sweep", SCOPES)
@@ -143,6 +146,7 @@ def world(app):
                 "kind": "real_estate",
                 "external_id": "HOME",
                 "fmt": "pdf",
+                "slug": slug,
             }
             db.session.commit()
         customer = create_customer(
@@ -156,15 +160,24 @@ def world(app):
         )
         real["customer_id"] = customer.id
         db.session.commit()
-    yield {"ref": ref, "admin": admin, "billing": billing, "api_key": api_key, "real": real}
-    drop_tenants([slug])
+    yield {
+        "ref": ref,
+        "umbrella": umbrella,
+        "admin": admin,
+        "billing": billing,
+        "coordinator": coordinator,
+        "api_key": api_key,
+        "real": real,
+    }
+    drop_tenants([slug, umbrella_slug])
     engine = create_engine(database_url(TEST_DATABASE_URL), poolclass=NullPool)
     with engine.begin() as conn:
         conn.execute(
             text("DELETE FROM billing_customers WHERE id = :i"), {"i": real["customer_id"]}
         )
         conn.execute(
-            text("DELETE FROM accounts WHERE id = ANY(:ids)"), {"ids": [admin_id, billing_id]}
+            text("DELETE FROM accounts WHERE id = ANY(:ids)"),
+            {"ids": [admin_id, billing_id, coordinator_id]},
         )
     engine.dispose()
 
@@ -247,13 +260,19 @@ class Sweeper:
         ("anonymous", "territory", True),
         ("admin", "territory", True),
         ("billing", "platform", True),
+        ("coordinator", "umbrella", True),
         ("anonymous", "platform", False),
         ("anonymous", "unknown", False),
     ],
 )
 def test_no_route_answers_500(app, world, redis_conn, who, where, thorough):
     started = time.perf_counter()
-    host_name = {"territory": host(world["ref"]), "platform": PLATFORM, "unknown": UNKNOWN}[where]
+    host_name = {
+        "territory": host(world["ref"]),
+        "umbrella": host(world["umbrella"]),
+        "platform": PLATFORM,
+        "unknown": UNKNOWN,
+    }[where]
     sweeper = Sweeper(app, host_name, world["api_key"] if where == "territory" else None)
     if who != "anonymous":
         sweeper.login(world[who])
