@@ -108,7 +108,7 @@ def commit_request(response):
     if response.status_code < 400:
         commit_point()
     else:
-        rollback_point()
+        roll_back()
     return response
 
 
@@ -228,14 +228,20 @@ def bare_error_page(status: int, texts=None):
     return apply_headers(response)
 
 
+def roll_back() -> None:
+    """Roll the failed request back; a dead connection is logged, never a second failure that
+    would cost the error page its headers."""
+    try:
+        rollback_point()
+    except Exception:  # noqa: BLE001 - the page does without the database
+        log.exception("rolling back the failed request failed too")
+
+
 def roll_back_failed(_sender, exception=None, **_extra):
     """An unexpected error ends the request: roll its transaction back before the error page
     runs, since that page reads the database (the signed-in account, its language) and a failed
     commit leaves the session unusable until then."""
-    try:
-        rollback_point()
-    except Exception:  # noqa: BLE001 - a dead connection: the page does without the database
-        log.exception("rolling back the failed request failed too")
+    roll_back()
 
 
 def redis_unavailable(error: redis.RedisError):

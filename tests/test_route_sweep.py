@@ -1,6 +1,7 @@
 """Every route of the application with hostile path values, query strings and bodies — huge
 integers, NUL, overlong and odd strings, wrong types, garbage forms and JSON — anonymously and
-with the roles that open them, on a territory's host, the platform's and an unknown one: no 500.
+with the roles that open them (a territory's admin, a PVD umbrella's coordinator, a billing
+admin), on a territory's host, an umbrella's, the platform's and an unknown one: no 500.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ PLATFORM = "admin.vivrau.localhost"
 UNKNOWN = "nulle-part.vivrau.localhost"
 LONG = "x" * 10_000
 ODD = quote("é漢🙂'\"<>;--")
-#: Hostile values per converter; a rule's arguments all take the n-th value of their kind.
+#: Hostile values per converter (Werkzeug's own `int` too, should the bounded one be dropped);
+#: a rule's arguments all take the n-th value of their kind.
 PATH_VALUES = {
     "IntegerConverter": [str(2**31), str(2**63), "-1", "1"],
     "BoundedIntConverter": [str(2**31), str(2**63), "-1", "1"],
@@ -85,7 +87,7 @@ FORM = {
 }
 FORM_NUL = FORM | {"email": "a\x00@example.org", "title": "\x00"}
 JSON_BODIES = ['{"a": [[[[[[[[[[', '{"items": [{"kind": "\\u0000", "id": 1e999}]}', "[]"]
-#: The routes that end the visitor's session: swept last, once.
+#: The routes that end the visitor's session: swept last.
 SESSION_ENDERS = {"account.logout", "account.logout_everywhere", "account.delete"}
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 
