@@ -91,3 +91,14 @@ def test_users_create_refuses_what_the_forms_refuse(app, runner, address):
             select(func.count()).where(func.lower(Account.email) == address.lower())
         ).scalar()
     assert created == 0
+
+
+@pytest.mark.parametrize("token", ["vvk_\x00_secret", "vvk_ABC\x00DEF_secret", "vvk_é_secret"])
+def test_a_key_that_cannot_exist_is_a_401(client, make_tenant, token):
+    response = client.get(
+        "/api/v1/listings",
+        base_url=f"http://{host(make_tenant())}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
