@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
-from core.auth.models import Account
+from core.auth import service
+from core.auth.models import Account, Role, RoleGrant
 from core.config import database_url
 from core.extensions import db
 from core.tenancy import tenant_scope
@@ -218,6 +219,35 @@ def test_consenting_twice_at_once_keeps_one_consent_in_force(app, person):
             )
         ).scalar()
     assert in_force == 1
+
+
+def test_granting_a_role_twice_at_once_keeps_one_grant(app, person):
+    """An invitation accepted from two tabs at once: one grant, no unique violation."""
+    ref, _site, account_id, _listing_id = person
+    with held(
+        "INSERT INTO role_grants (account_id, tenant_id, role) VALUES (:a, :t, 'editor')",
+        {"a": account_id, "t": ref.id},
+    ) as release:
+
+        def grant_editor():
+            with app.app_context():
+                account = db.session.get(Account, account_id)
+                granted = service.grant(account, Role.editor, ref, None).id
+                db.session.commit()
+                return granted
+
+        granted = race(grant_editor, release)
+    with app.app_context():
+        grants = (
+            db.session.execute(
+                select(RoleGrant.id).where(
+                    RoleGrant.account_id == account_id, RoleGrant.role == Role.editor
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert grants == [granted]
 
 
 def test_registering_one_address_twice_at_once(app, make_tenant, visitor):
