@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 
 from core.contrast import AA_NORMAL_TEXT, HEX_RE, contrast_ratio
 from core.extensions import db
@@ -37,6 +38,13 @@ class BrandingError(ValueError):
 
 def current_branding() -> Branding | None:
     return db.session.execute(select(Branding)).scalar_one_or_none()
+
+
+def _branding_for_update() -> Branding:
+    """The one row, created if missing and locked: two admins saving for the first time at once
+    meet on it in turn instead of both inserting it."""
+    db.session.execute(insert(Branding).values(id=1).on_conflict_do_nothing())
+    return db.session.execute(select(Branding).with_for_update()).scalar_one()
 
 
 def tokens(branding: Branding | None = None, theme: str | None = None) -> dict[str, str]:
@@ -91,12 +99,11 @@ def save_look(values: dict[str, str], font: str, account_id: int | None) -> Bran
     check_colours(values)
     if font not in FONTS:
         raise BrandingError("bad_font", value=font)
-    branding = current_branding() or Branding(id=1)
+    branding = _branding_for_update()
     for name in COLOURS:
         setattr(branding, name, values[name])
     branding.font = font
     branding.updated_by_id = account_id
-    db.session.add(branding)
     return branding
 
 
@@ -106,10 +113,9 @@ def save_logo(data: bytes, filename: str | None, account_id: int | None) -> Bran
     logo = sanitise_logo(data, filename)
     key = f"branding/logo-{logo.digest[:16]}.{logo.extension}"
     get_storage().for_tenant(require_tenant().slug).put(key, logo.data, logo.content_type)
-    branding = current_branding() or Branding(id=1)
+    branding = _branding_for_update()
     branding.logo_key, branding.logo_type = key, logo.content_type
     branding.updated_by_id = account_id
-    db.session.add(branding)
     return branding
 
 

@@ -30,7 +30,6 @@ from core.themes import available_themes
 from sites import branding as look
 from sites import content
 from sites.console_forms import HomeTextForm, InviteForm, LogoForm, LookForm
-from sites.models import HomeText
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 EDITORS = (Role.admin, Role.editor)
@@ -175,10 +174,9 @@ def texts():
     if request.method == "POST":
         if all(f.validate_on_submit() for f in forms.values()):
             for code, form in forms.items():
-                row = rows.get(code) or HomeText(locale=code)
+                row = content.home_text_for_update(code)
                 form.populate_obj(row)
                 row.updated_by_id = current_user.id
-                db.session.add(row)
             service.audit("site.texts_changed", actor=current_user)
             flash(_("The home page texts are saved."), "success")
             return redirect(url_for(".texts"))

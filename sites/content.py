@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from core.auth import service
 from core.auth.models import Account, Invitation, Role, RoleGrant
@@ -101,6 +102,15 @@ def remove_role(tenant: TenantRef, grant_id: int, by: Account) -> bool:
 
 def home_texts() -> dict[str, HomeText]:
     return {t.locale: t for t in db.session.execute(select(HomeText)).scalars()}
+
+
+def home_text_for_update(locale: str) -> HomeText:
+    """A language's home texts, created if missing and locked: two first saves at once take turns
+    instead of both inserting the row."""
+    db.session.execute(insert(HomeText).values(locale=locale).on_conflict_do_nothing())
+    return db.session.execute(
+        select(HomeText).where(HomeText.locale == locale).with_for_update()
+    ).scalar_one()
 
 
 def set_theme(tenant: TenantRef, theme: str) -> None:

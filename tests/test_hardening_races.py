@@ -18,9 +18,12 @@ from core.config import database_url
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
+from sites import content
+from sites.branding import save_look
 from sites.leads import consent
 from sites.leads.models import LeadConsent
 from sites.listings.models import Favourite
+from sites.models import Branding, HomeText
 from sites.search.models import SavedSearch
 from sites.search.saved import delete_search, save_search
 from tests.support import PASSWORD, TEST_DATABASE_URL
@@ -286,3 +289,34 @@ def test_registering_one_address_twice_at_once(app, make_tenant, visitor):
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM accounts WHERE email = :e"), {"e": email})
         engine.dispose()
+
+
+LOOK = {"primary": "#123456", "on_primary": "#ffffff", "background": "#ffffff", "text": "#111111"}
+
+
+def test_first_save_of_the_look_twice_at_once(app, person):
+    ref = person[0]
+    with held(
+        f"INSERT INTO \"t_{ref.slug}\".branding (id, font) VALUES (1, 'serif')", {}
+    ) as release:
+        race(_in_territory(app, ref, lambda: save_look(LOOK, "system", None).id), release)
+    with app.app_context(), tenant_scope(ref):
+        rows = db.session.execute(select(Branding)).scalars().all()
+        assert [(b.primary, b.font) for b in rows] == [("#123456", "system")]
+
+
+def test_first_save_of_the_home_texts_twice_at_once(app, person):
+    ref = person[0]
+
+    def save():
+        row = content.home_text_for_update("fr")
+        row.title = "Bienvenue à la campagne"
+        return row.locale
+
+    with held(
+        f"INSERT INTO \"t_{ref.slug}\".home_texts (locale, title) VALUES ('fr', 'Avant')", {}
+    ) as release:
+        race(_in_territory(app, ref, save), release)
+    with app.app_context(), tenant_scope(ref):
+        rows = db.session.execute(select(HomeText)).scalars().all()
+        assert [(t.locale, t.title) for t in rows] == [("fr", "Bienvenue à la campagne")]
