@@ -15,13 +15,24 @@ import re
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 
+from flask import current_app, has_app_context
+
+from core.config import Config
 from ingest.listings.declaration import fields_of, table_schema
-from ingest.listings.rules import french_number, in_france, iso_date, siret_ok, typed
+from ingest.listings.rules import (
+    control_character,
+    french_number,
+    in_france,
+    iso_date,
+    siret_ok,
+    typed,
+    visible,
+)
+from ingest.listings.xlsx import Limits, SheetError, read_sheet
 
 MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 200_000
 MAX_ERRORS = 10_000
 CHUNK_ROWS = 25_000
 SCHEMA_ERRORS = {
@@ -72,29 +83,66 @@ class NormedFileError(ValueError):
         self.code, self.params = code, params
 
 
+def limits() -> Limits:
+    """The normed files' limits: the app's settings, or their defaults outside an app."""
+    source = current_app.config if has_app_context() else vars(Config())
+    return Limits(
+        rows=int(source["NORMED_MAX_ROWS"]),
+        columns=int(source["NORMED_MAX_COLUMNS"]),
+        cells=int(source["NORMED_MAX_CELLS"]),
+        shared_strings=int(source["NORMED_MAX_SHARED_STRINGS"]),
+        unzipped_bytes=int(source["NORMED_MAX_UNZIPPED_MB"]) * 2**20,
+    )
+
+
+#: Byte-order marks of the Unicode encodings a spreadsheet may save a CSV in; UTF-32's first,
+#: as its little-endian mark begins with UTF-16's.
+BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
 def _format(data: bytes, filename: str) -> str:
     if data[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = archive.namelist()
-                if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-                    # A zip bomb announces its size: refuse before openpyxl inflates anything.
-                    if sum(i.file_size for i in archive.infolist()) > 20 * MAX_BYTES:
-                        raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
-                    return "xlsx"
-        except zipfile.BadZipFile:
-            pass
+        except (zipfile.BadZipFile, ValueError, OSError):
+            names = []
+        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+            return "xlsx"
         raise NormedFileError("not_tabular", filename=filename)
-    if b"\x00" in data[:4096] or data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
+    if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
+        raise NormedFileError("not_tabular", filename=filename)
+    if any(data.startswith(bom) for bom, _name in BOMS):
+        return "csv"
+    # Text has no NUL but by accident (reported where it is); many of them are a binary file,
+    # or UTF-16 without its mark, which cannot be told apart from other bytes.
+    head = data[:4096]
+    if head.count(b"\x00") * 50 > len(head):
         raise NormedFileError("not_tabular", filename=filename)
     return "csv"
 
 
 def _decode(data: bytes) -> tuple[str, str]:
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise NormedFileError("bad_encoding", position=exc.start) from None
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError as exc:
+        # Bytes Windows-1252 leaves undefined: neither of the encodings a French file comes in.
+        raise NormedFileError("bad_encoding", position=exc.start) from None
 
 
 def _delimiter(header_line: str) -> str:
@@ -102,52 +150,34 @@ def _delimiter(header_line: str) -> str:
     return max(counts, key=counts.get)
 
 
-def _csv_rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]]]:
+def _csv_rows(text: str, delimiter: str, most: int) -> tuple[list[str], list[list[str]]]:
     csv.field_size_limit(MAX_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if not header or not any(h.strip() for h in header):
-        raise NormedFileError("empty")
-    rows = []
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise NormedFileError("too_many_rows", limit=MAX_ROWS)
+    try:
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise NormedFileError("empty")
+        rows = []
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+            if len(rows) > most:
+                raise NormedFileError("too_many_rows", limit=most)
+    except csv.Error as exc:
+        raise NormedFileError("unreadable", reason=str(exc)) from None
     return [h.strip().lstrip("\ufeff") for h in header], rows
 
 
-def _xlsx_text(value) -> str:
-    """A cell as the text a person typed: 5 not 5.0, 2026-11-02 not 2026-11-02T00:00:00."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
-    # openpyxl is slow to import and only an XLSX upload needs it.
-    from openpyxl import load_workbook
-
-    # read_only streams the sheet; a formula comes back as its text ("=1+1"), never evaluated.
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    sheet = book.worksheets[0]
-    values = []
-    for row in sheet.iter_rows(values_only=True):
-        cells = [_xlsx_text(v) for v in row]
-        if any(c.strip() for c in cells):
-            values.append(cells)
-        if len(values) > MAX_ROWS + 1:
-            raise NormedFileError("too_many_rows", limit=MAX_ROWS)
-    book.close()
+def _xlsx_rows(data: bytes, bounds: Limits) -> tuple[list[str], list[list[str]]]:
+    try:
+        values = read_sheet(data, bounds)
+    except SheetError as exc:
+        if exc.code == "too_large_unzipped":
+            raise NormedFileError(exc.code, limit_mb=bounds.unzipped_bytes // 2**20) from None
+        raise NormedFileError(exc.code, **exc.params) from None
     if not values:
         raise NormedFileError("empty")
-    return [str(h).strip() for h in values[0]], values[1:]
+    return [h.strip() for h in values[0]], values[1:]
 
 
 def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> NormedFile:
@@ -157,14 +187,15 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     if not data.strip():
         raise NormedFileError("empty")
     declared = {f.name: f for f in fields_of(kind)}
+    bounds = limits()
     kind_format = _format(data, filename)
     encoding = delimiter = None
     if kind_format == "xlsx":
-        header, rows = _xlsx_rows(data)
+        header, rows = _xlsx_rows(data, bounds)
     else:
         text, encoding = _decode(data)
         delimiter = _delimiter(text.split("\n", 1)[0])
-        header, rows = _csv_rows(text, delimiter)
+        header, rows = _csv_rows(text, delimiter, bounds.rows)
     issues: list[Issue] = []
     known = [h for h in header if h in declared]
     for name in header:
@@ -196,6 +227,9 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     descriptor.pop("primaryKey")  # checked below across the whole file, not per chunk
     descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in known]
     bad_rows: set[int] = set()
+    for issue in _control_characters(table, [declared[name] for name in known]):
+        issues.append(issue)
+        bad_rows.add(issue.row)
     for code, row, column, value, note in _schema_errors(
         descriptor, table, [declared[name] for name in known]
     ):
@@ -351,6 +385,29 @@ def _validate_chunk(descriptor: dict, header: list[str], numbers: list, rows: li
                 )
             )
     return out
+
+
+def _control_characters(table: list[list[str]], fields) -> list[Issue]:
+    """Every cell holding a character no listing text may hold, wherever it is in the file."""
+    found = []
+    for position, f in enumerate(fields):
+        column = [row[position] for row in table[1:]]
+        # One search over the whole column first: a clean column (nearly all) costs one scan.
+        if control_character(" ".join(column), f.multiline) is None:
+            continue
+        for index, value in enumerate(column, start=2):
+            where = control_character(value, f.multiline)
+            if where is not None:
+                found.append(
+                    Issue(
+                        "control_character",
+                        row=index,
+                        column=f.name,
+                        value=visible(value),
+                        params={"position": where + 1, "character": f"U+{ord(value[where]):04X}"},
+                    )
+                )
+    return found
 
 
 def _frenchify(table: list[list[str]], fields) -> None:
