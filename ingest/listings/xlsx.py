@@ -20,8 +20,6 @@ from xml.parsers.expat import XML_PARAM_ENTITY_PARSING_NEVER
 
 #: Size of the pieces an XML part is inflated and parsed in.
 CHUNK = 64 * 1024
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #: Excel's built-in number formats that show a date or a time.
 DATE_FORMAT_IDS = frozenset((*range(14, 23), 45, 46, 47))
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d{1,7})$")
@@ -68,7 +66,8 @@ def column_letters(index: int) -> str:
 
 
 def _local(name: str) -> str:
-    return name.rsplit(" ", 1)[-1]
+    """`x:row` → `row` (namespaces are not processed: the names are the spreadsheet's)."""
+    return name.rpartition(":")[2]
 
 
 class _Part:
@@ -79,7 +78,7 @@ class _Part:
         self.archive, self.name, self.budget = archive, name, budget
 
     def parse(self, start=None, end=None, text=None) -> None:
-        parser = ParserCreate(namespace_separator=" ")
+        parser = ParserCreate()
         parser.SetParamEntityParsing(XML_PARAM_ENTITY_PARSING_NEVER)
         parser.buffer_text = True
         parser.StartDoctypeDeclHandler = _no_doctype
@@ -123,9 +122,22 @@ def read_sheet(data: bytes, limits: Limits) -> list[list[str]]:
             raise SheetError("too_large_unzipped")
         budget = [limits.unzipped_bytes]
         sheet, strings_part, styles_part, epoch = _workbook(archive, names, budget)
-        strings = _shared_strings(archive, strings_part, budget, limits) if strings_part else []
         dates = _date_styles(archive, styles_part, budget) if styles_part else frozenset()
-        return _SheetReader(strings, dates, epoch, limits).read(_Part(archive, sheet, budget))
+        reader = _SheetReader(dates, epoch, limits)
+        rows = reader.read(_Part(archive, sheet, budget))
+        if reader.most_string < 0:
+            return rows
+        # The sheet first, the shared strings then, and only as many as its cells use: a list
+        # of millions of strings no cell refers to costs nothing.
+        if strings_part is None:
+            raise SheetError("bad_xml", part="xl/sharedStrings.xml", reason="missing")
+        strings = _shared_strings(archive, strings_part, budget, reader.most_string + 1)
+    resolved = []
+    for row in rows:
+        texts = [strings[v] if isinstance(v, int) else v for v in row]
+        if any(t.strip() for t in texts):
+            resolved.append(texts)
+    return resolved
 
 
 def _workbook(archive, names: set[str], budget) -> tuple[str, str | None, str | None, datetime]:
@@ -138,7 +150,7 @@ def _workbook(archive, names: set[str], budget) -> tuple[str, str | None, str | 
     def start(name, attrs):
         local = _local(name)
         if local == "sheet" and not first:
-            first.append(attrs.get(f"{RELS} id", ""))
+            first.append(next((v for k, v in attrs.items() if _local(k) == "id"), ""))
         elif local == "workbookPr" and attrs.get("date1904") in ("1", "true"):
             epoch[0] = datetime(1904, 1, 1)
 
@@ -171,7 +183,12 @@ def _workbook(archive, names: set[str], budget) -> tuple[str, str | None, str | 
     )
 
 
-def _shared_strings(archive, part: str, budget, limits: Limits) -> list[str]:
+class _Enough(Exception):
+    """Every shared string the sheet uses has been read."""
+
+
+def _shared_strings(archive, part: str, budget, needed: int) -> list[str]:
+    """The first `needed` shared strings (the sheet uses none beyond)."""
     strings: list[str] = []
     pieces: list[str] = []
     depth = {"si": 0, "t": 0, "rPh": 0}
@@ -181,8 +198,6 @@ def _shared_strings(archive, part: str, budget, limits: Limits) -> list[str]:
         if local in depth:
             depth[local] += 1
             if local == "si":
-                if len(strings) >= limits.shared_strings:
-                    raise SheetError("too_many_strings", limit=limits.shared_strings)
                 pieces.clear()
 
     def end(name):
@@ -191,14 +206,19 @@ def _shared_strings(archive, part: str, budget, limits: Limits) -> list[str]:
             depth[local] -= 1
             if local == "si":
                 strings.append("".join(pieces))
+                if len(strings) >= needed:
+                    raise _Enough
 
     def text(value):
         # Phonetic runs (rPh) are reading aids, not part of the value.
         if depth["t"] and depth["si"] and not depth["rPh"]:
             pieces.append(value)
 
-    _Part(archive, part, budget).parse(start, end, text)
-    return strings
+    try:
+        _Part(archive, part, budget).parse(start, end, text)
+    except _Enough:
+        return strings
+    raise SheetError("bad_xml", part=part, reason=f"{len(strings)} shared strings, not {needed}")
 
 
 def is_date_format(code: str) -> bool:
@@ -242,47 +262,60 @@ def _date_styles(archive, part: str, budget) -> frozenset[int]:
 
 
 class _SheetReader:
-    """The worksheet's events turned into rows of texts, counting as it goes."""
+    """The worksheet's events turned into rows of cell texts (a shared string as its index,
+    resolved afterwards), counting as it goes."""
 
-    def __init__(self, strings: list[str], dates: frozenset[int], epoch: datetime, limits):
-        self.strings, self.dates, self.epoch, self.limits = strings, dates, epoch, limits
-        self.rows: list[list[str]] = []
+    def __init__(self, dates: frozenset[int], epoch: datetime, limits: Limits):
+        self.dates, self.epoch, self.limits = dates, epoch, limits
+        self.rows: list[list[str | int]] = []
         self.row_index = 0
         self.cells = 0
-        self.current: dict[int, str] | None = None
+        self.most_string = -1
+        self.current: dict[int, str | int] | None = None
         self.column = 0
-        self.cell_type = self.cell_style = None
+        self.cell_type = "n"
+        self.cell_style = 0
         self.value: list[str] = []
         self.formula: list[str] = []
         self.collect: list[str] | None = None
+        self.starts = {
+            "c": self._start_cell,
+            "row": self._start_row,
+            "v": self._start_value,
+            "t": self._start_value,
+            "f": self._start_formula,
+            "rPh": self._stop_collecting,
+            "dimension": self._dimension,
+        }
+        self.ends = {
+            "c": self._end_cell,
+            "row": self._end_row,
+            "v": self._stop_collecting,
+            "t": self._stop_collecting,
+            "f": self._stop_collecting,
+        }
 
-    def read(self, part: _Part) -> list[list[str]]:
+    def read(self, part: _Part) -> list[list[str | int]]:
         part.parse(self.start, self.end, self.text)
         return self.rows
+
+    def start(self, name, attrs):
+        handler = self.starts.get(name) or self.starts.get(_local(name))
+        if handler is not None:
+            handler(attrs)
+
+    def end(self, name):
+        handler = self.ends.get(name) or self.ends.get(_local(name))
+        if handler is not None:
+            handler(None)
+
+    def text(self, value):
+        if self.collect is not None:
+            self.collect.append(value)
 
     def _refuse_row(self, row: int) -> None:
         if row > self.limits.rows + 1:  # the header is row 1
             raise SheetError("too_many_rows", limit=self.limits.rows)
-
-    def start(self, name, attrs):
-        local = _local(name)
-        if local == "c":
-            self._start_cell(attrs)
-        elif local == "row":
-            self.row_index = _number(attrs.get("r"), self.row_index + 1)
-            self._refuse_row(self.row_index)
-            self.current, self.column = {}, 0
-        elif local in ("v", "t"):
-            self.collect = self.value
-        elif local == "f":
-            self.collect = self.formula
-        elif local == "rPh":
-            self.collect = None
-        elif local == "dimension":
-            found = _CELL_REF.match((attrs.get("ref") or "").rsplit(":", 1)[-1])
-            if found:
-                self._refuse_row(int(found.group(2)))
-                self._refuse_column(column_index(found.group(1)), 1)
 
     def _refuse_column(self, column: int, row: int) -> None:
         if column > self.limits.columns:
@@ -293,51 +326,71 @@ class _SheetReader:
                 column=column_letters(min(column, 16384)),
             )
 
+    def _dimension(self, attrs):
+        found = _CELL_REF.match((attrs.get("ref") or "").rsplit(":", 1)[-1])
+        if found:
+            self._refuse_row(int(found.group(2)))
+            self._refuse_column(column_index(found.group(1)), 1)
+
+    def _start_row(self, attrs):
+        self.row_index = _number(attrs.get("r"), self.row_index + 1)
+        self._refuse_row(self.row_index)
+        self.current, self.column = {}, 0
+
     def _start_cell(self, attrs):
         if self.current is None:  # a cell outside any row: malformed
             raise SheetError("bad_xml", part="worksheet", reason="cell outside a row")
         self.cells += 1
         if self.cells > self.limits.cells:
             raise SheetError("too_many_cells", limit=self.limits.cells)
-        reference = _CELL_REF.match(attrs.get("r") or "")
-        self.column = column_index(reference.group(1)) if reference else self.column + 1
-        self._refuse_column(self.column, self.row_index)
+        reference = attrs.get("r")
+        if reference:
+            found = _CELL_REF.match(reference)
+            self.column = column_index(found.group(1)) if found else self.column + 1
+        else:
+            self.column += 1
+        if self.column > self.limits.columns:
+            self._refuse_column(self.column, self.row_index)
         self.cell_type = attrs.get("t", "n")
-        self.cell_style = _number(attrs.get("s"), 0)
+        style = attrs.get("s")
+        self.cell_style = _number(style, 0) if style else 0
         self.value, self.formula = [], []
 
-    def end(self, name):
-        local = _local(name)
-        if local in ("v", "t", "f"):
-            self.collect = None
-        elif local == "c":
-            if self.current is not None:
+    def _start_value(self, _attrs):
+        self.collect = self.value
+
+    def _start_formula(self, _attrs):
+        self.collect = self.formula
+
+    def _stop_collecting(self, _attrs):
+        self.collect = None
+
+    def _end_cell(self, _):
+        if self.current is not None:
+            if self.value or self.formula:
                 self.current[self.column] = self._cell_text()
-        elif local == "row":
-            if self.current and any(v.strip() for v in self.current.values()):
-                width = max(self.current)
-                self.rows.append([self.current.get(i, "") for i in range(1, width + 1)])
-            self.current = None
+        self.collect = None
 
-    def text(self, value):
-        if self.collect is not None:
-            self.collect.append(value)
+    def _end_row(self, _):
+        current = self.current
+        if current and any(isinstance(v, int) or v.strip() for v in current.values()):
+            self.rows.append([current.get(i, "") for i in range(1, max(current) + 1)])
+        self.current = None
 
-    def _cell_text(self) -> str:
+    def _cell_text(self) -> str | int:
         formula = "".join(self.formula)
         if formula:
             return "=" + formula  # never evaluated: the formula's text, as typed
         value = "".join(self.value)
         kind = self.cell_type
         if kind == "s":
-            if not value:
+            if not value.strip():
                 return ""
-            try:
-                return self.strings[int(value)]
-            except (ValueError, IndexError):
-                raise SheetError(
-                    "bad_xml", part="worksheet", reason=f"no shared string {value[:20]!r}"
-                ) from None
+            index = _number(value, 0)
+            if not 0 <= index < self.limits.shared_strings:
+                raise SheetError("too_many_strings", limit=self.limits.shared_strings)
+            self.most_string = max(self.most_string, index)
+            return index
         if kind == "b":
             return {"1": "true", "0": "false"}.get(value.strip(), value)
         if kind in ("str", "inlineStr", "e"):
@@ -356,8 +409,7 @@ class _SheetReader:
             epoch = self.epoch
             if epoch.year == 1899 and number < 60:  # Excel's phantom 29/02/1900
                 epoch += timedelta(days=1)
-            moment = epoch + timedelta(days=number)
-            moment = moment.replace(microsecond=0)
+            moment = (epoch + timedelta(days=number)).replace(microsecond=0)
             if moment.time() == datetime.min.time():
                 return moment.date().isoformat()
             return moment.isoformat()
