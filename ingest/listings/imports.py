@@ -93,8 +93,10 @@ def runs_inline(data: bytes) -> bool:
     """Whether the uploader may wait for the import: only files whose reading is small by
     construction (the web request never walks a large or hostile file; a worker does)."""
     if data[:4] == b"PK\x03\x04":
-        unzipped = _unzipped_size(data) if len(data) <= INLINE_XLSX_BYTES else None
-        return unzipped is not None and unzipped <= INLINE_XLSX_UNZIPPED
+        if len(data) > INLINE_XLSX_BYTES:
+            return False
+        unzipped = _unzipped_size(data)
+        return unzipped is None or unzipped <= INLINE_XLSX_UNZIPPED  # None: refused unread
     return len(data) <= INLINE_BYTES and _estimated_rows(data) <= INLINE_ROWS
 
 
