@@ -38,6 +38,7 @@ from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError, limits, re
 from ingest.listings.rules import locate
 from ingest.listings.store import upsert
 from ingest.listings.wording import MAIL, describe, quoted
+from ingest.listings.xlsx import DAMAGED
 
 log = logging.getLogger("vivrau.ingest")
 
@@ -85,7 +86,7 @@ def _unzipped_size(data: bytes) -> int | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except DAMAGED:
         return None
 
 

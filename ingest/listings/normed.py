@@ -30,7 +30,7 @@ from ingest.listings.rules import (
     typed,
     visible,
 )
-from ingest.listings.xlsx import Limits, SheetError, read_sheet
+from ingest.listings.xlsx import DAMAGED, Limits, SheetError, read_sheet
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ERRORS = 10_000
@@ -110,7 +110,7 @@ def _format(data: bytes, filename: str) -> str:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = archive.namelist()
-        except (zipfile.BadZipFile, ValueError, OSError):
+        except DAMAGED:
             names = []
         if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
             return "xlsx"

@@ -13,11 +13,23 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pyexpat import ExpatError, ParserCreate
 from xml.parsers.expat import XML_PARAM_ENTITY_PARSING_NEVER
 
+#: What zipfile and zlib raise on a damaged archive or member.
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OverflowError,
+)
 #: Size of the pieces an XML part is inflated and parsed in.
 CHUNK = 64 * 1024
 #: Excel's built-in number formats that show a date or a time.
@@ -97,10 +109,13 @@ class _Part:
                         raise SheetError("too_large_unzipped")
                     parser.Parse(chunk, False)
                 parser.Parse(b"", True)
+        except SheetError:
+            raise
         except ExpatError as exc:
             raise SheetError("bad_xml", part=self.name, reason=str(exc)) from None
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
-            # A damaged member (bad CRC, truncated, unknown compression): the file's fault.
+        except DAMAGED as exc:
+            # A damaged member (bad CRC, truncated, corrupt stream, unknown compression,
+            # encrypted): the file's fault, whatever layer noticed it.
             raise SheetError("bad_xml", part=self.name, reason=str(exc)) from None
 
 
@@ -112,7 +127,7 @@ def read_sheet(data: bytes, limits: Limits) -> list[list[str]]:
     """The first worksheet's rows that hold something, each as the texts of its cells."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except DAMAGED as exc:
         raise SheetError("bad_xml", part="", reason=str(exc)) from None
     with archive:
         names = set(archive.namelist())
