@@ -35,7 +35,7 @@ from core.tenancy import engine_for, require_tenant
 from ingest.listings.declaration import KIND_TITLES, fields_of
 from ingest.listings.models import IMPORT_COUNTERS, ListingEvent, ListingImport
 from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError, limits, read_normed
-from ingest.listings.rules import locate
+from ingest.listings.rules import locate, visible
 from ingest.listings.store import upsert
 from ingest.listings.wording import MAIL, describe, quoted
 from ingest.listings.xlsx import DAMAGED
@@ -335,7 +335,8 @@ def build_report(record: ListingImport, issues: list[Issue], status: str, counts
             {
                 "row": i.row,
                 "column": i.column,
-                "value": None if i.value is None else str(i.value)[:REPORT_VALUE],
+                # Control characters shown as their pictures: the report is read, not parsed.
+                "value": None if i.value is None else visible(str(i.value)[:REPORT_VALUE]),
                 "code": i.code,
                 "error": i.error,
                 "message": {"fr": describe(i, "fr"), "en": describe(i, "en")},

@@ -150,22 +150,25 @@ def _delimiter(header_line: str) -> str:
     return max(counts, key=counts.get)
 
 
-def _csv_rows(text: str, delimiter: str, most: int) -> tuple[list[str], list[list[str]]]:
+def _csv_rows(text: str, delimiter: str, most: int) -> tuple[list[str], list[list[str]], bool]:
+    """Header, rows that hold something, and whether some cell spans lines."""
     csv.field_size_limit(MAX_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = 1
     try:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
             raise NormedFileError("empty")
         rows = []
         for row in reader:
+            records += 1
             if any(cell.strip() for cell in row):
                 rows.append(row)
             if len(rows) > most:
                 raise NormedFileError("too_many_rows", limit=most)
     except csv.Error as exc:
         raise NormedFileError("unreadable", reason=str(exc)) from None
-    return [h.strip().lstrip("\ufeff") for h in header], rows
+    return [h.strip().lstrip("\ufeff") for h in header], rows, reader.line_num > records
 
 
 def _xlsx_rows(data: bytes, bounds: Limits) -> tuple[list[str], list[list[str]]]:
@@ -192,10 +195,15 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     encoding = delimiter = None
     if kind_format == "xlsx":
         header, rows = _xlsx_rows(data, bounds)
+        plain = False
     else:
         text, encoding = _decode(data)
         delimiter = _delimiter(text.split("\n", 1)[0])
-        header, rows = _csv_rows(text, delimiter, bounds.rows)
+        header, rows, spans = _csv_rows(text, delimiter, bounds.rows)
+        # No cell can hold a control character when the whole text holds none but the line
+        # breaks ending its records and the delimiter: the usual file skips the cell by cell scan.
+        plain = not spans and delimiter != "\t" and "\t" not in text
+        plain = plain and control_character(text, multiline=True) is None
     issues: list[Issue] = []
     known = [h for h in header if h in declared]
     for name in header:
@@ -227,9 +235,10 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     descriptor.pop("primaryKey")  # checked below across the whole file, not per chunk
     descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in known]
     bad_rows: set[int] = set()
-    for issue in _control_characters(table, [declared[name] for name in known]):
-        issues.append(issue)
-        bad_rows.add(issue.row)
+    if not plain:
+        for issue in _control_characters(table, [declared[name] for name in known]):
+            issues.append(issue)
+            bad_rows.add(issue.row)
     for code, row, column, value, note in _schema_errors(
         descriptor, table, [declared[name] for name in known]
     ):
