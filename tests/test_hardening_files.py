@@ -199,3 +199,19 @@ def test_a_hostile_upload_in_the_console_is_a_report(
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     page = site.get(response.location)
     assert page.status_code == 200 and words in page.get_data(as_text=True)
+
+
+def test_the_cli_words_a_refused_file_and_never_reads_an_oversized_one(
+    ctx, cantal, make_tenant, runner, tmp_path
+):
+    ref = make_tenant()
+    hostile, huge = tmp_path / "annonces.xlsx", tmp_path / "enorme.csv"
+    hostile.write_bytes(hostile_files.doctype())
+    with huge.open("wb") as out:  # sparse: 30 MB that take no disk
+        out.truncate(30 * 2**20)
+    command = ["ingest", "listings", "--tenant", ref.slug, "--kind", "real_estate"]
+    refused = runner.invoke(args=[*command, str(hostile)])
+    assert refused.exit_code == 1 and "DOCTYPE" in refused.output, refused.output
+    too_big = runner.invoke(args=[*command, str(huge)])
+    assert too_big.exit_code == 1 and "20 MB at most" in too_big.output, too_big.output
+    assert "Traceback" not in refused.output + too_big.output
