@@ -80,10 +80,9 @@ MESSAGES = {
         "XLSX from your spreadsheet.",
     ),
     "too_large": (
-        "Le fichier est trop volumineux : {limit_mb} Mo au plus (un classeur XLSX est aussi "
-        "limité une fois décompressé). Découpez-le en plusieurs fichiers.",
-        "The file is too large: {limit_mb} MB at most (an XLSX workbook is also limited once "
-        "unzipped). Split it into several files.",
+        "Le fichier est trop volumineux : {limit_mb} Mo au plus. Découpez-le en plusieurs "
+        "fichiers.",
+        "The file is too large: {limit_mb} MB at most. Split it into several files.",
     ),
     "too_many_rows": (
         "Le fichier compte plus de {limit} lignes : découpez-le en plusieurs fichiers.",
