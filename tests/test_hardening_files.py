@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import time
+import tracemalloc
 
 import pytest
 from sqlalchemy import Integer, Numeric, String, select
@@ -215,3 +216,19 @@ def test_the_cli_words_a_refused_file_and_never_reads_an_oversized_one(
     too_big = runner.invoke(args=[*command, str(huge)])
     assert too_big.exit_code == 1 and "20 MB at most" in too_big.output, too_big.output
     assert "Traceback" not in refused.output + too_big.output
+
+
+@pytest.mark.parametrize("cell", [b"", b'"ab"', b'"\n"'])
+def test_a_csv_of_millions_of_cells_is_refused_before_it_is_built(cell):
+    """One record of millions of fields (even quoted, even across lines) would be built whole by
+    the csv module: refused on its delimiters first, with its row."""
+    data = b"external_id;title\r\n" + (cell + b";") * (18 * 2**20 // (len(cell) + 1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(NormedFileError) as refused:
+            read_normed("real_estate", data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert refused.value.code == "too_many_columns" and refused.value.params["row"] == 2
+    assert peak < 200 * 2**20

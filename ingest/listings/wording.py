@@ -95,9 +95,9 @@ MESSAGES = {
         "it as CSV.",
     ),
     "too_many_columns": (
-        "Ligne {row}, colonne {column} : la feuille a plus de {limit} colonnes ; gardez les "
+        "Ligne {row}, colonne {column} : le fichier a plus de {limit} colonnes ; gardez les "
         "colonnes du modèle (des cellules lointaines, même vides, comptent).",
-        "Row {row}, column {column}: the sheet has more than {limit} columns; keep the "
+        "Row {row}, column {column}: the file has more than {limit} columns; keep the "
         "template's columns (distant cells, even empty, count).",
     ),
     "too_many_cells": (
