@@ -232,3 +232,9 @@ def test_a_csv_of_millions_of_cells_is_refused_before_it_is_built(cell):
         tracemalloc.stop()
     assert refused.value.code == "too_many_columns" and refused.value.params["row"] == 2
     assert peak < 200 * 2**20
+
+
+def test_a_date_frictionless_accepts_is_converted_too():
+    """Single-digit months and days pass the Table Schema: the row must not fail afterwards."""
+    result = read_normed("real_estate", csv_file([house("D-1", published_on="2026-1-5")]))
+    assert result.errors == [] and str(result.rows[0]["published_on"]) == "2026-01-05"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -87,7 +87,8 @@ def typed(kind: str):
         "integer": int,
         "number": Decimal,
         "boolean": lambda v: BOOLEANS[v.lower()],
-        "date": date.fromisoformat,
+        # As the Table Schema reads a date (strptime: 2026-1-5 passes it), not stricter.
+        "date": lambda v: datetime.strptime(v, "%Y-%m-%d").date(),
     }[kind]
 
 
