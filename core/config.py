@@ -101,7 +101,8 @@ class Config:
     #: A normed file (CSV or XLSX) holds at most this many listing rows (the header aside);
     #: in a spreadsheet, blank rows up to the last one count too (they are read all the same).
     NORMED_MAX_ROWS: int = 200_000
-    #: A spreadsheet's columns at most (the widest template has 31; room for notes beside).
+    #: Columns of a normed file at most, a spreadsheet's or a CSV record's (the widest template
+    #: has 31; room for notes beside).
     NORMED_MAX_COLUMNS: int = 100
     #: A spreadsheet's cells at most, empty ones included (the rows' limit × 30 columns).
     NORMED_MAX_CELLS: int = 6_000_000
