@@ -122,6 +122,8 @@ def test_a_salary_of_1e30_is_a_located_error(territory):
         (hostile_files.doctype(), "doctype"),
         (hostile_files.huge_dimension(), "too_many_rows"),
         (b"PK\x03\x04" + b"\x00" * 64, "not_tabular"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "not_tabular"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\xff" * 100, "not_tabular"),  # an old .xls
     ],
 )
 def test_unreadable_files_are_reports_not_500s(territory, data, code):

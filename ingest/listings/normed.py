@@ -105,6 +105,11 @@ BOMS = (
 )
 
 
+#: Magic numbers of files a person may take for a table: images, a PDF, an old Excel (.xls)
+#: or Word document (OLE2).
+NOT_TABULAR = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"%PDF-", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
 def _format(data: bytes, filename: str) -> str:
     if data[:4] == b"PK\x03\x04":
         try:
@@ -115,7 +120,7 @@ def _format(data: bytes, filename: str) -> str:
         if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
             return "xlsx"
         raise NormedFileError("not_tabular", filename=filename)
-    if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
+    if data.startswith(NOT_TABULAR):
         raise NormedFileError("not_tabular", filename=filename)
     if any(data.startswith(bom) for bom, _name in BOMS):
         return "csv"
