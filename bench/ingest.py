@@ -1,11 +1,13 @@
 """Import benchmark: a valid 100 000-row real-estate normed file imported end to end (kept,
 read, validated, located, upserted, committed, reported), then again unchanged, against a raw
-`COPY` of the same rows into an unlogged table in the same run.
+`COPY` of the same rows into an unlogged table in the same run; the same rows as an XLSX read
+by the bounded streaming reader against openpyxl (the reader it replaced); and each hostile
+spreadsheet (tests/hostile_files.py) refused within 2 s and 200 MB. Exits non-zero on a miss.
 
 Runs against its own database (`BENCH_INGEST_DATABASE_URL`, default …/vivrau_bench_ingest),
 made afresh and dropped at the end.
 
-    .venv/bin/python bench/ingest.py [--rows N] [--keep] [--profile]
+    .venv/bin/python bench/ingest.py [--rows N] [--keep] [--profile] [--hostile-only]
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import argparse
 import cProfile
 import csv
 import io
+import multiprocessing
 import os
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,6 +39,11 @@ BENCH_URL = os.environ.get(
 ENV = env_for(BENCH_URL)
 TARGET_ROWS_PER_S = 20_000
 TARGET_RATIO = 0.25
+#: A hostile spreadsheet is refused within this time and memory (peak RSS growth of the
+#: process reading it, and tracemalloc's peak in a second read).
+HOSTILE_SECONDS = 2.0
+HOSTILE_BYTES = 200 * 2**20
+WITHIN_LIMITS: dict = {}
 #: Saint-Flour and the communes around it.
 COMMUNES = ("15187", "15002", "15004", "15055", "15164", "15188", "15262")
 HEADER = [
@@ -130,7 +140,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
     parser.add_argument("--profile", action="store_true", help="Profile the first import.")
+    parser.add_argument(
+        "--hostile-only", action="store_true", help="Only the hostile spreadsheets (no database)."
+    )
     args = parser.parse_args()
+    missed = hostile()
+    if args.hostile_only:
+        raise SystemExit(1 if missed else 0)
     create_database(BENCH_URL)
     try:
         subprocess.run(
@@ -139,13 +155,142 @@ def main() -> None:
         os.environ.update(ENV)
         with tempfile.TemporaryDirectory() as storage:
             os.environ["STORAGE_URL"] = f"file://{storage}"
-            run(args)
+            missed += run(args)
     finally:
         if not args.keep:
             drop_database(BENCH_URL)
+    if missed:
+        raise SystemExit(f"missed: {', '.join(missed)}")
 
 
-def run(args) -> None:
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _refuse(data: bytes, answer) -> None:
+    """In a child process: read the file (timed, then again under tracemalloc), report."""
+    from ingest.listings.normed import NormedFileError, read_normed
+
+    start_rss = _rss()
+    started = time.perf_counter()
+    try:
+        read_normed("real_estate", data, "annonces.xlsx")
+        code = None
+    except NormedFileError as exc:
+        code = exc.code
+    elapsed = time.perf_counter() - started
+    grown = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - start_rss, 0)
+    tracemalloc.start()
+    try:
+        read_normed("real_estate", data, "annonces.xlsx")
+    except NormedFileError:
+        pass
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    answer.send((code, elapsed, grown, traced))
+
+
+def hostile() -> list[str]:
+    """Each hostile spreadsheet read in a fresh child process: refused, fast, small."""
+    from ingest.listings.normed import read_normed
+    from tests.hostile_files import HOSTILE
+
+    read_normed("real_estate", b"external_id;title\r\nA;B\r\n")  # imports done once, forked
+    WITHIN_LIMITS.update(_within_limits())
+    context = multiprocessing.get_context("fork")
+    missed = []
+    print("hostile spreadsheets (refused within 2 s and 200 MB):")
+    for name, make in HOSTILE.items():
+        data = make()
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_refuse, args=(data, send))
+        child.start()
+        code, elapsed, grown, traced = receive.recv()
+        child.join()
+        ok = code is not None and elapsed < HOSTILE_SECONDS
+        ok = ok and grown < HOSTILE_BYTES and traced < HOSTILE_BYTES
+        print(
+            f"  {'PASS' if ok else 'FAIL'} {name}: {len(data) / 1024:,.0f} KB → "
+            f"{code or 'NOT REFUSED'} in {elapsed:.3f} s, RSS +{grown / 2**20:.1f} MB, "
+            f"traced peak {traced / 2**20:.1f} MB",
+            flush=True,
+        )
+        if not ok:
+            missed.append(f"hostile: {name}")
+    print("within the limits, the costliest reads (bounded, in a worker; for the record):")
+    for name, make in WITHIN_LIMITS.items():
+        data = make()
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_refuse, args=(data, send))
+        child.start()
+        code, elapsed, grown, traced = receive.recv()
+        child.join()
+        print(
+            f"  {name}: {len(data) / 1024:,.0f} KB → {code or 'read'} in {elapsed:.2f} s, "
+            f"RSS +{grown / 2**20:.1f} MB, traced peak {traced / 2**20:.1f} MB",
+            flush=True,
+        )
+    return missed
+
+
+def _within_limits() -> dict:
+    from tests.hostile_files import _repeat, many_strings, workbook, zip_bomb
+
+    return {
+        "190 MB of blanks in the sheet": lambda: zip_bomb(190),
+        "999 999 shared strings, the last one used": lambda: many_strings(999_999),
+        "190 000 rows of 30 empty cells": lambda: workbook(
+            _repeat("<row>" + "<c/>" * 30 + "</row>", 190_000)
+        ),
+    }
+
+
+def xlsx_of(data: bytes) -> bytes:
+    """The CSV's rows as a workbook (openpyxl's streaming writer: shared strings, as Excel)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for row in csv.reader(io.StringIO(data.decode("utf-8")), delimiter=";"):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def openpyxl_rows(data: bytes) -> int:
+    """The reader before: openpyxl in read-only mode, as the normed reader used it."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    count = sum(1 for row in book.worksheets[0].iter_rows(values_only=True) if any(row))
+    book.close()
+    return count
+
+
+def xlsx_reading(data: bytes, rows: int) -> list[str]:
+    from ingest.listings.normed import limits
+    from ingest.listings.xlsx import read_sheet
+
+    workbook = xlsx_of(data)
+    started = time.perf_counter()
+    before = openpyxl_rows(workbook)
+    before_s = time.perf_counter() - started
+    started = time.perf_counter()
+    after = len(read_sheet(workbook, limits()))
+    after_s = time.perf_counter() - started
+    assert before == after == rows + 1, (before, after)
+    ratio = before_s / after_s
+    print(
+        f"XLSX of {rows} rows ({len(workbook) / 2**20:.1f} MB) read: bounded reader "
+        f"{after_s:.2f} s, openpyxl (before) {before_s:.2f} s; ratio before/after {ratio:.2f} "
+        f"(target ≥ 1) {'ok' if ratio >= 1 else 'MISSED'}"
+    )
+    return [] if ratio >= 1 else ["XLSX reading slower than before"]
+
+
+def run(args) -> list[str]:
     from application import create_app
     from core.extensions import db
     from core.tenancy import tenant_scope
@@ -193,6 +338,10 @@ def run(args) -> None:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
         db.session.remove()
         db.engine.dispose()
+    missed = [] if rate >= TARGET_ROWS_PER_S else ["import rate"]
+    missed += [] if again >= TARGET_ROWS_PER_S else ["unchanged import rate"]
+    missed += [] if ratio >= TARGET_RATIO else ["COPY ratio"]
+    return missed + xlsx_reading(data, args.rows)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,20 @@ class Config:
     SESSION_IDLE_MINUTES: int = 120
     #: …and this many hours after login at the latest (log in again then).
     SESSION_MAX_HOURS: int = 12
+    #: A normed file (CSV or XLSX) holds at most this many listing rows (the header aside);
+    #: in a spreadsheet, blank rows up to the last one count too (they are read all the same).
+    NORMED_MAX_ROWS: int = 200_000
+    #: Columns of a normed file at most, a spreadsheet's or a CSV record's (the widest template
+    #: has 31; room for notes beside).
+    NORMED_MAX_COLUMNS: int = 100
+    #: A spreadsheet's cells at most, empty ones included (the rows' limit × 30 columns).
+    NORMED_MAX_CELLS: int = 6_000_000
+    #: A spreadsheet's shared strings at most (its distinct texts); each is kept in memory
+    #: while the sheet is read, so this bounds the memory a tiny hostile file can claim.
+    NORMED_MAX_SHARED_STRINGS: int = 1_000_000
+    #: The parts of a spreadsheet once unzipped, in MB at most (a zip bomb is refused on the
+    #: sizes its directory declares, before anything is inflated).
+    NORMED_MAX_UNZIPPED_MB: int = 200
     #: Tile URL of the search map's basemap (`https://tiles.example/{z}/{x}/{y}.png`); empty:
     #: no basemap, only the territory's outline and cells (nothing fetched from outside).
     BASEMAP_URL: str = ""

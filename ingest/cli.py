@@ -17,8 +17,9 @@ from core.registry import get_by_slug
 from core.tenancy import tenant_scope
 from ingest.listings.declaration import KINDS, table_schema
 from ingest.listings.imports import ImportBusy, load_report, run_import, submit
-from ingest.listings.normed import NormedFileError
+from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError
 from ingest.listings.templates_xlsx import workbook
+from ingest.listings.wording import describe
 
 cli = AppGroup("ingest", help="Territory listings: normed files.")
 SCHEMAS_DIR = ROOT / "ingest" / "schemas"
@@ -87,6 +88,8 @@ def listings_command(slug, kind, file, snapshot, dry_run, valid_rows):
     path = Path(file)
     with tenant_scope(ref), _ending():
         try:
+            if path.stat().st_size > MAX_BYTES:  # refused before a byte of it is read
+                raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
             record = submit(
                 kind,
                 path.read_bytes(),
@@ -97,7 +100,8 @@ def listings_command(slug, kind, file, snapshot, dry_run, valid_rows):
                 inline=True,
             )
         except NormedFileError as exc:
-            raise click.ClickException(f"file refused: {exc.code} {exc.params}") from None
+            issue = Issue(exc.code, params=exc.params)
+            raise click.ClickException(f"file refused: {describe(issue, 'en')}") from None
         _print_outcome(record)
 
 

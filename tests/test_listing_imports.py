@@ -141,7 +141,7 @@ BAD_FILES = {
         2,
         "energy_class",
     ),
-    "xlsx zip bomb": (_bomb, "too_large", None, None),
+    "xlsx zip bomb": (_bomb, "too_large_unzipped", None, None),
     "png named csv": (_png, "not_tabular", None, None),
 }
 

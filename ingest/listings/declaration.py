@@ -36,6 +36,8 @@ class Field:
     max_length: int | None = None
     #: A French rule beyond the Table Schema: insee | siret | siren | postcode | naf | rome.
     check: str | None = None
+    #: A text that may hold line breaks and tabs (every other control character is refused).
+    multiline: bool = False
     example: str = ""
 
 
@@ -62,13 +64,14 @@ COMMON: tuple[Field, ...] = (
         max_length=200,
         example="Maison de bourg avec jardin",
     ),
-    _s("description", "Description", "Description", max_length=20000),
+    _s("description", "Description", "Description", max_length=20000, multiline=True),
     _s(
         "commune_insee",
         "Code INSEE de la commune",
         "Commune INSEE code",
         "5 caractères, par exemple 15187 pour Saint-Flour (2A/2B en Corse).",
         required=True,
+        max_length=5,
         pattern=r"^(\d{5}|2[AB]\d{3})$",
         check="insee",
         example="15187",
@@ -96,9 +99,19 @@ COMMON: tuple[Field, ...] = (
         "X Lambert-93",
         "Lambert-93 X",
         "Alternative à latitude/longitude (EPSG:2154, mètres).",
+        minimum=-500_000,
+        maximum=2_000_000,
         example="706520",
     ),
-    Field("lambert_y", "number", "Y Lambert-93", "Lambert-93 Y", example="6440080"),
+    Field(
+        "lambert_y",
+        "number",
+        "Y Lambert-93",
+        "Lambert-93 Y",
+        minimum=5_000_000,
+        maximum=8_000_000,
+        example="6440080",
+    ),
     Field(
         "published_on",
         "date",
@@ -134,6 +147,11 @@ COMMON: tuple[Field, ...] = (
 )
 
 ENERGY = ("A", "B", "C", "D", "E", "F", "G")
+#: Bounds of amounts and areas: far above any real listing, well inside their columns
+#: (numeric(16, 2): below 10¹⁴), so that a value the declaration accepts the database stores.
+MAX_PRICE = 1_000_000_000
+MAX_SALARY = 10_000_000
+MAX_AREA_M2 = 1_000_000_000
 PER_KIND: dict[str, tuple[Field, ...]] = {
     "real_estate": (
         _s(
@@ -160,9 +178,17 @@ PER_KIND: dict[str, tuple[Field, ...]] = {
             "Prix de vente ou loyer mensuel.",
             required=True,
             minimum=0,
+            maximum=MAX_PRICE,
             example="149000",
         ),
-        Field("charges", "number", "Charges (€/mois)", "Charges (€/month)", minimum=0),
+        Field(
+            "charges",
+            "number",
+            "Charges (€/mois)",
+            "Charges (€/month)",
+            minimum=0,
+            maximum=1_000_000,
+        ),
         Field(
             "living_area_m2",
             "number",
@@ -172,7 +198,14 @@ PER_KIND: dict[str, tuple[Field, ...]] = {
             maximum=100000,
             example="110",
         ),
-        Field("land_area_m2", "number", "Surface du terrain (m²)", "Land area (m²)", minimum=0),
+        Field(
+            "land_area_m2",
+            "number",
+            "Surface du terrain (m²)",
+            "Land area (m²)",
+            minimum=0,
+            maximum=MAX_AREA_M2,
+        ),
         Field("rooms", "integer", "Pièces", "Rooms", minimum=0, maximum=200, example="5"),
         Field("bedrooms", "integer", "Chambres", "Bedrooms", minimum=0, maximum=200),
         _s("energy_class", "Classe énergie (DPE)", "Energy class", enum=ENERGY, example="D"),
@@ -210,10 +243,20 @@ PER_KIND: dict[str, tuple[Field, ...]] = {
         _s("working_hours", "Horaires", "Working hours", max_length=200),
         _s("salary_text", "Salaire (texte)", "Salary (text)", max_length=200),
         Field(
-            "salary_min", "number", "Salaire minimum (€/an)", "Minimum salary (€/year)", minimum=0
+            "salary_min",
+            "number",
+            "Salaire minimum (€/an)",
+            "Minimum salary (€/year)",
+            minimum=0,
+            maximum=MAX_SALARY,
         ),
         Field(
-            "salary_max", "number", "Salaire maximum (€/an)", "Maximum salary (€/year)", minimum=0
+            "salary_max",
+            "number",
+            "Salaire maximum (€/an)",
+            "Maximum salary (€/year)",
+            minimum=0,
+            maximum=MAX_SALARY,
         ),
         _s("experience", "Expérience demandée", "Experience required", max_length=200),
         Field("apprenticeship", "boolean", "Apprentissage", "Apprenticeship"),
@@ -248,11 +291,25 @@ PER_KIND: dict[str, tuple[Field, ...]] = {
             enum=("fonds_de_commerce", "droit_au_bail", "murs", "parts_sociales", "local_vacant"),
             example="fonds_de_commerce",
         ),
-        Field("price", "number", "Prix (€)", "Price (€)", minimum=0),
-        Field("annual_rent", "number", "Loyer annuel (€)", "Annual rent (€)", minimum=0),
-        Field("area_m2", "number", "Surface (m²)", "Area (m²)", minimum=0),
-        Field("turnover", "number", "Chiffre d'affaires (€)", "Turnover (€)", minimum=0),
-        Field("staff", "integer", "Salariés", "Staff", minimum=0),
+        Field("price", "number", "Prix (€)", "Price (€)", minimum=0, maximum=MAX_PRICE),
+        Field(
+            "annual_rent",
+            "number",
+            "Loyer annuel (€)",
+            "Annual rent (€)",
+            minimum=0,
+            maximum=MAX_PRICE,
+        ),
+        Field("area_m2", "number", "Surface (m²)", "Area (m²)", minimum=0, maximum=MAX_AREA_M2),
+        Field(
+            "turnover",
+            "number",
+            "Chiffre d'affaires (€)",
+            "Turnover (€)",
+            minimum=0,
+            maximum=1_000_000_000_000,
+        ),
+        Field("staff", "integer", "Salariés", "Staff", minimum=0, maximum=1_000_000),
         _s("reason", "Motif de la cession", "Reason", max_length=500),
         Field("available_from", "date", "Disponible à partir du", "Available from"),
     ),

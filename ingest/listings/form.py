@@ -90,7 +90,7 @@ def _control(f: Field) -> str:
         return "number"
     if f.type == "date":
         return "date"
-    if f.name == "description":
+    if f.multiline:
         return "textarea"
     return _INPUT_TYPES.get(f.name, "text")
 

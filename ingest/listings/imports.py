@@ -18,6 +18,7 @@ import logging
 import re
 import threading
 import unicodedata
+import zipfile
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -36,10 +37,11 @@ from core.storage import get_storage
 from core.tenancy import engine_for, require_tenant
 from ingest.listings.declaration import KIND_TITLES, fields_of
 from ingest.listings.models import IMPORT_COUNTERS, ListingEvent, ListingImport
-from ingest.listings.normed import MAX_BYTES, MAX_ROWS, Issue, NormedFileError, read_normed
-from ingest.listings.rules import locate
+from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError, limits, read_normed
+from ingest.listings.rules import locate, visible
 from ingest.listings.store import upsert
 from ingest.listings.wording import MAIL, describe, quoted
+from ingest.listings.xlsx import DAMAGED
 
 log = logging.getLogger("vivrau.ingest")
 
@@ -47,8 +49,10 @@ log = logging.getLogger("vivrau.ingest")
 #: to a worker and the console shows their progress.
 INLINE_BYTES = 1 << 20
 INLINE_ROWS = 5_000
-#: An XLSX's row count cannot be guessed from its size without unzipping: smaller bound.
+#: An XLSX's row count cannot be guessed from its size without unzipping: smaller bound, and
+#: its parts once unzipped (as its zip directory declares them) bound the work done inline.
 INLINE_XLSX_BYTES = 200 << 10
+INLINE_XLSX_UNZIPPED = 2 << 20
 #: A report lists this many issues at most (the counts always cover them all).
 REPORT_ISSUES = 20_000
 #: A reported value keeps this many characters (a cell may hold megabytes).
@@ -80,9 +84,23 @@ def _estimated_rows(data: bytes) -> int:
     return data.count(b"\n")
 
 
+def _unzipped_size(data: bytes) -> int | None:
+    """What a zip's directory says its members inflate to (None: not a readable zip)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except DAMAGED:
+        return None
+
+
 def runs_inline(data: bytes) -> bool:
+    """Whether the uploader may wait for the import: only files whose reading is small by
+    construction (the web request never walks a large or hostile file; a worker does)."""
     if data[:4] == b"PK\x03\x04":
-        return len(data) <= INLINE_XLSX_BYTES
+        if len(data) > INLINE_XLSX_BYTES:
+            return False
+        unzipped = _unzipped_size(data)
+        return unzipped is None or unzipped <= INLINE_XLSX_UNZIPPED  # None: refused unread
     return len(data) <= INLINE_BYTES and _estimated_rows(data) <= INLINE_ROWS
 
 
@@ -106,8 +124,9 @@ def submit(
     ref = require_tenant()
     if len(data) > MAX_BYTES:
         raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
-    if data[:4] != b"PK\x03\x04" and _estimated_rows(data) > MAX_ROWS + 1:
-        raise NormedFileError("too_many_rows", limit=MAX_ROWS)
+    most = limits().rows
+    if data[:4] != b"PK\x03\x04" and _estimated_rows(data) > most + 1:
+        raise NormedFileError("too_many_rows", limit=most)
 
     record = ListingImport(
         kind=kind,
@@ -372,7 +391,8 @@ def build_report(record: ListingImport, issues: list[Issue], status: str, counts
             {
                 "row": i.row,
                 "column": i.column,
-                "value": None if i.value is None else str(i.value)[:REPORT_VALUE],
+                # Control characters shown as their pictures: the report is read, not parsed.
+                "value": None if i.value is None else visible(str(i.value)[:REPORT_VALUE]),
                 "code": i.code,
                 "error": i.error,
                 "message": {"fr": describe(i, "fr"), "en": describe(i, "en")},

@@ -15,13 +15,24 @@ import re
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 
+from flask import current_app, has_app_context
+
+from core.config import Config
 from ingest.listings.declaration import fields_of, table_schema
-from ingest.listings.rules import french_number, in_france, iso_date, siret_ok, typed
+from ingest.listings.rules import (
+    control_character,
+    french_number,
+    in_france,
+    iso_date,
+    siret_ok,
+    typed,
+    visible,
+)
+from ingest.listings.xlsx import DAMAGED, Limits, SheetError, read_sheet
 
 MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 200_000
 MAX_ERRORS = 10_000
 CHUNK_ROWS = 25_000
 SCHEMA_ERRORS = {
@@ -72,29 +83,71 @@ class NormedFileError(ValueError):
         self.code, self.params = code, params
 
 
+def limits() -> Limits:
+    """The normed files' limits: the app's settings, or their defaults outside an app."""
+    source = current_app.config if has_app_context() else vars(Config())
+    return Limits(
+        rows=int(source["NORMED_MAX_ROWS"]),
+        columns=int(source["NORMED_MAX_COLUMNS"]),
+        cells=int(source["NORMED_MAX_CELLS"]),
+        shared_strings=int(source["NORMED_MAX_SHARED_STRINGS"]),
+        unzipped_bytes=int(source["NORMED_MAX_UNZIPPED_MB"]) * 2**20,
+    )
+
+
+#: Byte-order marks of the Unicode encodings a spreadsheet may save a CSV in; UTF-32's first,
+#: as its little-endian mark begins with UTF-16's.
+BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+#: Magic numbers of files a person may take for a table: images, a PDF, an old Excel (.xls)
+#: or Word document (OLE2).
+NOT_TABULAR = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"%PDF-", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
 def _format(data: bytes, filename: str) -> str:
     if data[:4] == b"PK\x03\x04":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = archive.namelist()
-                if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-                    # A zip bomb announces its size: refuse before openpyxl inflates anything.
-                    if sum(i.file_size for i in archive.infolist()) > 20 * MAX_BYTES:
-                        raise NormedFileError("too_large", limit_mb=MAX_BYTES // 2**20)
-                    return "xlsx"
-        except zipfile.BadZipFile:
-            pass
+        except DAMAGED:
+            names = []
+        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+            return "xlsx"
         raise NormedFileError("not_tabular", filename=filename)
-    if b"\x00" in data[:4096] or data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff":
+    if data.startswith(NOT_TABULAR):
+        raise NormedFileError("not_tabular", filename=filename)
+    if any(data.startswith(bom) for bom, _name in BOMS):
+        return "csv"
+    # Text has no NUL but by accident (reported where it is); many of them are a binary file,
+    # or UTF-16 without its mark, which cannot be told apart from other bytes.
+    head = data[:4096]
+    if head.count(b"\x00") * 50 > len(head):
         raise NormedFileError("not_tabular", filename=filename)
     return "csv"
 
 
 def _decode(data: bytes) -> tuple[str, str]:
+    for bom, name in BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as exc:
+                raise NormedFileError("bad_encoding", position=exc.start) from None
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError as exc:
+        # Bytes Windows-1252 leaves undefined: neither of the encodings a French file comes in.
+        raise NormedFileError("bad_encoding", position=exc.start) from None
 
 
 def _delimiter(header_line: str) -> str:
@@ -102,52 +155,74 @@ def _delimiter(header_line: str) -> str:
     return max(counts, key=counts.get)
 
 
-def _csv_rows(text: str, delimiter: str) -> tuple[list[str], list[list[str]]]:
+def _widest(text: str, delimiter: str, columns: int) -> tuple[int, int] | None:
+    """The first record (row number, fields) with more than `columns` fields, counted from the
+    delimiters outside quotes line by line: the csv module would build such a record whole,
+    and 20 MB of `"ab";` make millions of strings."""
+    tokens = re.compile('"[^"]*"?|' + re.escape(delimiter))
+    quoted, fields, record = False, 1, 1
+    for line in io.StringIO(text, newline=""):
+        if quoted:  # inside a quoted field carried over from the line before
+            end = line.find('"')
+            if end < 0:
+                continue
+            line, quoted = line[end + 1 :], False
+        total = line.count(delimiter)
+        if '"' in line:
+            quoted = line.count('"') % 2 == 1
+            if quoted or fields + total > columns:
+                # Exactly, token by token, only as far as needed (quoted runs are skipped).
+                total = 0
+                for token in tokens.finditer(line):
+                    if token[0] == delimiter:
+                        total += 1
+                        if fields + total > columns:
+                            break
+            else:
+                total = 0  # the record ends here within the limit: its count is not needed
+        fields += total
+        if fields > columns:
+            return record, fields
+        if not quoted:
+            record, fields = record + 1, 1
+    return None
+
+
+def _csv_rows(text: str, delimiter: str, bounds: Limits) -> tuple[list[str], list[list[str]], bool]:
+    """Header, rows that hold something, and whether some cell spans lines."""
+    wide = _widest(text, delimiter, bounds.columns)
+    if wide:
+        raise NormedFileError("too_many_columns", limit=bounds.columns, row=wide[0], column=wide[1])
+    most = bounds.rows
     csv.field_size_limit(MAX_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
-    if not header or not any(h.strip() for h in header):
-        raise NormedFileError("empty")
-    rows = []
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise NormedFileError("too_many_rows", limit=MAX_ROWS)
-    return [h.strip().lstrip("\ufeff") for h in header], rows
+    records = 1
+    try:
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise NormedFileError("empty")
+        rows = []
+        for row in reader:
+            records += 1
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+            if len(rows) > most:
+                raise NormedFileError("too_many_rows", limit=most)
+    except csv.Error as exc:
+        raise NormedFileError("unreadable", reason=str(exc)) from None
+    return [h.strip().lstrip("\ufeff") for h in header], rows, reader.line_num > records
 
 
-def _xlsx_text(value) -> str:
-    """A cell as the text a person typed: 5 not 5.0, 2026-11-02 not 2026-11-02T00:00:00."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
-    # openpyxl is slow to import and only an XLSX upload needs it.
-    from openpyxl import load_workbook
-
-    # read_only streams the sheet; a formula comes back as its text ("=1+1"), never evaluated.
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    sheet = book.worksheets[0]
-    values = []
-    for row in sheet.iter_rows(values_only=True):
-        cells = [_xlsx_text(v) for v in row]
-        if any(c.strip() for c in cells):
-            values.append(cells)
-        if len(values) > MAX_ROWS + 1:
-            raise NormedFileError("too_many_rows", limit=MAX_ROWS)
-    book.close()
+def _xlsx_rows(data: bytes, bounds: Limits) -> tuple[list[str], list[list[str]]]:
+    try:
+        values = read_sheet(data, bounds)
+    except SheetError as exc:
+        if exc.code == "too_large_unzipped":
+            raise NormedFileError(exc.code, limit_mb=bounds.unzipped_bytes // 2**20) from None
+        raise NormedFileError(exc.code, **exc.params) from None
     if not values:
         raise NormedFileError("empty")
-    return [str(h).strip() for h in values[0]], values[1:]
+    return [h.strip() for h in values[0]], values[1:]
 
 
 def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> NormedFile:
@@ -157,14 +232,20 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     if not data.strip():
         raise NormedFileError("empty")
     declared = {f.name: f for f in fields_of(kind)}
+    bounds = limits()
     kind_format = _format(data, filename)
     encoding = delimiter = None
     if kind_format == "xlsx":
-        header, rows = _xlsx_rows(data)
+        header, rows = _xlsx_rows(data, bounds)
+        plain = False
     else:
         text, encoding = _decode(data)
         delimiter = _delimiter(text.split("\n", 1)[0])
-        header, rows = _csv_rows(text, delimiter)
+        header, rows, spans = _csv_rows(text, delimiter, bounds)
+        # No cell can hold a control character when the whole text holds none but the line
+        # breaks ending its records and the delimiter: the usual file skips the cell by cell scan.
+        plain = not spans and delimiter != "\t" and "\t" not in text
+        plain = plain and control_character(text, multiline=True) is None
     issues: list[Issue] = []
     known = [h for h in header if h in declared]
     for name in header:
@@ -196,6 +277,10 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     descriptor.pop("primaryKey")  # checked below across the whole file, not per chunk
     descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in known]
     bad_rows: set[int] = set()
+    if not plain:
+        for issue in _control_characters(table, [declared[name] for name in known]):
+            issues.append(issue)
+            bad_rows.add(issue.row)
     for code, row, column, value, note in _schema_errors(
         descriptor, table, [declared[name] for name in known]
     ):
@@ -351,6 +436,29 @@ def _validate_chunk(descriptor: dict, header: list[str], numbers: list, rows: li
                 )
             )
     return out
+
+
+def _control_characters(table: list[list[str]], fields) -> list[Issue]:
+    """Every cell holding a character no listing text may hold, wherever it is in the file."""
+    found = []
+    for position, f in enumerate(fields):
+        column = [row[position] for row in table[1:]]
+        # One search over the whole column first: a clean column (nearly all) costs one scan.
+        if control_character(" ".join(column), f.multiline) is None:
+            continue
+        for index, value in enumerate(column, start=2):
+            where = control_character(value, f.multiline)
+            if where is not None:
+                found.append(
+                    Issue(
+                        "control_character",
+                        row=index,
+                        column=f.name,
+                        value=visible(value),
+                        params={"position": where + 1, "character": f"U+{ord(value[where]):04X}"},
+                    )
+                )
+    return found
 
 
 def _frenchify(table: list[list[str]], fields) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -43,6 +43,23 @@ BOOLEANS = {
 }
 
 
+#: Characters no listing text may hold: C0 controls and DEL (PostgreSQL refuses NUL, and the
+#: rest are invisible traps); a multi-line text keeps tabs and line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character(value: str, multiline: bool = False) -> int | None:
+    """Where (0-based) the first character a text may not hold is, or None."""
+    found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    return None if found is None else found.start()
+
+
+def visible(value: str) -> str:
+    """A text with its control characters shown as Unicode's pictures of them (NUL → ␀)."""
+    return _CONTROL.sub(lambda m: chr(0x2421 if m[0] == "\x7f" else 0x2400 + ord(m[0])), value)
+
+
 def french_number(value: str) -> str:
     """'1 234,50' → '1234.50'; anything else unchanged (the schema then reports it)."""
     compact = value.translate(_SPACES)
@@ -70,7 +87,8 @@ def typed(kind: str):
         "integer": int,
         "number": Decimal,
         "boolean": lambda v: BOOLEANS[v.lower()],
-        "date": date.fromisoformat,
+        # As the Table Schema reads a date (strptime: 2026-1-5 passes it), not stricter.
+        "date": lambda v: datetime.strptime(v, "%Y-%m-%d").date(),
     }[kind]
 
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ingest.listings.declaration import Field, fields_of
-from ingest.listings.rules import BOOLEANS, siret_ok
+from ingest.listings.rules import BOOLEANS, control_character, siret_ok
 from ingest.listings.store import WRITABLE_STATUSES
 
 
@@ -38,6 +38,7 @@ MESSAGES = {
     "length": _l("At most {max} characters."),
     "siret": _l("Invalid SIRET: its check digit is wrong."),
     "pair": _l("Give both {a} and {b}, or neither."),
+    "control": _l("Invisible control character at position {position}: remove it."),
 }
 TYPE_MESSAGES = {
     "string": _l("Must be text."),
@@ -56,8 +57,24 @@ def _range(f: Field):
     return validate.Range(min=f.minimum, max=f.maximum, error=message)
 
 
+class NoControlCharacters(validate.Validator):
+    """Texts hold no control character (a multi-line one keeps tabs and line breaks): the rule
+    of the normed files too (`rules.control_character`)."""
+
+    def __init__(self, multiline: bool):
+        self.multiline = multiline
+
+    def __call__(self, value):
+        where = control_character(value, self.multiline) if isinstance(value, str) else None
+        if where is not None:
+            raise ValidationError(str(MESSAGES["control"]).format(position=where + 1))
+        return value
+
+
 def _field(f: Field, strict: bool) -> fields.Field:
     validators = []
+    if f.type == "string":
+        validators.append(NoControlCharacters(f.multiline))
     if f.enum:
         validators.append(validate.OneOf(f.enum, error=MESSAGES["one_of"]))
     if f.pattern:

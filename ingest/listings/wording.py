@@ -80,14 +80,60 @@ MESSAGES = {
         "XLSX from your spreadsheet.",
     ),
     "too_large": (
-        "Le fichier est trop volumineux : {limit_mb} Mo au plus (un classeur XLSX est aussi "
-        "limité une fois décompressé). Découpez-le en plusieurs fichiers.",
-        "The file is too large: {limit_mb} MB at most (an XLSX workbook is also limited once "
-        "unzipped). Split it into several files.",
+        "Le fichier est trop volumineux : {limit_mb} Mo au plus. Découpez-le en plusieurs "
+        "fichiers.",
+        "The file is too large: {limit_mb} MB at most. Split it into several files.",
     ),
     "too_many_rows": (
         "Le fichier compte plus de {limit} lignes : découpez-le en plusieurs fichiers.",
         "The file has more than {limit} rows: split it into several files.",
+    ),
+    "too_large_unzipped": (
+        "Le classeur dépasse {limit_mb} Mo une fois décompressé : découpez-le en plusieurs "
+        "fichiers, ou enregistrez-le au format CSV.",
+        "The workbook exceeds {limit_mb} MB once unzipped: split it into several files, or save "
+        "it as CSV.",
+    ),
+    "too_many_columns": (
+        "Ligne {row}, colonne {column} : le fichier a plus de {limit} colonnes ; gardez les "
+        "colonnes du modèle (des cellules lointaines, même vides, comptent).",
+        "Row {row}, column {column}: the file has more than {limit} columns; keep the "
+        "template's columns (distant cells, even empty, count).",
+    ),
+    "too_many_cells": (
+        "La feuille compte plus de {limit} cellules (les cellules vides mises en forme "
+        "comptent) : découpez le fichier ou enregistrez-le au format CSV.",
+        "The sheet has more than {limit} cells (formatted empty cells count): split the file or "
+        "save it as CSV.",
+    ),
+    "too_many_strings": (
+        "Le classeur contient plus de {limit} textes différents : découpez-le en plusieurs "
+        "fichiers.",
+        "The workbook holds more than {limit} distinct texts: split it into several files.",
+    ),
+    "doctype": (
+        "Le classeur contient une déclaration DOCTYPE, qu'aucun tableur n'écrit : il est refusé "
+        "par sécurité. Enregistrez-le de nouveau depuis votre tableur.",
+        "The workbook holds a DOCTYPE declaration, which no spreadsheet writes: it is refused "
+        "for safety. Save it again from your spreadsheet.",
+    ),
+    "bad_xml": (
+        "Le classeur XLSX est endommagé ou incomplet ({reason}) : enregistrez-le de nouveau "
+        "depuis votre tableur.",
+        "The XLSX workbook is damaged or incomplete ({reason}): save it again from your "
+        "spreadsheet.",
+    ),
+    "bad_encoding": (
+        "Le fichier n'est ni en UTF-8 ni en Windows-1252 (octet {position} illisible) : "
+        "enregistrez-le en « CSV UTF-8 » depuis votre tableur.",
+        "The file is neither UTF-8 nor Windows-1252 (byte {position} unreadable): save it as "
+        "“CSV UTF-8” from your spreadsheet.",
+    ),
+    "control_character": (
+        "Ligne {row}, colonne {field} : le texte contient un caractère de contrôle invisible "
+        "({character}, position {position}), refusé ; retirez-le.",
+        "Row {row}, column {field}: the text holds an invisible control character "
+        "({character}, position {position}), which is refused; remove it.",
     ),
     "unknown_column": (
         "La colonne « {column} » n'appartient pas au modèle : elle est ignorée.{hint_fr}",
@@ -298,6 +344,8 @@ def describe(issue, locale: str = "fr") -> str:
         "km": "",
         "insee": "",
         "reason": "",
+        "position": "",
+        "character": "",
     }
     values.update({k: v for k, v in params.items() if k in values})
     if code == "unknown_column" and issue.column:
