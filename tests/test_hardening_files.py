@@ -8,6 +8,7 @@ import io
 import time
 import tracemalloc
 
+import openpyxl
 import pytest
 from sqlalchemy import Integer, Numeric, String, select
 
@@ -240,3 +241,29 @@ def test_a_date_frictionless_accepts_is_converted_too():
     """Single-digit months and days pass the Table Schema: the row must not fail afterwards."""
     result = read_normed("real_estate", csv_file([house("D-1", published_on="2026-1-5")]))
     assert result.errors == [] and str(result.rows[0]["published_on"]) == "2026-01-05"
+
+
+def _with_blank_rows(kind_format: str) -> bytes:
+    """A header, a good house, two blank rows, then a house priced past its column."""
+    rows = [house("B-1"), {}, {}, house("B-2", price="1e20")]
+    if kind_format == "csv":
+        return csv_file(rows)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(listing_import_helpers.HEADER)
+    for number, row in enumerate(rows, start=2):
+        for column, name in enumerate(listing_import_helpers.HEADER, start=1):
+            if row.get(name):
+                sheet.cell(row=number, column=column, value=row[name])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind_format", ["csv", "xlsx"])
+def test_a_report_names_the_row_the_spreadsheet_shows_blank_rows_counted(kind_format):
+    data = _with_blank_rows(kind_format)
+    normed = read_normed("real_estate", data, f"annonces.{kind_format}")
+    assert [(i.row, i.column) for i in normed.errors] == [(5, "price")]
+    assert [r["_row"] for r in normed.rows] == [2]
+    assert normed.rows_read == 2

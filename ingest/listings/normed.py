@@ -188,8 +188,11 @@ def _widest(text: str, delimiter: str, columns: int) -> tuple[int, int] | None:
     return None
 
 
-def _csv_rows(text: str, delimiter: str, bounds: Limits) -> tuple[list[str], list[list[str]], bool]:
-    """Header, rows that hold something, and whether some cell spans lines."""
+def _csv_rows(
+    text: str, delimiter: str, bounds: Limits
+) -> tuple[list[str], list[list[str]], list[int], bool]:
+    """Header, rows that hold something, their record numbers (the header is 1, blank lines
+    count), and whether some cell spans lines."""
     wide = _widest(text, delimiter, bounds.columns)
     if wide:
         raise NormedFileError("too_many_columns", limit=bounds.columns, row=wide[0], column=wide[1])
@@ -201,19 +204,23 @@ def _csv_rows(text: str, delimiter: str, bounds: Limits) -> tuple[list[str], lis
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
             raise NormedFileError("empty")
-        rows = []
+        rows, numbers = [], [1]
         for row in reader:
             records += 1
             if any(cell.strip() for cell in row):
                 rows.append(row)
+                numbers.append(records)
             if len(rows) > most:
                 raise NormedFileError("too_many_rows", limit=most)
     except csv.Error as exc:
         raise NormedFileError("unreadable", reason=str(exc)) from None
-    return [h.strip().lstrip("\ufeff") for h in header], rows, reader.line_num > records
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    return header, rows, numbers, reader.line_num > records
 
 
-def _xlsx_rows(data: bytes, bounds: Limits) -> tuple[list[str], list[list[str]]]:
+def _xlsx_rows(data: bytes, bounds: Limits) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, rows that hold something, and their row numbers in the sheet (the header's
+    first): blank rows are skipped but counted, so a report points at the row Excel shows."""
     try:
         values = read_sheet(data, bounds)
     except SheetError as exc:
@@ -222,7 +229,8 @@ def _xlsx_rows(data: bytes, bounds: Limits) -> tuple[list[str], list[list[str]]]
         raise NormedFileError(exc.code, **exc.params) from None
     if not values:
         raise NormedFileError("empty")
-    return [h.strip() for h in values[0]], values[1:]
+    numbers = [number for number, _cells in values]
+    return [h.strip() for h in values[0][1]], [cells for _n, cells in values[1:]], numbers
 
 
 def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> NormedFile:
@@ -236,12 +244,12 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     kind_format = _format(data, filename)
     encoding = delimiter = None
     if kind_format == "xlsx":
-        header, rows = _xlsx_rows(data, bounds)
+        header, rows, numbers = _xlsx_rows(data, bounds)
         plain = False
     else:
         text, encoding = _decode(data)
         delimiter = _delimiter(text.split("\n", 1)[0])
-        header, rows, spans = _csv_rows(text, delimiter, bounds)
+        header, rows, numbers, spans = _csv_rows(text, delimiter, bounds)
         # No cell can hold a control character when the whole text holds none but the line
         # breaks ending its records and the delimiter: the usual file skips the cell by cell scan.
         plain = not spans and delimiter != "\t" and "\t" not in text
@@ -329,7 +337,24 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
                     for (name, convert), v in zip(converters, raw, strict=True)
                 }
             )
+    _renumber(issues, valid, numbers)
     return NormedFile(kind, valid, issues, encoding, delimiter, kind_format, len(rows))
+
+
+def _renumber(issues: list[Issue], valid: list[dict], numbers: list[int]) -> None:
+    """Positions in the table (the header 1, then each row that holds something) become the
+    rows the person sees in their spreadsheet, blank ones counted."""
+
+    def where(position: int) -> int:
+        return numbers[position - 1]
+
+    for issue in issues:
+        if issue.row:
+            issue.row = where(issue.row)
+        if "first_row" in issue.params:
+            issue.params["first_row"] = where(issue.params["first_row"])
+    for record in valid:
+        record["_row"] = where(record["_row"])
 
 
 def _schema_errors(descriptor: dict, table: list[list[str]], fields) -> list[tuple]:

@@ -123,8 +123,9 @@ def _no_doctype(*_args):
     raise SheetError("doctype")
 
 
-def read_sheet(data: bytes, limits: Limits) -> list[list[str]]:
-    """The first worksheet's rows that hold something, each as the texts of its cells."""
+def read_sheet(data: bytes, limits: Limits) -> list[tuple[int, list[str]]]:
+    """The first worksheet's rows that hold something, each as its row number in the sheet and
+    the texts of its cells."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except DAMAGED as exc:
@@ -148,10 +149,10 @@ def read_sheet(data: bytes, limits: Limits) -> list[list[str]]:
             raise SheetError("bad_xml", part="xl/sharedStrings.xml", reason="missing")
         strings = _shared_strings(archive, strings_part, budget, reader.most_string + 1)
     resolved = []
-    for row in rows:
+    for number, row in rows:
         texts = [strings[v] if isinstance(v, int) else v for v in row]
         if any(t.strip() for t in texts):
-            resolved.append(texts)
+            resolved.append((number, texts))
     return resolved
 
 
@@ -282,7 +283,7 @@ class _SheetReader:
 
     def __init__(self, dates: frozenset[int], epoch: datetime, limits: Limits):
         self.dates, self.epoch, self.limits = dates, epoch, limits
-        self.rows: list[list[str | int]] = []
+        self.rows: list[tuple[int, list[str | int]]] = []
         self.row_index = 0
         self.cells = 0
         self.most_string = -1
@@ -310,7 +311,7 @@ class _SheetReader:
             "f": self._stop_collecting,
         }
 
-    def read(self, part: _Part) -> list[list[str | int]]:
+    def read(self, part: _Part) -> list[tuple[int, list[str | int]]]:
         part.parse(self.start, self.end, self.text)
         return self.rows
 
@@ -389,7 +390,8 @@ class _SheetReader:
     def _end_row(self, _):
         current = self.current
         if current and any(isinstance(v, int) or v.strip() for v in current.values()):
-            self.rows.append([current.get(i, "") for i in range(1, max(current) + 1)])
+            cells = [current.get(i, "") for i in range(1, max(current) + 1)]
+            self.rows.append((self.row_index, cells))
         self.current = None
 
     def _cell_text(self) -> str | int:
