@@ -122,6 +122,18 @@ def describe_problem(problem: Problem) -> str:
             km=params.get("km"),
             insee=params.get("insee"),
         )
+    if problem.code == "outside_territory":
+        return _(
+            "The point (%(value)s) lies more than %(km)s km outside this territory's communes.",
+            value=problem.value,
+            km=params.get("km"),
+        )
+    if problem.code == "commune_outside_territory":
+        return _(
+            "The commune %(value)s is not part of this territory: give the listing's point, "
+            "or list it on the commune's own territory.",
+            value=problem.value,
+        )
     if problem.code == "half_coordinates":
         return _("Give both coordinates, or neither.")
     return problem.code
