@@ -36,6 +36,8 @@ class Field:
     max_length: int | None = None
     #: A French rule beyond the Table Schema: insee | siret | siren | postcode | naf | rome.
     check: str | None = None
+    #: A text that may hold line breaks and tabs (every other control character is refused).
+    multiline: bool = False
     example: str = ""
 
 
@@ -62,7 +64,7 @@ COMMON: tuple[Field, ...] = (
         max_length=200,
         example="Maison de bourg avec jardin",
     ),
-    _s("description", "Description", "Description", max_length=20000),
+    _s("description", "Description", "Description", max_length=20000, multiline=True),
     _s(
         "commune_insee",
         "Code INSEE de la commune",

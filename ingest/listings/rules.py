@@ -46,6 +46,18 @@ BOOLEANS = {
 }
 
 
+#: Characters no listing text may hold: C0 controls and DEL (PostgreSQL refuses NUL, and the
+#: rest are invisible traps); a multi-line text keeps tabs and line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character(value: str, multiline: bool = False) -> int | None:
+    """Where (0-based) the first character a text may not hold is, or None."""
+    found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    return None if found is None else found.start()
+
+
 def french_number(value: str) -> str:
     """'1 234,50' → '1234.50'; anything else unchanged (the schema then reports it)."""
     compact = value.translate(_SPACES)

@@ -13,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ingest.listings.declaration import Field, fields_of
-from ingest.listings.rules import BOOLEANS, siret_ok
-from ingest.listings.store import WRITABLE_STATUSES
+from ingest.listings.rules import BOOLEANS, control_character, siret_ok
+from ingest.listings.store import COLUMN_LIMITS, WRITABLE_STATUSES
 
 
 class FormBoolean(fields.Boolean):
@@ -36,6 +36,7 @@ MESSAGES = {
     "min": _l("Must be at least {min}."),
     "max": _l("Must be at most {max}."),
     "length": _l("At most {max} characters."),
+    "control": _l("Holds an invisible control character (position {position}): remove it."),
     "siret": _l("Invalid SIRET: its check digit is wrong."),
     "pair": _l("Give both {a} and {b}, or neither."),
 }
@@ -56,6 +57,27 @@ def _range(f: Field):
     return validate.Range(min=f.minimum, max=f.maximum, error=message)
 
 
+def _column_range(f: Field):
+    """The column's own bounds, where the declaration sets none."""
+    limit = COLUMN_LIMITS[f.type]
+    low = -limit if f.minimum is None else None
+    high = limit if f.maximum is None else None
+    if low is not None and high is not None:
+        message = MESSAGES["range"]
+    else:
+        message = MESSAGES["max"] if high is not None else MESSAGES["min"]
+    return validate.Range(min=low, max=high, error=message)
+
+
+def _no_control(f: Field):
+    def check(value: str) -> None:
+        position = control_character(value, f.multiline)
+        if position is not None:
+            raise ValidationError(str(MESSAGES["control"]).format(position=position + 1))
+
+    return check
+
+
 def _field(f: Field, strict: bool) -> fields.Field:
     validators = []
     if f.enum:
@@ -64,8 +86,12 @@ def _field(f: Field, strict: bool) -> fields.Field:
         validators.append(validate.Regexp(f.pattern, error=MESSAGES["pattern"]))
     if f.minimum is not None or f.maximum is not None:
         validators.append(_range(f))
+    if f.type in COLUMN_LIMITS and (f.minimum is None or f.maximum is None):
+        validators.append(_column_range(f))
     if f.max_length is not None:
         validators.append(validate.Length(max=f.max_length, error=MESSAGES["length"]))
+    if f.type == "string":
+        validators.append(_no_control(f))
     options = {
         "required": f.required,
         "allow_none": not f.required,
@@ -108,6 +134,8 @@ class ListingInput(Schema):
         if siret and not siret_ok(siret):
             errors["siret"] = [str(MESSAGES["siret"])]
         for a, b in (("latitude", "longitude"), ("lambert_x", "lambert_y")):
+            if self.partial:  # a change of one coordinate: checked once merged (PATCH)
+                break
             if (data.get(a) is None) != (data.get(b) is None) and (a in data or b in data):
                 missing = b if data.get(b) is None else a
                 errors[missing] = [str(MESSAGES["pair"]).format(a=a, b=b)]

@@ -38,7 +38,7 @@ def validate(kind: str, items: list[dict], *, strict: bool = True) -> Saved:
         try:
             saved.records[index] = schema.load(item)
         except ValidationError as error:
-            saved.errors[index] = _flat(error.messages)
+            saved.errors[index] = flat_messages(error.messages)
     loaded = sorted(saved.records)
     records = [saved.records[i] for i in loaded]
     for problem in locate(db.session, records):
@@ -70,6 +70,18 @@ def save(
 ) -> Saved:
     """Validate then upsert the valid items (the invalid ones are reported, never written)."""
     saved = validate(kind, items, strict=strict)
+    return write(kind, saved, source=source, account_id=account_id, api_key_id=api_key_id)
+
+
+def write(
+    kind: str,
+    saved: Saved,
+    *,
+    source: str,
+    account_id: int | None = None,
+    api_key_id: int | None = None,
+) -> Saved:
+    """Upsert the records `validate` accepted; `saved.outcome` then says what each became."""
     if saved.records:
         saved.outcome = upsert(
             db.session,
@@ -139,7 +151,7 @@ def describe_problem(problem: Problem) -> str:
     return problem.code
 
 
-def _flat(messages) -> dict[str, list[str]]:
+def flat_messages(messages) -> dict[str, list[str]]:
     """marshmallow's nested messages as {field: [message, …]}, in the reader's language."""
     if isinstance(messages, list):
         return {"_schema": [str(m) for m in messages]}

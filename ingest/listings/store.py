@@ -37,6 +37,11 @@ _SQL = {
 }
 
 
+#: The largest magnitude each column type holds (numeric(16,2): under 10^14; integer: int4): a
+#: field declared without a bound is still held to its column's, so that no value the schemas
+#: accept is refused by the database.
+COLUMN_LIMITS = {"integer": 2**31 - 1, "number": Decimal("99999999999999.99")}
+
 _BINARY = {
     "string": "text",
     "integer": "int4",

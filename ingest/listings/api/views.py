@@ -36,7 +36,8 @@ from ingest.listings.api.representation import (
 )
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import STATUSES, Listing
-from ingest.listings.service import as_input, save
+from ingest.listings.schemas import input_schema
+from ingest.listings.service import as_input, flat_messages, validate, write
 from ingest.listings.store import change_status
 
 PAGE_MAX = 500
@@ -109,12 +110,24 @@ def _check_preconditions(row) -> None:
             raise ApiProblem(412, _("The listing already exists (If-None-Match)."))
 
 
-def _saved(kind: str, item: dict):
-    """Save one listing from the API's key; refused values are a 422 (the request rolls back)."""
-    saved = save(kind, [item], source="api", api_key_id=g.api_key.id)
+def _valid(kind: str, item: dict):
+    """One listing checked whole (fields, location, territory); refused values are a 422."""
+    saved = validate(kind, [item])
     if saved.errors:
         raise _invalid(saved.errors[0])
     return saved
+
+
+def _valid_changes(kind: str, changes: dict) -> None:
+    """A PATCH body's own fields, before anything is read: unknown or refused ones are a 422."""
+    try:
+        input_schema(kind)(partial=True).load(changes)
+    except ma.ValidationError as error:
+        raise _invalid(flat_messages(error.messages)) from None
+
+
+def _written(kind: str, saved):
+    return write(kind, saved, source="api", api_key_id=g.api_key.id)
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -284,8 +297,9 @@ class OneListing(MethodView):
         """
         _known_kind(kind)
         item = _identified(_json_object(), kind, external_id)
+        saved = _valid(kind, item)  # a bad body is refused whatever its preconditions
         _check_preconditions(fetch(kind, external_id, lock=True))
-        action = _saved(kind, item).outcome.results[external_id][1]
+        action = _written(kind, saved).outcome.results[external_id][1]
         return listing_response(fetch(kind, external_id), 201 if action == "create" else 200)
 
     @blp.doc(
@@ -308,13 +322,14 @@ class OneListing(MethodView):
         """Change some fields of a listing; the result is validated as a whole."""
         _known_kind(kind)
         changes = _identified(_json_object(), kind, external_id)
+        _valid_changes(kind, changes)  # a bad body is refused whatever its preconditions
         row = _existing(kind, external_id, lock=True)
         _check_preconditions(row)
         item = as_input(row[0])
         if {"lambert_x", "lambert_y"} & changes.keys():  # a new point replaces the stored one
             item.pop("latitude", None)
             item.pop("longitude", None)
-        _saved(kind, item | changes)
+        _written(kind, _valid(kind, item | changes))
         return listing_response(fetch(kind, external_id))
 
     @blp.doc(
