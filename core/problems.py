@@ -27,6 +27,7 @@ TYPES = {
     422: ("validation", _l("Invalid data")),
     429: ("rate-limited", _l("Too many requests")),
     500: ("server-error", _l("Server error")),
+    503: ("unavailable", _l("Service unavailable")),
 }
 DETAILS = {
     400: _l("The request could not be understood."),

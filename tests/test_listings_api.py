@@ -257,31 +257,36 @@ def test_etags_and_preconditions(app, territory, api):
 def test_bulk_writes_valid_items_and_reports_the_others(app, territory, api):
     items = [
         {"kind": "real_estate", **house("R-1")},
-        {"kind": "real_estate", **house("R-2", price="cheap")},
-        {"kind": "castle", **house("R-3")},
+        {"kind": "real_estate", **house("R-2", commune_insee="99999")},
         {"kind": "job", "external_id": "J-1", "title": "Boulanger", "commune_insee": "15187",
          "rome_code": "D1102", "contract_type": "CDI"},
         {"kind": "real_estate", **house("R-1", title="Doublon")},
-        "not an object",
-        {"kind": "real_estate", **house("R-4", colour="red")},
+        {"kind": "job", "external_id": "J-2", "title": "Boulanger", "commune_insee": "15187",
+         "rome_code": "D1102", "contract_type": "CDI", "siret": "73282932000075"},
     ]  # fmt: skip
     response = api.post("/api/v1/listings/bulk", json={"items": items})
     assert response.status_code == 207, response.get_json()
     body = response.get_json()
-    assert body["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "error": 5}
+    assert body["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "error": 3}
     results = body["results"]
     assert [r["index"] for r in results] == list(range(len(items)))
-    assert [r["status"] for r in results] == [
-        "created", "error", "error", "created", "error", "error", "error"
-    ]  # fmt: skip
-    assert "price" in results[1]["errors"] and "kind" in results[2]["errors"]
-    assert "external_id" in results[4]["errors"] and "colour" in results[6]["errors"]
-    assert results[0]["id"] and results[3]["kind"] == "job"
-    again = api.post("/api/v1/listings/bulk", json={"items": [items[0], items[3]]})
+    assert [r["status"] for r in results] == ["created", "error", "created", "error", "error"]
+    assert "commune_insee" in results[1]["errors"] and "external_id" in results[3]["errors"]
+    assert "siret" in results[4]["errors"]
+    assert results[0]["id"] and results[2]["kind"] == "job"
+    again = api.post("/api/v1/listings/bulk", json={"items": [items[0], items[2]]})
     assert again.status_code == 200
     assert again.get_json()["summary"] == {"created": 0, "updated": 0, "unchanged": 2, "error": 0}
     keys = in_territory(app, territory, "SELECT DISTINCT api_key_id FROM listing_events")
     assert len(keys) == 1 and keys[0][0] is not None
+    # An item that breaks the document refuses the request whole, naming each field.
+    broken = [items[0], {"kind": "real_estate", **house("R-9", price="cheap")},
+              {"kind": "castle", **house("R-3")}, "not an object",
+              {"kind": "real_estate", **house("R-4", colour="red")}]  # fmt: skip
+    refused = is_problem(api.post("/api/v1/listings/bulk", json={"items": broken}), 422)
+    assert set(refused["errors"]) == {"items[1].price", "items[2].kind", "items[3]",
+                                      "items[4].colour"}  # fmt: skip
+    assert in_territory(app, territory, "SELECT count(*) FROM listings")[0][0] == 2
 
 
 def test_bulk_refuses_too_many_items_and_too_large_bodies(app, territory, api):

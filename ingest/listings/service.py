@@ -6,19 +6,26 @@ The normed-file import reads and validates rows its own way (frictionless) but e
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import psycopg
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from core.extensions import db
 from ingest.listings.declaration import fields_of
 from ingest.listings.models import LOCATION_FIELDS, Listing
 from ingest.listings.rules import Problem, locate
-from ingest.listings.schemas import input_schema
+from ingest.listings.schemas import french_rules, input_schema
 from ingest.listings.store import Outcome, upsert
+
+log = logging.getLogger(__name__)
+#: A write the database refused: through SQLAlchemy, or the staging COPY on the raw connection.
+REFUSED = (DBAPIError, psycopg.Error)
 
 
 @dataclass
@@ -36,9 +43,15 @@ def validate(kind: str, items: list[dict], *, strict: bool = True) -> Saved:
     schema = input_schema(kind, strict)()
     for index, item in enumerate(items):
         try:
-            saved.records[index] = schema.load(item)
-        except ValidationError as error:
-            saved.errors[index] = flat_messages(error.messages)
+            record, errors = schema.load(item), {}
+        except ValidationError as error:  # the rules still run, to report everything at once
+            record, errors = None, flat_messages(error.messages)
+        rules = french_rules(item if record is None else record)
+        errors |= {name: messages for name, messages in rules.items() if name not in errors}
+        if errors:
+            saved.errors[index] = errors
+        else:
+            saved.records[index] = record
     loaded = sorted(saved.records)
     records = [saved.records[i] for i in loaded]
     for problem in locate(db.session, records):
@@ -57,6 +70,16 @@ def validate(kind: str, items: list[dict], *, strict: bool = True) -> Saved:
         else:
             seen[external_id] = index
     return saved
+
+
+def contract_errors(kind: str, item, *, partial: bool = False) -> dict[str, list[str]]:
+    """What in an API body breaks its kind's schema (the OpenAPI document's): per field, the
+    messages; empty when the body keeps to it. Nothing is looked up."""
+    try:
+        input_schema(kind)(partial=partial).load(item)
+    except ValidationError as error:
+        return flat_messages(error.messages)
+    return {}
 
 
 def save(
@@ -91,6 +114,39 @@ def write(
             account_id=account_id,
             api_key_id=api_key_id,
         )
+    return saved
+
+
+def write_apart(kind: str, saved: Saved, **writer) -> Saved:
+    """`write`, in a savepoint: should the database refuse the batch (a rule only it knows),
+    each item is tried alone, so that one item loses only itself; the items it refused join
+    `saved.errors`, and `saved.outcome.results` holds the others."""
+    try:
+        with db.session.begin_nested():
+            return write(kind, saved, **writer)
+    except REFUSED:
+        pass
+    written = Saved()
+    for index, record in list(saved.records.items()):
+        alone = Saved(records={index: record})
+        try:
+            with db.session.begin_nested():
+                write(kind, alone, **writer)
+        except REFUSED as error:
+            log.warning(
+                "listing %s refused by the database: %s", index, getattr(error, "orig", error)
+            )
+            saved.errors[index] = {"_schema": [_("The database refused this listing.")]}
+            del saved.records[index]
+        else:
+            for name in ("created", "updated", "unchanged"):
+                setattr(
+                    written.outcome,
+                    name,
+                    getattr(written.outcome, name) + getattr(alone.outcome, name),
+                )
+            written.outcome.results |= alone.outcome.results
+    saved.outcome = written.outcome
     return saved
 
 

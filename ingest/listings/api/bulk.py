@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
-import psycopg
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError
 
-from core.extensions import db
 from ingest.listings.declaration import KINDS
-from ingest.listings.service import Saved, validate, write
-
-log = logging.getLogger(__name__)
-#: A write the database refused: through SQLAlchemy, or the staging COPY on the raw connection.
-REFUSED = (DBAPIError, psycopg.Error)
+from ingest.listings.service import Saved, contract_errors, validate, write_apart
 
 #: Items per bulk request; a larger batch is refused whole (413) rather than cut.
 BULK_MAX = 1000
@@ -23,27 +14,35 @@ ACTIONS = {"create": "created", "update": "updated", "unchanged": "unchanged"}
 RESULT_STATUSES = (*ACTIONS.values(), "error")
 
 
-def save_items(items: list, *, api_key_id: int) -> dict:
-    """Save the valid items, kind by kind; the others are reported with their errors and change
-    nothing. The answer's `summary` counts each status, `results` follow the items' order."""
+def contract_errors_of(items: list) -> dict[str, list[str]]:
+    """Where the items break the OpenAPI document, as `items[3].price`: an object with one of
+    the kinds, and that kind's fields only, of the right types and within their bounds."""
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(items):
+        where = f"items[{index}]"
+        if not isinstance(item, dict):
+            errors[where] = [_("A JSON object is expected.")]
+            continue
+        kind = item.get("kind")
+        if not isinstance(kind, str) or kind not in KINDS:
+            errors[f"{where}.kind"] = [_("One of: %(choices)s.", choices=", ".join(KINDS))]
+            continue
+        fields = {k: v for k, v in item.items() if k != "kind"}
+        for name, messages in contract_errors(kind, fields).items():
+            errors[f"{where}.{name}"] = messages
+    return errors
+
+
+def save_items(items: list[dict], *, api_key_id: int) -> dict:
+    """Save items that keep to the document (`contract_errors_of`), kind by kind: those the
+    territory's rules refuse (unknown commune, outside the territory, a SIRET's check digits,
+    the same identifier twice) are reported with their errors and change nothing. The answer's
+    `summary` counts each status, `results` follow the items' order."""
     results: list[dict] = []
     groups: dict[str, list[int]] = {}
     for index, item in enumerate(items):
-        kind = item.get("kind") if isinstance(item, dict) else None
-        external_id = item.get("external_id") if isinstance(item, dict) else None
-        result = {
-            "index": index,
-            "kind": kind if isinstance(kind, str) else None,
-            "external_id": external_id if isinstance(external_id, str) else None,
-        }
-        if not isinstance(item, dict):
-            result |= {"status": "error", "errors": {"_schema": [_("A JSON object is expected.")]}}
-        elif kind not in KINDS:
-            message = _("One of: %(choices)s.", choices=", ".join(KINDS))
-            result |= {"status": "error", "errors": {"kind": [message]}}
-        else:
-            groups.setdefault(kind, []).append(index)
-        results.append(result)
+        results.append({"index": index, "kind": item["kind"], "external_id": item["external_id"]})
+        groups.setdefault(item["kind"], []).append(index)
     for kind, indices in groups.items():
         batch = [{k: v for k, v in items[i].items() if k != "kind"} for i in indices]
         for local, (status, detail) in _save_kind(kind, batch, api_key_id).items():
@@ -56,26 +55,9 @@ def save_items(items: list, *, api_key_id: int) -> dict:
 
 
 def _save_kind(kind: str, batch: list[dict], api_key_id: int) -> dict[int, tuple[str, object]]:
-    """Per item of one kind: (status, listing id or errors). Validation names each refused
-    field; should the database still refuse the batch, each item is tried alone, so that one
-    item loses only itself."""
-    saved = validate(kind, batch)
+    """Per item of one kind: (status, listing id or errors)."""
+    saved = write_apart(kind, validate(kind, batch), source="api", api_key_id=api_key_id)
     answers: dict[int, tuple[str, object]] = {i: ("error", e) for i, e in saved.errors.items()}
-    try:
-        with db.session.begin_nested():
-            write(kind, saved, source="api", api_key_id=api_key_id)
-    except REFUSED:
-        for local, record in saved.records.items():
-            alone = Saved(records={local: record})
-            try:
-                with db.session.begin_nested():
-                    write(kind, alone, source="api", api_key_id=api_key_id)
-            except REFUSED as error:
-                log.warning("bulk item refused by the database: %s", getattr(error, "orig", error))
-                answers[local] = ("error", {"_schema": [_("The database refused this item.")]})
-            else:
-                answers[local] = _written(alone, local)
-        return answers
     for local in saved.records:
         answers[local] = _written(saved, local)
     return answers

@@ -13,10 +13,11 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
+from core import grid
 from core.api import json_response
 from core.extensions import csrf, db
 from core.problems import ApiProblem, read_json
-from ingest.listings.api.bulk import BULK_MAX, save_items
+from ingest.listings.api.bulk import BULK_MAX, contract_errors_of, save_items
 from ingest.listings.api.guard import guard
 from ingest.listings.api.openapi import (
     CREATE_ONLY,
@@ -36,8 +37,7 @@ from ingest.listings.api.representation import (
 )
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import STATUSES, Listing
-from ingest.listings.schemas import input_schema
-from ingest.listings.service import as_input, flat_messages, validate, write
+from ingest.listings.service import as_input, contract_errors, validate, write_apart
 from ingest.listings.store import change_status
 
 PAGE_MAX = 500
@@ -120,14 +120,17 @@ def _valid(kind: str, item: dict):
 
 def _valid_changes(kind: str, changes: dict) -> None:
     """A PATCH body's own fields, before anything is read: unknown or refused ones are a 422."""
-    try:
-        input_schema(kind)(partial=True).load(changes)
-    except ma.ValidationError as error:
-        raise _invalid(flat_messages(error.messages)) from None
+    errors = contract_errors(kind, changes, partial=True)
+    if errors:
+        raise _invalid(errors)
 
 
 def _written(kind: str, saved):
-    return write(kind, saved, source="api", api_key_id=g.api_key.id)
+    """Write one checked listing; one the database still refuses is a 422, never a 500."""
+    saved = write_apart(kind, saved, source="api", api_key_id=g.api_key.id)
+    if saved.errors:
+        raise _invalid(saved.errors[0])
+    return saved
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -146,7 +149,8 @@ class ListQuery(ma.Schema):
         metadata={"description": "Code INSEE de la commune"},
     )
     cell = ma.fields.String(
-        validate=ma.validate.Length(max=40), metadata={"description": "Carreau INSPIRE"}
+        validate=[ma.validate.Length(max=40), ma.validate.Regexp(grid.ID_PATTERN)],
+        metadata={"description": "Carreau INSPIRE"},
     )
     updated_since = ma.fields.AwareDateTime(
         default_timezone=UTC,
@@ -193,7 +197,7 @@ class Listings(MethodView):
                 },
                 "content": {"application/json": {"schema": ref("ListingPage")}},
             },
-            **problems(400, 401, 403, 422, 429),
+            **problems(400, 422),
         },
     )
     def get(self, limit, cursor=None, **filters):
@@ -254,7 +258,7 @@ class OneListing(MethodView):
                 "content": {"application/json": {"schema": kinds_of("")}},
             },
             "304": {"description": "Not modified (If-None-Match)"},
-            **problems(401, 403, 404, 429),
+            **problems(404),
         },
     )
     def get(self, kind, external_id):
@@ -286,14 +290,19 @@ class OneListing(MethodView):
                 "headers": ETAG_HEADER,
                 "content": {"application/json": {"schema": kinds_of("")}},
             },
-            **problems(400, 401, 403, 404, 412, 413, 415, 422, 429),
+            **problems(400, 404, 412, 413, 415, 422),
         },
     )
     def put(self, kind, external_id):
         """Create or replace a listing (idempotent).
 
         Fields left out are emptied; `status` defaults to published. Sending the same values
-        again changes nothing, not even `updated_at`.
+        again changes nothing, not even `updated_at`. The body's `external_id` and `kind` may be
+        left out; when given they must equal the URL's (422 otherwise: a listing never changes
+        its identifier). Unknown properties are refused (422, naming each). The body is checked
+        before If-Match / If-None-Match: a bad body is a 422 whatever the preconditions. The
+        listing must lie in the territory: its point near its communes (PERIMETER_MARGIN_M, 2 km
+        by default), or, without a point, in one of them (422 on `latitude` or `commune_insee`).
         """
         _known_kind(kind)
         item = _identified(_json_object(), kind, external_id)
@@ -315,11 +324,15 @@ class OneListing(MethodView):
                 "headers": ETAG_HEADER,
                 "content": {"application/json": {"schema": kinds_of("")}},
             },
-            **problems(400, 401, 403, 404, 412, 413, 415, 422, 429),
+            **problems(400, 404, 412, 413, 415, 422),
         },
     )
     def patch(self, kind, external_id):
-        """Change some fields of a listing; the result is validated as a whole."""
+        """Change some fields of a listing; the result is validated as a whole.
+
+        The body's own fields are checked first (unknown properties, types, bounds: 422 whatever
+        If-Match says); `external_id` and `kind`, when given, must equal the URL's.
+        """
         _known_kind(kind)
         changes = _identified(_json_object(), kind, external_id)
         _valid_changes(kind, changes)  # a bad body is refused whatever its preconditions
@@ -337,7 +350,7 @@ class OneListing(MethodView):
         parameters=[IF_MATCH],
         responses={
             "204": {"description": "Unpublished (kept, never deleted)"},
-            **problems(401, 403, 404, 412, 429),
+            **problems(404, 412),
         },
     )
     def delete(self, kind, external_id):
@@ -376,15 +389,19 @@ class Bulk(MethodView):
                 "the others were written",
                 "content": {"application/json": {"schema": ref("BulkResult")}},
             },
-            **problems(400, 401, 403, 413, 415, 429),
+            **problems(400, 413, 415, 422),
         },
     )
     def post(self):
         """Create or replace up to 1 000 listings of any kinds in one transaction.
 
-        Each item is a PUT body with its `kind`. Valid items are written together; invalid ones
-        are reported with their errors and change nothing. 200 when all items were written,
-        207 when some were refused.
+        Each item is a PUT body with its `kind`. An item that breaks the document (no or an
+        unknown `kind`, an unknown property, a wrong type, a value out of bounds) refuses the
+        whole request: 422, `errors` naming each as `items[3].price`, nothing written. Items the
+        territory's rules refuse (unknown commune, outside the territory, the same identifier
+        twice, a SIRET's check digits) are reported with their errors and change nothing; the
+        others are written together. 200 when all items were written, 207 when some were
+        refused.
         """
         body = _json_object()
         items = body.get("items")
@@ -404,6 +421,9 @@ class Bulk(MethodView):
                 ),
                 errors={"items": [_("At most %(max)s items.", max=BULK_MAX)]},
             )
+        errors = contract_errors_of(items)
+        if errors:
+            raise _invalid(errors)
         # 207 is a success: the request commits the items written, as 200 does.
         answer = save_items(items, api_key_id=g.api_key.id)
         return json_response(answer, 207 if answer["summary"]["error"] else 200)
