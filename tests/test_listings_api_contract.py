@@ -12,7 +12,10 @@ from werkzeug.wrappers import Request
 
 from core.extensions import db
 from core.tenancy import tenant_scope
+from ingest.listings.imports import submit
+from ingest.listings.service import save
 from tenants.provisioning import add_member
+from tests import listing_import_helpers as files
 from tests.listing_api_helpers import Client, house, in_territory, is_problem, new_key
 
 ONE = "/api/v1/listings/real_estate/R-1"
@@ -233,3 +236,26 @@ def test_an_umbrella_takes_its_members_perimeters(app, cantal, make_tenant):
     there = house(commune_insee="15014", latitude=None, longitude=None)
     assert api.put(ONE, json=there).status_code == 201
     is_problem(api.put("/api/v1/listings/real_estate/R-2", json=house("R-2")), 422, "latitude")
+
+
+def test_files_and_the_console_keep_to_the_territory_too(app, territory):
+    """The same rule through `rules.locate` for a normed file (row and column in the report,
+    in both languages) and for the editor's form."""
+    rows = [
+        files.house("F-1"),
+        files.house("F-2", commune_insee="15014", latitude="44.9264", longitude="2.4397"),
+        files.house("F-3", commune_insee="15014", latitude="", longitude=""),
+    ]
+    with app.app_context(), tenant_scope(territory):
+        record = submit("real_estate", files.csv_file(rows), "ailleurs.csv")
+        assert record.status == "rejected"
+        found = {(i["code"], i["row"], i["column"]) for i in files.issues_of(record) if i["error"]}
+        assert found == {("outside_territory", 3, "latitude"),
+                         ("commune_outside_territory", 4, "commune_insee")}  # fmt: skip
+        issue = next(i for i in files.issues_of(record) if i["row"] == 4)
+        assert "15014" in issue["message"]["fr"] and "15014" in issue["message"]["en"]
+        form = save("real_estate", [house("C-1", commune_insee="15014", latitude=None,
+                                          longitude=None)], source="manual")  # fmt: skip
+        assert list(form.errors[0]) == ["commune_insee"]
+        db.session.rollback()
+    assert count(app, territory) == 0
