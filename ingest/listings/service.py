@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 import psycopg
 from flask_babel import gettext as _
@@ -35,17 +36,20 @@ class Saved:
     outcome: Outcome = field(default_factory=Outcome)
     errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     records: dict[int, dict] = field(default_factory=dict)
+    #: Of those errors, the ones breaking the kind's schema (what the OpenAPI document states).
+    broken: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def validate(kind: str, items: list[dict], *, strict: bool = True) -> Saved:
     """Load and check items against the kind's schema and the location rules (no write)."""
     saved = Saved()
-    schema = input_schema(kind, strict)()
+    schema = _schema(kind, strict)
     for index, item in enumerate(items):
         try:
             record, errors = schema.load(item), {}
         except ValidationError as error:  # the rules still run, to report everything at once
             record, errors = None, flat_messages(error.messages)
+            saved.broken[index] = dict(errors)
         rules = french_rules(item if record is None else record)
         errors |= {name: messages for name, messages in rules.items() if name not in errors}
         if errors:
@@ -76,10 +80,16 @@ def contract_errors(kind: str, item, *, partial: bool = False) -> dict[str, list
     """What in an API body breaks its kind's schema (the OpenAPI document's): per field, the
     messages; empty when the body keeps to it. Nothing is looked up."""
     try:
-        input_schema(kind)(partial=partial).load(item)
+        _schema(kind, True, partial).load(item)
     except ValidationError as error:
         return flat_messages(error.messages)
     return {}
+
+
+@cache
+def _schema(kind: str, strict: bool, partial: bool = False):
+    """One schema instance per kind, reused: building one costs more than loading an item."""
+    return input_schema(kind, strict)(partial=partial)
 
 
 def save(
@@ -126,27 +136,22 @@ def write_apart(kind: str, saved: Saved, **writer) -> Saved:
             return write(kind, saved, **writer)
     except REFUSED:
         pass
-    written = Saved()
+    outcome = Outcome()
     for index, record in list(saved.records.items()):
         alone = Saved(records={index: record})
         try:
             with db.session.begin_nested():
                 write(kind, alone, **writer)
         except REFUSED as error:
-            log.warning(
-                "listing %s refused by the database: %s", index, getattr(error, "orig", error)
-            )
+            log.warning("a listing refused by the database: %s", getattr(error, "orig", error))
             saved.errors[index] = {"_schema": [_("The database refused this listing.")]}
             del saved.records[index]
         else:
-            for name in ("created", "updated", "unchanged"):
-                setattr(
-                    written.outcome,
-                    name,
-                    getattr(written.outcome, name) + getattr(alone.outcome, name),
-                )
-            written.outcome.results |= alone.outcome.results
-    saved.outcome = written.outcome
+            outcome.created += alone.outcome.created
+            outcome.updated += alone.outcome.updated
+            outcome.unchanged += alone.outcome.unchanged
+            outcome.results |= alone.outcome.results
+    saved.outcome = outcome
     return saved
 
 
