@@ -46,6 +46,17 @@ class Config:
     #: Once Redis failed to answer, a process tries it again after this many seconds; meanwhile
     #: it counts rate limits in its memory and leaves queued work to the sweeps.
     REDIS_RETRY_SECONDS: float = 5.0
+    #: A running import writes its heartbeat this often (seconds)…
+    IMPORT_HEARTBEAT_SECONDS: float = 10.0
+    #: …and one silent this long (several heartbeats) has lost its worker: the import sweep
+    #: runs it again. Queued imports get as long for their job to reach Redis.
+    IMPORT_STALE_SECONDS: float = 60.0
+    #: Seconds between two import sweeps (the cron's): queued imports with no job are queued,
+    #: interrupted ones run again. Read when the cron starts.
+    IMPORT_SWEEP_SECONDS: int = 60
+    #: Interrupted runs of one import before the sweep marks it failed (the console can still
+    #: run it again).
+    IMPORT_MAX_ATTEMPTS: int = 3
     #: Territories are served on `<slug>.<BASE_DOMAIN>`; the console on `admin.<BASE_DOMAIN>`.
     BASE_DOMAIN: str = "vivrau.localhost"
     #: Signs sessions and links; generated into var/secret_key when unset.

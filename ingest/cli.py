@@ -15,7 +15,7 @@ from core.extensions import db
 from core.registry import get_by_slug
 from core.tenancy import tenant_scope
 from ingest.listings.declaration import KINDS, table_schema
-from ingest.listings.imports import load_report, run_import, submit
+from ingest.listings.imports import ImportBusy, load_report, run_import, submit
 from ingest.listings.normed import NormedFileError
 from ingest.listings.templates_xlsx import workbook
 
@@ -107,7 +107,11 @@ def rerun_command(slug, import_id):
     """Run an interrupted or failed import again from its kept file."""
 
     with tenant_scope(_territory(slug)), _ending():
-        _print_outcome(run_import(import_id))
+        try:
+            record = run_import(import_id)
+        except (LookupError, ImportBusy) as exc:
+            raise click.ClickException(str(exc)) from None
+        _print_outcome(record)
 
 
 @cli.command("template")

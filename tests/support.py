@@ -13,6 +13,7 @@ from email import message_from_bytes, policy
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import has_app_context
+from rq import SimpleWorker, Worker
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -27,6 +28,25 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
 _counter = itertools.count()
 _CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class _NoControlChannel:
+    """RQ's control channel left out of the tests' workers: its thread waits up to a minute for
+    a message before it notices that a burst is over, once a job took more than a moment."""
+
+    def subscribe(self):
+        pass
+
+    def unsubscribe(self):
+        pass
+
+
+class InProcessWorker(_NoControlChannel, SimpleWorker):
+    """An RQ worker that runs its jobs in the test's process."""
+
+
+class ForkingWorker(_NoControlChannel, Worker):
+    """An RQ worker that forks a work-horse for each job, as in production."""
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Blueprint
-from rq import SimpleWorker, Worker
 from sqlalchemy import select, text
 
 from application import create_app
@@ -14,7 +13,7 @@ from core.extensions import db
 from core.jobs import get_queue, job
 from core.tenancy import TenantNotBound, TenantSwitchError, tenant_scope
 from sites.models import Page
-from tests.support import host, settings_for_tests
+from tests.support import ForkingWorker, InProcessWorker, host, settings_for_tests
 
 
 def add_page(app, ref, title: str) -> int:
@@ -139,7 +138,7 @@ def test_jobs_run_in_their_own_territory(app, two, redis_conn):
         queues = [jobs[0].origin]
 
         # a forking worker, as in production, then an in-process one: both re-bind per job
-        Worker([get_queue(q) for q in queues], connection=redis_conn).work(burst=True)
+        ForkingWorker([get_queue(q) for q in queues], connection=redis_conn).work(burst=True)
         for i, j in enumerate(jobs):
             j.refresh()
             expected = ["Titre Alpha"] if i % 2 == 0 else ["Titre Bravo"]
@@ -148,7 +147,7 @@ def test_jobs_run_in_their_own_territory(app, two, redis_conn):
         assert platform_job.is_failed
         assert "TenantNotBound" in platform_job.latest_result().exc_string
         more = [reader.enqueue(tenant=(b, a)[i % 2].slug) for i in range(6)]
-        SimpleWorker([get_queue(q) for q in queues], connection=redis_conn).work(burst=True)
+        InProcessWorker([get_queue(q) for q in queues], connection=redis_conn).work(burst=True)
         for i, j in enumerate(more):
             j.refresh()
             assert j.return_value() == (["Titre Bravo"] if i % 2 == 0 else ["Titre Alpha"])

@@ -9,7 +9,6 @@ import subprocess
 import time
 from datetime import date, timedelta
 
-from rq import SimpleWorker
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
@@ -23,7 +22,7 @@ from ingest.listings.imports import run_import, submit
 from ingest.listings.models import ListingEvent, ListingImport
 from tests import listing_import_helpers
 from tests.listing_import_helpers import BASELINE, BASELINE_TERRITORY, csv_file, house, state
-from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL, InProcessWorker
 
 territory = listing_import_helpers.territory
 
@@ -39,7 +38,7 @@ def test_a_worker_import_shows_progress_and_mails_the_uploader(
     import_id = record.id
     db.session.rollback()
     with tenant_scope(None):
-        SimpleWorker([get_queue("low")], connection=redis_conn).work(burst=True)
+        InProcessWorker([get_queue("low")], connection=redis_conn).work(burst=True)
     done = db.session.get(ListingImport, import_id)
     assert (done.status, done.created, done.created_by_id) == ("done", 30, account.id)
     assert done.started_at <= done.finished_at

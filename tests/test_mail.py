@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from aiosmtpd.controller import Controller
-from rq import SimpleWorker
 from sqlalchemy import select, update
 
 from core.db import utcnow
@@ -12,7 +11,7 @@ from core.extensions import db
 from core.jobs import get_queue, job
 from core.mail import OutboxMail, deliver_outbox, deliver_pending, queue_mail
 from core.tenancy import tenant_scope
-from tests.support import Inbox, free_port
+from tests.support import Inbox, InProcessWorker, free_port
 
 
 @pytest.fixture
@@ -92,7 +91,7 @@ def test_outbox_job_runs_through_the_worker(app, outbox, smtp, redis_conn):
         db.session.commit()
         sender = job()(deliver_outbox)
         queued = sender.enqueue(tenant=None)
-        SimpleWorker([get_queue()], connection=redis_conn).work(burst=True)
+        InProcessWorker([get_queue()], connection=redis_conn).work(burst=True)
         queued.refresh()
         assert queued.return_value() == 1
     assert len(smtp.messages) == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from rq import SimpleWorker
 from sqlalchemy import select, text
 
 from core.auth.models import Account, AuditEvent
@@ -12,7 +11,7 @@ from core.extensions import db
 from core.jobs import get_queue
 from core.tenancy import tenant_scope
 from sites.models import HomeText
-from tests.support import PASSWORD
+from tests.support import PASSWORD, InProcessWorker
 
 ALLOWED_COOKIES = {"session", "lang"}
 TEXTS = {
@@ -90,7 +89,7 @@ def test_download_then_erase_everywhere(app, make_tenant, make_account, visitor,
     assert gone.status_code == 200
     assert site.get("/compte/").status_code == 302  # logged out at once
     with app.app_context():
-        SimpleWorker([get_queue("low")], connection=redis_conn).work(burst=True)
+        InProcessWorker([get_queue("low")], connection=redis_conn).work(burst=True)
         assert db.session.get(Account, account_id) is None
         db.session.rollback()
         for ref in (a, b):

@@ -2,11 +2,19 @@
 
 from rq import cron
 
+from core.config import Config
 from core.jobs import run
+
+#: This module is RQ cron's configuration, read once when the scheduler starts: the settings
+#: are those of its environment, as the application's are.
+SETTINGS = Config.from_env()
 
 #: (job path, queue, seconds between runs)
 EVERY = [
     ("core.mail:deliver_outbox", "default", 60),
+    # Imports left queued without a job (Redis was away) or whose worker died: not behind the
+    # long imports of the "low" queue.
+    ("ingest.listings.recovery:sweep_imports", "default", SETTINGS.IMPORT_SWEEP_SECONDS),
     ("core.auth.personal_data:sweep_erasures", "low", 600),
     ("billing.documents.store:store_missing_documents", "low", 600),
 ]

@@ -4,7 +4,9 @@ in one transaction.
 Progress (status, rows read/valid) is written through a second, short-lived connection so the
 console sees it while the import's own transaction, which holds the listings, stays open until
 the single commit: a run killed half-way leaves the listings as they were, and running the same
-import again reaches the same result.
+import again reaches the same result. A thread of the run writes its heartbeat the same way:
+silent, the run has lost its worker, and the import sweep (ingest.listings.recovery) runs it
+again.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import io
 import json
 import logging
 import re
+import threading
 import unicodedata
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core.auth.models import Account
 from core.csvexport import neutralise
@@ -97,7 +100,8 @@ def submit(
 ) -> ListingImport:
     """Keep the file and record the import (committed, `queued`); then run it now (`inline`,
     default: small files) or on a worker. Raises NormedFileError for a file over the limits,
-    which is refused before anything is stored."""
+    which is refused before anything is stored. While Redis is away the import stays queued
+    and the import sweep (ingest.listings.recovery) queues it later."""
     fields_of(kind)  # an unknown kind is a programming error, not a report
     ref = require_tenant()
     if len(data) > MAX_BYTES:
@@ -125,13 +129,28 @@ def submit(
         inline = runs_inline(data)
     if inline:
         return run_import(record.id)
-    import_job.enqueue(
-        record.id,
-        tenant=ref.slug,
-        locale=locale or getattr(account, "locale", None),
-        job_id=f"import-{ref.slug}-{record.id}",
-    )
+    queue_run(record, locale=locale or getattr(account, "locale", None))
     return record
+
+
+def run_job_id(slug: str, import_id: int, attempts: int) -> str:
+    """The job id of an import's next run, deterministic so that a run is queued once however
+    many sweeps find it: `import-<territory>-<id>`, then `…-2`, `…-3` for the runs after an
+    interrupted or failed one (a dead worker's job keeps its id in RQ's registries)."""
+    base = f"import-{slug}-{import_id}"
+    return base if attempts == 0 else f"{base}-{attempts + 1}"
+
+
+def queue_run(record: ListingImport, locale: str | None = None):
+    """Queue the next run of a committed import; None (and a warning) while Redis is away,
+    the import sweep queues it then."""
+    slug = require_tenant().slug
+    return import_job.try_enqueue(
+        record.id,
+        tenant=slug,
+        locale=locale,
+        job_id=run_job_id(slug, record.id, record.attempts),
+    )
 
 
 @job(queue="low", timeout=JOB_TIMEOUT)
@@ -147,6 +166,40 @@ def _progress(import_id: int, **values) -> None:
         connection.execute(
             update(ListingImport).where(ListingImport.id == import_id).values(**values)
         )
+
+
+class Heartbeat:
+    """Writes an import's `heartbeat_at` every `period` seconds from a thread of its own while
+    the run works (a long read, the COPY, the upsert): it stops with the run, or with its
+    process, which is how the import sweep knows a worker is gone."""
+
+    def __init__(self, import_id: int, period: float):
+        self.import_id, self.period = import_id, period
+        self.engine = engine_for(db.engine, require_tenant().schema)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"import-{import_id}-heartbeat", daemon=True
+        )
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        update(ListingImport)
+                        .where(ListingImport.id == self.import_id)
+                        .values(heartbeat_at=func.now())
+                    )
+            except SQLAlchemyError as error:  # a blip: the next beat tries again
+                log.warning("heartbeat of import %s not written: %s", self.import_id, error)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
@@ -185,14 +238,17 @@ def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
         started_at=utcnow(),
         finished_at=None,
         message=None,
+        attempts=ListingImport.attempts + 1,
+        heartbeat_at=func.now(),
         **dict.fromkeys(IMPORT_COUNTERS, 0),
     )
     try:
-        values = _run(record, ref)
-        db.session.execute(
-            update(ListingImport).where(ListingImport.id == import_id).values(**values)
-        )
-        db.session.commit()
+        with Heartbeat(import_id, current_app.config["IMPORT_HEARTBEAT_SECONDS"]):
+            values = _run(record, ref)
+            db.session.execute(
+                update(ListingImport).where(ListingImport.id == import_id).values(**values)
+            )
+            db.session.commit()
     except Exception as exc:
         db.session.rollback()
         log.exception("import %s of territory %s failed", import_id, ref.slug)
@@ -203,11 +259,11 @@ def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
             message=f"{type(exc).__name__}: {exc}"[:2000],
         )
         if notify:
-            _notify(import_id)
+            notify_uploader(import_id)
         raise
     log.info("import %s (%s) of territory %s: %s", import_id, kind, ref.slug, values["status"])
     if notify:
-        _notify(import_id)
+        notify_uploader(import_id)
     db.session.expire_all()
     return db.session.get(ListingImport, import_id)
 
@@ -362,7 +418,7 @@ def report_csv(report: dict, locale: str = "fr") -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _notify(import_id: int) -> None:
+def notify_uploader(import_id: int) -> None:
     """Mail the uploader the outcome, in their language, with a link to the import's page."""
 
     ref = require_tenant()

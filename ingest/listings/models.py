@@ -130,6 +130,10 @@ class ListingEvent(TenantBase):
 IMPORT_STATUSES = ("queued", "reading", "applying", "done", "rejected", "failed")
 #: Statuses of an import still under way (the console polls them).
 IMPORT_RUNNING = ("queued", "reading", "applying")
+#: Statuses of a run that has started (a worker, or the uploader's request, holds it).
+IMPORT_STARTED = ("reading", "applying")
+#: The message of an import the sweep gave up after IMPORT_MAX_ATTEMPTS interrupted runs.
+INTERRUPTED = "interrupted"
 #: An import's progress and outcome figures.
 IMPORT_COUNTERS = (
     "rows_read",
@@ -174,6 +178,14 @@ class ListingImport(TenantBase):
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"), index=True)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    #: Runs started, in all (shown in the history).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Runs whose worker stopped before their end since the last "run again" (the import sweep
+    #: gives up at IMPORT_MAX_ATTEMPTS).
+    interruptions: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The last sign of life of the run under way (or of its queueing): a run writes it every
+    #: IMPORT_HEARTBEAT_SECONDS; silent for IMPORT_STALE_SECONDS, its worker is gone.
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
 
     __table_args__ = (CheckConstraint(f"status IN {IMPORT_STATUSES}", name="import_status_known"),)
 

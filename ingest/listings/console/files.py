@@ -8,6 +8,7 @@ import json
 from flask import (
     Response,
     abort,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -15,11 +16,13 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from core.auth.permissions import requires
 from core.extensions import csrf, db
+from core.forms import ConfirmForm
 from core.i18n import english, pick
 from core.storage import StorageError, get_storage
 from core.tenancy import require_tenant
@@ -29,8 +32,9 @@ from ingest.listings.console.forms import ImportForm
 from ingest.listings.declaration import KINDS, table_schema
 from ingest.listings.imports import load_report, recent, report_csv, safe_filename, submit
 from ingest.listings.labels import IMPORT_STATUS_LABELS, kind_title
-from ingest.listings.models import IMPORT_COUNTERS, IMPORT_RUNNING, ListingImport
+from ingest.listings.models import IMPORT_COUNTERS, IMPORT_RUNNING, INTERRUPTED, ListingImport
 from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError
+from ingest.listings.recovery import can_run_again, run_again
 from ingest.listings.templates_xlsx import workbook
 from ingest.listings.wording import describe
 
@@ -146,7 +150,23 @@ def import_detail(import_id: int):
         running=record.status in IMPORT_RUNNING,
         uploader=names.get(record.created_by_id),
         locale="en" if english() else "fr",
+        can_run_again=can_run_again(record),
+        given_up=record.status == "failed" and record.message == INTERRUPTED,
+        confirm=ConfirmForm(),
     )
+
+
+@bp.post("/imports/<int:import_id>/relancer")
+@requires(*EDITORS)
+def import_run_again(import_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _import(import_id)
+    if run_again(import_id):
+        flash(_("The import will run again in a moment, from the file sent."), "success")
+    else:
+        flash(_("This import cannot be run again: it is running or it has ended."), "error")
+    return redirect(url_for(".import_detail", import_id=import_id))
 
 
 def _report(record, load_report):
