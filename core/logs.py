@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import uuid
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 from core.tenancy import current_tenant
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id() -> str:
+    """This request's id: the client's `X-Request-ID` when well formed, else a fresh one."""
+    if "request_id" not in g:
+        rid = request.headers.get("X-Request-ID", "")
+        g.request_id = rid if rid and _REQUEST_ID_RE.match(rid) else uuid.uuid4().hex
+    return g.request_id
 
 
 class ContextFilter(logging.Filter):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from http import HTTPStatus
 
 import marshmallow as ma
@@ -11,6 +12,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from core.logs import request_id
+from core.security import apply_headers
+
+log = logging.getLogger("vivrau.api")
 API_PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
 
@@ -165,7 +170,9 @@ def from_http_exception(error: HTTPException):
         detail = DETAILS[413] % {"size": current_app.config["MAX_CONTENT_LENGTH"] // 2**20}
     elif status == 422 and detail is None:
         detail = _l("Some values are invalid: see errors.")
-    elif detail is None and status not in DETAILS:
+    elif detail is None and (
+        status not in DETAILS or error.description != type(error).description
+    ):  # the status's own words, unless the error says more (where a NUL was, …)
         detail = error.description
     headers = dict(data.get("headers") or {})
     if status == 405 and error.valid_methods:
@@ -217,10 +224,22 @@ def install(app) -> None:
 def _api_first(fallback):
     def handle(error):
         if in_api() and isinstance(error, HTTPException):
-            return from_http_exception(error)
+            try:
+                return from_http_exception(error)
+            except Exception:  # noqa: BLE001 - an error answer must not fail in turn
+                log.exception("the problem answer could not be built; the bare one is sent")
+                return bare_problem(error.code or 500)
         return fallback(error)
 
     return handle
+
+
+def bare_problem(status: int):
+    """The problem answer of last resort: no translation, no locale, no database."""
+    body = {"type": "about:blank", "title": _phrase(status), "status": status}
+    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers["X-Request-ID"] = request_id()
+    return apply_headers(response)
 
 
 def _phrase(status: int) -> str:

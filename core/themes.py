@@ -68,9 +68,13 @@ def theme_static(theme: str, filename: str):
     """A theme's static file, falling back to the default theme's; paths are joined safely."""
     for folder in _chain(theme):
         static = folder / "static"
-        if (static / filename).resolve().is_relative_to(static.resolve()) and (
-            static / filename
-        ).is_file():
+        try:
+            found = (static / filename).resolve().is_relative_to(static.resolve()) and (
+                static / filename
+            ).is_file()
+        except (OSError, ValueError):  # a name too long for the file system: nothing is there
+            return None
+        if found:
             return send_from_directory(static, filename, max_age=3600)
     return None
 

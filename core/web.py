@@ -4,17 +4,27 @@ error pages, health."""
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 
 import redis
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    got_request_exception,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
+from markupsafe import escape
 from sqlalchemy import text
 
 from core import tenancy
 from core.commit import commit_point, rollback_point
 from core.extensions import db, redis_watch
+from core.inputs import BoundedIntConverter, refuse_nul
+from core.logs import request_id
 from core.problems import problem
 from core.registry import lookup_host
 from core.security import apply_headers, csp_nonce
@@ -24,7 +34,6 @@ log = logging.getLogger("vivrau.web")
 CONSOLE_HOST_BLUEPRINTS = {"platform", "billing_console", "account", "i18n", "health", "theme"}
 #: Blueprints of the platform console only: a territory's host answers 404 for them.
 PLATFORM_ONLY_BLUEPRINTS = {"platform", "billing_console"}
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 #: Seconds a client is asked to wait when a feature that needs Redis finds it away.
 REDIS_RETRY_AFTER = 30
 
@@ -65,11 +74,7 @@ def _lookup(host: str):
 
 def resolve_site():
     """Before every view: decide console vs territory, bind the territory or refuse."""
-    g.request_id = (
-        rid
-        if (rid := request.headers.get("X-Request-ID", "")) and _REQUEST_ID_RE.match(rid)
-        else uuid.uuid4().hex
-    )
+    request_id()
     g.started = time.perf_counter()
     view = current_app.view_functions.get(request.endpoint)
     if view is not None and getattr(view, "skip_resolution", False):
@@ -103,7 +108,7 @@ def commit_request(response):
     if response.status_code < 400:
         commit_point()
     else:
-        rollback_point()
+        roll_back()
     return response
 
 
@@ -117,7 +122,7 @@ def release_site(exc=None):
 
 
 def finish_response(response):
-    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers["X-Request-ID"] = request_id()
     apply_headers(response)
     if "started" in g and not request.path.startswith(("/static/", "/healthz")):
         log.info(
@@ -189,12 +194,54 @@ SUSPENDED = (
 )
 
 
-def error_page(status: int, unknown_host: bool = False, tenant=None):
-    """A bilingual error page that needs no territory, no theme and no database."""
-    texts = UNKNOWN_HOST if unknown_host else SUSPENDED if tenant else ERROR_TEXTS[status]
+def error_page(status: int, unknown_host: bool = False, tenant=None, texts=None):
+    """A bilingual error page that needs no territory, no theme and no database; `texts` (French
+    title and text, English title and text) say more than the status's own."""
+    if texts is None:
+        texts = UNKNOWN_HOST if unknown_host else SUSPENDED if tenant else ERROR_TEXTS[status]
     if request.path.startswith("/api/"):  # API clients read problem+json, never a page
         return problem(status, f"{texts[1]} / {texts[3]}")
-    return render_template("errors/error.html", status=status, texts=texts, tenant=tenant), status
+    try:
+        page = render_template(
+            "errors/error.html", status=status, texts=texts, tenant=tenant, rid=request_id()
+        )
+    except Exception:  # noqa: BLE001 - the error page must answer whatever else broke
+        log.exception("the error page could not be drawn; the bare one is sent")
+        return bare_error_page(status, texts)
+    return page, status
+
+
+def bare_error_page(status: int, texts=None):
+    """The error page of last resort: no template, no context processor, no account, no
+    database — only the bilingual texts, the request id and the security headers."""
+    texts = texts or ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    rid = request_id()
+    body = (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{escape(texts[0])} · {escape(texts[2])} ({status})</title></head><body><main>"
+        f"<h1>{escape(texts[0])}</h1><p>{escape(texts[1])}</p>"
+        f'<h2 lang="en">{escape(texts[2])}</h2><p lang="en">{escape(texts[3])}</p>'
+        f"<p>{status} · {escape(rid)}</p></main></body></html>"
+    )
+    response = current_app.response_class(body, status=status, mimetype="text/html")
+    response.headers["X-Request-ID"] = rid
+    return apply_headers(response)
+
+
+def roll_back() -> None:
+    """Roll the failed request back; a dead connection is logged, never a second failure that
+    would cost the error page its headers."""
+    try:
+        rollback_point()
+    except Exception:  # noqa: BLE001 - the page does without the database
+        log.exception("rolling back the failed request failed too")
+
+
+def roll_back_failed(_sender, exception=None, **_extra):
+    """An unexpected error ends the request: roll its transaction back before the error page
+    runs, since that page reads the database (the signed-in account, its language) and a failed
+    commit leaves the session unusable until then."""
+    roll_back()
 
 
 def redis_unavailable(error: redis.RedisError):
@@ -208,14 +255,19 @@ def redis_unavailable(error: redis.RedisError):
 
 def register(app) -> None:
     app.wsgi_app = HostNormalizer(app.wsgi_app)
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(refuse_nul)
     app.before_request(resolve_site)
     app.teardown_request(release_site)
     app.after_request(finish_response)
     app.after_request(commit_request)  # after_request runs last-registered first: commit first
     app.jinja_env.globals["csp_nonce"] = csp_nonce  # every template may carry inline style
     for status in (400, 403, 404, 405, 429, 500, 503):
-        app.register_error_handler(status, lambda e, s=status: error_page(s))
+        app.register_error_handler(
+            status, lambda e, s=status: error_page(s, texts=getattr(e, "texts", None))
+        )
     app.register_error_handler(redis.RedisError, redis_unavailable)
+    got_request_exception.connect(roll_back_failed, app)
     app.register_blueprint(health)
     app.view_functions["static"] = skip_resolution(app.view_functions["static"])
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from core.cli import SLUG
 from core.config import ROOT
 from core.extensions import db
+from core.inputs import INT_MAX
 from core.registry import get_by_slug
 from core.tenancy import tenant_scope
 from ingest.listings.declaration import KINDS, table_schema
@@ -102,7 +103,7 @@ def listings_command(slug, kind, file, snapshot, dry_run, valid_rows):
 
 @cli.command("rerun")
 @click.option("--tenant", "slug", type=SLUG, required=True, help="The territory's slug.")
-@click.argument("import_id", type=int)
+@click.argument("import_id", type=click.IntRange(1, INT_MAX))
 def rerun_command(slug, import_id):
     """Run an interrupted or failed import again from its kept file."""
 

@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Regexp
+from wtforms.validators import InputRequired, Length, Regexp
 
+from core.auth.forms import ADDRESS
 from sites.branding import FONTS
 
 FONT_LABELS = {
@@ -21,7 +22,7 @@ _hex = [InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like 
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), [InputRequired(), Email(), Length(max=320)])
+    email = EmailField(_l("E-mail address"), [InputRequired(), *ADDRESS])
     role = SelectField(
         _l("Role"),
         choices=[SelectChoice("editor", _l("Editor")), SelectChoice("admin", _l("Admin"))],

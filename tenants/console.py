@@ -11,8 +11,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from core.auth.forms import ADDRESS
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit, invite
@@ -42,7 +43,7 @@ class CreateTenantForm(FlaskForm):
     domain = StringField(_l("Custom domain (optional)"), [Optional(), Length(max=253)])
     admin_email = EmailField(
         _l("E-mail of its first admin, to invite (optional)"),
-        [Optional(), Email(), Length(max=320)],
+        [Optional(), *ADDRESS],
     )
 
 

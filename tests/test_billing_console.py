@@ -17,8 +17,10 @@ from tests.billing_helpers import (
     count,
     created_id,
     customer_data,
+    make_customer,
     text,
 )
+from tests.support import drop_tenants
 
 #: The shared fixtures this module's tests ask for.
 billing_admin = billing_helpers.billing_admin
@@ -116,3 +118,15 @@ def test_billing_email_takes_a_local_set_up_s_own_domain_only(
     )
     assert refused.status_code == 400 and 'id="billing_email-errors"' in text(refused)
     assert count(app, "billing_customers") == before
+
+
+def test_a_customer_whose_territory_was_deleted_is_still_listed(
+    app, billing_admin, make_tenant, billing_rows
+):
+    """Customers outlive their territory (invoices are kept ten years): the list says so."""
+    town = make_tenant()
+    make_customer(app, town.id, COMMUNE_SIRET, "Commune disparue")
+    drop_tenants([town.slug])
+    page = billing_admin.get(f"{BASE}/clients")
+    assert page.status_code == 200
+    assert "Commune disparue" in text(page) and "Territoire supprimé" in text(page)

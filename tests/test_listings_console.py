@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.auth.models import Account
 from core.extensions import db
 from core.tenancy import tenant_scope
+from ingest.listings.apikeys import create_key
 from ingest.listings.models import ApiKey, Listing, ListingEvent, ListingImport
 
 HOUSE = {
@@ -347,3 +348,21 @@ def test_an_unreadable_upload_is_refused_with_a_message(app, world, visitor):
         page = site.get(response.location).get_data(as_text=True)
         assert "vide.csv" in page
     assert listings(app, world["a"]) == []
+
+
+def test_the_log_names_the_api_key_of_a_change(app, world, visitor):
+    with app.app_context(), tenant_scope(world["a"]):
+        key, _plaintext = create_key("SIG du canton", ["listings:write"])
+        db.session.add(
+            ListingEvent(
+                kind="real_estate",
+                external_id="IMMO-9",
+                action="create",
+                source="api",
+                api_key_id=key.id,
+            )
+        )
+        db.session.commit()
+    site = signed_in(visitor, world["a"], world["editor"])
+    log = site.get("/console/annonces/activite")
+    assert log.status_code == 200 and "SIG du canton" in log.get_data(as_text=True)

@@ -31,6 +31,7 @@ from core.auth.permissions import requires
 from core.auth.service import audit
 from core.extensions import db
 from core.forms import ConfirmForm
+from core.inputs import bounded_int
 from core.registry import Tenant, kind_label, members_of
 
 
@@ -56,7 +57,7 @@ def contract_form() -> ContractForm:
     ]
     form.member_ids.choices = town_choices(queries.town_tenants())
     if request.method == "GET":
-        chosen = request.args.get("customer", type=int)
+        chosen = request.args.get("customer", type=bounded_int)
         customer = db.session.get(Customer, chosen) if chosen else None
         if customer is not None:
             form.customer_id.data = customer.id

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from core.auth import service
+from core.auth.forms import address_error
 from core.auth.models import Account, Role
 from core.auth.passwords import hash_password
 from core.cli import SLUG
@@ -45,8 +46,10 @@ def create_command(email, name, role, slug, locale):
     """Create a verified account; the password is read from standard input (one line)."""
     role = Role(role) if role else None
     tenant = _tenant_ref(role, slug)
-    if "@" not in email:
-        raise click.ClickException(f"invalid e-mail address {email!r}")
+    email = service.normalise_email(email)
+    refused = address_error(email)
+    if refused is not None:  # the same check as the account forms'
+        raise click.ClickException(f"invalid e-mail address {email!r}: {refused}")
     if service.find_account(email) is not None:
         raise click.ClickException(f"an account already uses {email}")
     password = sys.stdin.readline().rstrip("\n")
@@ -57,7 +60,7 @@ def create_command(email, name, role, slug, locale):
             "the password (on standard input) must have 12 to 128 characters"
         ) from None
     account = Account(
-        email=email.strip(),
+        email=email,
         password_hash=hash_password(password),
         display_name=(name or email.split("@")[0]).strip(),
         locale=locale,

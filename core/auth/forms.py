@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, EmailField, Form, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
@@ -14,11 +15,14 @@ _password = [
     InputRequired(),
     Length(MIN_LENGTH, MAX_LENGTH, message=_l("Between %(min)d and %(max)d characters.")),
 ]
+#: What makes an address acceptable for an account, wherever one is given: the account forms,
+#: invitations, a new territory's first admin, `flask users create`.
+ADDRESS = [Email(), Length(max=320)]
 LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")]
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), [InputRequired(), Email(), Length(max=320)])
+    email = EmailField(_l("E-mail address"), [InputRequired(), *ADDRESS])
     display_name = StringField(_l("Name shown"), [InputRequired(), Length(1, 100)])
     password = PasswordField(_l("Password (12 characters or more)"), _password)
     confirm = PasswordField(
@@ -35,7 +39,7 @@ class LoginForm(FlaskForm):
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), [InputRequired(), Email(), Length(max=320)])
+    email = EmailField(_l("E-mail address"), [InputRequired(), *ADDRESS])
 
 
 class ResetForm(FlaskForm):
@@ -62,3 +66,15 @@ class PasswordForm(FlaskForm):
 
 class DeleteForm(FlaskForm):
     password = PasswordField(_l("Your password, to confirm"), [InputRequired()])
+
+
+class _AddressCheck(Form):
+    """The address alone, without a request (no CSRF): for `address_error`."""
+
+    email = EmailField(validators=[InputRequired(), *ADDRESS])
+
+
+def address_error(address: str) -> str | None:
+    """Why the account forms would refuse `address`, or None when they accept it."""
+    form = _AddressCheck(formdata=MultiDict({"email": address}))
+    return None if form.validate() else str(form.email.errors[0])

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.auth import throttle
 from core.auth.models import Account, AuditEvent, Invitation, Role, RoleGrant
@@ -148,8 +149,13 @@ def register(
         locale=locale,
         registered_on_id=tenant.id if tenant else None,
     )
-    db.session.add(account)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(account)
+            db.session.flush()
+    except IntegrityError:  # a racing registration of the same address won: it is taken
+        audit("account.register_taken", subject=pseudonym("email", email.lower()))
+        return None
     send_verification(account, share=share and tenant is not None)
     audit("account.register", actor=account)
     return account
@@ -353,23 +359,26 @@ def grant(account: Account, role: Role, tenant: TenantRef | None, by: Account | 
         )
     if role == Role.coordinator and tenant is not None and tenant.kind != "umbrella":
         raise AuthError("role_scope", "coordinators are granted on umbrellas")
-    existing = db.session.execute(
-        select(RoleGrant).where(
-            RoleGrant.account_id == account.id,
-            RoleGrant.role == role,
-            RoleGrant.tenant_id.is_(None) if tenant is None else RoleGrant.tenant_id == tenant.id,
-        )
-    ).scalar_one_or_none()
+    same = select(RoleGrant).where(
+        RoleGrant.account_id == account.id,
+        RoleGrant.role == role,
+        RoleGrant.tenant_id.is_(None) if tenant is None else RoleGrant.tenant_id == tenant.id,
+    )
+    existing = db.session.execute(same).scalar_one_or_none()
     if existing is not None:
         return existing
-    row = RoleGrant(
-        account=account,
-        role=role,
-        tenant_id=tenant.id if tenant else None,
-        granted_by_id=by.id if by else None,
-    )
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # made inside: the savepoint's own flush precedes it
+            row = RoleGrant(
+                account=account,
+                role=role,
+                tenant_id=tenant.id if tenant else None,
+                granted_by_id=by.id if by else None,
+            )
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:  # granted meanwhile by a racing request (an invitation accepted twice)
+        return db.session.execute(same).scalar_one()
     audit(
         "role.grant",
         actor=by,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from core.tenancy import engine_for, require_tenant, tenant_scope
 from ingest.listings.models import SCOPES, ApiKey
 
 KEY_MARK = "vvk"
+_PREFIX = re.compile(r"[0-9a-f]{1,16}")
 #: `last_used_at` is refreshed at most this often, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 #: A hash compared when the prefix is unknown, so that both refusals take the same time.
@@ -73,8 +75,8 @@ def authenticate(header_value: str | None) -> ApiKey | None:
         return None
     mark, _, rest = token.partition("_")
     prefix, _, secret = rest.partition("_")
-    if mark != KEY_MARK or not prefix or not secret or len(prefix) > 16:
-        return None
+    if mark != KEY_MARK or not secret or not _PREFIX.fullmatch(prefix):
+        return None  # a prefix is hex (`create_key`): anything else names no key
     key = db.session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()
     matches = hmac.compare_digest(key.secret_hash if key else _DECOY, _digest(token))
     if key is None or not matches or key.revoked_at is not None:

@@ -166,7 +166,9 @@ def key_names(ids) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(db.session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(wanted))))
+    return dict(
+        db.session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(wanted))).all()
+    )
 
 
 def listing_titles(ids) -> dict[int, str]:

@@ -7,14 +7,14 @@ stored with each grant. Change the text → bump CONSENT_VERSION.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select, text, update
 
 from core.auth.models import Account
 from core.db import utcnow
 from core.extensions import db
 from core.fanout import read_each
 from core.registry import Tenant, TenantStatus
-from core.tenancy import TenantRef
+from core.tenancy import TenantRef, require_tenant
 from sites.leads.models import Lead, LeadConsent
 
 CONSENT_VERSION = "2026-11"
@@ -57,14 +57,20 @@ def current(account_id: int) -> LeadConsent | None:
 
 def grant(account_id: int, territory_name: str, locale: str = "fr") -> LeadConsent:
     """Record the consent on the bound territory (kept as is if one is already in force)."""
+    # Two grants at once (a double submit, the confirmation link opened twice) must leave one
+    # consent in force: the person's grants on this territory take turns, each seeing the last.
+    db.session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key), :account)"),
+        {"key": f"lead-consent:{require_tenant().slug}", "account": account_id},
+    )
     found = current(account_id)
     if found is not None:
         return found
-    label, text = wording(territory_name, locale)
+    label, explanation = wording(territory_name, locale)
     row = LeadConsent(
         account_id=account_id,
         text_version=CONSENT_VERSION,
-        wording=f"{label}\n{text}",
+        wording=f"{label}\n{explanation}",
         granted_at=utcnow(),
     )
     db.session.add(row)

@@ -8,9 +8,11 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
+from sqlalchemy.dialects.postgresql import insert
 
 from core.extensions import db, limiter
+from core.inputs import bounded_int
 from core.tenancy import require_tenant
 from core.themes import render_site
 from ingest.listings.labels import kind_title
@@ -51,6 +53,25 @@ def _available(listing_id: int) -> Listing | None:
     ).scalar_one_or_none()
 
 
+def add_favourite(account_id: int, listing_id: int) -> None:
+    """Save a listing for the person; saving it twice (two tabs, a double click racing itself)
+    keeps the one favourite, without a unique violation at commit."""
+    db.session.execute(
+        insert(Favourite)
+        .values(account_id=account_id, listing_id=listing_id)
+        .on_conflict_do_nothing(index_elements=[Favourite.account_id, Favourite.listing_id])
+    )
+
+
+def remove_favourite(account_id: int, listing_id: int) -> None:
+    """Forget a saved listing; already forgotten (by a racing request) is no error."""
+    db.session.execute(
+        delete(Favourite).where(
+            Favourite.account_id == account_id, Favourite.listing_id == listing_id
+        )
+    )
+
+
 def listing_url(listing: Listing) -> str:
     return url_for("listings_site.listing", kind=listing.kind, external_id=listing.external_id)
 
@@ -61,19 +82,13 @@ def listing_url(listing: Listing) -> str:
 def toggle():
     """Save or remove a property (a form on its page; works without script)."""
     require_tenant()
-    listing_id = request.form.get("listing", type=int)
+    listing_id = request.form.get("listing", type=bounded_int)
     action = request.form.get("action")
     if action not in ("add", "remove") or listing_id is None:
         abort(400)
-    existing = db.session.execute(
-        select(Favourite).where(
-            Favourite.account_id == current_user.id, Favourite.listing_id == listing_id
-        )
-    ).scalar_one_or_none()
     if action == "remove":
         listing = db.session.get(Listing, listing_id)
-        if existing is not None:
-            db.session.delete(existing)
+        remove_favourite(current_user.id, listing_id)
         flash(_("Removed from your favourites."), "success")
         if listing is not None and _available(listing_id) is not None:
             return redirect(listing_url(listing))
@@ -81,8 +96,7 @@ def toggle():
     listing = _available(listing_id)
     if listing is None or listing.kind != "real_estate":
         abort(404)  # only a published property can be saved
-    if existing is None:
-        db.session.add(Favourite(account_id=current_user.id, listing_id=listing.id))
+    add_favourite(current_user.id, listing.id)
     flash(_("Saved to your favourites."), "success")
     return redirect(listing_url(listing))
 
@@ -282,7 +296,7 @@ def place(favourite_id: int):
 def radius(favourite_id: int):
     require_tenant()
     favourite = _own(favourite_id)
-    value = request.form.get("radius_km", type=int)
+    value = request.form.get("radius_km", type=bounded_int)
     if value not in RADII:
         flash(_("Choose a radius of 5, 10, 20 or 30 km."), "error")
     else:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, select
 
 from core.extensions import db
 from core.i18n import english
+from core.inputs import bounded_int
 from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
@@ -77,7 +78,7 @@ def by_kind(kind: str):
     where = and_(visible(), Listing.kind == kind, *browse.conditions(filters))
     total = db.session.execute(select(func.count()).select_from(Listing).where(where)).scalar()
     pages = max(1, -(-total // PAGE_SIZE))
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=bounded_int) or 1
     page = max(1, min(page, pages))
     rows = list(
         db.session.execute(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 
 from core.extensions import db
 from sites.search.models import SavedSearch
@@ -16,22 +17,30 @@ class TooManySaved(Exception):
 
 
 def save_search(account_id: int, name: str, query: dict) -> SavedSearch:
-    """Keep a search under its name, replacing the person's search of the same name."""
-    existing = db.session.execute(
-        select(SavedSearch).where(SavedSearch.account_id == account_id, SavedSearch.name == name)
-    ).scalar_one_or_none()
-    if existing is not None:
-        existing.query = query
-        existing.updated_at = func.now()
-        return existing
-    count = db.session.execute(
-        select(func.count()).select_from(SavedSearch).where(SavedSearch.account_id == account_id)
+    """Keep a search under its name, replacing the person's search of the same name (also when
+    two saves of one name race: one upsert, never a unique violation at commit)."""
+    exists = db.session.execute(
+        select(SavedSearch.id).where(SavedSearch.account_id == account_id, SavedSearch.name == name)
     ).scalar()
-    if count >= MAX_SAVED:
-        raise TooManySaved
-    search = SavedSearch(account_id=account_id, name=name, query=query)
-    db.session.add(search)
-    return search
+    if exists is None:
+        count = db.session.execute(
+            select(func.count())
+            .select_from(SavedSearch)
+            .where(SavedSearch.account_id == account_id)
+        ).scalar()
+        if count >= MAX_SAVED:
+            raise TooManySaved
+    statement = insert(SavedSearch).values(account_id=account_id, name=name, query=query)
+    search_id = db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[SavedSearch.account_id, SavedSearch.name],
+            set_={"query": statement.excluded.query, "updated_at": func.now()},
+        ).returning(SavedSearch.id)
+    ).scalar_one()
+    return db.session.execute(
+        select(SavedSearch).where(SavedSearch.id == search_id),
+        execution_options={"populate_existing": True},
+    ).scalar_one()
 
 
 def _newest_first(account_id: int):
@@ -53,10 +62,11 @@ def latest_search(account_id: int) -> SavedSearch | None:
 
 
 def delete_search(account_id: int, search_id: int) -> SavedSearch | None:
-    """Delete one of the person's searches; None when it is someone else's or gone."""
+    """Delete one of the person's searches; None when it is someone else's or gone (also when
+    a racing request deleted it first)."""
     found = db.session.execute(
-        select(SavedSearch).where(SavedSearch.id == search_id, SavedSearch.account_id == account_id)
+        delete(SavedSearch)
+        .where(SavedSearch.id == search_id, SavedSearch.account_id == account_id)
+        .returning(SavedSearch)
     ).scalar_one_or_none()
-    if found is not None:
-        db.session.delete(found)
     return found

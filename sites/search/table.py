@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from core.inputs import bounded_int
 from core.tenancy import TenantRef
 from ingest.reference.criteria import CRITERIA
 from sites.search import layer
@@ -61,7 +62,7 @@ def _table_state(args) -> tuple[str, bool, int]:
     sort = raw.lstrip("-")
     if sort not in SORTS:
         sort, descending = "status", False
-    page = max(1, args.get("page", 1, type=int) or 1)
+    page = max(1, args.get("page", 1, type=bounded_int) or 1)
     return sort, descending, page
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from core.auth.permissions import requires
 from core.extensions import db
+from core.inputs import bounded_int
 from core.tenancy import require_tenant
 from ingest.listings import queries
 from ingest.listings.console.blueprint import EDITORS, bp
@@ -24,9 +25,9 @@ from ingest.listings.models import Listing
 @requires(*EDITORS)
 def activity():
     tenant = require_tenant()
-    listing_id = request.args.get("listing", type=int)
+    listing_id = request.args.get("listing", type=bounded_int)
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=bounded_int)
     events, page, pages = queries.activity(listing_id=listing_id, kind=kind, page=page)
     names = queries.account_names(e.account_id for e in events)
     keys = queries.key_names(e.api_key_id for e in events)

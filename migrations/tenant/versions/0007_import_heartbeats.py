@@ -28,6 +28,8 @@ def upgrade():
         "listing_imports",
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
     )
+    # Every import already past "queued" ran once; without this the history would say 0 runs.
+    op.execute("UPDATE listing_imports SET attempts = 1 WHERE status <> 'queued'")
 
 
 def downgrade():
