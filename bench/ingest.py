@@ -301,7 +301,9 @@ def run(args) -> list[str]:
     app = create_app()
     with app.app_context():
         load_communes(["15"])
-        ref = create_tenant(TenantSpec("bench_ingest", "Saint-Flour", "commune", "15187")).ref()
+        # Saint-Flour Communauté: the territory holding the file's seven communes.
+        spec = TenantSpec("bench_ingest", "Saint-Flour Communauté", "epci", "200066660")
+        ref = create_tenant(spec).ref()
         data = make_file(db.session, args.rows)
         print(f"file: {args.rows} rows, {len(data) / 2**20:.1f} MB", flush=True)
         with tenant_scope(ref):

@@ -86,6 +86,9 @@ class Config:
     VAR_DIR: str = str(ROOT / "var")
     #: Requests per API key (Flask-Limiter notation) on /api/v1/listings.
     API_RATE_LIMIT: str = "600/minute"
+    #: How far (metres) outside its territory's communes a listing's point may lie (the API,
+    #: the console and files alike): a farm across the border, a geocoder's rounding.
+    PERIMETER_MARGIN_M: int = 2000
     #: Searches per client address and territory (POST /api/v1/search and /search/cell).
     SEARCH_RATE_LIMIT: str = "120/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.

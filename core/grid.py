@@ -24,7 +24,9 @@ OVERSEAS = {
     "976": 4471,  # Mayotte, UTM 38S (RGM04)
 }
 GRID_EPSGS = frozenset({METROPOLE, *OVERSEAS.values()})
-_ID_RE = re.compile(r"^CRS(\d{4,5})RES1000mN(-?\d+)E(-?\d+)$")
+#: A cell id's form (also the API's pattern for a cell parameter).
+ID_PATTERN = r"^CRS(\d{4,5})RES1000mN(-?\d+)E(-?\d+)$"
+_ID_RE = re.compile(ID_PATTERN)
 
 
 class CellIdError(ValueError):

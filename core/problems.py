@@ -32,6 +32,7 @@ TYPES = {
     422: ("validation", _l("Invalid data")),
     429: ("rate-limited", _l("Too many requests")),
     500: ("server-error", _l("Server error")),
+    503: ("unavailable", _l("Service unavailable")),
 }
 DETAILS = {
     400: _l("The request could not be understood."),
@@ -53,18 +54,29 @@ class ApiProblem(Exception):
         self.headers, self.type = headers or {}, type_
 
 
+#: Deepest nesting of arrays and objects a JSON body may have: a listing is 1 level deep, a bulk
+#: request 3; past this depth a body is a probe (Python's parser would hit its recursion limit).
+JSON_MAX_DEPTH = 32
+
+
 def read_json(max_bytes: int | None = None):
-    """The request's JSON value: 415 when not JSON, 413 past `max_bytes` (a chunked body has no
-    Content-Length), 400 with the position when malformed or not UTF-8."""
+    """The request's JSON value: 415 when not JSON, 413 past `max_bytes` or `MAX_CONTENT_LENGTH`
+    (a chunked body has no Content-Length), 400 with the position when malformed or not UTF-8,
+    400 when nested deeper than JSON_MAX_DEPTH."""
     if not request.is_json:
         raise ApiProblem(415, _("Send the body as application/json."))
-    raw = request.get_data(cache=False)  # MAX_CONTENT_LENGTH applies to a chunked body too
+    raw = request.get_data(cache=False)  # MAX_CONTENT_LENGTH applies to a chunked body too…
+    if _cut_at_the_limit(raw):  # …but Werkzeug stops there silently instead of refusing it
+        size = current_app.config["MAX_CONTENT_LENGTH"] // 2**20
+        raise ApiProblem(413, DETAILS[413] % {"size": size})
     if max_bytes is not None and len(raw) > max_bytes:
         raise ApiProblem(413, _("The body is larger than %(size)s KB.", size=max_bytes // 1024))
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except UnicodeDecodeError:
         raise ApiProblem(400, _("The body is not UTF-8 text.")) from None
+    except RecursionError:  # deeper than Python's parser goes
+        raise _nested_too_deeply() from None
     except json.JSONDecodeError as error:
         raise ApiProblem(
             400,
@@ -75,6 +87,37 @@ def read_json(max_bytes: int | None = None):
                 reason=error.msg,
             ),
         ) from None
+    if _too_deep(value):
+        raise _nested_too_deeply()
+    return value
+
+
+def _nested_too_deeply() -> ApiProblem:
+    return ApiProblem(
+        400, _("The JSON is nested too deeply (more than %(depth)s levels).", depth=JSON_MAX_DEPTH)
+    )
+
+
+def _cut_at_the_limit(raw: bytes) -> bool:
+    """Whether a body without Content-Length filled MAX_CONTENT_LENGTH and more was coming."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit or request.content_length is not None or len(raw) < limit:
+        return False
+    # The server ends a chunked stream itself (`wsgi.input_terminated`): one byte more says.
+    return bool(request.environ["wsgi.input"].read(1))
+
+
+def _too_deep(value) -> bool:
+    """Walked without recursion, so that the check itself cannot overflow."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth >= JSON_MAX_DEPTH:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class ProblemSchema(ma.Schema):

@@ -13,6 +13,7 @@ pytest.register_assert_rewrite(
     "tests.lead_helpers",
     "tests.listing_import_helpers",
     "tests.listing_page_helpers",
+    "tests.listing_api_helpers",
 )
 
 pytest_plugins = ["tests.fixtures"]

@@ -65,6 +65,8 @@ def csv_file(rows, header=HEADER, delimiter=";", encoding="utf-8") -> bytes:
 
 
 BASELINE = [house("R-1"), house("R-2", commune_insee="15014", latitude="", longitude="")]
+#: A territory holding BASELINE's two communes, Saint-Flour and Aurillac: the Cantal.
+BASELINE_TERRITORY = {"kind": "departement", "code": "15"}
 
 
 def state() -> dict[str, tuple]:
@@ -86,7 +88,7 @@ def issues_of(record: ListingImport) -> list[dict]:
 
 @pytest.fixture
 def territory(ctx, cantal, make_tenant):
-    ref = make_tenant()
+    ref = make_tenant(**BASELINE_TERRITORY)
     with tenant_scope(ref):
         baseline = submit("real_estate", csv_file(BASELINE), "base.csv")
         assert baseline.status == "done" and baseline.created == 2

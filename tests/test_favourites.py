@@ -68,7 +68,7 @@ def job(external_id, north_km):
 def place(app, cantal, make_tenant):
     """Saint-Flour with a property, opportunities at known distances, its square's profile and
     a GP 22 km away; the national rows are removed afterwards."""
-    ref = make_tenant(name="Saint-Flour")
+    ref = make_tenant(name="Cantal", kind="departement", code="15")  # listings up to 25 km away
     publish(app, ref, "real_estate", [HOME | at()])
     publish(
         app, ref, "job", [job("J3", 3), job("J15", -15), job("JDRAFT", 1) | {"status": "draft"}]

@@ -21,7 +21,7 @@ from ingest.listings.expiry import expire_listings
 from ingest.listings.imports import run_import, submit
 from ingest.listings.models import ListingEvent, ListingImport
 from tests import listing_import_helpers
-from tests.listing_import_helpers import BASELINE, csv_file, house, state
+from tests.listing_import_helpers import BASELINE, BASELINE_TERRITORY, csv_file, house, state
 from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL, InProcessWorker
 
 territory = listing_import_helpers.territory
@@ -106,7 +106,7 @@ def test_an_import_killed_halfway_leaves_the_listings_and_reruns_to_the_same_res
     assert (rerun.status, rerun.created, rerun.updated, rerun.unchanged) == ("done", 200, 1, 0)
     result = state()
     assert run_import(import_id).status == "done" and state() == result
-    other = make_tenant()
+    other = make_tenant(**BASELINE_TERRITORY)
     with tenant_scope(other):
         submit("real_estate", csv_file(BASELINE), "base.csv")
         uninterrupted = submit("real_estate", data, "changes.csv")
@@ -157,7 +157,7 @@ def test_expiry_job_expires_past_listings_in_every_territory(territory, make_ten
 
 
 def test_cli_imports_and_exits_non_zero_on_rejection(ctx, cantal, make_tenant, runner, tmp_path):
-    ref = make_tenant()
+    ref = make_tenant(**BASELINE_TERRITORY)
     good, bad = tmp_path / "bon.csv", tmp_path / "mauvais.csv"
     good.write_bytes(csv_file(BASELINE))
     bad.write_bytes(csv_file([house("R-1", transaction="vente")]))

@@ -13,61 +13,19 @@ from sqlalchemy import select, text
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.api.representation import output_schema
-from ingest.listings.apikeys import authenticate, create_key, revoke
+from ingest.listings.apikeys import authenticate, revoke
 from ingest.listings.declaration import KINDS, fields_of
 from ingest.listings.models import ApiKey, Listing, ListingEvent
+from tests.listing_api_helpers import (
+    READ,
+    WRITE,
+    Client,
+    house,
+    in_territory,
+    is_problem,
+    new_key,
+)
 from tests.support import host
-
-READ, WRITE = "listings:read", "listings:write"
-
-
-def house(external_id="R-1", **over):
-    return {
-        "external_id": external_id,
-        "title": "Maison de bourg",
-        "commune_insee": "15187",
-        "transaction": "sale",
-        "property_type": "house",
-        "price": 149000,
-        "latitude": 45.0337,
-        "longitude": 3.0928,
-    } | over
-
-
-class Client:
-    """A territory's API seen by one key."""
-
-    def __init__(self, app, ref, key: str | None):
-        self.client, self.base = app.test_client(), f"http://{host(ref)}"
-        self.key = key
-
-    def call(self, method, path, *, headers=None, **kwargs):
-        headers = dict(headers or {})
-        if self.key is not None:
-            headers.setdefault("Authorization", f"Bearer {self.key}")
-        return self.client.open(path, method=method, base_url=self.base, headers=headers, **kwargs)
-
-    def get(self, path, **kw):
-        return self.call("GET", path, **kw)
-
-    def put(self, path, **kw):
-        return self.call("PUT", path, **kw)
-
-    def patch(self, path, **kw):
-        return self.call("PATCH", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.call("DELETE", path, **kw)
-
-    def post(self, path, **kw):
-        return self.call("POST", path, **kw)
-
-
-def new_key(app, ref, scopes=(READ, WRITE)) -> str:
-    with app.app_context(), tenant_scope(ref):
-        _key, plaintext = create_key("Logiciel de test", scopes)
-        db.session.commit()
-    return plaintext
 
 
 @pytest.fixture
@@ -78,24 +36,6 @@ def territory(app, cantal, make_tenant):
 @pytest.fixture
 def api(app, territory):
     return Client(app, territory, new_key(app, territory))
-
-
-def is_problem(response, status, field=None):
-    assert response.status_code == status, response.get_data(as_text=True)[:1000]
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
-    assert body["status"] == status and body["title"] and body["detail"]
-    assert body["type"].split("#")[1].startswith("problem-") and body["instance"]
-    if field is not None:
-        assert field in body["errors"], body
-    return body
-
-
-def in_territory(app, ref, statement, **params):
-    with app.app_context(), tenant_scope(ref):
-        rows = db.session.execute(text(statement), params).all()
-        db.session.rollback()
-    return rows
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -317,31 +257,36 @@ def test_etags_and_preconditions(app, territory, api):
 def test_bulk_writes_valid_items_and_reports_the_others(app, territory, api):
     items = [
         {"kind": "real_estate", **house("R-1")},
-        {"kind": "real_estate", **house("R-2", price="cheap")},
-        {"kind": "castle", **house("R-3")},
+        {"kind": "real_estate", **house("R-2", commune_insee="99999")},
         {"kind": "job", "external_id": "J-1", "title": "Boulanger", "commune_insee": "15187",
          "rome_code": "D1102", "contract_type": "CDI"},
         {"kind": "real_estate", **house("R-1", title="Doublon")},
-        "not an object",
-        {"kind": "real_estate", **house("R-4", colour="red")},
+        {"kind": "job", "external_id": "J-2", "title": "Boulanger", "commune_insee": "15187",
+         "rome_code": "D1102", "contract_type": "CDI", "siret": "73282932000075"},
     ]  # fmt: skip
     response = api.post("/api/v1/listings/bulk", json={"items": items})
     assert response.status_code == 207, response.get_json()
     body = response.get_json()
-    assert body["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "error": 5}
+    assert body["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "error": 3}
     results = body["results"]
     assert [r["index"] for r in results] == list(range(len(items)))
-    assert [r["status"] for r in results] == [
-        "created", "error", "error", "created", "error", "error", "error"
-    ]  # fmt: skip
-    assert "price" in results[1]["errors"] and "kind" in results[2]["errors"]
-    assert "external_id" in results[4]["errors"] and "colour" in results[6]["errors"]
-    assert results[0]["id"] and results[3]["kind"] == "job"
-    again = api.post("/api/v1/listings/bulk", json={"items": [items[0], items[3]]})
+    assert [r["status"] for r in results] == ["created", "error", "created", "error", "error"]
+    assert "commune_insee" in results[1]["errors"] and "external_id" in results[3]["errors"]
+    assert "siret" in results[4]["errors"]
+    assert results[0]["id"] and results[2]["kind"] == "job"
+    again = api.post("/api/v1/listings/bulk", json={"items": [items[0], items[2]]})
     assert again.status_code == 200
     assert again.get_json()["summary"] == {"created": 0, "updated": 0, "unchanged": 2, "error": 0}
     keys = in_territory(app, territory, "SELECT DISTINCT api_key_id FROM listing_events")
     assert len(keys) == 1 and keys[0][0] is not None
+    # An item that breaks the document refuses the request whole, naming each field.
+    broken = [items[0], {"kind": "real_estate", **house("R-9", price="cheap")},
+              {"kind": "castle", **house("R-3")}, "not an object",
+              {"kind": "real_estate", **house("R-4", colour="red")}]  # fmt: skip
+    refused = is_problem(api.post("/api/v1/listings/bulk", json={"items": broken}), 422)
+    assert set(refused["errors"]) == {"items[1].price", "items[2].kind", "items[3]",
+                                      "items[4].colour"}  # fmt: skip
+    assert in_territory(app, territory, "SELECT count(*) FROM listings")[0][0] == 2
 
 
 def test_bulk_refuses_too_many_items_and_too_large_bodies(app, territory, api):
@@ -385,7 +330,10 @@ def test_pagination_is_stable_while_listings_change(app, territory, api):
     is_problem(api.get("/api/v1/listings?knd=job"), 422, "knd")
 
 
-def test_filters(app, territory, api):
+def test_filters(app, make_tenant, cantal):
+    cantal_territory = make_tenant(kind="departement", code="15")  # Saint-Flour and Aurillac
+    api = Client(app, cantal_territory, new_key(app, cantal_territory))
+    territory = cantal_territory
     api.put("/api/v1/listings/real_estate/R-1", json=house())
     elsewhere = house("R-2", commune_insee="15014", latitude=None, longitude=None)
     api.put("/api/v1/listings/real_estate/R-2", json=elsewhere)

@@ -11,10 +11,13 @@ from decimal import Decimal
 
 import numpy as np
 import shapely
+from flask import current_app
 from sqlalchemy import text
 from stdnum.fr import siret
 
 from core import grid
+from core.tenancy import require_tenant
+from ingest.reference.territory import territory_communes
 
 #: Bounding boxes of metropolitan France and the overseas départements (lon/lat), generous.
 FRANCE_BOXES = (
@@ -117,7 +120,10 @@ def locate(session, records: list[dict]) -> list[Problem]:
     """Give each record its point: latitude/longitude, else Lambert-93 X/Y, else its commune's
     centre (`location_approximate`). Sets `_lon`, `_lat`, `location_approximate` and `cell_id`.
 
-    The commune must exist, and a given point must lie in France and near its commune.
+    The commune must exist, and a given point must lie in France and near its commune; the
+    listing must lie in the current territory: its point within `PERIMETER_MARGIN_M` of the
+    territory's communes (an umbrella's: its members'), or, placed at its commune's centre,
+    in one of them.
     """
     problems: list[Problem] = []
     if not records:
@@ -149,6 +155,8 @@ def locate(session, records: list[dict]) -> list[Problem]:
             del r["_lon"], r["_lat"]
     bad = {p.index for p in problems}
     problems.extend(_check_communes(session, records, bad))
+    bad = {p.index for p in problems}
+    problems.extend(_check_perimeter(session, records, bad))
     bad = {p.index for p in problems}
     by_grid: dict[int, list[int]] = {}
     for i, r in enumerate(records):
@@ -216,6 +224,7 @@ def _check_communes(session, records: list[dict], skip: set[int]) -> list[Proble
         )
         for i, within in zip(placed, inside, strict=True):
             records[i]["location_approximate"] = False
+            records[i]["_in_commune"] = bool(within)
             if not within:
                 outside.append(i)
     if outside:
@@ -249,3 +258,66 @@ def _check_communes(session, records: list[dict], skip: set[int]) -> list[Proble
                     )
                 )
     return sorted(problems, key=lambda p: p.index)
+
+
+def _check_perimeter(session, records: list[dict], skip: set[int]) -> list[Problem]:
+    """Whether each located record lies in the current territory (plus the margin).
+
+    A point inside its own commune, one of the territory's, needs no query; the others are
+    measured against the territory's communes by the database, the index narrowing them first.
+    """
+    communes = set(territory_communes(require_tenant()))
+    margin = current_app.config["PERIMETER_MARGIN_M"]
+    problems, measured = [], []
+    for i, r in enumerate(records):
+        if i in skip:
+            continue
+        if r["location_approximate"]:
+            if r["commune_insee"] not in communes:
+                problems.append(
+                    Problem(i, "commune_outside_territory", "commune_insee", r["commune_insee"])
+                )
+        elif not (r["_in_commune"] and r["commune_insee"] in communes):
+            measured.append(i)
+    if measured:
+        inside = set(
+            session.execute(
+                text(
+                    """
+                    SELECT b.i
+                    FROM unnest(CAST(:i AS int[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]))
+                         AS b(i, lon, lat)
+                    WHERE EXISTS (
+                        SELECT 1 FROM public.communes c
+                        WHERE c.insee = ANY(:codes)
+                          AND c.geom && ST_Expand(ST_SetSRID(ST_MakePoint(b.lon, b.lat), 4326),
+                                                  :degrees)
+                          AND ST_DWithin(c.geom::geography,
+                                         ST_SetSRID(ST_MakePoint(b.lon, b.lat), 4326)::geography,
+                                         :margin))
+                    """
+                ),
+                {
+                    "i": measured,
+                    "lon": [records[i]["_lon"] for i in measured],
+                    "lat": [records[i]["_lat"] for i in measured],
+                    "codes": sorted(communes),
+                    # A degree of longitude is over 40 km up to 64° N: a generous box.
+                    "degrees": margin / 40_000 + 0.001,
+                    "margin": margin,
+                },
+            ).scalars()
+        )
+        for i in measured:
+            if i not in inside:
+                r = records[i]
+                problems.append(
+                    Problem(
+                        i,
+                        "outside_territory",
+                        "latitude",
+                        f"{r['_lat']:.5f}, {r['_lon']:.5f}",
+                        {"km": round(margin / 1000, 1)},
+                    )
+                )
+    return problems

@@ -1,7 +1,8 @@
 """Marshmallow schemas of a listing, derived from the field declarations.
 
 `input_schema(kind)` is the contract of the API and of the editor form: the same fields, types,
-enums, patterns and bounds as the normed file's Table Schema, unknown fields refused. JSON
+enums, patterns and bounds as the normed file's Table Schema, unknown fields refused; what the
+OpenAPI document cannot state (check digits, coordinate pairs) is `french_rules`. JSON
 clients get strict types (`"5"` is not an integer); a form's text values are parsed leniently.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ingest.listings.declaration import Field, fields_of
 from ingest.listings.rules import BOOLEANS, control_character, siret_ok
@@ -47,6 +48,15 @@ TYPE_MESSAGES = {
     "boolean": _l("Must be true or false."),
     "date": _l("Must be a date (YYYY-MM-DD)."),
 }
+
+
+class JsonBoolean(fields.Boolean):
+    """JSON's true and false only: marshmallow would also take 0, 1, "yes"…"""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 def _range(f: Field):
@@ -104,32 +114,33 @@ def _field(f: Field, strict: bool) -> fields.Field:
         options["error_messages"]["special"] = TYPE_MESSAGES["number"]
         return fields.Decimal(allow_nan=False, **options)
     if f.type == "boolean":
-        return fields.Boolean(**options) if strict else FormBoolean(**options)
+        return JsonBoolean(**options) if strict else FormBoolean(**options)
     if f.type == "date":
         return fields.Date(**options)
     raise TypeError(f"field {f.name!r}: no schema type for {f.type!r}")
 
 
 class ListingInput(Schema):
-    """Checks that hold for every kind, beyond each field's own."""
+    """What every kind's input shares: unknown fields refused, in the reader's language."""
 
     class Meta:
         unknown = RAISE
 
     error_messages = {"unknown": MESSAGES["unknown"]}
 
-    @validates_schema(skip_on_field_errors=False)
-    def french_rules(self, data, **kwargs):
-        errors = {}
-        siret = data.get("siret")
-        if siret and not siret_ok(siret):
-            errors["siret"] = [str(MESSAGES["siret"])]
-        for a, b in (("latitude", "longitude"), ("lambert_x", "lambert_y")):
-            if (data.get(a) is None) != (data.get(b) is None) and (a in data or b in data):
-                missing = b if data.get(b) is None else a
-                errors[missing] = [str(MESSAGES["pair"]).format(a=a, b=b)]
-        if errors:
-            raise ValidationError(errors)
+
+def french_rules(data: dict) -> dict[str, list[str]]:
+    """Checks beyond each field's own, which the OpenAPI document cannot state: a SIRET's check
+    digits, coordinates given in pairs (on loaded values, or raw ones beside field errors)."""
+    errors = {}
+    siret = data.get("siret")
+    if isinstance(siret, str) and siret and not siret_ok(siret):
+        errors["siret"] = [str(MESSAGES["siret"])]
+    for a, b in (("latitude", "longitude"), ("lambert_x", "lambert_y")):
+        if (data.get(a) is None) != (data.get(b) is None) and (a in data or b in data):
+            missing = b if data.get(b) is None else a
+            errors[missing] = [str(MESSAGES["pair"]).format(a=a, b=b)]
+    return errors
 
 
 def schema_name(kind: str) -> str:

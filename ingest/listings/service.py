@@ -6,19 +6,27 @@ The normed-file import reads and validates rows its own way (frictionless) but e
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
+import psycopg
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from core.extensions import db
 from ingest.listings.declaration import fields_of
 from ingest.listings.models import LOCATION_FIELDS, Listing
 from ingest.listings.rules import Problem, locate
-from ingest.listings.schemas import input_schema
+from ingest.listings.schemas import french_rules, input_schema
 from ingest.listings.store import Outcome, upsert
+
+log = logging.getLogger(__name__)
+#: A write the database refused: through SQLAlchemy, or the staging COPY on the raw connection.
+REFUSED = (DBAPIError, psycopg.Error)
 
 
 @dataclass
@@ -28,17 +36,26 @@ class Saved:
     outcome: Outcome = field(default_factory=Outcome)
     errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     records: dict[int, dict] = field(default_factory=dict)
+    #: Of those errors, the ones breaking the kind's schema (what the OpenAPI document states).
+    broken: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def validate(kind: str, items: list[dict], *, strict: bool = True) -> Saved:
     """Load and check items against the kind's schema and the location rules (no write)."""
     saved = Saved()
-    schema = input_schema(kind, strict)()
+    schema = _schema(kind, strict)
     for index, item in enumerate(items):
         try:
-            saved.records[index] = schema.load(item)
-        except ValidationError as error:
-            saved.errors[index] = _flat(error.messages)
+            record, errors = schema.load(item), {}
+        except ValidationError as error:  # the rules still run, to report everything at once
+            record, errors = None, flat_messages(error.messages)
+            saved.broken[index] = dict(errors)
+        rules = french_rules(item if record is None else record)
+        errors |= {name: messages for name, messages in rules.items() if name not in errors}
+        if errors:
+            saved.errors[index] = errors
+        else:
+            saved.records[index] = record
     loaded = sorted(saved.records)
     records = [saved.records[i] for i in loaded]
     for problem in locate(db.session, records):
@@ -59,6 +76,22 @@ def validate(kind: str, items: list[dict], *, strict: bool = True) -> Saved:
     return saved
 
 
+def contract_errors(kind: str, item, *, partial: bool = False) -> dict[str, list[str]]:
+    """What in an API body breaks its kind's schema (the OpenAPI document's): per field, the
+    messages; empty when the body keeps to it. Nothing is looked up."""
+    try:
+        _schema(kind, True, partial).load(item)
+    except ValidationError as error:
+        return flat_messages(error.messages)
+    return {}
+
+
+@cache
+def _schema(kind: str, strict: bool, partial: bool = False):
+    """One schema instance per kind, reused: building one costs more than loading an item."""
+    return input_schema(kind, strict)(partial=partial)
+
+
 def save(
     kind: str,
     items: list[dict],
@@ -70,6 +103,18 @@ def save(
 ) -> Saved:
     """Validate then upsert the valid items (the invalid ones are reported, never written)."""
     saved = validate(kind, items, strict=strict)
+    return write(kind, saved, source=source, account_id=account_id, api_key_id=api_key_id)
+
+
+def write(
+    kind: str,
+    saved: Saved,
+    *,
+    source: str,
+    account_id: int | None = None,
+    api_key_id: int | None = None,
+) -> Saved:
+    """Upsert the records `validate` accepted; `saved.outcome` then says what each became."""
     if saved.records:
         saved.outcome = upsert(
             db.session,
@@ -79,6 +124,34 @@ def save(
             account_id=account_id,
             api_key_id=api_key_id,
         )
+    return saved
+
+
+def write_apart(kind: str, saved: Saved, **writer) -> Saved:
+    """`write`, in a savepoint: should the database refuse the batch (a rule only it knows),
+    each item is tried alone, so that one item loses only itself; the items it refused join
+    `saved.errors`, and `saved.outcome.results` holds the others."""
+    try:
+        with db.session.begin_nested():
+            return write(kind, saved, **writer)
+    except REFUSED:
+        pass
+    outcome = Outcome()
+    for index, record in list(saved.records.items()):
+        alone = Saved(records={index: record})
+        try:
+            with db.session.begin_nested():
+                write(kind, alone, **writer)
+        except REFUSED as error:
+            log.warning("a listing refused by the database: %s", getattr(error, "orig", error))
+            saved.errors[index] = {"_schema": [_("The database refused this listing.")]}
+            del saved.records[index]
+        else:
+            outcome.created += alone.outcome.created
+            outcome.updated += alone.outcome.updated
+            outcome.unchanged += alone.outcome.unchanged
+            outcome.results |= alone.outcome.results
+    saved.outcome = outcome
     return saved
 
 
@@ -122,12 +195,24 @@ def describe_problem(problem: Problem) -> str:
             km=params.get("km"),
             insee=params.get("insee"),
         )
+    if problem.code == "outside_territory":
+        return _(
+            "The point (%(value)s) lies more than %(km)s km outside this territory's communes.",
+            value=problem.value,
+            km=params.get("km"),
+        )
+    if problem.code == "commune_outside_territory":
+        return _(
+            "The commune %(value)s is not part of this territory: give the listing's point, "
+            "or list it on the commune's own territory.",
+            value=problem.value,
+        )
     if problem.code == "half_coordinates":
         return _("Give both coordinates, or neither.")
     return problem.code
 
 
-def _flat(messages) -> dict[str, list[str]]:
+def flat_messages(messages) -> dict[str, list[str]]:
     """marshmallow's nested messages as {field: [message, …]}, in the reader's language."""
     if isinstance(messages, list):
         return {"_schema": [str(m) for m in messages]}

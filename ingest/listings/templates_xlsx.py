@@ -20,24 +20,20 @@ TYPE_WORDS = {
     "date": "date",
 }
 
-#: Three realistic Cantal listings per kind: the declarations' examples, then two variations.
-#: Saint-Flour with its coordinates; Aurillac with its coordinates; Murat without any (placed
-#: at the commune's centre).
+#: Three realistic listings per kind: the declarations' examples, then two variations, all in
+#: Saint-Flour (a territory's file holds its own listings; one elsewhere is refused): the
+#: declared point, another point, none (placed at the commune's centre).
 _PLACES = (
     {"lambert_x": "", "lambert_y": ""},
     {
         "lambert_x": "",
         "lambert_y": "",
-        "commune_insee": "15014",
-        "postcode": "15000",
-        "address": "3 place du Square",
-        "latitude": "44.9274",
-        "longitude": "2.4408",
+        "address": "3 place d'Armes",
+        "latitude": "45.0302",
+        "longitude": "3.0957",
     },
     {
-        "commune_insee": "15138",
-        "postcode": "15300",
-        "address": "Rue du Faubourg Notre-Dame",
+        "address": "Rue du Faubourg",
         "latitude": "",
         "longitude": "",
         "lambert_x": "",
@@ -135,7 +131,7 @@ _VARIANTS = {
         {"external_id": "LIEU-2026-0011", "title": "Maison de santé pluriprofessionnelle"},
         {
             "external_id": "LIEU-2026-0012",
-            "title": "Médiathèque du Bassin d'Aurillac",
+            "title": "Médiathèque municipale",
             "theme": "Culture",
             "poi_type": "Médiathèque",
             "bpe_code": "F307",

@@ -242,6 +242,20 @@ MESSAGES = {
         "Row {row}, column {field}: the point ({value}) is {km} km from commune {insee}; check "
         "the coordinates or the INSEE code.",
     ),
+    "outside_territory": (
+        "Ligne {row}, colonne {field} : le point ({value}) est à plus de {km} km des communes du "
+        "territoire ; vérifiez les coordonnées, ou publiez l'annonce sur le territoire où elle se "
+        "trouve.",
+        "Row {row}, column {field}: the point ({value}) lies more than {km} km outside the "
+        "territory's communes; check the coordinates, or publish the listing on the territory "
+        "where it lies.",
+    ),
+    "commune_outside_territory": (
+        "Ligne {row}, colonne {field} : la commune {value} ne fait pas partie du territoire ; "
+        "donnez le point de l'annonce, ou publiez-la sur le territoire de cette commune.",
+        "Row {row}, column {field}: commune {value} is not part of the territory; give the "
+        "listing's point, or publish it on that commune's territory.",
+    ),
     "unreadable": (
         "Le fichier n'a pas pu être lu : {reason}",
         "The file could not be read: {reason}",

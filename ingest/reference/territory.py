@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core import grid
 from core.db import TenantBase
 from core.extensions import db
-from core.registry import members_of
+from core.registry import Tenant, members_of
 from core.signals import announce, cells_changed, perimeter_changed
 from core.tenancy import TenantRef, tenant_scope
 from ingest.reference.models import Commune
@@ -38,6 +38,13 @@ def commune_codes(tenant: TenantRef, official_code: str | None) -> list[str]:
             codes += commune_codes(member.ref(), member.official_code)
         return sorted(set(codes))
     return list(db.session.execute(query.order_by(Commune.insee)).scalars())
+
+
+def territory_communes(tenant: TenantRef) -> list[str]:
+    """The INSEE codes of a territory's communes, from its registry record (an umbrella: its
+    current members'); empty for an unknown territory."""
+    record = db.session.get(Tenant, tenant.id)
+    return commune_codes(tenant, record.official_code) if record is not None else []
 
 
 def perimeter_cells(codes: list[str]) -> dict[str, str]:

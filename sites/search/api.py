@@ -32,6 +32,8 @@ from sites.search.query import MAX_CRITERIA, MAX_PEOPLE, Query, QueryError, pars
 #: A search body is a few hundred bytes; anything much larger is not one.
 BODY_MAX = 16 * 1024
 FORMATS = ("full", "compact")
+#: The `scores` query parameter, as a boolean is written in a URL.
+SCORES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 blp = Blueprint(
     "search_api",
@@ -315,14 +317,17 @@ class Search(MethodView):
         if wanted not in FORMATS:
             message = _("One of: %(values)s.", values=", ".join(FORMATS))
             raise ApiProblem(400, message, errors={"format": [message]})
+        scores = request.args.get("scores", "false").lower()
+        if scores not in SCORES:
+            message = _("One of: %(values)s.", values="true, false")
+            raise ApiProblem(400, message, errors={"scores": [message]})
         query = _query(_body())
         result = engine.score(current_tenant(), query)
         if current_user.is_authenticated:  # leads: never fails the search
             record_search(query, result)
         if wanted == "compact":
             # The map needs only the statuses; scores are asked for explicitly.
-            with_scores = request.args.get("scores", "").lower() in ("1", "true", "yes")
-            return _json(result.compact(with_scores=with_scores))
+            return _json(result.compact(with_scores=SCORES[scores]))
         return _json(result.full())
 
 

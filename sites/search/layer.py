@@ -19,11 +19,10 @@ from sqlalchemy import func, select
 from core import grid
 from core.extensions import db
 from core.maps import LocalMap, MapParts, map_parts
-from core.registry import Tenant
 from core.tenancy import TenantRef
 from ingest.reference.communes import names_of
 from ingest.reference.models import Commune
-from ingest.reference.territory import commune_codes
+from ingest.reference.territory import territory_communes
 from sites.search.matrix import cell_order, matrix_of
 
 #: Coordinates are sent as integers of 1/SCALE degree (1e-5°: about a metre).
@@ -110,7 +109,7 @@ def perimeter(tenant: TenantRef) -> dict | None:
     cached = _outlines.get(tenant.slug)
     if cached is not None and cached[0] == m.version:
         return cached[1]
-    codes = _commune_codes(tenant) or sorted({c for c in m.communes if c})
+    codes = territory_communes(tenant) or sorted({c for c in m.communes if c})
     feature = None
     if codes:
         geometry = db.session.execute(
@@ -126,11 +125,6 @@ def perimeter(tenant: TenantRef) -> dict | None:
     with _lock:
         _outlines[tenant.slug] = (m.version, feature)
     return feature
-
-
-def _commune_codes(tenant: TenantRef) -> list[str]:
-    record = db.session.get(Tenant, tenant.id)
-    return commune_codes(tenant, record.official_code) if record is not None else []
 
 
 def page_map(tenant: TenantRef) -> MapParts:

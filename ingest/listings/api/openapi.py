@@ -3,6 +3,8 @@ the documented problems."""
 
 from __future__ import annotations
 
+import copy
+
 from ingest.listings.api.bulk import BULK_MAX, RESULT_STATUSES
 from ingest.listings.api.representation import output_schema
 from ingest.listings.declaration import KIND_TITLES, KINDS
@@ -49,32 +51,55 @@ CREATE_ONLY = {
 ETAG_HEADER = {"ETag": {"description": "Version of the listing", "schema": {"type": "string"}}}
 
 _PROBLEM = {"application/problem+json": {"schema": ref("Problem")}}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "string"},
+    }
+}
 _PROBLEM_TEXT = {
-    400: "Bad request (malformed JSON, invalid cursor)",
+    400: "Bad request (malformed JSON, nested deeper than 32 levels, invalid cursor)",
     401: "No valid API key",
     403: "The key lacks the scope",
     404: "Unknown kind or listing",
-    412: "If-Match / If-None-Match not satisfied",
-    413: "Body or batch too large",
+    412: "If-Match / If-None-Match not satisfied (checked after the body: a bad body is a 422)",
+    413: "Body larger than 8 MB (chunked bodies too) or more than 1,000 items",
     415: "Body not application/json",
-    422: "Invalid values: `errors` names each field",
+    422: "Invalid values: `errors` names each field (`items[3].price` in a bulk request)",
     429: "Rate limit of the key reached (Retry-After)",
+    503: "Territory suspended, or a service it needs briefly away (Retry-After)",
 }
+#: Every operation may answer these: no key, a key without the scope, too many requests, away.
+ALWAYS = (401, 403, 429, 503)
 
 
 def problems(*codes) -> dict:
-    """The responses of these error statuses, each a problem+json."""
-    return {str(c): {"description": _PROBLEM_TEXT[c], "content": _PROBLEM} for c in codes}
+    """The responses of these error statuses and of ALWAYS, each a problem+json."""
+    out = {}
+    for code in sorted({*codes, *ALWAYS}):
+        out[str(code)] = {"description": _PROBLEM_TEXT[code], "content": _PROBLEM}
+        if code in (429, 503):
+            out[str(code)]["headers"] = _RETRY_AFTER
+    return out
+
+
+#: What the document says of `external_id` and `kind` in a body, beside the URL's.
+IDENTITY_NOTE = (
+    " Sur PUT et PATCH, `external_id` et `kind` sont facultatifs dans le corps : s'ils sont "
+    "donnés, ils doivent être égaux à ceux de l'URL (422 sinon), une annonce ne change pas "
+    "d'identifiant."
+)
 
 
 def register_components(spec) -> None:
-    """One input, patch and output schema per kind, with French titles, and the envelopes."""
+    """One input, patch, bulk item and output schema per kind, with French titles, and the
+    envelopes. Every input refuses unknown properties (`additionalProperties: false`)."""
     for kind in KINDS:
         title_fr, title_en = KIND_TITLES[kind]
         name = schema_name(kind)
         spec.components.schema(
             f"{name}Input",
-            {"title": title_fr, "description": f"{title_en}: PUT body, or a bulk item with kind"},
+            {"title": title_fr, "description": f"{title_en}: PUT body"},
             schema=input_schema(kind),
         )
         spec.components.schema(
@@ -82,6 +107,10 @@ def register_components(spec) -> None:
             {"title": title_fr, "description": f"{title_en}: PATCH body (any subset)"},
             schema=input_schema(kind)(partial=True),
         )
+        for suffix in ("Input", "Patch"):
+            identity = spec.components.schemas[f"{name}{suffix}"]["properties"]["external_id"]
+            identity["description"] = identity.get("description", "") + IDENTITY_NOTE
+        spec.components.schema(f"{name}BulkItem", _bulk_item(spec, kind))
         spec.components.schema(
             name, {"title": title_fr, "description": title_en}, schema=output_schema(kind)
         )
@@ -104,20 +133,7 @@ def register_components(spec) -> None:
             "additionalProperties": False,
             "required": ["items"],
             "properties": {
-                "items": {
-                    "type": "array",
-                    "maxItems": BULK_MAX,
-                    "items": {
-                        "allOf": [
-                            {
-                                "type": "object",
-                                "required": ["kind"],
-                                "properties": {"kind": {"type": "string", "enum": list(KINDS)}},
-                            },
-                            kinds_of("Input"),
-                        ]
-                    },
-                }
+                "items": {"type": "array", "maxItems": BULK_MAX, "items": kinds_of("BulkItem")}
             },
         },
     )
@@ -149,3 +165,13 @@ def register_components(spec) -> None:
             },
         },
     )
+
+
+def _bulk_item(spec, kind: str) -> dict:
+    """The kind's PUT body with its `kind`: one item of a bulk request."""
+    title_fr, title_en = KIND_TITLES[kind]
+    body = copy.deepcopy(spec.components.schemas[f"{schema_name(kind)}Input"])
+    body["title"], body["description"] = title_fr, f"{title_en}: a bulk item"
+    body["properties"] = {"kind": {"type": "string", "enum": [kind]}} | body["properties"]
+    body["required"] = ["kind", *body.get("required", [])]
+    return body

@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
+from core import grid
 from core.api import json_response
 from core.extensions import csrf, db
 from core.problems import ApiProblem, read_json
@@ -36,7 +37,7 @@ from ingest.listings.api.representation import (
 )
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import STATUSES, Listing
-from ingest.listings.service import as_input, save
+from ingest.listings.service import as_input, contract_errors, validate, write_apart
 from ingest.listings.store import change_status
 
 PAGE_MAX = 500
@@ -109,9 +110,24 @@ def _check_preconditions(row) -> None:
             raise ApiProblem(412, _("The listing already exists (If-None-Match)."))
 
 
-def _saved(kind: str, item: dict):
-    """Save one listing from the API's key; refused values are a 422 (the request rolls back)."""
-    saved = save(kind, [item], source="api", api_key_id=g.api_key.id)
+def _valid(kind: str, item: dict):
+    """One listing checked whole (fields, location, territory); refused values are a 422."""
+    saved = validate(kind, [item])
+    if saved.errors:
+        raise _invalid(saved.errors[0])
+    return saved
+
+
+def _valid_changes(kind: str, changes: dict) -> None:
+    """A PATCH body's own fields, before anything is read: unknown or refused ones are a 422."""
+    errors = contract_errors(kind, changes, partial=True)
+    if errors:
+        raise _invalid(errors)
+
+
+def _written(kind: str, saved):
+    """Write one checked listing; one the database still refuses is a 422, never a 500."""
+    saved = write_apart(kind, saved, source="api", api_key_id=g.api_key.id)
     if saved.errors:
         raise _invalid(saved.errors[0])
     return saved
@@ -133,7 +149,8 @@ class ListQuery(ma.Schema):
         metadata={"description": "Code INSEE de la commune"},
     )
     cell = ma.fields.String(
-        validate=ma.validate.Length(max=40), metadata={"description": "Carreau INSPIRE"}
+        validate=[ma.validate.Length(max=40), ma.validate.Regexp(grid.ID_PATTERN)],
+        metadata={"description": "Carreau INSPIRE"},
     )
     updated_since = ma.fields.AwareDateTime(
         default_timezone=UTC,
@@ -180,7 +197,7 @@ class Listings(MethodView):
                 },
                 "content": {"application/json": {"schema": ref("ListingPage")}},
             },
-            **problems(400, 401, 403, 422, 429),
+            **problems(400, 422),
         },
     )
     def get(self, limit, cursor=None, **filters):
@@ -241,7 +258,7 @@ class OneListing(MethodView):
                 "content": {"application/json": {"schema": kinds_of("")}},
             },
             "304": {"description": "Not modified (If-None-Match)"},
-            **problems(401, 403, 404, 429),
+            **problems(404),
         },
     )
     def get(self, kind, external_id):
@@ -273,19 +290,25 @@ class OneListing(MethodView):
                 "headers": ETAG_HEADER,
                 "content": {"application/json": {"schema": kinds_of("")}},
             },
-            **problems(400, 401, 403, 404, 412, 413, 415, 422, 429),
+            **problems(400, 404, 412, 413, 415, 422),
         },
     )
     def put(self, kind, external_id):
         """Create or replace a listing (idempotent).
 
         Fields left out are emptied; `status` defaults to published. Sending the same values
-        again changes nothing, not even `updated_at`.
+        again changes nothing, not even `updated_at`. The body's `external_id` and `kind` may be
+        left out; when given they must equal the URL's (422 otherwise: a listing never changes
+        its identifier). Unknown properties are refused (422, naming each). The body is checked
+        before If-Match / If-None-Match: a bad body is a 422 whatever the preconditions. The
+        listing must lie in the territory: its point near its communes (PERIMETER_MARGIN_M, 2 km
+        by default), or, without a point, in one of them (422 on `latitude` or `commune_insee`).
         """
         _known_kind(kind)
         item = _identified(_json_object(), kind, external_id)
+        saved = _valid(kind, item)  # a bad body is refused whatever its preconditions
         _check_preconditions(fetch(kind, external_id, lock=True))
-        action = _saved(kind, item).outcome.results[external_id][1]
+        action = _written(kind, saved).outcome.results[external_id][1]
         return listing_response(fetch(kind, external_id), 201 if action == "create" else 200)
 
     @blp.doc(
@@ -301,20 +324,25 @@ class OneListing(MethodView):
                 "headers": ETAG_HEADER,
                 "content": {"application/json": {"schema": kinds_of("")}},
             },
-            **problems(400, 401, 403, 404, 412, 413, 415, 422, 429),
+            **problems(400, 404, 412, 413, 415, 422),
         },
     )
     def patch(self, kind, external_id):
-        """Change some fields of a listing; the result is validated as a whole."""
+        """Change some fields of a listing; the result is validated as a whole.
+
+        The body's own fields are checked first (unknown properties, types, bounds: 422 whatever
+        If-Match says); `external_id` and `kind`, when given, must equal the URL's.
+        """
         _known_kind(kind)
         changes = _identified(_json_object(), kind, external_id)
+        _valid_changes(kind, changes)  # a bad body is refused whatever its preconditions
         row = _existing(kind, external_id, lock=True)
         _check_preconditions(row)
         item = as_input(row[0])
         if {"lambert_x", "lambert_y"} & changes.keys():  # a new point replaces the stored one
             item.pop("latitude", None)
             item.pop("longitude", None)
-        _saved(kind, item | changes)
+        _written(kind, _valid(kind, item | changes))
         return listing_response(fetch(kind, external_id))
 
     @blp.doc(
@@ -322,7 +350,7 @@ class OneListing(MethodView):
         parameters=[IF_MATCH],
         responses={
             "204": {"description": "Unpublished (kept, never deleted)"},
-            **problems(401, 403, 404, 412, 429),
+            **problems(404, 412),
         },
     )
     def delete(self, kind, external_id):
@@ -361,15 +389,19 @@ class Bulk(MethodView):
                 "the others were written",
                 "content": {"application/json": {"schema": ref("BulkResult")}},
             },
-            **problems(400, 401, 403, 413, 415, 429),
+            **problems(400, 413, 415, 422),
         },
     )
     def post(self):
         """Create or replace up to 1 000 listings of any kinds in one transaction.
 
-        Each item is a PUT body with its `kind`. Valid items are written together; invalid ones
-        are reported with their errors and change nothing. 200 when all items were written,
-        207 when some were refused.
+        Each item is a PUT body with its `kind`. An item that breaks the document (no or an
+        unknown `kind`, an unknown property, a wrong type, a value out of bounds) refuses the
+        whole request: 422, `errors` naming each as `items[3].price`, nothing written. Items the
+        territory's rules refuse (unknown commune, outside the territory, the same identifier
+        twice, a SIRET's check digits) are reported with their errors and change nothing; the
+        others are written together. 200 when all items were written, 207 when some were
+        refused.
         """
         body = _json_object()
         items = body.get("items")
