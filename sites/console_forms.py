@@ -29,12 +29,17 @@ class InviteForm(FlaskForm):
     )
 
 
+def _text(value: str | None) -> str:
+    """A field missing from the submission is an empty text, as its column holds."""
+    return value or ""
+
+
 class HomeTextForm(FlaskForm):
-    title = StringField(_l("Title"), [Length(max=200)])
-    introduction = TextAreaField(_l("Introduction"), [Length(max=4000)])
-    axis_productive = TextAreaField(_l("Productive economy"), [Length(max=4000)])
-    axis_tourism = TextAreaField(_l("Tourism economy"), [Length(max=4000)])
-    axis_residential = TextAreaField(_l("Residential economy"), [Length(max=4000)])
+    title = StringField(_l("Title"), [Length(max=200)], filters=[_text])
+    introduction = TextAreaField(_l("Introduction"), [Length(max=4000)], filters=[_text])
+    axis_productive = TextAreaField(_l("Productive economy"), [Length(max=4000)], filters=[_text])
+    axis_tourism = TextAreaField(_l("Tourism economy"), [Length(max=4000)], filters=[_text])
+    axis_residential = TextAreaField(_l("Residential economy"), [Length(max=4000)], filters=[_text])
 
 
 class LookForm(FlaskForm):

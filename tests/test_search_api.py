@@ -93,6 +93,9 @@ def test_invalid_criteria_answer_400_naming_the_field(client, hand):
     assert response.status_code == 400 and "format" in response.get_json()["errors"]
     response = post(client, hand, "/api/v1/search", b"{criteria: 1}")
     assert response.status_code == 400 and response.get_json()["detail"]
+    # Deeper than Python's JSON parser goes: a 400 saying so, not a RecursionError.
+    response = post(client, hand, "/api/v1/search", b"[" * 3000 + b"]" * 3000)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
 
 
 def test_only_json_is_accepted(client, hand):
