@@ -18,6 +18,7 @@ from ingest.listings.imports import runs_inline, submit
 from ingest.listings.models import LOCATION_FIELDS, Listing
 from ingest.listings.normed import NormedFileError, read_normed
 from ingest.listings.schemas import input_schema
+from ingest.listings.wording import describe
 from tests import hostile_files, listing_import_helpers
 from tests.listing_import_helpers import csv_file, house, issues_of
 
@@ -267,3 +268,15 @@ def test_a_report_names_the_row_the_spreadsheet_shows_blank_rows_counted(kind_fo
     assert [(i.row, i.column) for i in normed.errors] == [(5, "price")]
     assert [r["_row"] for r in normed.rows] == [2]
     assert normed.rows_read == 2
+    # The bound is written as the reader writes numbers.
+    assert "au plus 1\u202f000\u202f000\u202f000." in describe(normed.errors[0], "fr")
+    assert "at most 1,000,000,000." in describe(normed.errors[0], "en")
+
+
+def test_a_report_lists_errors_before_warnings(territory):
+    header = ["external_id", "title", "commune_insee", "transaction", "property_type", "price"]
+    data = csv_file([house("W-1"), house("W-2", price="1e20")], header=header)
+    listed = issues_of(submit("real_estate", data, "annonces.csv"))
+    severities = [issue["error"] for issue in listed]
+    assert severities[0] is True and severities == sorted(severities, reverse=True)
+    assert len(severities) > 10  # the optional columns' warnings, after the error

@@ -374,7 +374,9 @@ def _outcome_counts(outcome, dry_run: bool) -> dict:
 
 def build_report(record: ListingImport, issues: list[Issue], status: str, counts, meta) -> dict:
     """The kept report: counts, and each issue located and worded in French and English."""
-    ordered = sorted(issues, key=lambda i: (i.row or 0, not i.error))
+    # Errors first (what stops the import), each kind in file order: a long list of warnings
+    # about optional columns never hides them, nor pushes them past the report's limit.
+    ordered = sorted(issues, key=lambda i: (not i.error, i.row or 0))
     return {
         "import_id": record.id,
         "kind": record.kind,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import difflib
 import re
 
+from babel.numbers import format_decimal
+
 from core.i18n import pick
 from ingest.listings.declaration import all_fields
 
@@ -319,16 +321,17 @@ def expected(name: str | None, what: str, locale: str) -> str:
         meaning = PATTERNS.get(f.pattern or "")
         return pick(*meaning, locale) if meaning else f"{f.pattern}"
     if what == "minimum":
-        return _number(f.minimum)
+        return _number(f.minimum, locale)
     if what == "maximum":
-        return _number(f.maximum)
+        return _number(f.maximum, locale)
     if what == "maxLength":
         return f"{f.max_length}"
     return pick(*TYPES.get(f.type, TYPES["string"]), locale)
 
 
-def _number(value) -> str:
-    return str(int(value)) if value is not None and float(value).is_integer() else str(value)
+def _number(value, locale: str) -> str:
+    """A bound as the reader writes numbers: 1 000 000 000 in French, 1,000,000,000 in English."""
+    return format_decimal(value, locale=locale)
 
 
 def describe(issue, locale: str = "fr") -> str:
