@@ -221,7 +221,9 @@ def bare_error_page(status: int, texts=None):
         f"<title>{escape(texts[0])} · {escape(texts[2])} ({status})</title></head><body><main>"
         f"<h1>{escape(texts[0])}</h1><p>{escape(texts[1])}</p>"
         f'<h2 lang="en">{escape(texts[2])}</h2><p lang="en">{escape(texts[3])}</p>'
-        f"<p>{status} · {escape(rid)}</p></main></body></html>"
+        f"<p>Erreur {status} · référence à citer si vous nous écrivez "
+        f'<span lang="en">(reference to quote)</span> : <code>{escape(rid)}</code></p>'
+        "</main></body></html>"
     )
     response = current_app.response_class(body, status=status, mimetype="text/html")
     response.headers["X-Request-ID"] = rid
