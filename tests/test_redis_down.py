@@ -20,6 +20,7 @@ from core.mail import OutboxMail, deliver_pending
 from core.tenancy import tenant_scope
 from core.web import any_host
 from ingest.listings.apikeys import create_key
+from tests.listing_api_helpers import house
 from tests.private_redis import app_on, private_redis
 from tests.support import PASSWORD, Visitor, host
 
@@ -48,19 +49,6 @@ EXPECTED = {
     "console imports": 200,
     "readiness": 200,
 }
-
-
-def house(external_id: str) -> dict:
-    return {
-        "external_id": external_id,
-        "title": "Maison de bourg",
-        "commune_insee": "15187",
-        "transaction": "sale",
-        "property_type": "house",
-        "price": 149000,
-        "latitude": 45.0337,
-        "longitude": 3.0928,
-    }
 
 
 @pytest.fixture
