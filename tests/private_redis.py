@@ -84,5 +84,7 @@ def app_on(server: PrivateRedis, suite_app: Flask, tmp_path_factory, **settings)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+        if "redis" in app.extensions:  # its pooled sockets, else they outlive the server
+            app.extensions["redis"].close()
         # Flask-Limiter keeps one storage per process: give the suite's application its own back.
         limiter.init_app(suite_app)
