@@ -90,9 +90,17 @@ def typed(kind: str):
         "integer": int,
         "number": Decimal,
         "boolean": lambda v: BOOLEANS[v.lower()],
-        # As the Table Schema reads a date (strptime: 2026-1-5 passes it), not stricter.
-        "date": lambda v: datetime.strptime(v, "%Y-%m-%d").date(),
+        "date": _date,
     }[kind]
+
+
+def _date(value: str) -> date:
+    """As the Table Schema reads a date (strptime: 2026-1-5 passes it), not stricter; the usual
+    2026-01-05 takes the fast path, strptime costing about 6 µs a value."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return datetime.strptime(value, "%Y-%m-%d").date()
 
 
 def siret_ok(value: str) -> bool:
