@@ -168,6 +168,17 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _read_in_child(context, data: bytes) -> tuple:
+    """Read `data` in a forked child, so that its memory is its own: (refusal code or None,
+    seconds, RSS growth, traced peak)."""
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_refuse, args=(data, send))
+    child.start()
+    figures = receive.recv()
+    child.join()
+    return figures
+
+
 def _refuse(data: bytes, answer) -> None:
     """In a child process: read the file (timed, then again under tracemalloc), report."""
     from ingest.listings.normed import NormedFileError, read_normed
@@ -203,11 +214,7 @@ def hostile() -> list[str]:
     print("hostile spreadsheets (refused within 2 s and 200 MB):")
     for name, make in HOSTILE.items():
         data = make()
-        receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_refuse, args=(data, send))
-        child.start()
-        code, elapsed, grown, traced = receive.recv()
-        child.join()
+        code, elapsed, grown, traced = _read_in_child(context, data)
         ok = code is not None and elapsed < HOSTILE_SECONDS
         ok = ok and grown < HOSTILE_BYTES and traced < HOSTILE_BYTES
         print(
@@ -221,11 +228,7 @@ def hostile() -> list[str]:
     print("within the limits, the costliest reads (bounded, in a worker; for the record):")
     for name, make in WITHIN_LIMITS.items():
         data = make()
-        receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_refuse, args=(data, send))
-        child.start()
-        code, elapsed, grown, traced = receive.recv()
-        child.join()
+        code, elapsed, grown, traced = _read_in_child(context, data)
         print(
             f"  {name}: {len(data) / 1024:,.0f} KB → {code or 'read'} in {elapsed:.2f} s, "
             f"RSS +{grown / 2**20:.1f} MB, traced peak {traced / 2**20:.1f} MB",

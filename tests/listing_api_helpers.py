@@ -3,6 +3,7 @@ checks."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from core.extensions import db
@@ -78,3 +79,26 @@ def in_territory(app, ref, statement, **params):
         rows = db.session.execute(text(statement), params).all()
         db.session.rollback()
     return rows
+
+
+@pytest.fixture
+def territory(app, cantal, make_tenant):
+    """A commune territory of the Cantal."""
+    return make_tenant()
+
+
+@pytest.fixture
+def api(app, territory):
+    """Its API, seen by a key that reads and writes."""
+    return Client(app, territory, new_key(app, territory))
+
+
+def job(external_id="J-1", **over):
+    """A valid job offer in Saint-Flour (texts, as a file or a JSON body gives them)."""
+    return {
+        "external_id": external_id,
+        "title": "Boulanger",
+        "commune_insee": "15187",
+        "rome_code": "D1102",
+        "contract_type": "CDI",
+    } | over

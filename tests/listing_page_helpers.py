@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from core.extensions import db
 from core.tenancy import tenant_scope
+from ingest.listings.models import Listing
 from ingest.listings.service import save
 
 BASE = {
@@ -185,3 +186,17 @@ def catalogue(app, cantal, make_tenant):
             ],
         )
     return ref
+
+
+def published_home() -> Listing:
+    """A published property `HOME` in Saint-Flour, flushed in the bound territory's session."""
+    listing = Listing(
+        kind="real_estate",
+        external_id="HOME",
+        title="Maison de bourg",
+        commune_insee="15187",
+        status="published",
+    )
+    db.session.add(listing)
+    db.session.flush()
+    return listing

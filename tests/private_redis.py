@@ -10,6 +10,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from application import create_app
@@ -88,3 +89,16 @@ def app_on(server: PrivateRedis, suite_app: Flask, tmp_path_factory, **settings)
             app.extensions["redis"].close()
         # Flask-Limiter keeps one storage per process: give the suite's application its own back.
         limiter.init_app(suite_app)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A private Redis the test may stop, pause and start again."""
+    with private_redis(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+def town(app, cantal, make_tenant):
+    """A commune territory of the Cantal."""
+    return make_tenant()

@@ -20,6 +20,7 @@ from ingest.listings.normed import NormedFileError, read_normed
 from ingest.listings.schemas import input_schema
 from ingest.listings.wording import describe
 from tests import hostile_files, listing_import_helpers
+from tests.listing_api_helpers import job
 from tests.listing_import_helpers import csv_file, house, issues_of
 
 territory = listing_import_helpers.territory
@@ -101,14 +102,7 @@ def test_a_salary_of_1e30_is_a_located_error(territory):
     header = ["external_id", "title", "commune_insee", "rome_code", "contract_type", "salary_max"]
     data = csv_file(
         [
-            {
-                "external_id": "J-1",
-                "title": "Boulanger",
-                "commune_insee": "15187",
-                "rome_code": "D1102",
-                "contract_type": "CDI",
-                "salary_max": "1e30",
-            }
+            job(salary_max="1e30"),
         ],
         header=header,
     )

@@ -17,7 +17,6 @@ from core.auth.models import Account, Role, RoleGrant
 from core.config import database_url
 from core.extensions import db
 from core.tenancy import tenant_scope
-from ingest.listings.models import Listing
 from sites import content
 from sites.branding import save_look
 from sites.leads import consent
@@ -26,6 +25,7 @@ from sites.listings.models import Favourite
 from sites.models import Branding, HomeText
 from sites.search.models import SavedSearch
 from sites.search.saved import delete_search, save_search
+from tests.listing_page_helpers import published_home
 from tests.support import PASSWORD, TEST_DATABASE_URL
 
 #: Seconds a racing write may take to reach its lock, then to finish.
@@ -96,16 +96,7 @@ def person(app, make_tenant, make_account, visitor):
     ref = make_tenant()
     email = make_account()
     with app.app_context(), tenant_scope(ref):
-        listing = Listing(
-            kind="real_estate",
-            external_id="HOME",
-            title="Maison de bourg",
-            commune_insee="15187",
-            status="published",
-        )
-        db.session.add(listing)
-        db.session.flush()
-        listing_id = listing.id
+        listing_id = published_home().id
         db.session.commit()
     with app.app_context():
         account_id = db.session.execute(

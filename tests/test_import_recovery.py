@@ -27,23 +27,17 @@ from core.tenancy import tenant_scope
 from ingest.listings.imports import INLINE_ROWS, submit
 from ingest.listings.models import INTERRUPTED, Listing, ListingImport
 from ingest.listings.recovery import sweep_imports
+from tests import private_redis as private_redis_fixtures
 from tests.listing_import_helpers import csv_file, house
-from tests.private_redis import app_on, private_redis
+from tests.private_redis import app_on
 from tests.support import TEST_DATABASE_URL, InProcessWorker, Visitor, host
 
 #: Seconds: the longest a worker process may take to start, run or stop here.
 PROCESS_BOUND = 90
 
 
-@pytest.fixture
-def server(tmp_path):
-    with private_redis(tmp_path) as started:
-        yield started
-
-
-@pytest.fixture
-def town(app, cantal, make_tenant):
-    return make_tenant()
+server = private_redis_fixtures.server
+town = private_redis_fixtures.town
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from ingest.listings.imports import neutralise, report_csv, submit
 from ingest.listings.models import Listing, ListingEvent, ListingImport
 from ingest.listings.normed import NormedFileError
 from tests import listing_import_helpers
+from tests.listing_api_helpers import job
 from tests.listing_import_helpers import (
     BASELINE,
     HEADER,
@@ -186,14 +187,7 @@ def test_every_bad_file_gets_a_located_report_and_changes_nothing(territory, cas
 def test_a_bad_siret_in_a_job_file(territory):
     data = csv_file(
         [
-            {
-                "external_id": "J-1",
-                "title": "Boulanger",
-                "commune_insee": "15187",
-                "rome_code": "D1102",
-                "contract_type": "CDI",
-                "siret": "73282932000075",
-            }
+            job(siret="73282932000075"),
         ],
         header=JOB_HEADER,
     )

@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select, text
 
@@ -16,6 +15,7 @@ from ingest.listings.api.representation import output_schema
 from ingest.listings.apikeys import authenticate, revoke
 from ingest.listings.declaration import KINDS, fields_of
 from ingest.listings.models import ApiKey, Listing, ListingEvent
+from tests import listing_api_helpers
 from tests.listing_api_helpers import (
     READ,
     WRITE,
@@ -27,15 +27,8 @@ from tests.listing_api_helpers import (
 )
 from tests.support import host
 
-
-@pytest.fixture
-def territory(app, cantal, make_tenant):
-    return make_tenant()
-
-
-@pytest.fixture
-def api(app, territory):
-    return Client(app, territory, new_key(app, territory))
+territory = listing_api_helpers.territory
+api = listing_api_helpers.api
 
 
 # --- keys ----------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
 from werkzeug.wrappers import Request
@@ -15,31 +14,16 @@ from core.tenancy import tenant_scope
 from ingest.listings.imports import submit
 from ingest.listings.service import save
 from tenants.provisioning import add_member
+from tests import listing_api_helpers
 from tests import listing_import_helpers as files
-from tests.listing_api_helpers import Client, house, in_territory, is_problem, new_key
+from tests.listing_api_helpers import Client, house, in_territory, is_problem, job, new_key
 
 ONE = "/api/v1/listings/real_estate/R-1"
 BULK = "/api/v1/listings/bulk"
 
 
-@pytest.fixture
-def territory(app, cantal, make_tenant):
-    return make_tenant()
-
-
-@pytest.fixture
-def api(app, territory):
-    return Client(app, territory, new_key(app, territory))
-
-
-def job(external_id="J-1", **over):
-    return {
-        "external_id": external_id,
-        "title": "Boulanger",
-        "commune_insee": "15187",
-        "rome_code": "D1102",
-        "contract_type": "CDI",
-    } | over
+territory = listing_api_helpers.territory
+api = listing_api_helpers.api
 
 
 def count(app, territory) -> int:

@@ -20,8 +20,9 @@ from core.mail import OutboxMail, deliver_pending
 from core.tenancy import tenant_scope
 from core.web import any_host
 from ingest.listings.apikeys import create_key
+from tests import private_redis as private_redis_fixtures
 from tests.listing_api_helpers import house
-from tests.private_redis import app_on, private_redis
+from tests.private_redis import app_on
 from tests.support import PASSWORD, Visitor, host
 
 #: Seconds: the most any request may take while Redis is away.
@@ -51,15 +52,8 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def server(tmp_path):
-    with private_redis(tmp_path) as started:
-        yield started
-
-
-@pytest.fixture
-def town(app, cantal, make_tenant):
-    return make_tenant()
+server = private_redis_fixtures.server
+town = private_redis_fixtures.town
 
 
 @pytest.fixture

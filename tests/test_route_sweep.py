@@ -24,10 +24,11 @@ from core.db import utcnow
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.apikeys import create_key
-from ingest.listings.models import SCOPES, Listing
+from ingest.listings.models import SCOPES
 from sites.listings.models import Favourite
 from sites.search.saved import save_search
 from tenants.provisioning import TenantSpec, add_member, create_tenant
+from tests.listing_page_helpers import published_home
 from tests.support import PASSWORD, TEST_DATABASE_URL, Visitor, drop_tenants, host, unique_slug
 
 PLATFORM = "admin.vivrau.localhost"
@@ -128,15 +129,7 @@ def world(app):
     with app.app_context():
         with tenant_scope(ref):
             _key, api_key = create_key("sweep", SCOPES)
-            listing = Listing(
-                kind="real_estate",
-                external_id="HOME",
-                title="Maison",
-                commune_insee="15187",
-                status="published",
-            )
-            db.session.add(listing)
-            db.session.flush()
+            listing = published_home()
             favourite = Favourite(account_id=admin_id, listing_id=listing.id)
             db.session.add(favourite)
             search = save_search(admin_id, "Maison", {"criteria": []})
