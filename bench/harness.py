@@ -267,6 +267,11 @@ class Bench:
                 time.sleep(0.1)
         raise BenchError(f"gunicorn serving {app} did not answer on port {port} within 30 s")
 
+    @staticmethod
+    def port() -> int:
+        """A free loopback port."""
+        return free_port()
+
     # --- measuring --------------------------------------------------------------------------
 
     @staticmethod
