@@ -77,6 +77,8 @@ def _fmt(x: float) -> str:
 
 
 def _spread(values: list[float]) -> str:
+    if len(values) == 1:
+        return _fmt(values[0])
     low, middle, high = min(values), statistics.median(values), max(values)
     return f"min {_fmt(low)}  median {_fmt(middle)}  max {_fmt(high)}"
 
@@ -109,7 +111,8 @@ class Figure:
         return {True: "pass", False: "MISSED", None: "—"}[self.passed]
 
     def lines(self) -> list[str]:
-        lines = [f"  {self.name}: {_spread(self.values)} {self.unit} over {len(self.values)} runs"]
+        runs = f" over {len(self.values)} runs" if len(self.values) > 1 else ""
+        lines = [f"  {self.name}: {_spread(self.values)} {self.unit}{runs}"]
         if self.baseline:
             name = self.baseline_name or "the same work by a simpler path"
             lines.append(f"    baseline, {name}: {_spread(self.baseline)} {self.unit}")
