@@ -23,7 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from redis import Redis
+from sqlalchemy.engine import make_url
+from sqlalchemy_utils import create_database
 
+from core.config import database_url
 from core.databases import ensure_database, remove_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,13 +209,18 @@ class Bench:
 
     # --- resources --------------------------------------------------------------------------
 
-    def database(self, label: str = "") -> str:
-        """A fresh database with PostGIS, named for this benchmark and run, dropped at the end."""
+    def database(self, label: str = "", template: str | None = None) -> str:
+        """A fresh database with PostGIS, named for this benchmark and run, dropped at the end;
+        a copy of the database `template` (a URL of this benchmark's, with no session open) when
+        given, which is how a run starts again from the same state."""
         name = f"vivrau_bench_{self.name}{'_' + label if label else ''}_{self.run_id}_{os.getpid()}"
         url = f"{SERVER_URL}/{name}"
         remove_database(url)
         self._databases.append(url)
-        ensure_database(url)
+        if template:
+            create_database(database_url(url), template=make_url(template).database)
+        else:
+            ensure_database(url)
         return url
 
     def env(self, database_url: str, **settings: str) -> dict[str, str]:
@@ -230,6 +238,10 @@ class Bench:
     def flask(self, env: dict[str, str], *args: str) -> float:
         """Run a `flask` command; its wall time in seconds. A failure stops the benchmark with the
         command's own output."""
+        return self.flask_output(env, *args)[0]
+
+    def flask_output(self, env: dict[str, str], *args: str) -> tuple[float, str]:
+        """Run a `flask` command; its wall time in seconds and what it printed."""
         started = time.perf_counter()
         done = subprocess.run(
             [str(BIN / "flask"), *args], env=env, cwd=ROOT, capture_output=True, text=True
@@ -237,7 +249,7 @@ class Bench:
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise BenchError(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-        return elapsed
+        return elapsed, done.stdout.strip()
 
     def serve(
         self,
