@@ -75,16 +75,23 @@ def main() -> None:
                 lambda port=port: hammer(port, f"/_bench/plain/{SLUG}", SECONDS),
                 runs=RUNS,
             )
-            label = f"host cache {cache} s" if cache != "0" else "no host cache"
+            cached = cache != "0"
+            conditions = (
+                f"{CLIENTS} clients, runs of {SECONDS:g} s, server on cores "
+                f"{server_cpus or 'any'}, load on {load_cpus or 'any'}"
+            )
             bench.figure(
-                f"territory transaction, {label}",
+                f"territory transaction, host cache {cache} s"
+                if cached
+                else "territory transaction, no host cache",
                 values,
                 "req/s",
                 baseline=base,
                 baseline_name="the same read and body without resolution",
-                ratio_at_least=0.85,
-                note=f"{CLIENTS} clients, runs of {SECONDS:g} s, server on cores "
-                f"{server_cpus or 'any'}, load on {load_cpus or 'any'}",
+                # The target is the cached path's, as served; without the cache each request pays
+                # a registry query on a connection of its own: the figure says what the cache saves.
+                ratio_at_least=0.85 if cached else None,
+                note=conditions if cached else conditions + "; for the record",
             )
 
 
