@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from redis import Redis
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from sqlalchemy_utils import create_database
 
 from core.config import database_url
@@ -150,6 +152,7 @@ class Bench:
         # A stop (Ctrl-C, `kill`) unwinds through __exit__ like an error, so nothing is left behind.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         Redis.from_url(self.redis_url).flushdb()
+        self._drop_orphans()
         print(f"== bench {self.name} ({len(cpus())} cores, load {load_average()})", flush=True)
         return self
 
@@ -173,6 +176,24 @@ class Bench:
         if missed:
             print(f"bench {self.name}: {len(missed)} target(s) missed", file=sys.stderr)
             sys.exit(1)
+
+    @staticmethod
+    def _drop_orphans() -> None:
+        """Drop the databases of benchmarks whose process is gone (killed before it could clean
+        up): their names end with the pid that made them."""
+        engine = create_engine(database_url(f"{SERVER_URL}/postgres"), poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                names = conn.execute(
+                    text("SELECT datname FROM pg_database WHERE datname LIKE 'vivrau\\_bench\\_%'")
+                ).scalars()
+                names = list(names)
+        finally:
+            engine.dispose()
+        for name in names:
+            pid = name.rsplit("_", 1)[-1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                remove_database(f"{SERVER_URL}/{name}")
 
     def _clean_up(self) -> None:
         for server in self._servers:

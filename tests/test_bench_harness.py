@@ -11,6 +11,7 @@ import textwrap
 from sqlalchemy_utils import database_exists
 
 from core.config import ROOT, database_url
+from core.databases import ensure_database
 from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL
 
 PROLOGUE = """
@@ -89,3 +90,13 @@ def test_a_crash_exits_2_without_a_traceback_and_cleans_up(tmp_path, redis_conn)
     assert record["crashed"] is True
     assert not database_exists(database_url(url))
     assert redis_conn.get("probe") is None
+
+
+def test_a_killed_benchmarks_database_is_dropped_by_the_next_one(tmp_path, redis_conn):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    orphan = f"{TEST_DATABASE_URL.rsplit('/', 1)[0]}/vivrau_bench_probe_x_{gone}"
+    ensure_database(orphan)
+    done, _, _ = run_bench(tmp_path, "pass")
+    assert done.returncode == 0, done.stderr
+    assert not database_exists(database_url(orphan))
