@@ -62,7 +62,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from application import create_app
-    from core.extensions import db
+    from core.extensions import bind_migrations, db
     from core.tenancy import tenant_scope
     from ingest.listings.apikeys import create_key
     from ingest.listings.service import save
@@ -72,6 +72,7 @@ def main() -> None:
     app = create_app(
         {"DATABASE_URL": BENCH_URL, "REDIS_URL": env["REDIS_URL"], "LOG_LEVEL": "WARNING"}
     )
+    bind_migrations(app)
     try:
         with app.app_context():
             upgrade()

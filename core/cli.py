@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
+from flask.cli import ScriptInfo
 
+from core.extensions import bind_migrations
 from core.tenancy import slug_of
 
 
@@ -18,3 +20,23 @@ class TerritorySlug(click.ParamType):
 
 
 SLUG = TerritorySlug()
+
+
+class MigrationCommands(click.Group):
+    """`flask db …`: Flask-Migrate's commands, bound to the application when one of them is
+    looked up, so that `flask --help` and every other command skip importing alembic."""
+
+    def _commands(self, ctx: click.Context) -> click.Group:
+        bind_migrations(ctx.ensure_object(ScriptInfo).load_app())
+        from flask_migrate.cli import db  # noqa: PLC0415 - heavy: alembic, when migrating
+
+        return db
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands(ctx).list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._commands(ctx).get_command(ctx, cmd_name)
+
+
+migrations_cli = MigrationCommands("db", help="Migrations of the public schema (Flask-Migrate).")

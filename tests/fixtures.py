@@ -18,7 +18,7 @@ from core.auth.models import Account, Role
 from core.auth.passwords import hash_password
 from core.config import database_url
 from core.db import utcnow
-from core.extensions import db
+from core.extensions import bind_migrations, db
 from core.mail import OutboxMail, deliver_outbox
 from ingest.reference.communes import load_communes
 from tenants.provisioning import TenantSpec, create_tenant
@@ -43,6 +43,7 @@ def app(tmp_path_factory):
     compile_catalogues()
     wipe()
     application = create_app(settings_for_tests(tmp_path_factory))
+    bind_migrations(application)
     with application.app_context():
         upgrade()
     yield application
