@@ -22,21 +22,16 @@ class TerritorySlug(click.ParamType):
 SLUG = TerritorySlug()
 
 
-class MigrationCommands(click.Group):
-    """`flask db …`: Flask-Migrate's commands, bound to the application when one of them is
-    looked up, so that `flask --help` and every other command skip importing alembic."""
+class MigrationCommands(click.Command):
+    """`flask db …`: Flask-Migrate's group, bound to the application and imported when it runs
+    (its options, its commands, its --help), so that `flask --help` and every other command skip
+    importing alembic. It stands in the command list with its own one-line help."""
 
-    def _commands(self, ctx: click.Context) -> click.Group:
-        bind_migrations(ctx.ensure_object(ScriptInfo).load_app())
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        bind_migrations(parent.ensure_object(ScriptInfo).load_app())
         from flask_migrate.cli import db  # noqa: PLC0415 - heavy: alembic, when migrating
 
-        return db
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return self._commands(ctx).list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._commands(ctx).get_command(ctx, cmd_name)
+        return db.make_context(info_name, args, parent=parent, **extra)
 
 
 migrations_cli = MigrationCommands("db", help="Migrations of the public schema (Flask-Migrate).")

@@ -63,3 +63,10 @@ def test_start_up_imports_no_heavy_library(code):
 
 def test_the_check_sees_a_heavy_library():
     assert heavy_modules_after("import folium" + REPORT) == ["branca", "folium", "requests"]
+
+
+def test_flask_db_runs_flask_migrate_with_its_group_options(app, runner):
+    # Its commands read the group's options (-d, -x) from `g`: they fail unless the group ran.
+    done = runner.invoke(args=["db", "-x", "unused", "current"])
+    assert done.exit_code == 0, f"{done.output}{done.exception!r}"
+    assert "Perform database migrations" in runner.invoke(args=["db", "--help"]).output
