@@ -20,6 +20,7 @@ from core import web
 from core.api import make_api
 from core.auth.cli import cli as users_cli
 from core.auth.views import bp as account_bp
+from core.cli import migrations_cli
 from core.config import ROOT, Config
 from core.db import install_fork_guard
 from core.extensions import (
@@ -30,7 +31,6 @@ from core.extensions import (
     db,
     limiter,
     login_manager,
-    migrate,
 )
 from core.i18n import bp as i18n_bp
 from core.i18n import select_locale
@@ -75,6 +75,7 @@ BLUEPRINTS = (
     ingest_api.bp,
 )
 COMMANDS = (
+    migrations_cli,
     tenants_cli,
     site_cli,
     billing_cli,
@@ -109,7 +110,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         install_fork_guard(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations" / "public"))
     app.extensions["host_cache"] = HostCache(app.config["TENANT_CACHE_SECONDS"])
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

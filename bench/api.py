@@ -19,7 +19,7 @@ from flask_migrate import upgrade
 
 from application import create_app
 from bench.harness import Bench, BenchError
-from core.extensions import db
+from core.extensions import bind_migrations, db
 from core.tenancy import tenant_scope
 from ingest.listings.apikeys import create_key
 from ingest.listings.service import save
@@ -66,6 +66,7 @@ def main() -> None:
         app = create_app(
             {"DATABASE_URL": url, "REDIS_URL": env["REDIS_URL"], "LOG_LEVEL": "WARNING"}
         )
+        bind_migrations(app)
         with app.app_context():
             upgrade()
             load_communes(["15"])

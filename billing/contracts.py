@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -53,6 +52,9 @@ def check_siret(value: str) -> str:
 
 def billing_email(value: str) -> str:
     """A checked address; a local set-up also takes its own `*.<BASE_DOMAIN>` (`.localhost`)."""
+    # heavy (email_validator): imported when an address is checked, not at start-up
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415
+
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
@@ -84,6 +86,8 @@ def _check_customer(values: Mapping) -> dict:
             "postcode",
         )
     out["postcode"] = postcode
+    from email_validator import EmailNotValidError  # noqa: PLC0415 - heavy: see billing_email
+
     try:
         out["billing_email"] = billing_email((out.get("billing_email") or "").strip())
     except EmailNotValidError:

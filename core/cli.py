@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
+from flask.cli import ScriptInfo
 
+from core.extensions import bind_migrations
 from core.tenancy import slug_of
 
 
@@ -18,3 +20,18 @@ class TerritorySlug(click.ParamType):
 
 
 SLUG = TerritorySlug()
+
+
+class MigrationCommands(click.Command):
+    """`flask db …`: Flask-Migrate's group, bound to the application and imported when it runs
+    (its options, its commands, its --help), so that `flask --help` and every other command skip
+    importing alembic. It stands in the command list with its own one-line help."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        bind_migrations(parent.ensure_object(ScriptInfo).load_app())
+        from flask_migrate.cli import db  # noqa: PLC0415 - heavy: alembic, when migrating
+
+        return db.make_context(info_name, args, parent=parent, **extra)
+
+
+migrations_cli = MigrationCommands("db", help="Migrations of the public schema (Flask-Migrate).")

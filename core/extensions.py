@@ -16,7 +16,6 @@ from flask import Flask, current_app, request
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from limits.errors import StorageError
@@ -25,6 +24,7 @@ from limits.strategies import RateLimiter
 from redis import Redis
 from redis.exceptions import RedisError
 
+from core.config import ROOT
 from core.db import TenantSession
 from core.tenancy import current_tenant
 
@@ -39,7 +39,6 @@ def client_key() -> str:
 
 
 db = SQLAlchemy(session_options={"class_": TenantSession})
-migrate = Migrate()
 babel = Babel()
 #: gzip/brotli/zstd for pages, JSON, CSS and JS (the map page's weight budget counts on it).
 compress = Compress()
@@ -197,6 +196,15 @@ class Limiter(flask_limiter.Limiter):
     @property
     def limiter(self) -> RateCounters:
         return self._counters
+
+
+def bind_migrations(app: Flask) -> None:
+    """Bind Flask-Migrate to `app` (what `flask db …` and the public schema's env.py read), once.
+    On demand rather than in `create_app`: alembic would cost every command's start-up."""
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate  # noqa: PLC0415 - heavy: alembic, when migrating
+
+        Migrate(app, db, directory=str(ROOT / "migrations" / "public"))
 
 
 login_manager = LoginManager()

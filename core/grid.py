@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pyproj import Transformer
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 SIZE = 1000
 METROPOLE = 3035
@@ -39,6 +42,8 @@ def grid_for_departement(code: str) -> int:
 
 @cache
 def transformer(source: int, target: int) -> Transformer:
+    from pyproj import Transformer  # noqa: PLC0415 - heavy: imported when a point is projected
+
     return Transformer.from_crs(source, target, always_xy=True)
 
 

@@ -13,7 +13,6 @@ from xml.etree.ElementTree import Element, ParseError, tostring
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
-from PIL import Image, ImageOps
 
 MAX_BYTES = 512 * 1024
 MAX_PIXELS = 2000  # largest accepted width or height, in pixels
@@ -164,6 +163,8 @@ def _check_pixels(width: int, height: int) -> None:
 
 
 def _sanitise_bitmap(data: bytes, kind: str) -> SanitisedLogo:
+    from PIL import Image, ImageOps  # noqa: PLC0415 - heavy: imported when a logo is sent
+
     pil_format = kind.upper()
     try:
         # A truncated JPEG has no end-of-image marker after its last scan. Checked here rather

@@ -13,16 +13,19 @@ import importlib
 import logging
 from collections.abc import Callable
 from functools import update_wrapper
+from typing import TYPE_CHECKING
 
 from flask import current_app, g, has_app_context
 from redis.exceptions import RedisError
-from rq import Queue
-from rq.job import Job
 
 from core.commit import commit_point, rollback_point
 from core.extensions import db, redis_connection, redis_watch
 from core.registry import get_by_slug, territories
 from core.tenancy import TenantRef, current_tenant, tenant_scope
+
+if TYPE_CHECKING:
+    from rq import Queue
+    from rq.job import Job
 
 QUEUES = ("high", "default", "low")
 log = logging.getLogger("vivrau.jobs")
@@ -31,6 +34,8 @@ log = logging.getLogger("vivrau.jobs")
 def get_queue(name: str = "default") -> Queue:
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}: one of {', '.join(QUEUES)}")
+    from rq import Queue  # noqa: PLC0415 - heavy: imported when work is queued, not at start-up
+
     return Queue(name, connection=redis_connection())
 
 

@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import folium
 from flask import url_for
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    import folium
 
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/leaflet.css"
 
 
-class LocalMap(folium.Map):
+def local_map(**options) -> folium.Map:
     """A folium map whose only resources are the vendored Leaflet files (folium's defaults
     also pull jQuery, Bootstrap and fonts from CDNs, which pages here never load)."""
+    import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
 
-    default_js = [("leaflet", "/static/" + LEAFLET_JS)]
-    default_css = [("leaflet_css", "/static/" + LEAFLET_CSS)]
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("tiles", None)
-        super().__init__(*args, **kwargs)
-        # Follow the app's static URL (a prefix or another host in production).
-        self.default_js = [("leaflet", url_for("static", filename=LEAFLET_JS))]
-        self.default_css = [("leaflet_css", url_for("static", filename=LEAFLET_CSS))]
+    options.setdefault("tiles", None)
+    fmap = folium.Map(**options)
+    # Follow the app's static URL (a prefix or another host in production).
+    fmap.default_js = [("leaflet", url_for("static", filename=LEAFLET_JS))]
+    fmap.default_css = [("leaflet_css", url_for("static", filename=LEAFLET_CSS))]
+    return fmap
 
 
 @dataclass
@@ -38,7 +39,7 @@ class MapParts:
     css: list[str]
 
 
-def map_parts(fmap: LocalMap) -> MapParts:
+def map_parts(fmap: folium.Map) -> MapParts:
     """Render a folium map into parts a page places itself (folium's page-level <style> and
     meta tags are left out: the CSP allows no inline style, the page's stylesheet sizes it)."""
     root = fmap.get_root()

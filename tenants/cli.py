@@ -7,8 +7,6 @@ import sys
 from datetime import date
 
 import click
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
@@ -244,6 +242,10 @@ def status_command(as_json):
 @click.option("--autogenerate", is_flag=True, help="Compare the models with a scratch schema.")
 def revision_command(message, autogenerate):
     """Write a new revision for the territory schemas (migrations/tenant/versions)."""
+    # heavy (alembic and its templates): imported when a revision is written
+    from alembic import command as alembic_command  # noqa: PLC0415
+    from alembic.config import Config as AlembicConfig  # noqa: PLC0415
+
     config = AlembicConfig()
     config.set_main_option("script_location", current_app.config["TENANT_MIGRATIONS"])
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")

@@ -6,23 +6,26 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import geoalchemy2.alembic_helpers  # noqa: F401 - registers op.create_geospatial_table & co.
-from alembic.config import Config as AlembicConfig
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from core.config import ROOT
 from core.tenancy import quote
 
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
 TENANT_SCRIPTS = ROOT / "migrations" / "tenant"
 
 
 @cache
 def script_directory(location: str | None = None) -> ScriptDirectory:
+    # heavy (alembic and its templates): imported when a territory's schema is migrated
+    from alembic.config import Config as AlembicConfig  # noqa: PLC0415
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(location or TENANT_SCRIPTS))
     return ScriptDirectory.from_config(config)
@@ -36,6 +39,12 @@ def upgrade_schema(
     connection, schema: str, target: str = "head", location: str | None = None
 ) -> None:
     """Bring `schema` to `target` inside the connection's current transaction."""
+    # heavy (alembic), imported when a schema is migrated; alembic_helpers registers
+    # op.create_geospatial_table & co. for the migration scripts.
+    import geoalchemy2.alembic_helpers  # noqa: F401, PLC0415
+    from alembic.migration import MigrationContext  # noqa: PLC0415
+    from alembic.operations import Operations  # noqa: PLC0415
+
     script = script_directory(location)
     connection.exec_driver_sql(f"SET LOCAL search_path TO {quote(schema)}, public")
 

@@ -19,7 +19,7 @@ from core.auth.passwords import hash_password
 from core.config import database_url
 from core.databases import ensure_database
 from core.db import utcnow
-from core.extensions import db
+from core.extensions import bind_migrations, db
 from core.mail import OutboxMail, deliver_outbox
 from ingest.reference.communes import load_communes
 from tenants.provisioning import TenantSpec, create_tenant
@@ -45,6 +45,7 @@ def app(tmp_path_factory):
     ensure_database(TEST_DATABASE_URL)  # a TEST_DATABASE_URL of one's own needs no set-up
     wipe()
     application = create_app(settings_for_tests(tmp_path_factory))
+    bind_migrations(application)
     with application.app_context():
         upgrade()
     yield application

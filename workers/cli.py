@@ -9,8 +9,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from redis.exceptions import RedisError
-from rq import Worker
-from rq.cron import CronScheduler
 
 from core.extensions import db, redis_connection
 from core.jobs import QUEUES, get_queue
@@ -30,6 +28,8 @@ log = logging.getLogger("vivrau.workers")
 @with_appcontext
 def worker_command(queues, burst):
     """Run a worker: each job runs in a forked process with its territory re-bound."""
+    from rq import Worker  # noqa: PLC0415 - heavy: imported when a worker starts
+
     db.engine.dispose()  # no connection is shared with the forked job processes
     worker = Worker([get_queue(q) for q in (queues or QUEUES)], connection=redis_connection())
     if not worker.work(burst=burst, with_scheduler=True):
@@ -41,6 +41,8 @@ def worker_command(queues, burst):
 def cron_command():
     """Run the cron scheduler (one per deployment is enough; more are harmless). While Redis is
     away it waits and starts again, so that the sweeps resume without a restart."""
+    from rq.cron import CronScheduler  # noqa: PLC0415 - heavy (croniter): when cron starts
+
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.load_config_from_file("workers.schedule")
     while True:

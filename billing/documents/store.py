@@ -9,9 +9,6 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from billing.documents.model import InvoiceDocument, from_invoice
-from billing.documents.pdf import render_pdf
-from billing.documents.schemas import check_ubl
-from billing.documents.ubl import ubl_xml
 from billing.models import Invoice
 from core.extensions import db
 from core.jobs import job
@@ -30,6 +27,11 @@ def store(invoice) -> tuple[str, str]:
     The caller's transaction commits the keys; objects are written first, so a failed
     commit leaves at worst orphan objects that the next `store` overwrites.
     """
+    # heavy (lxml, and weasyprint and factur-x behind them): imported when documents are drawn
+    from billing.documents.pdf import render_pdf  # noqa: PLC0415
+    from billing.documents.schemas import check_ubl  # noqa: PLC0415
+    from billing.documents.ubl import ubl_xml  # noqa: PLC0415
+
     doc = from_invoice(invoice)
     pdf_key, ubl_key = storage_keys(doc.number)
     ubl = ubl_xml(doc)

@@ -13,8 +13,6 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from sqlalchemy import case, func, select, update
 
 from core.db import utcnow
@@ -25,9 +23,6 @@ from ingest.listings.imports import notify_uploader, queue_run, run_job_id
 from ingest.listings.models import IMPORT_STARTED, INTERRUPTED, ListingImport
 
 log = logging.getLogger("vivrau.ingest")
-
-#: RQ states of a job that will still run (or runs): the import needs no other.
-LIVE = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def _stale() -> timedelta:
@@ -108,8 +103,15 @@ def sweep_territory(ref: TenantRef) -> dict[str, int]:
 
 
 def has_live_job(job_id: str) -> bool:
+    """Whether RQ holds a job by that id that will still run (or runs): the import needs no
+    other."""
+    # heavy (rq): imported when a job is looked up, not at start-up
+    from rq.exceptions import NoSuchJobError  # noqa: PLC0415
+    from rq.job import Job, JobStatus  # noqa: PLC0415
+
+    live = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
     try:
-        return Job.fetch(job_id, connection=redis_connection()).get_status() in LIVE
+        return Job.fetch(job_id, connection=redis_connection()).get_status() in live
     except NoSuchJobError:
         return False
 

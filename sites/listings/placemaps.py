@@ -3,39 +3,41 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import folium
-from branca.element import MacroElement
 from jinja2 import Template
 from markupsafe import escape
 
 from core import grid
-from core.maps import LocalMap, MapParts, map_parts
+from core.maps import MapParts, local_map, map_parts
+
+if TYPE_CHECKING:
+    import folium
 
 CELL_STYLE = {"color": "#000091", "weight": 3, "fillOpacity": 0.08, "dashArray": "6 4"}
 #: Marker colours per kind (the list beside the map says the same in words).
 KIND_COLOURS = {"job": "#8a3b00", "business": "#00622b", "leisure": "#6a1b9a", "poi": "#333333"}
 
 
-class LinkPopup(MacroElement):
-    """A popup from a fixed HTML string (folium's own Popup builds it with jQuery, never
-    loaded here)."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, html: str):
-        super().__init__()
-        self._name = "LinkPopup"
-        self.html = html
+#: A popup from a fixed HTML string (folium's own Popup builds it with jQuery, never loaded here).
+LINK_POPUP = Template(
+    "{% macro script(this, kwargs) %}"
+    "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }});"
+    "{% endmacro %}"
+)
 
 
-def _static(lat: float, lon: float, zoom: int) -> LocalMap:
+def _link_popup(html: str) -> folium.MacroElement:
+    from branca.element import MacroElement  # noqa: PLC0415 - heavy: folium's, with a map
+
+    popup = MacroElement()
+    popup._name, popup._template, popup.html = "LinkPopup", LINK_POPUP, html
+    return popup
+
+
+def _static(lat: float, lon: float, zoom: int) -> folium.Map:
     # A picture rather than a tool: no dragging or zooming that would trap a finger or a keyboard.
-    return LocalMap(
+    return local_map(
         location=[lat, lon],
         zoom_start=zoom,
         dragging=False,
@@ -50,6 +52,8 @@ def _static(lat: float, lon: float, zoom: int) -> LocalMap:
 
 def cell_map(lon: float, lat: float, cell_id: str) -> MapParts:
     """The listing's point in its 1 km cell (the square drawn dashed), centred on the point."""
+    import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
+
     fmap = _static(lat, lon, 14)
     ring = [(y, x) for x, y in grid.polygon(cell_id, 4326)]
     folium.Polygon(ring, **CELL_STYLE).add_to(fmap)
@@ -68,9 +72,11 @@ def cell_map(lon: float, lat: float, cell_id: str) -> MapParts:
 def place_map(lon: float, lat: float, radius_km: int, items) -> MapParts:
     """ "My place": the property, the chosen radius, and each opportunity as a marker whose popup
     links to its page. `items` are (kind, title, url, lon, lat)."""
+    import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
+
     # Zoom so that the radius fits a phone's width: about 2^(14 - log2(km)).
     zoom = max(8, min(14, round(14 - math.log2(max(radius_km, 1)))))
-    fmap = LocalMap(location=[lat, lon], zoom_start=zoom, scroll_wheel_zoom=False)
+    fmap = local_map(location=[lat, lon], zoom_start=zoom, scroll_wheel_zoom=False)
     folium.Circle(
         [lat, lon], radius=radius_km * 1000, color="#000091", weight=2, fill=False
     ).add_to(fmap)
@@ -85,7 +91,7 @@ def place_map(lon: float, lat: float, radius_km: int, items) -> MapParts:
             fill_color=colour,
             fill_opacity=0.95,
         )
-        marker.add_child(LinkPopup(f'<a href="{escape(url)}">{escape(title)}</a>'))
+        marker.add_child(_link_popup(f'<a href="{escape(url)}">{escape(title)}</a>'))
         marker.add_to(fmap)
     folium.CircleMarker(
         [lat, lon],

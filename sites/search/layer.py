@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import threading
 
-import folium
 import numpy as np
 from sqlalchemy import func, select
 
 from core import grid
 from core.extensions import db
-from core.maps import LocalMap, MapParts, map_parts
+from core.maps import MapParts, local_map, map_parts
 from core.tenancy import TenantRef
 from ingest.reference.communes import names_of
 from ingest.reference.models import Commune
@@ -129,7 +128,9 @@ def perimeter(tenant: TenantRef) -> dict | None:
 
 def page_map(tenant: TenantRef) -> MapParts:
     """The folium map of the page: the perimeter, fitted; cells come from the layer."""
-    fmap = LocalMap(location=[46.6, 2.4], zoom_start=6, prefer_canvas=True, control_scale=True)
+    import folium  # noqa: PLC0415 - heavy: imported when the search page draws its map
+
+    fmap = local_map(location=[46.6, 2.4], zoom_start=6, prefer_canvas=True, control_scale=True)
     outline = perimeter(tenant)
     if outline is not None:
         shape = folium.GeoJson(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import folium
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.maps import LocalMap, MapParts, map_parts
+from core.maps import MapParts, local_map, map_parts
 from ingest.reference.models import Commune
 
 #: Outlines are drawn simplified (about 10 m): plenty to place a point, a fraction of the bytes.
@@ -42,7 +41,9 @@ def picker(
     outline = _outline([commune] if commune else territory)
     if outline is None and point is None:
         return None
-    fmap = LocalMap(location=[point[1], point[0]] if point else [46.6, 2.4], zoom_start=14)
+    import folium  # noqa: PLC0415 - heavy: imported when a form draws its map
+
+    fmap = local_map(location=[point[1], point[0]] if point else [46.6, 2.4], zoom_start=14)
     if outline is not None:
         layer = folium.GeoJson(outline, style_function=lambda _feature: OUTLINE, control=False)
         layer.add_to(fmap)

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Iterator
 
 import numpy as np
-from pyproj.exceptions import CRSError
 from sqlalchemy import text
 
 from core import grid
@@ -79,6 +78,8 @@ def _rows(files: list[CsvFile], report: LoadReport, progress: Progress) -> Itera
 
 
 def _chunk(f, prefix, lines, cols, short, id_column, report, seen) -> Iterator[tuple]:
+    from pyproj.exceptions import CRSError  # noqa: PLC0415 - heavy: with the projection
+
     n = len(lines)
     typequ, depcom = cols["TYPEQU"], cols["DEPCOM"]
     raw_x, raw_y = cols["LAMBERT_X"], cols["LAMBERT_Y"]

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import osmium
 from sqlalchemy import text
 
 from ingest.reference.bulk import Progress, copy_rows
@@ -59,6 +58,8 @@ def load_osm(path: PathArg, progress: Progress = None) -> LoadReport:
     not of the whole extract's nodes as `with_locations()` would. Problems carry line 0 and
     name the object ("way 123: …").
     """
+    import osmium  # noqa: PLC0415 - heavy: imported when an OSM extract is loaded
+
     paths = paths_of(path)
     for p in paths:
         try:
@@ -96,6 +97,8 @@ def _private(tags) -> bool:
 
 def _node_locations(path: Path):
     """The locations of the nodes of the ways to keep (passes 1 and 2)."""
+    import osmium  # noqa: PLC0415 - heavy: imported when an OSM extract is loaded
+
     refs = array("q")
     ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
         osmium.filter.KeyFilter(*OSM_KEYS)
@@ -116,6 +119,8 @@ def _node_locations(path: Path):
 
 
 def _rows(paths: list[Path], report: LoadReport, progress: Progress) -> Iterator[tuple]:
+    import osmium  # noqa: PLC0415 - heavy: imported when an OSM extract is loaded
+
     seen: set[str] | None = set() if len(paths) > 1 else None
     done = 0
     for p in paths:

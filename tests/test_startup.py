@@ -1,0 +1,72 @@
+"""Start-up: building the application, or listing the `flask` commands, imports none of the heavy
+libraries that only some commands and requests need (each `flask` command pays what the factory
+imports)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core.config import ROOT
+
+#: Imported when the work that needs them runs, never by the factory. numpy and shapely are not
+#: here: GeoAlchemy2, which every model with a geometry column needs, imports shapely itself.
+HEAVY = (
+    "alembic",  # `flask db …`, territory migrations
+    "boto3",  # S3 storage
+    "botocore",
+    "croniter",  # `flask cron`
+    "email_validator",  # a billing address checked
+    "facturx",  # invoice documents
+    "folium",  # a page's map
+    "branca",
+    "requests",  # (folium's)
+    "frictionless",  # a normed file validated
+    "lxml",  # invoice documents
+    "openpyxl",  # XLSX files
+    "osmium",  # `flask geo load-osm`
+    "PIL",  # a logo sent
+    "pyproj",  # a point projected
+    "rq",  # a job queued, `flask worker`
+    "saxonche",  # invoice documents' schematron
+    "schemathesis",
+    "scipy",  # `flask geo build-profiles`
+    "weasyprint",  # invoice PDFs
+)
+
+#: Runs in a fresh interpreter; its last line is the sorted names of the imported top-level modules.
+REPORT = "\nimport json, sys\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+FACTORY = "from application import create_app\ncreate_app()" + REPORT
+FLASK_HELP = (
+    "import sys\nfrom flask.cli import main\nsys.argv = ['flask', '--help']\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass" + REPORT
+)
+
+
+def heavy_modules_after(code: str) -> list[str]:
+    env = {**os.environ, "FLASK_APP": "wsgi"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    imported = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    return sorted(imported.intersection(HEAVY))
+
+
+@pytest.mark.parametrize("code", [FACTORY, FLASK_HELP], ids=["create_app", "flask --help"])
+def test_start_up_imports_no_heavy_library(code):
+    found = heavy_modules_after(code)
+    assert not found, f"imported at start-up: {', '.join(found)} (import it where it is needed)"
+
+
+def test_the_check_sees_a_heavy_library():
+    assert heavy_modules_after("import folium" + REPORT) == ["branca", "folium", "requests"]
+
+
+def test_flask_db_runs_flask_migrate_with_its_group_options(app, runner):
+    # Its commands read the group's options (-d, -x) from `g`: they fail unless the group ran.
+    done = runner.invoke(args=["db", "-x", "unused", "current"])
+    assert done.exit_code == 0, f"{done.output}{done.exception!r}"
+    assert "Perform database migrations" in runner.invoke(args=["db", "--help"]).output
