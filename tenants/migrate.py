@@ -92,9 +92,14 @@ def migrate_one(engine, schema: str, location: str | None = None) -> Outcome:
         with engine.begin() as connection:
             upgrade_schema(connection, schema, location=location)
     except Exception as exc:  # noqa: BLE001 - reported per schema, the fan-out goes on
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return Outcome(schema, f"{type(exc).__name__}: {message}"[:500])
+        return failed(schema, exc)
     return Outcome(schema)
+
+
+def failed(schema: str, exc: Exception) -> Outcome:
+    """A schema's failure as the fan-out reports it: the exception's kind and first line."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return Outcome(schema, f"{type(exc).__name__}: {message}"[:500])
 
 
 def migrate_many(
