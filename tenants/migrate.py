@@ -39,19 +39,24 @@ _HAS_TABLE = text(
 )
 
 
-class SchemaMigrationContext(MigrationContext):
+@cache
+def _schema_migration_context() -> type:
     """Alembic's migration context, its version-table check made one index lookup.
 
     The generic check (SQLAlchemy's has_table) compares pg_class names as varchar, so it reads
     the whole of pg_class: 20 ms a schema once there are 500 territories, half the cost of an
-    additive migration of one schema.
+    additive migration of one schema. Made on first use: alembic is heavy for start-up.
     """
+    from alembic.migration import MigrationContext  # noqa: PLC0415
 
-    def _has_version_table(self) -> bool:
-        found = self.connection.execute(
-            _HAS_TABLE, {"schema": self.version_table_schema, "table": self.version_table}
-        )
-        return bool(found.scalar())
+    class SchemaMigrationContext(MigrationContext):
+        def _has_version_table(self) -> bool:
+            found = self.connection.execute(
+                _HAS_TABLE, {"schema": self.version_table_schema, "table": self.version_table}
+            )
+            return bool(found.scalar())
+
+    return SchemaMigrationContext
 
 
 def upgrade_schema(
@@ -61,7 +66,6 @@ def upgrade_schema(
     # heavy (alembic), imported when a schema is migrated; alembic_helpers registers
     # op.create_geospatial_table & co. for the migration scripts.
     import geoalchemy2.alembic_helpers  # noqa: F401, PLC0415
-    from alembic.migration import MigrationContext  # noqa: PLC0415
     from alembic.operations import Operations  # noqa: PLC0415
 
     script = script_directory(location)
@@ -71,7 +75,7 @@ def upgrade_schema(
         return script._upgrade_revs(target, rev)
 
     # What MigrationContext.configure does for a connection, with this class (it names its own).
-    context = SchemaMigrationContext(
+    context = _schema_migration_context()(
         connection.dialect,
         connection,
         {"script": script, "fn": upgrade, "version_table_schema": schema},
