@@ -12,6 +12,7 @@ Statuses and score
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -34,6 +35,33 @@ DECIMALS = {"km": 1, "%": 1}
 #: one-character code of compact results, the map and the table.
 STATUS_NAMES = ("green", "orange", "yellow")
 _STATUS_CHARS = np.array([name[0] for name in STATUS_NAMES], dtype="S1")
+#: A score rounded to three decimals as JSON writes it, by its whole thousandths (0 to 1 000);
+#: _NO_SCORE stands for null (no nice-to-have).
+_SCORE_JSON = [*(repr(k / 1000) for k in range(1001)), "null"]
+_NO_SCORE = 1001
+#: What follows a cell's id in the full answer up to its failed must-haves, by status and score.
+_STATUS_SCORE_JSON = np.array(
+    [
+        [f',"status":"{name}","score":{score},"failed":[' for score in _SCORE_JSON]
+        for name in STATUS_NAMES
+    ],
+    dtype=object,
+)
+_COMMA = np.array(["", ","], dtype=object)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _thousandths(scores: np.ndarray) -> np.ndarray:
+    """`round(float(score), 3)` of every cell in whole thousandths. A float32 times 1 000 is
+    exact in float64, so rint rounds it as round() does (halves to even on the exact value),
+    and k / 1000 is then the very float round() returns."""
+    out = np.rint(scores.astype("float64") * 1000).astype("int64")
+    if out.size and (out.min() < 0 or out.max() > 1000):
+        raise ValueError("a score outside [0, 1]")
+    return out
 
 
 @dataclass
@@ -73,36 +101,55 @@ class Result:
             out["scores"] = np.rint(self.scores * 100).astype("int64").tolist()
         return out
 
+    def order(self) -> np.ndarray:
+        """Cell positions best first: status, then score (highest first), then id."""
+        m = self.matrix
+        scores = self.scores if self.scores is not None else np.zeros(len(m), "float32")
+        return np.lexsort((m.ids, -scores, self.fails))
+
     def full(self) -> dict:
         """Every cell, best first (status, then score, then id), with its failed must-haves."""
-        m, must = self.matrix, self.query.must
-        order = np.lexsort(
-            (m.ids, -(self.scores if self.scores is not None else np.zeros(len(m))), self.fails)
-        )
-        failed: dict[int, list] = {}
-        if must:
-            rows = _rows(m, self.query, [w.id for w in must])
-            for k, w in enumerate(must):
-                threshold = self.query.threshold_of(w)
-                shown = display(w.criterion, threshold)
-                where = np.flatnonzero(~_passes(rows[k], w.criterion, threshold))
-                values = displays(w.criterion, rows[k][where])  # rounded all at once
-                for i, value in zip(where.tolist(), values, strict=True):
-                    failed.setdefault(i, []).append(
-                        {"id": w.id, "value": value, "threshold": shown}
-                    )
-        cells = []
-        scores = self.scores
-        for i in order.tolist():
-            cells.append(
-                {
-                    "id": str(m.ids[i]),
-                    "status": STATUS_NAMES[self.fails[i]],
-                    "score": round(float(scores[i]), 3) if scores is not None else None,
-                    "failed": failed.get(i, []),
-                }
-            )
-        return self._head() | {"cells": cells}
+        return json.loads(self.full_json())
+
+    def full_json(self) -> str:
+        """`full()` as the API sends it (compact JSON, UTF-8 as is), written by numpy over the
+        cells instead of a dict per cell: a département's full answer is 6 000 cells, and
+        building then encoding their dicts cost ten times the scoring."""
+        m, order = self.matrix, self.order()
+        n = len(order)
+        head = _dumps(self._head())[:-1]
+        if not n:
+            return f'{head},"cells":[]}}'
+        scores = _thousandths(self.scores) if self.scores is not None else np.full(n, _NO_SCORE)
+        failed = self._failed_texts()
+        # Per cell: its id, its status and score, one column per must-have, its end; then
+        # every piece of every cell joined at once.
+        pieces = np.empty((n, 3 + failed.shape[1]), dtype=object)
+        pieces[:, 0] = m.ids_json[order]
+        pieces[:, 1] = _STATUS_SCORE_JSON[self.fails[order], scores[order]]
+        pieces[:, 2:-1] = failed[order]
+        pieces[:, -1] = ']},{"id":'
+        pieces[-1, -1] = "]}"
+        return f'{head},"cells":[{{"id":{"".join(pieces.ravel().tolist())}]}}'
+
+    def _failed_texts(self) -> np.ndarray:
+        """Per cell and must-have (in the query's order), the JSON object of the failed
+        must-have, after a comma when one before it failed too; "" where it holds."""
+        m, query = self.matrix, self.query
+        must = query.must
+        out = np.full((len(m), len(must)), "", dtype=object)
+        started = np.zeros(len(m), dtype=bool)
+        for k, (w, row) in enumerate(zip(must, _rows(m, query, [w.id for w in must]), strict=True)):
+            threshold = query.threshold_of(w)
+            where = np.flatnonzero(~_passes(row, w.criterion, threshold))
+            if not len(where):
+                continue
+            head = f'{{"id":{_dumps(w.id)},"value":'
+            tail = f',"threshold":{_dumps(display(w.criterion, threshold))}}}'
+            texts = _value_texts(w.criterion, row[where], head, tail)
+            out[where, k] = _COMMA[started[where].view("uint8")] + texts
+            started[where] = True
+        return out
 
     def _head(self) -> dict:
         return {
@@ -122,16 +169,20 @@ def display(criterion: Criterion, value) -> float | int | None:
     return round(value, decimals) if decimals else int(round(value))
 
 
-def displays(criterion: Criterion, values: np.ndarray) -> list:
-    """`display` over an array (None for unknown values)."""
+def _value_texts(criterion: Criterion, values: np.ndarray, head: str, tail: str) -> np.ndarray:
+    """head + JSON of `display(criterion, value)` + tail for every value, as objects. Each
+    distinct rounded value is written once: a criterion's failing values repeat a lot."""
     decimals = DECIMALS.get(criterion.unit)
+    # Each float32 times a power of ten is exact in float64: this rounds as round() does.
     rounded = np.round(values.astype("float64"), decimals or 0)
     known = np.isfinite(rounded)
-    safe = np.where(known, rounded, 0.0)
-    out = safe.tolist() if decimals else safe.astype("int64").tolist()
-    if not known.all():
-        for i in np.flatnonzero(~known).tolist():
-            out[i] = None
+    out = np.full(len(values), f"{head}null{tail}", dtype=object)
+    if known.any():
+        # Unique by bit pattern, so that -0.0 keeps its sign as json.dumps writes it.
+        bits, inverse = np.unique(rounded[known].view("int64"), return_inverse=True)
+        shown = bits.view("float64")
+        shown = shown.tolist() if decimals else shown.astype("int64").tolist()
+        out[known] = np.array([f"{head}{v!r}{tail}" for v in shown], dtype=object)[inverse]
     return out
 
 
