@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import text
@@ -71,8 +72,13 @@ class Result:
     matrix: Matrix
     query: Query
     fails: np.ndarray  # uint8 per cell (capped at 2: 0 green, 1 orange, 2 yellow)
-    scores: np.ndarray | None  # float32 per cell, None without nice-to-haves
     counts: dict[str, int]
+
+    @cached_property
+    def scores(self) -> np.ndarray | None:
+        """float32 per cell, None without nice-to-haves; computed when first read: the map's
+        compact answer has no scores, and they are most of the scoring's work."""
+        return _scores(self.matrix, self.query)
 
     @property
     def version(self) -> str:
@@ -209,41 +215,55 @@ def _passes(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarr
     return row <= limit if criterion.direction == "lower" else row >= limit
 
 
-def _closeness(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarray:
-    """1 when the criterion holds, else the ratio of threshold to value; 0 when unknown."""
-    limit = np.float32(threshold)
+def _add_closeness(scores: np.ndarray, row: np.ndarray, criterion: Criterion, threshold, out):
+    """Add to `scores` 1 where the criterion holds, else the ratio of threshold to value ("lower")
+    or of value to threshold ("higher"), and 0 where the value is unknown. `out` is scratch
+    space of the row's size: a département's 26 rows spend as long allocating as computing."""
+    limit = np.float32(threshold)  # compared in the matrix's precision
     if limit == 0:  # no ratio to speak of: met or not
-        return np.where(_passes(row, criterion, threshold), np.float32(1), np.float32(0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = limit / row if criterion.direction == "lower" else row / limit
+        scores += _passes(row, criterion, threshold)
+        return
+    if criterion.direction == "lower":
+        np.divide(limit, row, out=out)
+    else:
+        np.divide(row, limit, out=out)
     # minimum keeps NaN (unknown) and caps a met criterion (ratio ≥ 1, or ∞) at 1; fmax then
     # turns NaN into 0.
-    return np.fmax(np.minimum(ratio, np.float32(1)), np.float32(0))
+    np.minimum(out, np.float32(1), out=out)
+    np.fmax(out, np.float32(0), out=out)
+    scores += out
 
 
-def _compute(m: Matrix, query: Query, columns=slice(None)) -> tuple[np.ndarray, np.ndarray | None]:
-    n = len(m.ids[columns])
-    fails = np.zeros(n, dtype="uint8")
+def _fails(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray:
+    """Failed must-haves per cell, capped at 2 (0 green, 1 orange, 2 yellow)."""
+    fails = np.zeros(len(m.ids[columns]), dtype="uint8")
     must = query.must
     for w, row in zip(must, _rows(m, query, [w.id for w in must], columns), strict=True):
         # a fail is "not passing": NaN compares false, so an unknown value fails
         fails += ~_passes(row, w.criterion, query.threshold_of(w))
-    np.minimum(fails, 2, out=fails)
+    return np.minimum(fails, 2, out=fails)
+
+
+def _scores(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray | None:
+    """The mean closeness over the nice-to-haves per cell; None without any."""
     nice = query.nice
-    scores = None
-    if nice:
-        scores = np.zeros(n, dtype="float32")
+    if not nice:
+        return None
+    n = len(m.ids[columns])
+    scores = np.zeros(n, dtype="float32")
+    scratch = np.empty(n, dtype="float32")
+    with np.errstate(divide="ignore", invalid="ignore"):
         for w, row in zip(nice, _rows(m, query, [w.id for w in nice], columns), strict=True):
-            scores += _closeness(row, w.criterion, query.threshold_of(w))
-        scores /= np.float32(len(nice))
-    return fails, scores
+            _add_closeness(scores, row, w.criterion, query.threshold_of(w), scratch)
+    scores /= np.float32(len(nice))
+    return scores
 
 
 def score_matrix(m: Matrix, query: Query) -> Result:
-    """Score a matrix (the benchmarks call this directly)."""
-    fails, scores = _compute(m, query)
+    """Score a matrix (the benchmarks call this directly); the scores wait until read."""
+    fails = _fails(m, query)
     counts = np.bincount(fails, minlength=3)
-    return Result(m, query, fails, scores, dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))
+    return Result(m, query, fails, dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))
 
 
 def score(tenant: TenantRef, query: Query) -> Result:
@@ -266,7 +286,8 @@ def evaluate_cell(tenant: TenantRef, query: Query, cell_id: str) -> dict:
     i = m.index_of(cell_id) if isinstance(cell_id, str) else None
     if i is None:
         raise LookupError(cell_id)
-    fails, scores = _compute(m, query, slice(i, i + 1))
+    one = slice(i, i + 1)
+    fails, scores = _fails(m, query, one), _scores(m, query, one)
     criteria = []
     for w, row in zip(
         query.criteria,
