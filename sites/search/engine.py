@@ -108,10 +108,11 @@ class Result:
         return out
 
     def order(self) -> np.ndarray:
-        """Cell positions best first: status, then score (highest first), then id."""
-        m = self.matrix
-        scores = self.scores if self.scores is not None else np.zeros(len(m), "float32")
-        return np.lexsort((m.ids, -scores, self.fails))
+        """Cell positions best first: status, then score (highest first), then id. The matrix's
+        ids are sorted, so a stable sort's ties stay in id order without comparing the ids."""
+        if self.scores is None:
+            return np.argsort(self.fails, kind="stable")
+        return np.lexsort((-self.scores, self.fails))
 
     def full(self) -> dict:
         """Every cell, best first (status, then score, then id), with its failed must-haves."""
