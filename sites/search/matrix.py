@@ -24,10 +24,12 @@ Cache
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from redis.exceptions import RedisError
@@ -78,6 +80,11 @@ class Matrix:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def ids_json(self) -> np.ndarray:
+        """Each cell id as a JSON string (objects), written once per matrix for full answers."""
+        return np.array([json.dumps(i, ensure_ascii=False) for i in self.ids.tolist()], object)
 
     def index_of(self, cell_id: str) -> int | None:
         i = int(np.searchsorted(self.ids, cell_id))
