@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import prepare_cantal
 from bench.harness import Bench, BenchError, cpus
 from core import grid
 from ingest.reference.criteria import CRITERIA
@@ -67,15 +68,6 @@ BODY = {
 FORMATS = {"compact": "/api/v1/search?format=compact", "full": "/api/v1/search"}
 #: Ratio of the search's p95 to the fixed body's, per format.
 TARGETS = {"compact": 1.3, "full": 3.0}
-SET_UP = (
-    ("db", "upgrade"),
-    ("geo", "load-communes", "--departement", "15"),
-    ("geo", "synth", "--departement", "15"),
-    ("geo", "build-cells", "--departement", "15"),
-    ("geo", "build-profiles", "--departement", "15"),
-    ("tenants", "create", "--slug", SLUG, "--name", "Cantal", "--kind", "departement",
-     "--code", "15"),
-)  # fmt: skip
 
 
 # --- 1. scoring in memory ---------------------------------------------------------------------
@@ -212,15 +204,15 @@ def bench_http(bench: Bench) -> None:
         raise BenchError("wrk is not installed (scripts/setup.sh test installs it: Debian's wrk)")
     url = bench.database()
     answers = Path(tempfile.mkdtemp(prefix="vivrau-search-answers-"))
-    env = bench.env(
+    started = time.perf_counter()
+    env = prepare_cantal(
+        bench,
         url,
+        SLUG,
         SEARCH_RATE_LIMIT="10000000/minute",
         TENANT_CACHE_SECONDS="30",
         BENCH_SEARCH_ANSWERS=str(answers),
     )
-    started = time.perf_counter()
-    for command in SET_UP:
-        bench.flask(env, *command)
     print(f"  (set-up: the Cantal in {time.perf_counter() - started:.0f} s)", flush=True)
     cores = cpus()
     server_cpus, load_cpus = (cores[:1], cores[1:]) if len(cores) > 1 else (None, None)
