@@ -12,6 +12,7 @@ published) once its transaction commits.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,13 +38,13 @@ _SQL = {
 }
 
 
-_BINARY = {
-    "string": "text",
-    "integer": "int4",
-    "number": "numeric",
-    "boolean": "bool",
-    "date": "date",
-}
+#: COPY's text format writes these characters of a value as escapes, and NULL as `\N`.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_ESCAPED = re.compile(r"[\\\t\n\r]")
+_NULL = "\\N"
+#: Records sent to the staging table per COPY write: the text of a few thousand rows is held
+#: at a time, besides the records.
+STAGE_ROWS = 10_000
 
 
 @dataclass
@@ -77,39 +78,13 @@ def upsert(
     """Create or update `records` of `kind`; with `snapshot`, unpublish the kind's published
     listings absent from them. Runs in the session's transaction; the caller commits."""
     columns = data_columns(kind)
-    status_of = {
-        r["external_id"]: _status(r.get("status") or "published", r.get("expires_on"))
-        for r in records
-    }
+    today = date.today()
+    statuses = [
+        _status(r.get("status") or "published", r.get("expires_on"), today) for r in records
+    ]
+    status_of = dict(zip((r["external_id"] for r in records), statuses, strict=True))
     connection = session.connection()
-    connection.exec_driver_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS listing_staging (n integer, status text, lon float8, "
-        "lat float8, cell_id text, location_approximate boolean, "
-        + ", ".join(f'"{f.name}" {_SQL[f.type]}' for f in _all_columns())
-        + ") ON COMMIT DROP"
-    )
-    connection.exec_driver_sql("TRUNCATE listing_staging")
-    staged = ["n", "status", "lon", "lat", "cell_id", "location_approximate", *columns]
-    raw = connection.connection.driver_connection
-    declared = {f.name: f for f in fields_of(kind)}
-    types = ["int4", "text", "float8", "float8", "text", "bool"]
-    types += [_BINARY[declared[c].type] for c in columns]
-    with raw.cursor() as cursor:
-        copy_sql = f"COPY listing_staging ({_quoted(staged)}) FROM STDIN (FORMAT BINARY)"
-        with cursor.copy(copy_sql) as copy:
-            copy.set_types(types)  # binary: no text rendering and parsing of each value
-            for n, r in enumerate(records):
-                copy.write_row(
-                    (
-                        n,
-                        status_of[r["external_id"]],
-                        r.get("_lon"),
-                        r.get("_lat"),
-                        r.get("cell_id"),
-                        bool(r.get("location_approximate")),
-                        *(r.get(c) for c in columns),
-                    )
-                )
+    _stage(connection, kind, records, statuses, columns)
     before = _current(connection, kind, records) if len(records) <= TRACKED_BATCH else {}
     compared = [*columns, "status", "cell_id", "location_approximate"]
     inserted_columns = [*columns, "status", "cell_id", "location_approximate"]
@@ -135,34 +110,9 @@ def upsert(
     events: list[tuple[int, str, str, dict]] = []
     published: list[int] = []
     if len(records) > TRACKED_BATCH:
-        # A big file: the log is written by the same statement, and only counts come back.
-        # Every part of a WITH sees the table as it was before it: `was` is the old state.
-        outcome.created, outcome.updated, published = connection.execute(
-            text(
-                f"""
-                WITH was AS (
-                    SELECT l.external_id FROM listings l
-                    JOIN listing_staging s ON s.external_id = l.external_id
-                    WHERE l.kind = :kind AND l.status = 'published'
-                ),
-                up AS ({upsert_sql}),
-                logged AS (
-                    INSERT INTO listing_events (listing_id, external_id, action, kind, source,
-                                                account_id, api_key_id, import_id)
-                    SELECT id, external_id, CASE WHEN inserted THEN 'create' ELSE 'update' END,
-                           :kind, :source, :account, :key, :import
-                    FROM up
-                )
-                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                       coalesce(array_agg(id) FILTER (
-                           WHERE status = 'published'
-                             AND external_id NOT IN (SELECT external_id FROM was)
-                       ), '{{}}')
-                FROM up
-                """  # noqa: S608 - as above
-            ),
-            parameters | {"key": api_key_id, "import": import_id},
-        ).one()
+        outcome.created, outcome.updated, published = _upsert_counted(
+            connection, upsert_sql, parameters | {"key": api_key_id, "import": import_id}
+        )
         outcome.unchanged = len(records) - outcome.created - outcome.updated
     else:
         rows = connection.execute(text(upsert_sql), parameters).all()
@@ -218,6 +168,111 @@ def upsert(
     )
     _announce(published)
     return outcome
+
+
+def _stage(connection, kind: str, records: list[dict], statuses: list[str], columns) -> None:
+    """The batch into the temporary staging table by one COPY in text format, its text built
+    column by column (a value is formatted by its declared type, escaped only in a column that
+    needs it) and sent a few thousand rows at a time."""
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS listing_staging (n integer, status text, lon float8, "
+        "lat float8, cell_id text, location_approximate boolean, "
+        + ", ".join(f'"{f.name}" {_SQL[f.type]}' for f in _all_columns())
+        + ") ON COMMIT DROP"
+    )
+    connection.exec_driver_sql("TRUNCATE listing_staging")
+    declared = {f.name: f.type for f in fields_of(kind)}
+    staged = ["n", "status", "location_approximate", "lon", "lat", "cell_id", *columns]
+    typed = [("_lon", "number"), ("_lat", "number"), ("cell_id", "string")]
+    typed += [(c, declared[c]) for c in columns]
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY listing_staging ({_quoted(staged)}) FROM STDIN") as copy:
+            for start in range(0, len(records), STAGE_ROWS):
+                chunk = records[start : start + STAGE_ROWS]
+                texts = [
+                    list(map(str, range(start, start + len(chunk)))),
+                    statuses[start : start + len(chunk)],
+                    ["t" if r.get("location_approximate") else "f" for r in chunk],
+                    *(_texts([r.get(name) for r in chunk], type_) for name, type_ in typed),
+                ]
+                copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
+
+
+def _texts(values: list, type_: str) -> list[str]:
+    """A column's values as COPY text: NULL, booleans as t/f, every other value as `str` writes
+    it (dates ISO, decimals exact), a string escaped only if some value of the column needs it."""
+    if type_ == "boolean":
+        return [_NULL if v is None else ("t" if v else "f") for v in values]
+    if type_ == "string" and _ESCAPED.search("".join(str(v) for v in values if v)):
+        return [_NULL if v is None else str(v).translate(_COPY_ESCAPES) for v in values]
+    return [_NULL if v is None else str(v) for v in values]
+
+
+def _upsert_counted(connection, upsert_sql: str, parameters: dict) -> tuple[int, int, list[int]]:
+    """A big batch's upsert: only counts come back (created, updated, and the ids of listings
+    that became published), and the log gets one event per created or updated listing.
+
+    The staging table is analysed first, so that the planner knows the batch's size (unknown, it
+    took 100 000 rows for one and joined them row by row). The upsert's outcome goes through a
+    second temporary table, so that the listings' statistics can be brought up to date before
+    the log's foreign keys are checked, one per row.
+    """
+    connection.exec_driver_sql("ANALYZE listing_staging")
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS listing_upserted (id integer, external_id text, "
+        "inserted boolean, published boolean) ON COMMIT DROP"
+    )
+    connection.exec_driver_sql("TRUNCATE listing_upserted")
+    # Every part of a WITH sees the table as it was before it: `was` is the old state.
+    connection.execute(
+        text(
+            f"""
+            WITH was AS (
+                SELECT l.external_id FROM listings l
+                JOIN listing_staging s ON s.external_id = l.external_id
+                WHERE l.kind = :kind AND l.status = 'published'
+            ),
+            up AS ({upsert_sql})
+            INSERT INTO listing_upserted (id, external_id, inserted, published)
+            SELECT id, external_id, inserted,
+                   status = 'published'
+                   AND NOT EXISTS (SELECT 1 FROM was WHERE was.external_id = up.external_id)
+            FROM up
+            """  # noqa: S608 - column names come from the declarations, values are bound
+        ),
+        parameters,
+    )
+    created, updated, published = connection.exec_driver_sql(
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
+        "coalesce(array_agg(id ORDER BY id) FILTER (WHERE published), '{}') FROM listing_upserted"
+    ).one()
+    _know_size(connection, created)
+    connection.execute(
+        text(
+            """
+            INSERT INTO listing_events (listing_id, external_id, action, kind, source,
+                                        account_id, api_key_id, import_id)
+            SELECT id, external_id, CASE WHEN inserted THEN 'create' ELSE 'update' END,
+                   :kind, :source, :account, :key, :import
+            FROM listing_upserted ORDER BY id
+            """
+        ),
+        parameters,
+    )
+    return created, updated, list(published)
+
+
+def _know_size(connection, created: int) -> None:
+    """Refresh the listings' size statistics when this batch has more than doubled what the
+    planner believes (a territory's first big file, before any autovacuum ran): believing the
+    table nearly empty, it checked each foreign key by scanning a whole index, minutes for a
+    100 000-row file. Only the sizes are wanted, so only one column is analysed."""
+    believed = connection.exec_driver_sql(
+        "SELECT reltuples FROM pg_class WHERE oid = 'listings'::regclass"
+    ).scalar()
+    if believed < created:
+        connection.exec_driver_sql("ANALYZE listings (id)")
 
 
 def change_status(
@@ -348,10 +403,10 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
-def _status(wanted: str, expires_on: date | None) -> str:
+def _status(wanted: str, expires_on: date | None, today: date) -> str:
     if wanted not in WRITABLE_STATUSES:
         raise ValueError(f"status {wanted!r}: one of {', '.join(WRITABLE_STATUSES)}")
-    if wanted == "published" and expires_on is not None and expires_on < date.today():
+    if wanted == "published" and expires_on is not None and expires_on < today:
         return "expired"
     return wanted
 
