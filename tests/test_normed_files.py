@@ -15,7 +15,7 @@ from PIL import Image
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.declaration import KINDS, fields_of, table_schema
-from ingest.listings.normed import Issue, NormedFileError, _cleared, read_normed
+from ingest.listings.normed import Issue, NormedFileError, _cleared, _uncleared, read_normed
 from ingest.listings.rules import locate
 from ingest.listings.templates_xlsx import example_rows, workbook
 from ingest.listings.wording import MESSAGES, describe
@@ -200,6 +200,11 @@ def test_the_quick_check_never_clears_what_frictionless_refuses():
             if f.maximum is not None:
                 values += [str(f.maximum), str(f.maximum + 1)]
             one = {"fields": [e for e in descriptor["fields"] if e["name"] == f.name]}
+            # The whole-column test agrees with the value-by-value one, whatever the column.
+            for column in ({*values, ""}, {v for v in values if check(v)}, {f.example}):
+                expected = {v for v in column if v and not check(v)}
+                expected |= {""} if "" in column and f.required else set()
+                assert _uncleared(f, column) == expected, (kind, f.name)
             for value in values:
                 if value and check(value):
                     rows = [[f.name], [value]]

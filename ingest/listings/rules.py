@@ -109,8 +109,13 @@ def siret_ok(value: str) -> bool:
     return bool(re.fullmatch(r"\d{14}", value)) and siret.is_valid(value)
 
 
-def in_france(lon: float, lat: float) -> bool:
-    return any(w <= lon <= e and s <= lat <= n for w, s, e, n in FRANCE_BOXES)
+def in_france(lon, lat):
+    """Whether a point lies in France's boxes; arrays of points give an array of answers."""
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    inside = np.zeros(np.broadcast(lon, lat).shape, dtype=bool)
+    for w, s, e, n in FRANCE_BOXES:
+        inside |= (w <= lon) & (lon <= e) & (s <= lat) & (lat <= n)
+    return inside
 
 
 @dataclass
@@ -156,11 +161,14 @@ def locate(session, records: list[dict]) -> list[Problem]:
         elif (r.get("latitude") is None) != (r.get("longitude") is None):
             column = "longitude" if r.get("longitude") is None else "latitude"
             problems.append(Problem(i, "half_coordinates", column))
-        if "_lon" in r and not in_france(r["_lon"], r["_lat"]):
-            problems.append(
-                Problem(i, "outside_france", "latitude", f"{r['_lat']:.5f}, {r['_lon']:.5f}")
-            )
-            del r["_lon"], r["_lat"]
+    placed = [i for i, r in enumerate(records) if "_lon" in r]
+    inside = in_france([records[i]["_lon"] for i in placed], [records[i]["_lat"] for i in placed])
+    for i in np.asarray(placed)[~inside].tolist():  # all the points at once
+        r = records[i]
+        problems.append(
+            Problem(i, "outside_france", "latitude", f"{r['_lat']:.5f}, {r['_lon']:.5f}")
+        )
+        del r["_lon"], r["_lat"]
     bad = {p.index for p in problems}
     problems.extend(_check_communes(session, records, bad))
     bad = {p.index for p in problems}
