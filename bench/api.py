@@ -1,28 +1,32 @@
 """API bridge benchmark: `POST /api/v1/listings/bulk` with 1 000 real-estate items (target ≤ 1 s).
 
 Runs through the WSGI app (Flask test client: routing, key, rate limit, JSON, validation,
-location, upsert, log, commit) against its own database (`BENCH_API_DATABASE_URL`, default
-…/vivrau_bench_api), made afresh. The baseline is the same write without HTTP: `service.save`
-of the same items, in the same run.
+location, upsert, log, commit) on its own database. Each case's baseline is the same write
+without HTTP, JSON or the key — `service.save` of as many items with the same outcome (created,
+unchanged, updated) — run alternately with it.
+
+    .venv/bin/python -m bench.api
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from flask_migrate import upgrade
 
-from bench.common import create_database, drop_database, env_for  # noqa: E402
+from application import create_app
+from bench.harness import Bench, BenchError
+from core.extensions import db
+from core.tenancy import tenant_scope
+from ingest.listings.apikeys import create_key
+from ingest.listings.service import save
+from ingest.reference.communes import load_communes
+from tenants.provisioning import TenantSpec, create_tenant
 
-BENCH_URL = os.environ.get(
-    "BENCH_API_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_api"
-)
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 ITEMS = 1000
 TARGET_S = 1.0
 
@@ -56,23 +60,12 @@ def items(prefix: str, price: int = 149000) -> list[dict]:
 
 
 def main() -> None:
-    env = env_for(BENCH_URL)
-    os.environ.update(env)
-    create_database(BENCH_URL)
-    from flask_migrate import upgrade
-
-    from application import create_app
-    from core.extensions import db
-    from core.tenancy import tenant_scope
-    from ingest.listings.apikeys import create_key
-    from ingest.listings.service import save
-    from ingest.reference.communes import load_communes
-    from tenants.provisioning import TenantSpec, create_tenant
-
-    app = create_app(
-        {"DATABASE_URL": BENCH_URL, "REDIS_URL": env["REDIS_URL"], "LOG_LEVEL": "WARNING"}
-    )
-    try:
+    with Bench("api") as bench:
+        url = bench.database()
+        env = bench.env(url)
+        app = create_app(
+            {"DATABASE_URL": url, "REDIS_URL": env["REDIS_URL"], "LOG_LEVEL": "WARNING"}
+        )
         with app.app_context():
             upgrade()
             load_communes(["15"])
@@ -83,9 +76,8 @@ def main() -> None:
                 db.session.commit()
         client = app.test_client()
         headers = {"Authorization": f"Bearer {plaintext}"}
-        base = "http://bench-api.vivrau.localhost"
 
-        def post(batch, expected):
+        def post(batch: list[dict], expected: str) -> float:
             body = json.dumps({"items": batch})
             started = time.perf_counter()
             response = client.post(
@@ -93,53 +85,48 @@ def main() -> None:
                 data=body,
                 content_type="application/json",
                 headers=headers,
-                base_url=base,
+                base_url="http://bench-api.vivrau.localhost",
             )
             elapsed = time.perf_counter() - started
-            summary = response.get_json()["summary"]
-            if response.status_code != 200 or summary[expected] != ITEMS:
-                raise SystemExit(f"unexpected answer {response.status_code}: {summary}")
+            summary = (response.get_json() or {}).get("summary", {})
+            if response.status_code != 200 or summary.get(expected) != ITEMS:
+                raise BenchError(f"unexpected answer {response.status_code}: {summary}")
             return elapsed
 
-        def direct(batch):
-            """The baseline: the same write in-process, without HTTP, JSON or the key."""
+        def direct(batch: list[dict], expected: str) -> float:
+            """The same write in-process, without HTTP, JSON or the key."""
             batch = [{k: v for k, v in i.items() if k != "kind"} for i in batch]
             with app.app_context(), tenant_scope(ref):
                 started = time.perf_counter()
                 saved = save("real_estate", batch, source="api")
                 db.session.commit()
                 elapsed = time.perf_counter() - started
-                assert saved.outcome.created == ITEMS, saved.errors
+            if getattr(saved.outcome, expected) != ITEMS:
+                raise BenchError(f"service.save: {saved.outcome} ({saved.errors[:3]})")
             return elapsed
 
-        post(items("warm"), "created")
-        direct(items("warmbase"))
-        created, baseline = [], []
-        for r in range(ROUNDS):  # interleaved, so both see the same table size
-            created.append(post(items(f"new{r}"), "created"))
-            baseline.append(direct(items(f"base{r}")))
-        unchanged = [post(items(f"new{r}"), "unchanged") for r in range(ROUNDS)]
-        updated = [post(items(f"new{r}", price=99000), "updated") for r in range(ROUNDS)]
+        # Each case goes over the same sets of items, one per run: created, then the same again,
+        # then changed.
+        for expected in ("created", "unchanged", "updated"):
+            price = 99000 if expected == "updated" else 149000
+            ours, theirs = itertools.count(), itertools.count()
+            values, base = bench.interleave(
+                lambda e=expected, p=price, n=ours: post(items(f"api{next(n)}", p), e),
+                lambda e=expected, p=price, n=theirs: direct(items(f"save{next(n)}", p), e),
+                runs=RUNS,
+            )
+            bench.figure(
+                f"bulk POST of {ITEMS} items, {expected}",
+                values,
+                "s",
+                at_most=TARGET_S,
+                baseline=base,
+                baseline_name=f"service.save of {ITEMS} items, {expected}, without HTTP",
+                note="the ratio is what HTTP, JSON, the key and the rate limit add",
+            )
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    finally:
-        drop_database(BENCH_URL)
-
-    base_median = statistics.median(baseline)
-    print(f"POST /api/v1/listings/bulk, {ITEMS} real-estate items, median of {ROUNDS} rounds")
-    for label, times in (
-        ("new items (created)", created),
-        ("same items again (unchanged)", unchanged),
-        ("changed items (updated)", updated),
-    ):
-        median = statistics.median(times)
-        verdict = "ok" if median <= TARGET_S else "OVER TARGET"
-        print(
-            f"  {label:<30} {median:6.3f} s  ({ITEMS / median:7.0f} items/s; target ≤ "
-            f"{TARGET_S:.1f} s: {verdict}; ×{median / base_median:.2f} of the baseline)"
-        )
-    print(f"  baseline: service.save without HTTP  {base_median:6.3f} s")
 
 
 if __name__ == "__main__":

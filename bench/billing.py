@@ -1,32 +1,28 @@
 """Billing-run benchmark: `flask billing run` for 2 000 customers on a quarter date (≤ 60 s).
 
-Runs against its own database (`BENCH_DATABASE_URL`, default …/vivrau_bench_billing), made
-afresh: 2 000 customers (communes, EPCIs, départements and PVD umbrellas of four towns) whose
-contracts all reach a quarter on the run date; the instalments before it are issued by an
-untimed catch-up run the day before. Baselines measured in the same run: the same run again
-(nothing left to issue: loading and scheduling only) and the bare INSERT of as many invoices
-and lines.
+Runs on its own database: 2 000 customers (communes, EPCIs, départements and PVD umbrellas of
+four towns) whose contracts all reach a quarter on the run date; the instalments before it are
+issued by an untimed catch-up run the day before, and each timed run starts from a copy of that
+database.
+The baseline, run alternately: the bare INSERT of as many invoices and lines (the database's
+floor). A second run on the same date must issue nothing.
+
+    .venv/bin/python -m bench.billing
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import psycopg
 
-from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
+from bench.harness import Bench, BenchError
 
-BENCH_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_billing"
-)
-ENV = env_for(BENCH_URL)
 RUN_DATE = "2027-04-01"
 TARGET_S = 60.0
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "2000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 SEED = """
 INSERT INTO billing_customers (legal_name, siret, address_line1, postcode, city, billing_email,
@@ -57,22 +53,11 @@ WHERE k.kind = 'umbrella';
 """
 
 
-def flask(*args: str) -> tuple[float, str]:
-    started = time.perf_counter()
-    result = subprocess.run([*FLASK, *args], env=ENV, cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return elapsed, result.stdout.strip()
-
-
-def bare_inserts(count: int) -> float:
+def bare_inserts(url: str, count: int) -> float:
     """The database floor: as many invoices with two lines each, inserted in one transaction."""
-    import psycopg
-
     rows = [(f"BASE-{n:06d}", n) for n in range(count)]
     started = time.perf_counter()
-    with psycopg.connect(BENCH_URL) as conn, conn.cursor() as cur:
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute("CREATE TEMP TABLE base_invoices (id serial, number text, total bigint)")
         cur.execute("CREATE TEMP TABLE base_lines (invoice_id int, label text, amount bigint)")
         cur.executemany("INSERT INTO base_invoices (number, total) VALUES (%s, %s)", rows)
@@ -85,37 +70,40 @@ def bare_inserts(count: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=2000)
-    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
-    args = parser.parse_args()
-    import psycopg
+    with Bench("billing") as bench:
+        seeded = bench.database("seeded")
+        env = bench.env(seeded)
+        bench.flask(env, "db", "upgrade")
+        with psycopg.connect(seeded) as conn:
+            conn.execute(SEED.format(n=CUSTOMERS))
+        # The instalments before the quarter, issued once; every run starts from a copy of this.
+        bench.flask(env, "billing", "run", "--date", "2027-03-31", "--no-reminders")
+        issued: list[int] = []
+        copies = iter(range(RUNS + 1))
 
-    create_database(BENCH_URL)
-    try:
-        flask("db", "upgrade")
-        with psycopg.connect(BENCH_URL) as conn:
-            conn.execute(SEED.format(n=args.customers))
-        catch_up, out = flask("billing", "run", "--date", "2027-03-31", "--no-reminders")
-        print(f"catch-up before the quarter (untimed target): {out} in {catch_up:.1f} s")
-        elapsed, out = flask("billing", "run", "--date", RUN_DATE)
-        issued = int(out.split()[0])
-        again, out_again = flask("billing", "run", "--date", RUN_DATE)
-        assert out_again.startswith("0 invoice"), out_again
-        base = bare_inserts(issued)
-        verdict = "ok" if elapsed <= TARGET_S else "OVER TARGET"
-        print(
-            f"billing run on {RUN_DATE}: {issued} invoices for {args.customers} customers in "
-            f"{elapsed:.1f} s (target ≤ {TARGET_S:.0f} s: {verdict}); {issued / elapsed:.0f}/s"
+        def billing_run() -> float:
+            url = bench.database(f"run{next(copies)}", template=seeded)
+            run_env = bench.env(url)
+            elapsed, out = bench.flask_output(run_env, "billing", "run", "--date", RUN_DATE)
+            issued.append(int(out.split()[0]))
+            _, again = bench.flask_output(run_env, "billing", "run", "--date", RUN_DATE)
+            if not again.startswith("0 invoice"):
+                raise BenchError(f"a second run on {RUN_DATE} issued again: {again}")
+            return elapsed
+
+        values, base = bench.interleave(
+            billing_run, lambda: bare_inserts(seeded, issued[-1] if issued else CUSTOMERS),
+            runs=RUNS,
+        )  # fmt: skip
+        bench.figure(
+            f"billing run on a quarter date, {CUSTOMERS} customers",
+            values,
+            "s",
+            at_most=TARGET_S,
+            baseline=base,
+            baseline_name=f"bare INSERT of {issued[-1]} invoices and twice as many lines",
+            note=f"{issued[-1]} invoices issued a run; each run on a copy of the same database",
         )
-        print(
-            f"baselines: the same run again (nothing to issue) {again:.1f} s, ratio "
-            f"{elapsed / again:.1f}×; bare INSERT of {issued} invoices + {2 * issued} lines "
-            f"{base:.2f} s, ratio {elapsed / base:.1f}×"
-        )
-    finally:
-        if not args.keep:
-            drop_database(BENCH_URL)
 
 
 if __name__ == "__main__":

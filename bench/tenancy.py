@@ -6,20 +6,18 @@ Each figure is printed with its target and its ratio to a baseline measured in t
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import FLASK, ROOT, create_database, drop_database, env_for, serve  # noqa: E402
+from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
 
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench")
 N_SCHEMAS = int(os.environ.get("BENCH_SCHEMAS", "500"))
@@ -131,59 +129,9 @@ def bench_migrate() -> None:
     )
 
 
-def hammer(path: str, host: str, seconds: float, threads: int = 4) -> float:
-    """Requests per second over keep-alive connections from `threads` client threads."""
-    counts = [0] * threads
-    stop = time.perf_counter() + seconds
-
-    def loop(k: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        while time.perf_counter() < stop:
-            conn.request("GET", path, headers={"Host": host})
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise SystemExit(f"{path} on {host}: HTTP {response.status}")
-            counts[k] += 1
-        conn.close()
-
-    workers = [threading.Thread(target=loop, args=(k,)) for k in range(threads)]
-    started = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return sum(counts) / (time.perf_counter() - started)
-
-
-def bench_resolution(cache_seconds: str) -> None:
-    env = dict(ENV, TENANT_CACHE_SECONDS=cache_seconds)
-    server = serve("bench.app:app", PORT, env)
-    try:
-        host = "prov-00.vivrau.localhost"
-        hammer("/healthz", host, 1.0)  # warm-up
-        tenant, base = [], []
-        for _ in range(7):  # interleaved pairs, so drift hits both alike
-            tenant.append(hammer("/healthz", host, 2.0))
-            base.append(hammer("/_baseline", host, 2.0))
-        t, b = statistics.median(tenant), statistics.median(base)
-        ratio = statistics.median(x / y for x, y in zip(tenant, base, strict=True))
-        label = f"cache {cache_seconds} s" if float(cache_seconds) else "no cache"
-        print(
-            f"resolution ({label}): /healthz on a territory host {t:.0f} req/s, "
-            f"route without resolution {b:.0f} req/s; median ratio {ratio:.3f} "
-            "(target ≥ 0.85)"
-        )
-    finally:
-        server.terminate()
-        server.wait()
-
-
 def main() -> None:
     fresh_database()
     bench_provisioning()
-    bench_resolution("5")
-    bench_resolution("0")
     bench_migrate()
     drop_database(BENCH_URL)
 

@@ -55,14 +55,9 @@ if [ -z "${DATABASE_URL:-}" ] && [ ! -f "/usr/share/postgresql/${server_major}/e
   say "installing PostGIS 3 for PostgreSQL ${server_major}"; apt_install "postgresql-${server_major}-postgis-3"
 fi
 
-ensure_db() {  # $1: database URL; creates the database and the extension when missing
-  local url="$1" name="${1##*/}"; name="${name%%\?*}"
-  local admin="${url%/*}/postgres"
-  if ! psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '${name}'" | grep -q 1; then
-    say "creating database ${name}"; psql "$admin" -qc "CREATE DATABASE \"${name}\""
-  fi
-  psql "$url" -qc "CREATE EXTENSION IF NOT EXISTS postgis" 2>/dev/null \
-    || die "PostGIS cannot be enabled in ${name}: install PostGIS 3 for the server, or enable it as a superuser"
+ensure_db() {  # $1: database URL; creates the database and enables PostGIS when missing
+  "$VENV/bin/python" -m core.databases ensure "$1" \
+    || die "PostGIS cannot be enabled in ${1##*/}: install PostGIS 3 for the server, or enable it as a superuser"
 }
 if [ "$MODE" = test ]; then
   ensure_db "${TEST_DATABASE_URL:-postgresql://root@127.0.0.1:5432/vivrau_test}"

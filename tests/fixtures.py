@@ -17,6 +17,7 @@ from core.auth import service
 from core.auth.models import Account, Role
 from core.auth.passwords import hash_password
 from core.config import database_url
+from core.databases import ensure_database
 from core.db import utcnow
 from core.extensions import db
 from core.mail import OutboxMail, deliver_outbox
@@ -41,6 +42,7 @@ from tests.support import (
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     compile_catalogues()
+    ensure_database(TEST_DATABASE_URL)  # a TEST_DATABASE_URL of one's own needs no set-up
     wipe()
     application = create_app(settings_for_tests(tmp_path_factory))
     with application.app_context():
