@@ -11,7 +11,9 @@ published) once its transaction commits.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -89,13 +91,21 @@ def upsert(
     compared = [*columns, "status", "cell_id", "location_approximate"]
     inserted_columns = [*columns, "status", "cell_id", "location_approximate"]
     quoted = _quoted(inserted_columns)
+    # A record identical to its listing is left out before the insert (one anti-join): the
+    # conflict path would lock and compare its row, one by one, for no change.
     upsert_sql = f"""
         INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
-        SELECT :kind, :source,
-               CASE WHEN lon IS NULL THEN NULL
-                    ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-               :account, :account, {quoted}
-        FROM listing_staging ORDER BY n
+        SELECT CAST(:kind AS varchar), :source, s.geom, :account, :account, {quoted}
+        FROM (SELECT *, CASE WHEN lon IS NULL THEN NULL
+                             ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END AS geom
+              FROM listing_staging) s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM listings l
+            WHERE l.kind = CAST(:kind AS varchar) AND l.external_id = s.external_id
+              AND ({", ".join(f'l."{c}"' for c in compared)}, ST_AsEWKB(l.geom))
+                  IS NOT DISTINCT FROM
+                  ({", ".join(f's."{c}"' for c in compared)}, ST_AsEWKB(s.geom)))
+        ORDER BY n
         ON CONFLICT (kind, external_id) DO UPDATE SET
             {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in inserted_columns)},
             geom = EXCLUDED.geom, source = EXCLUDED.source,
@@ -182,6 +192,9 @@ def _stage(connection, kind: str, records: list[dict], statuses: list[str], colu
     )
     connection.exec_driver_sql("TRUNCATE listing_staging")
     declared = {f.name: f.type for f in fields_of(kind)}
+    # A column no record holds stays NULL without being sent (a file has some of the kind's).
+    held = set(itertools.chain.from_iterable(records))
+    columns = [c for c in columns if c in held]
     staged = ["n", "status", "location_approximate", "lon", "lat", "cell_id", *columns]
     typed = [("_lon", "number"), ("_lat", "number"), ("cell_id", "string")]
     typed += [(c, declared[c]) for c in columns]
@@ -194,9 +207,17 @@ def _stage(connection, kind: str, records: list[dict], statuses: list[str], colu
                     list(map(str, range(start, start + len(chunk)))),
                     statuses[start : start + len(chunk)],
                     ["t" if r.get("location_approximate") else "f" for r in chunk],
-                    *(_texts([r.get(name) for r in chunk], type_) for name, type_ in typed),
+                    *(_texts(_values(chunk, name), type_) for name, type_ in typed),
                 ]
                 copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
+
+
+def _values(records: list[dict], name: str) -> list:
+    """One field of every record (None where a record lacks it)."""
+    try:
+        return list(map(operator.itemgetter(name), records))  # C code, when all have it
+    except KeyError:
+        return [r.get(name) for r in records]
 
 
 def _texts(values: list, type_: str) -> list[str]:
@@ -218,7 +239,7 @@ def _upsert_counted(connection, upsert_sql: str, parameters: dict) -> tuple[int,
     second temporary table, so that the listings' statistics can be brought up to date before
     the log's foreign keys are checked, one per row.
     """
-    connection.exec_driver_sql("ANALYZE listing_staging")
+    connection.exec_driver_sql("ANALYZE listing_staging (external_id)")
     connection.exec_driver_sql(
         "CREATE TEMP TABLE IF NOT EXISTS listing_upserted (id integer, external_id text, "
         "inserted boolean, published boolean) ON COMMIT DROP"
