@@ -156,11 +156,12 @@ def locate(session, records: list[dict]) -> list[Problem]:
                 continue
             records[i]["_lon"], records[i]["_lat"] = float(lon), float(lat)
     for i, r in enumerate(records):
-        if r.get("latitude") is not None and r.get("longitude") is not None:
-            r["_lon"], r["_lat"] = float(r["longitude"]), float(r["latitude"])
-        elif (r.get("latitude") is None) != (r.get("longitude") is None):
-            column = "longitude" if r.get("longitude") is None else "latitude"
-            problems.append(Problem(i, "half_coordinates", column))
+        lat, lon = r.get("latitude"), r.get("longitude")
+        if lat is not None and lon is not None:
+            r["_lon"], r["_lat"] = float(lon), float(lat)
+        elif (lat is None) != (lon is None):
+            missing = "longitude" if lon is None else "latitude"
+            problems.append(Problem(i, "half_coordinates", missing))
     placed = [i for i, r in enumerate(records) if "_lon" in r]
     inside = in_france([records[i]["_lon"] for i in placed], [records[i]["_lat"] for i in placed])
     for i in np.asarray(placed)[~inside].tolist():  # all the points at once
@@ -175,12 +176,15 @@ def locate(session, records: list[dict]) -> list[Problem]:
     problems.extend(_check_perimeter(session, records, bad))
     bad = {p.index for p in problems}
     by_grid: dict[int, list[int]] = {}
+    grids: dict[str, int] = {}  # a batch has few communes: each one's grid is looked up once
     for i, r in enumerate(records):
         if i in bad:
             continue
-        by_grid.setdefault(grid.grid_for_departement(_departement(r["commune_insee"])), []).append(
-            i
-        )
+        insee = r["commune_insee"]
+        code = grids.get(insee)
+        if code is None:
+            code = grids[insee] = grid.grid_for_departement(_departement(insee))
+        by_grid.setdefault(code, []).append(i)
     for code, indexes in by_grid.items():
         ids = grid.cell_ids(
             np.array([records[i]["_lon"] for i in indexes]),

@@ -80,11 +80,8 @@ def upsert(
     """Create or update `records` of `kind`; with `snapshot`, unpublish the kind's published
     listings absent from them. Runs in the session's transaction; the caller commits."""
     columns = data_columns(kind)
-    today = date.today()
-    statuses = [
-        _status(r.get("status") or "published", r.get("expires_on"), today) for r in records
-    ]
-    status_of = dict(zip((r["external_id"] for r in records), statuses, strict=True))
+    statuses = _statuses(_values(records, "status"), _values(records, "expires_on"))
+    status_of = dict(zip(_values(records, "external_id"), statuses, strict=True))
     connection = session.connection()
     _stage(connection, kind, records, statuses, columns)
     before = _current(connection, kind, records) if len(records) <= TRACKED_BATCH else {}
@@ -225,7 +222,7 @@ def _texts(values: list, type_: str) -> list[str]:
     it (dates ISO, decimals exact), a string escaped only if some value of the column needs it."""
     if type_ == "boolean":
         return [_NULL if v is None else ("t" if v else "f") for v in values]
-    if type_ == "string" and _ESCAPED.search("".join(str(v) for v in values if v)):
+    if type_ == "string" and _ESCAPED.search("".join(map(str, filter(None, values)))):
         return [_NULL if v is None else str(v).translate(_COPY_ESCAPES) for v in values]
     return [_NULL if v is None else str(v) for v in values]
 
@@ -424,12 +421,20 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
-def _status(wanted: str, expires_on: date | None, today: date) -> str:
-    if wanted not in WRITABLE_STATUSES:
-        raise ValueError(f"status {wanted!r}: one of {', '.join(WRITABLE_STATUSES)}")
-    if wanted == "published" and expires_on is not None and expires_on < today:
-        return "expired"
-    return wanted
+def _statuses(wanted: list[str | None], expires_on: list[date | None]) -> list[str]:
+    """The status each record gets: the one asked for (published by default), `expired` for a
+    published one past its expiry date."""
+    asked = {status for status in set(wanted) if status}
+    if not asked <= set(WRITABLE_STATUSES):
+        unknown = sorted(asked - set(WRITABLE_STATUSES))[0]
+        raise ValueError(f"status {unknown!r}: one of {', '.join(WRITABLE_STATUSES)}")
+    today = date.today()
+    return [
+        "expired"
+        if (status or "published") == "published" and until is not None and until < today
+        else status or "published"
+        for status, until in zip(wanted, expires_on, strict=True)
+    ]
 
 
 def _all_columns():
