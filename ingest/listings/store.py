@@ -40,6 +40,8 @@ _SQL = {
 }
 
 
+#: A staged record's point (none without coordinates).
+_POINT = "CASE WHEN lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END"
 #: COPY's text format writes these characters of a value as escapes, and NULL as `\N`.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _ESCAPED = re.compile(r"[\\\t\n\r]")
@@ -88,20 +90,13 @@ def upsert(
     compared = [*columns, "status", "cell_id", "location_approximate"]
     inserted_columns = [*columns, "status", "cell_id", "location_approximate"]
     quoted = _quoted(inserted_columns)
-    # A record identical to its listing is left out before the insert (one anti-join): the
-    # conflict path would lock and compare its row, one by one, for no change.
+    _compare(connection, kind, compared, big=len(records) > TRACKED_BATCH)
+    # The insert reads the staging table only: a query of `listings` inside it would walk, row
+    # after row, the rows it has just inserted (invisible to it, yet there).
     upsert_sql = f"""
         INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
-        SELECT CAST(:kind AS varchar), :source, s.geom, :account, :account, {quoted}
-        FROM (SELECT *, CASE WHEN lon IS NULL THEN NULL
-                             ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END AS geom
-              FROM listing_staging) s
-        WHERE NOT EXISTS (
-            SELECT 1 FROM listings l
-            WHERE l.kind = CAST(:kind AS varchar) AND l.external_id = s.external_id
-              AND ({", ".join(f'l."{c}"' for c in compared)}, ST_AsEWKB(l.geom))
-                  IS NOT DISTINCT FROM
-                  ({", ".join(f's."{c}"' for c in compared)}, ST_AsEWKB(s.geom)))
+        SELECT :kind, :source, {_POINT}, :account, :account, {quoted}
+        FROM listing_staging WHERE NOT same
         ORDER BY n
         ON CONFLICT (kind, external_id) DO UPDATE SET
             {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in inserted_columns)},
@@ -184,6 +179,7 @@ def _stage(connection, kind: str, records: list[dict], statuses: list[str], colu
     connection.exec_driver_sql(
         "CREATE TEMP TABLE IF NOT EXISTS listing_staging (n integer, status text, lon float8, "
         "lat float8, cell_id text, location_approximate boolean, "
+        "same boolean NOT NULL DEFAULT false, was_published boolean NOT NULL DEFAULT false, "
         + ", ".join(f'"{f.name}" {_SQL[f.type]}' for f in _all_columns())
         + ") ON COMMIT DROP"
     )
@@ -236,36 +232,29 @@ def _upsert_counted(connection, upsert_sql: str, parameters: dict) -> tuple[int,
     second temporary table, so that the listings' statistics can be brought up to date before
     the log's foreign keys are checked, one per row.
     """
-    connection.exec_driver_sql("ANALYZE listing_staging (external_id)")
     connection.exec_driver_sql(
         "CREATE TEMP TABLE IF NOT EXISTS listing_upserted (id integer, external_id text, "
         "inserted boolean, published boolean) ON COMMIT DROP"
     )
     connection.exec_driver_sql("TRUNCATE listing_upserted")
-    # Every part of a WITH sees the table as it was before it: `was` is the old state.
     connection.execute(
         text(
             f"""
-            WITH was AS (
-                SELECT l.external_id FROM listings l
-                JOIN listing_staging s ON s.external_id = l.external_id
-                WHERE l.kind = :kind AND l.status = 'published'
-            ),
-            up AS ({upsert_sql})
+            WITH up AS ({upsert_sql})
             INSERT INTO listing_upserted (id, external_id, inserted, published)
-            SELECT id, external_id, inserted,
-                   status = 'published'
-                   AND NOT EXISTS (SELECT 1 FROM was WHERE was.external_id = up.external_id)
-            FROM up
+            SELECT id, external_id, inserted, status = 'published' FROM up
             """  # noqa: S608 - column names come from the declarations, values are bound
         ),
         parameters,
     )
+    connection.exec_driver_sql("ANALYZE listing_upserted")
     created, updated, published = connection.exec_driver_sql(
-        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
-        "coalesce(array_agg(id ORDER BY id) FILTER (WHERE published), '{}') FROM listing_upserted"
+        "SELECT count(*) FILTER (WHERE u.inserted), count(*) FILTER (WHERE NOT u.inserted), "
+        "coalesce(array_agg(u.id ORDER BY u.id) FILTER (WHERE u.published "
+        "AND NOT s.was_published), '{}') "
+        "FROM listing_upserted u JOIN listing_staging s ON s.external_id = u.external_id"
     ).one()
-    _know_size(connection, created)
+    _know_size(connection)
     connection.execute(
         text(
             """
@@ -281,15 +270,40 @@ def _upsert_counted(connection, upsert_sql: str, parameters: dict) -> tuple[int,
     return created, updated, list(published)
 
 
-def _know_size(connection, created: int) -> None:
-    """Refresh the listings' size statistics when this batch has more than doubled what the
-    planner believes (a territory's first big file, before any autovacuum ran): believing the
-    table nearly empty, it checked each foreign key by scanning a whole index, minutes for a
-    100 000-row file. Only the sizes are wanted, so only one column is analysed."""
-    believed = connection.exec_driver_sql(
-        "SELECT reltuples FROM pg_class WHERE oid = 'listings'::regclass"
+def _compare(connection, kind: str, compared: list[str], *, big: bool) -> None:
+    """Mark the staged records identical to their listing (`same`: left out of the upsert,
+    whose conflict path would lock and compare each row for no change) and those whose listing
+    is published now (`was_published`), in one join before anything is written; a big batch's
+    staging table is analysed first, so that the planner knows the batch's size."""
+    if big:
+        connection.exec_driver_sql("ANALYZE listing_staging (external_id)")
+        _know_size(connection)
+    connection.execute(
+        text(
+            f"""
+            UPDATE listing_staging s SET was_published = l.status = 'published',
+                same = ({", ".join(f'l."{c}"' for c in compared)}, ST_AsEWKB(l.geom))
+                    IS NOT DISTINCT FROM
+                    ({", ".join(f's."{c}"' for c in compared)}, ST_AsEWKB({_POINT}))
+            FROM listings l
+            WHERE l.kind = :kind AND l.external_id = s.external_id
+            """  # noqa: S608 - column names come from the declarations
+        ),
+        {"kind": kind},
+    )
+
+
+def _know_size(connection) -> None:
+    """Refresh the listings' size statistics when the table is much larger than the planner
+    believes (a territory's first big file, before any autovacuum ran): believing it nearly
+    empty, it joined a batch to it by scanning it whole for each record, and checked each of the
+    log's foreign keys by scanning a whole index, minutes for a 100 000-row file. Only the sizes
+    are wanted, so only one column is analysed."""
+    stale = connection.exec_driver_sql(
+        "SELECT pg_relation_size(oid) / current_setting('block_size')::int > 2 * relpages + 10 "
+        "FROM pg_class WHERE oid = 'listings'::regclass"
     ).scalar()
-    if believed < created:
+    if stale:
         connection.exec_driver_sql("ANALYZE listings (id)")
 
 
