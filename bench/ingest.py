@@ -171,8 +171,9 @@ class Listings:
     def raw_copy(self) -> float:
         """Rows per second of one COPY of the stored rows into the table of the same shape."""
         self._empty("bench_copy")
-        backend = self._backend()
-        connection = self.db.session.connection().connection.driver_connection
+        bound = self.db.session.connection()  # the connection the COPY runs on, and its backend
+        backend = bound.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        connection = bound.connection.driver_connection
         cpu = time.process_time() + _cpu_seconds(backend)
         started = time.perf_counter()
         with connection.cursor() as cursor:
