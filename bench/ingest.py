@@ -1,13 +1,12 @@
-"""Import benchmark: a valid 100 000-row real-estate normed file imported end to end (kept,
-read, validated, located, upserted, committed, reported), then again unchanged, against a raw
-`COPY` of the same rows into an unlogged table in the same run; the same rows as an XLSX read
-by the bounded streaming reader against openpyxl (the reader it replaced); and each hostile
-spreadsheet (tests/hostile_files.py) refused within 2 s and 200 MB. Exits non-zero on a miss.
+"""Import benchmark: a valid 100 000-row real-estate normed file imported end to end (kept, read,
+validated, located, upserted, logged, committed, reported) into an empty listings table,
+interleaved with its baseline, a raw `COPY` of the same rows into a table of the same shape (`LIKE
+listings INCLUDING ALL` in the territory's schema: the same columns and indexes are paid); the
+same file again (nothing changes); the same rows as an XLSX read by the bounded streaming reader
+against openpyxl (the reader it replaced); and each hostile spreadsheet (tests/hostile_files.py)
+refused within 2 s and 200 MB.
 
-Runs against its own database (`BENCH_INGEST_DATABASE_URL`, default …/vivrau_bench_ingest),
-made afresh and dropped at the end.
-
-    .venv/bin/python bench/ingest.py [--rows N] [--keep] [--profile] [--hostile-only]
+    .venv/bin/python -m bench.ingest [--rows N] [--runs N] [--profile]
 """
 
 from __future__ import annotations
@@ -20,30 +19,24 @@ import multiprocessing
 import os
 import pstats
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+from sqlalchemy import text
 
-import numpy as np  # noqa: E402 - after the path is set, like the project's imports
+from bench.harness import Bench
 
-from bench.common import FLASK, ROOT, create_database, drop_database, env_for  # noqa: E402
-
-BENCH_URL = os.environ.get(
-    "BENCH_INGEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_ingest"
-)
-ENV = env_for(BENCH_URL)
+SLUG = "bench_ingest"
 TARGET_ROWS_PER_S = 20_000
 TARGET_RATIO = 0.25
+#: The XLSX-reading figure reads a smaller workbook: openpyxl takes seconds per 10 000 rows.
+XLSX_ROWS = 20_000
 #: A hostile spreadsheet is refused within this time and memory (peak RSS growth of the
 #: process reading it, and tracemalloc's peak in a second read).
 HOSTILE_SECONDS = 2.0
-HOSTILE_BYTES = 200 * 2**20
-WITHIN_LIMITS: dict = {}
+HOSTILE_MB = 200
 #: Saint-Flour and the communes around it.
 COMMUNES = ("15187", "15002", "15004", "15055", "15164", "15188", "15262")
 HEADER = [
@@ -63,19 +56,10 @@ HEADER = [
     "expires_on",
     "description",
 ]
-COPY_TABLE = """
-CREATE UNLOGGED TABLE bench_copy (
-    external_id text, title text, commune_insee text, postcode text, latitude numeric,
-    longitude numeric, transaction text, property_type text, price numeric(16,2),
-    living_area_m2 numeric(16,2), rooms integer, energy_class text, published_on date,
-    expires_on date, description text)
-"""
 
 
 def make_file(session, rows: int, seed: int = 5) -> bytes:
     """Real-looking listings at random points inside the communes (PostGIS draws them)."""
-    from sqlalchemy import text
-
     rng = np.random.default_rng(seed)
     per = rows // len(COMMUNES) + 1
     points = session.execute(
@@ -117,50 +101,226 @@ def make_file(session, rows: int, seed: int = 5) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def raw_copy(engine, data: bytes) -> float:
-    """The floor: the same rows, typed, into an unlogged table by one COPY."""
-    connection = engine.raw_connection()
-    try:
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process of this machine has used: a PostgreSQL backend's."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Listings:
+    """The territory's listings, emptied before each import (outside the timing), and the
+    baseline's table of the same shape filled by one COPY of the rows an import stored.
+
+    Besides the wall time, each run's CPU time is kept (this process's, and its database
+    backend's): on a machine that other work keeps busy, it is what the work costs."""
+
+    def __init__(self, db, rows: int, profile: bool):
+        self.db, self.rows, self.profile = db, rows, profile
+        self.stored = b""
+        self.profiled: cProfile.Profile | None = None
+        self.cpu: dict[str, list[float]] = {"import": [], "copy": []}
+
+    def _empty(self, *tables: str) -> None:
+        self.db.session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        self.db.session.commit()
+
+    def _backend(self) -> int:
+        """The pid of the backend of the connection the session holds (kept between runs)."""
+        pid = self.db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        self.db.session.commit()
+        return pid
+
+    def import_file(self, data: bytes, *, empty: bool = True, created: bool = True) -> float:
+        """Rows per second of one import of the file (into an empty table, or over the same
+        rows: then nothing changes)."""
+        from ingest.listings.imports import submit
+
+        if empty:
+            self._empty("listings", "listing_events")
+        backend = self._backend()
+        profiler = cProfile.Profile() if self.profile and self.profiled is None else None
+        cpu = time.process_time() + _cpu_seconds(backend)
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        done = submit("real_estate", data, "annonces.csv", inline=True)
+        if profiler:
+            profiler.disable()
+            self.profiled = profiler
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() + _cpu_seconds(backend) - cpu
+        expected = done.created if created else done.unchanged
+        assert done.status == "done" and expected == self.rows, (done.status, done.message)
+        if backend == self._backend() and empty:  # the same connection did the work
+            self.cpu["import"].append(cpu)
+        if not self.stored:
+            self.stored = self._copy_out()
+        return self.rows / elapsed
+
+    def _copy_out(self) -> bytes:
+        connection = self.db.session.connection().connection.driver_connection
+        out = io.BytesIO()
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS bench_copy")
-            cursor.execute(COPY_TABLE)
-            connection.commit()
-            started = time.perf_counter()
-            sql = "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER, DELIMITER ';')"
-            with cursor.copy(sql) as copy:
-                copy.write(data)
-            connection.commit()
-            return time.perf_counter() - started
-    finally:
-        connection.close()
+            with cursor.copy("COPY listings TO STDOUT") as copy:
+                for chunk in copy:
+                    out.write(chunk)
+        self.db.session.rollback()
+        return out.getvalue()
+
+    def raw_copy(self) -> float:
+        """Rows per second of one COPY of the stored rows into the table of the same shape."""
+        self._empty("bench_copy")
+        bound = self.db.session.connection()  # the connection the COPY runs on, and its backend
+        backend = bound.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        connection = bound.connection.driver_connection
+        cpu = time.process_time() + _cpu_seconds(backend)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            with cursor.copy("COPY bench_copy FROM STDIN") as copy:
+                copy.write(self.stored)
+        self.db.session.commit()
+        elapsed = time.perf_counter() - started
+        self.cpu["copy"].append(time.process_time() + _cpu_seconds(backend) - cpu)
+        return self.rows / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
-    parser.add_argument("--profile", action="store_true", help="Profile the first import.")
-    parser.add_argument(
-        "--hostile-only", action="store_true", help="Only the hostile spreadsheets (no database)."
+def imports(bench: Bench, args) -> None:
+    url = bench.database()
+    env = bench.env(url)
+    bench.flask(env, "db", "upgrade")
+    bench.flask(env, "geo", "load-communes", "--departement", "15")
+    # Saint-Flour Communauté: the territory holding the file's seven communes.
+    bench.flask(env, "tenants", "create", "--slug", SLUG, "--name", "Saint-Flour Communauté",
+                "--kind", "epci", "--code", "200066660")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="vivrau-bench-ingest-") as storage:
+        os.environ.update(env, STORAGE_URL=f"file://{storage}")
+        data = measure_imports(bench, args)
+    xlsx_reading(bench, data, min(args.rows, XLSX_ROWS))
+
+
+def measure_imports(bench: Bench, args) -> bytes:
+    """The import figures; the file they imported."""
+
+    from application import create_app
+    from core.extensions import db
+    from core.registry import Tenant
+    from core.tenancy import tenant_scope
+
+    app = create_app()
+    with app.app_context():
+        data = make_file(db.session, args.rows)
+        ref = db.session.execute(db.select(Tenant).filter_by(slug=SLUG)).scalar_one().ref()
+        db.session.rollback()
+        print(f"file: {args.rows} rows, {len(data) / 2**20:.1f} MB", flush=True)
+        with tenant_scope(ref):
+            db.session.execute(text("CREATE TABLE bench_copy (LIKE listings INCLUDING ALL)"))
+            db.session.commit()
+            listings = Listings(db, args.rows, args.profile)
+            values, base = bench.interleave(
+                lambda: listings.import_file(data),
+                listings.raw_copy,
+                runs=args.runs,
+            )
+            conditions = (
+                f"{args.rows} rows, {len(data) / 2**20:.1f} MB CSV, into an empty listings table "
+                "(its statistics as a new territory's)"
+            )
+            bench.figure(
+                f"{args.rows} rows imported end to end",
+                values,
+                "rows/s",
+                at_least=TARGET_ROWS_PER_S,
+                note=conditions,
+            )
+            bench.figure(
+                "import vs a raw COPY of the same rows",
+                values,
+                "rows/s",
+                baseline=base,
+                baseline_name="COPY into a table LIKE listings INCLUDING ALL",
+                ratio_at_least=TARGET_RATIO,
+                note=conditions,
+            )
+            cpu = listings.cpu
+            runs = min(len(cpu["import"]), len(cpu["copy"]))
+            bench.figure(
+                "CPU time of an import (this process and its database backend)",
+                cpu["import"],
+                "s",
+                baseline=cpu["copy"][-runs:] if runs == len(cpu["import"]) else None,
+                baseline_name="CPU time of the raw COPY",
+                note="what the import costs whatever else the machine runs; for the record",
+            )
+            listings.import_file(data)  # the table full, for the unchanged runs
+            again = bench.repeat(
+                lambda: listings.import_file(data, empty=False, created=False),
+                runs=args.runs,
+                warmup=0,
+            )
+            bench.figure(
+                "the same file again (nothing changes)",
+                again,
+                "rows/s",
+                at_least=TARGET_ROWS_PER_S,
+            )
+        if listings.profiled:
+            pstats.Stats(listings.profiled).sort_stats("cumulative").print_stats(35)
+        db.session.remove()
+        db.engine.dispose()
+    return data
+
+
+def xlsx_of(data: bytes, rows: int) -> bytes:
+    """The CSV's first rows as a workbook (openpyxl's streaming writer: shared strings, as
+    Excel)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    reader = csv.reader(io.StringIO(data.decode("utf-8")), delimiter=";")
+    for number, row in enumerate(reader):
+        if number > rows:
+            break
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def xlsx_reading(bench: Bench, data: bytes, rows: int) -> None:
+    from openpyxl import load_workbook
+
+    from ingest.listings.normed import limits
+    from ingest.listings.xlsx import read_sheet
+
+    workbook = xlsx_of(data, rows)
+
+    def bounded() -> float:
+        started = time.perf_counter()
+        count = len(read_sheet(workbook, limits()))
+        assert count == rows + 1, count
+        return time.perf_counter() - started
+
+    def openpyxl() -> float:
+        """The reader before: openpyxl in read-only mode, as the normed reader used it."""
+        started = time.perf_counter()
+        book = load_workbook(io.BytesIO(workbook), read_only=True, data_only=False)
+        count = sum(1 for row in book.worksheets[0].iter_rows(values_only=True) if any(row))
+        book.close()
+        assert count == rows + 1, count
+        return time.perf_counter() - started
+
+    values, base = bench.interleave(bounded, openpyxl, runs=3)
+    bench.figure(
+        f"XLSX of {rows} rows read by the bounded reader",
+        values,
+        "s",
+        baseline=base,
+        baseline_name="openpyxl in read-only mode (the reader before)",
+        ratio_at_most=1.0,
+        note=f"{len(workbook) / 2**20:.1f} MB workbook",
     )
-    args = parser.parse_args()
-    missed = hostile()
-    if args.hostile_only:
-        raise SystemExit(1 if missed else 0)
-    create_database(BENCH_URL)
-    try:
-        subprocess.run(
-            [*FLASK, "db", "upgrade"], env=ENV, cwd=ROOT, check=True, capture_output=True
-        )
-        os.environ.update(ENV)
-        with tempfile.TemporaryDirectory() as storage:
-            os.environ["STORAGE_URL"] = f"file://{storage}"
-            missed += run(args)
-    finally:
-        if not args.keep:
-            drop_database(BENCH_URL)
-    if missed:
-        raise SystemExit(f"missed: {', '.join(missed)}")
 
 
 def _rss() -> int:
@@ -202,151 +362,58 @@ def _refuse(data: bytes, answer) -> None:
     answer.send((code, elapsed, grown, traced))
 
 
-def hostile() -> list[str]:
+def hostile(bench: Bench) -> None:
     """Each hostile spreadsheet read in a fresh child process: refused, fast, small."""
     from ingest.listings.normed import read_normed
-    from tests.hostile_files import HOSTILE
+    from tests.hostile_files import HOSTILE, _repeat, many_strings, workbook, zip_bomb
 
     read_normed("real_estate", b"external_id;title\r\nA;B\r\n")  # imports done once, forked
-    WITHIN_LIMITS.update(_within_limits())
     context = multiprocessing.get_context("fork")
-    missed = []
-    print("hostile spreadsheets (refused within 2 s and 200 MB):")
+    memory = []
     for name, make in HOSTILE.items():
-        data = make()
-        code, elapsed, grown, traced = _read_in_child(context, data)
-        ok = code is not None and elapsed < HOSTILE_SECONDS
-        ok = ok and grown < HOSTILE_BYTES and traced < HOSTILE_BYTES
-        print(
-            f"  {'PASS' if ok else 'FAIL'} {name}: {len(data) / 1024:,.0f} KB → "
-            f"{code or 'NOT REFUSED'} in {elapsed:.3f} s, RSS +{grown / 2**20:.1f} MB, "
-            f"traced peak {traced / 2**20:.1f} MB",
-            flush=True,
+        code, elapsed, grown, traced = _read_in_child(context, make())
+        memory.append(max(grown, traced) / 2**20)
+        bench.figure(
+            f"hostile spreadsheet refused: {name}",
+            [elapsed if code else float("inf")],  # read instead of refused: a miss
+            "s",
+            at_most=HOSTILE_SECONDS,
+            note=f"refused as {code}" if code else "NOT REFUSED",
         )
-        if not ok:
-            missed.append(f"hostile: {name}")
-    print("within the limits, the costliest reads (bounded, in a worker; for the record):")
-    for name, make in WITHIN_LIMITS.items():
-        data = make()
-        code, elapsed, grown, traced = _read_in_child(context, data)
-        print(
-            f"  {name}: {len(data) / 1024:,.0f} KB → {code or 'read'} in {elapsed:.2f} s, "
-            f"RSS +{grown / 2**20:.1f} MB, traced peak {traced / 2**20:.1f} MB",
-            flush=True,
-        )
-    return missed
-
-
-def _within_limits() -> dict:
-    from tests.hostile_files import _repeat, many_strings, workbook, zip_bomb
-
-    return {
+    bench.figure(
+        "hostile spreadsheets: the most memory one takes",
+        [max(memory)],
+        "MB",
+        at_most=HOSTILE_MB,
+        note="peak RSS growth of the reading process, or tracemalloc's peak in a second read",
+    )
+    within = {
         "190 MB of blanks in the sheet": lambda: zip_bomb(190),
         "999 999 shared strings, the last one used": lambda: many_strings(999_999),
         "190 000 rows of 30 empty cells": lambda: workbook(
             _repeat("<row>" + "<c/>" * 30 + "</row>", 190_000)
         ),
     }
-
-
-def xlsx_of(data: bytes) -> bytes:
-    """The CSV's rows as a workbook (openpyxl's streaming writer: shared strings, as Excel)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    for row in csv.reader(io.StringIO(data.decode("utf-8")), delimiter=";"):
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def openpyxl_rows(data: bytes) -> int:
-    """The reader before: openpyxl in read-only mode, as the normed reader used it."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    count = sum(1 for row in book.worksheets[0].iter_rows(values_only=True) if any(row))
-    book.close()
-    return count
-
-
-def xlsx_reading(data: bytes, rows: int) -> list[str]:
-    from ingest.listings.normed import limits
-    from ingest.listings.xlsx import read_sheet
-
-    workbook = xlsx_of(data)
-    started = time.perf_counter()
-    before = openpyxl_rows(workbook)
-    before_s = time.perf_counter() - started
-    started = time.perf_counter()
-    after = len(read_sheet(workbook, limits()))
-    after_s = time.perf_counter() - started
-    assert before == after == rows + 1, (before, after)
-    ratio = before_s / after_s
-    print(
-        f"XLSX of {rows} rows ({len(workbook) / 2**20:.1f} MB) read: bounded reader "
-        f"{after_s:.2f} s, openpyxl (before) {before_s:.2f} s; ratio before/after {ratio:.2f} "
-        f"(target ≥ 1) {'ok' if ratio >= 1 else 'MISSED'}"
-    )
-    return [] if ratio >= 1 else ["XLSX reading slower than before"]
-
-
-def run(args) -> list[str]:
-    from application import create_app
-    from core.extensions import db
-    from core.tenancy import tenant_scope
-    from ingest.listings.imports import submit
-    from ingest.reference.communes import load_communes
-    from tenants.provisioning import TenantSpec, create_tenant
-
-    app = create_app()
-    with app.app_context():
-        load_communes(["15"])
-        # Saint-Flour Communauté: the territory holding the file's seven communes.
-        spec = TenantSpec("bench_ingest", "Saint-Flour Communauté", "epci", "200066660")
-        ref = create_tenant(spec).ref()
-        data = make_file(db.session, args.rows)
-        print(f"file: {args.rows} rows, {len(data) / 2**20:.1f} MB", flush=True)
-        with tenant_scope(ref):
-            profiler = cProfile.Profile() if args.profile else None
-            started = time.perf_counter()
-            if profiler:
-                profiler.enable()
-            first = submit("real_estate", data, "annonces.csv", inline=True)
-            if profiler:
-                profiler.disable()
-            first_s = time.perf_counter() - started
-            assert first.status == "done" and first.created == args.rows, first.status
-            started = time.perf_counter()
-            second = submit("real_estate", data, "annonces.csv", inline=True)
-            second_s = time.perf_counter() - started
-            assert second.status == "done" and second.unchanged == args.rows, second.status
-            db.session.rollback()
-        copy_s = raw_copy(db.engine, data)
-        rate, again = args.rows / first_s, args.rows / second_s
-        ratio = copy_s / first_s
-        print(
-            f"import of {args.rows} rows: {first_s:.2f} s = {rate:,.0f} rows/s "
-            f"(target ≥ {TARGET_ROWS_PER_S:,}) {'ok' if rate >= TARGET_ROWS_PER_S else 'MISSED'}"
+    for name, make in within.items():
+        code, elapsed, grown, traced = _read_in_child(context, make())
+        bench.figure(
+            f"within the limits, read in a worker: {name}",
+            [elapsed],
+            "s",
+            note=f"{code or 'read'}, RSS +{grown / 2**20:.1f} MB, traced peak "
+            f"{traced / 2**20:.1f} MB; for the record",
         )
-        print(
-            f"same file again (nothing changes): {second_s:.2f} s = {again:,.0f} rows/s "
-            f"(target ≥ {TARGET_ROWS_PER_S:,}) {'ok' if again >= TARGET_ROWS_PER_S else 'MISSED'}"
-        )
-        print(
-            f"raw COPY into an unlogged table: {copy_s:.2f} s; ratio COPY/import {ratio:.2f} "
-            f"(target ≥ {TARGET_RATIO}) {'ok' if ratio >= TARGET_RATIO else 'MISSED'}"
-        )
-        if profiler:
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
-        db.session.remove()
-        db.engine.dispose()
-    missed = [] if rate >= TARGET_ROWS_PER_S else ["import rate"]
-    missed += [] if again >= TARGET_ROWS_PER_S else ["unchanged import rate"]
-    missed += [] if ratio >= TARGET_RATIO else ["COPY ratio"]
-    return missed + xlsx_reading(data, args.rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="Profile the first import.")
+    args = parser.parse_args()
+    with Bench("ingest") as bench:
+        hostile(bench)
+        imports(bench, args)
 
 
 if __name__ == "__main__":

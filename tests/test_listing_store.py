@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.extensions import db
 from core.tenancy import tenant_scope
+from ingest.listings import store
 from ingest.listings.models import Listing, ListingEvent
 from ingest.listings.rules import locate
 from ingest.listings.service import as_input, save
@@ -113,3 +115,53 @@ def test_api_and_form_share_one_validation(ctx, cantal, make_tenant):
         listing = db.session.execute(select(Listing)).scalar_one()
         assert listing.full_time is True and listing.location_approximate
         assert as_input(listing)["positions"] == 2 and "latitude" not in as_input(listing)
+
+
+def test_a_big_batch_is_counted_logged_and_announced_like_a_small_one(
+    ctx, cantal, make_tenant, monkeypatch
+):
+    """Past TRACKED_BATCH the upsert only counts (set-based, its log written in SQL): the same
+    created / updated / unchanged, one event per change, the newly published ids announced."""
+    monkeypatch.setattr(store, "TRACKED_BATCH", 2)
+    announced = []
+    monkeypatch.setattr(store, "_announce", announced.append)
+    ref = make_tenant()
+    with tenant_scope(ref):
+        batch = [house(f"R-{i}") for i in range(4)]
+        batch[3]["status"] = "draft"
+        first = write([dict(r) for r in batch])
+        assert (first.created, first.updated, first.unchanged) == (4, 0, 0)
+        ids = dict(db.session.execute(select(Listing.external_id, Listing.id)).all())
+        assert announced[-1] == sorted(ids[f"R-{i}"] for i in range(3))
+        batch[0]["price"] = Decimal("1000")
+        batch[3]["status"] = "published"  # a draft published: announced again
+        again = write([dict(r) for r in batch])
+        assert (again.created, again.updated, again.unchanged) == (0, 2, 2)
+        assert announced[-1] == [ids["R-3"]]
+        events = db.session.execute(
+            select(ListingEvent.action, func.count()).group_by(ListingEvent.action)
+        ).all()
+        assert dict(events) == {"create": 4, "update": 2}
+
+
+def test_staging_keeps_every_character_a_text_may_hold(ctx, cantal, make_tenant):
+    """Values reach the table as written: tabs, line breaks and backslashes (COPY's escapes),
+    a text that reads like COPY's NULL, a date and a decimal."""
+    ref = make_tenant()
+    texts = ["a\tb", "deux\nlignes\r\n\tet un \\ seul", "\\N", "N\\"]
+    with tenant_scope(ref):
+        write(
+            [
+                house(f"T-{i}", description=text, published_on=date(2026, 1, 5))
+                for i, text in enumerate(texts)
+            ]
+        )
+        stored = db.session.execute(
+            select(Listing.description, Listing.published_on, Listing.price).order_by(
+                Listing.external_id
+            )
+        ).all()
+        assert [row.description for row in stored] == texts
+        assert {(row.published_on, row.price) for row in stored} == {
+            (date(2026, 1, 5), Decimal("149000"))
+        }

@@ -11,7 +11,9 @@ again.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import json
 import logging
@@ -221,6 +223,20 @@ class Heartbeat:
         self._thread.join()
 
 
+@contextlib.contextmanager
+def _bulk():
+    """No cyclic garbage collection while a file's rows are read and written: its records are
+    hundreds of thousands of lists and dicts, no cycles, which the collector would walk again
+    and again (a fifth of a 100 000-row read). It runs again, as it was, afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
     """Read, validate, report and (when the file allows it) apply one import.
 
@@ -262,7 +278,7 @@ def run_import(import_id: int, *, notify: bool = False) -> ListingImport:
         **dict.fromkeys(IMPORT_COUNTERS, 0),
     )
     try:
-        with Heartbeat(import_id, current_app.config["IMPORT_HEARTBEAT_SECONDS"]):
+        with Heartbeat(import_id, current_app.config["IMPORT_HEARTBEAT_SECONDS"]), _bulk():
             values = _run(record, ref)
             db.session.execute(
                 update(ListingImport).where(ListingImport.id == import_id).values(**values)

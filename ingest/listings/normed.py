@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
-import multiprocessing
-import os
+import operator
 import re
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
 
+import numpy as np
 from flask import current_app, has_app_context
 
 from core.config import Config
 from ingest.listings.declaration import fields_of, table_schema
+from ingest.listings.file_checks import schema_errors
 from ingest.listings.rules import (
     control_character,
     french_number,
@@ -33,14 +32,6 @@ from ingest.listings.rules import (
 from ingest.listings.xlsx import DAMAGED, Limits, SheetError, read_sheet
 
 MAX_BYTES = 20 * 1024 * 1024
-MAX_ERRORS = 10_000
-CHUNK_ROWS = 25_000
-SCHEMA_ERRORS = {
-    "type-error": "bad_type",
-    "constraint-error": "constraint",
-    "missing-cell": "missing_cell",
-    "extra-cell": "extra_cell",
-}
 
 
 @dataclass
@@ -199,19 +190,19 @@ def _csv_rows(
     most = bounds.rows
     csv.field_size_limit(MAX_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = 1
     try:
         header = next(reader, None)
         if not header or not any(h.strip() for h in header):
             raise NormedFileError("empty")
         rows, numbers = [], [1]
-        for row in reader:
-            records += 1
-            if any(cell.strip() for cell in row):
-                rows.append(row)
-                numbers.append(records)
-            if len(rows) > most:
-                raise NormedFileError("too_many_rows", limit=most)
+        keep, number = rows.append, numbers.append
+        records = 1
+        for records, row in enumerate(reader, start=2):
+            if "".join(row).strip():  # a cell holding something (blank rows are counted)
+                keep(row)
+                number(records)
+                if len(rows) > most:
+                    raise NormedFileError("too_many_rows", limit=most)
     except csv.Error as exc:
         raise NormedFileError("unreadable", reason=str(exc)) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
@@ -277,21 +268,19 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
         return NormedFile(kind, [], issues, encoding, delimiter, kind_format, len(rows))
 
     known = [f for f in declared if f in known]  # the schema's order
-    positions = [header.index(name) for name in known]
-    table = [known] + [[r[p].strip() if p < len(r) else "" for p in positions] for r in rows]
-    _frenchify(table, [declared[name] for name in known])
+    fields = [declared[name] for name in known]
+    columns = _columns(rows, [header.index(name) for name in known])
+    _frenchify(columns, fields)
     descriptor = table_schema(kind)
     descriptor.pop("$schema", None)
     descriptor.pop("primaryKey")  # checked below across the whole file, not per chunk
     descriptor["fields"] = [f for f in descriptor["fields"] if f["name"] in known]
     bad_rows: set[int] = set()
     if not plain:
-        for issue in _control_characters(table, [declared[name] for name in known]):
+        for issue in _control_characters(columns, fields):
             issues.append(issue)
             bad_rows.add(issue.row)
-    for code, row, column, value, note in _schema_errors(
-        descriptor, table, [declared[name] for name in known]
-    ):
+    for code, row, column, value, note in schema_errors(descriptor, known, columns, fields):
         params = {"note": note}
         if column in declared:
             f = declared[column]
@@ -306,12 +295,39 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
         issues.append(Issue(code, row=row, column=column, value=value, params=params))
         if row:
             bad_rows.add(row)
+    for issue in _duplicates(columns[known.index("external_id")]):
+        issues.append(issue)
+        bad_rows.add(issue.row)
+    problems = _french_rules(dict(zip(known, columns, strict=True)), len(rows))
+    issues.extend(problems)
+    bad_rows.update(issue.row for issue in problems)
+    valid = _records(known, columns, fields, bad_rows, numbers)
+    _renumber(issues, numbers)
+    return NormedFile(kind, valid, issues, encoding, delimiter, kind_format, len(rows))
+
+
+def _columns(rows: list[list[str]], positions: list[int]) -> list[list[str]]:
+    """The known columns of the rows, stripped (a short row's missing cells are empty)."""
+    shortest = min(map(len, rows))
+    columns = []
+    for p in positions:
+        if p < shortest:  # every row has the cell: taken by C code, not row by row
+            column = list(map(operator.itemgetter(p), rows))
+        else:
+            column = [row[p] if p < len(row) else "" for row in rows]
+        columns.append(list(map(str.strip, column)))
+    return columns
+
+
+def _duplicates(ids: list[str]) -> list[Issue]:
+    """Each repeated identifier after its first row (empty ones are a schema error)."""
+    found: list[Issue] = []
+    if len(set(ids)) + max(ids.count("") - 1, 0) == len(ids):
+        return found  # all different: the usual file skips the row by row walk
     first_seen: dict[str, int] = {}
-    id_position = known.index("external_id")
-    for index, raw in enumerate(table[1:], start=2):
-        external_id = raw[id_position]
+    for index, external_id in enumerate(ids, start=2):
         if external_id and first_seen.setdefault(external_id, index) != index:
-            issues.append(
+            found.append(
                 Issue(
                     "duplicate_id",
                     row=index,
@@ -320,154 +336,48 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
                     params={"first_row": first_seen[external_id]},
                 )
             )
-            bad_rows.add(index)
-    valid = []
-    converters = [(name, typed(declared[name].type)) for name in known]
-    for index, raw in enumerate(table[1:], start=2):
-        record = {name: raw[i] for i, name in enumerate(known)}
-        problems = _french_rules(record, index)
-        issues.extend(problems)
-        if problems:
-            bad_rows.add(index)
-        if index not in bad_rows:
-            valid.append(
-                {"_row": index}
-                | {
-                    name: convert(v) if v else None
-                    for (name, convert), v in zip(converters, raw, strict=True)
-                }
+    return found
+
+
+def _records(known, columns, fields, bad_rows: set[int], numbers: list[int]) -> list[dict]:
+    """The valid rows as typed records, `_row` the row the person sees; converted column by
+    column (a date or a code repeats: each distinct value is converted once)."""
+    keep = [i for i in range(len(columns[0])) if i + 2 not in bad_rows]
+    if len(keep) < len(columns[0]):
+        columns = [[column[i] for i in keep] for column in columns]
+    typed_columns = []
+    for f, column in zip(fields, columns, strict=True):
+        convert = typed(f.type)
+        if f.type == "string":
+            typed_columns.append([v or None for v in column])
+        elif f.type in ("integer", "number"):
+            typed_columns.append([convert(v) if v else None for v in column])
+        else:  # dates and booleans repeat: each distinct value converted once
+            seen = {"": None}
+            typed_columns.append(
+                [seen[v] if v in seen else seen.setdefault(v, convert(v)) for v in column]
             )
-    _renumber(issues, valid, numbers)
-    return NormedFile(kind, valid, issues, encoding, delimiter, kind_format, len(rows))
+    keys = ("_row", *known)
+    rows = [numbers[i + 1] for i in keep]
+    return [
+        dict(zip(keys, values, strict=True)) for values in zip(rows, *typed_columns, strict=True)
+    ]
 
 
-def _renumber(issues: list[Issue], valid: list[dict], numbers: list[int]) -> None:
+def _renumber(issues: list[Issue], numbers: list[int]) -> None:
     """Positions in the table (the header 1, then each row that holds something) become the
     rows the person sees in their spreadsheet, blank ones counted."""
-
-    def where(position: int) -> int:
-        return numbers[position - 1]
-
     for issue in issues:
         if issue.row:
-            issue.row = where(issue.row)
+            issue.row = numbers[issue.row - 1]
         if "first_row" in issue.params:
-            issue.params["first_row"] = where(issue.params["first_row"])
-    for record in valid:
-        record["_row"] = where(record["_row"])
+            issue.params["first_row"] = numbers[issue.params["first_row"] - 1]
 
 
-def _schema_errors(descriptor: dict, table: list[list[str]], fields) -> list[tuple]:
-    """Frictionless validation of the rows that a quick check cannot clear; big sets in chunks
-    on every core."""
-    suspects = _suspects(table, fields)
-    numbers = [index + 1 for index in suspects]  # the header is row 1
-    rows = [table[index] for index in suspects]
-    chunks = [
-        (numbers[start : start + CHUNK_ROWS], rows[start : start + CHUNK_ROWS])
-        for start in range(0, len(rows), CHUNK_ROWS)
-    ]
-    if not chunks:
-        return []
-    if len(chunks) == 1:
-        return _validate_chunk(descriptor, table[0], *chunks[0])
-    workers = min(len(chunks), os.cpu_count() or 1)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        found = pool.map(
-            _validate_chunk,
-            [descriptor] * len(chunks),
-            [table[0]] * len(chunks),
-            *zip(*chunks, strict=True),
-        )
-        return [error for errors in found for error in errors]
-
-
-_INTEGER = re.compile(r"-?\d{1,15}")
-_NUMBER = re.compile(r"-?\d{1,15}(\.\d{1,15})?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _cleared(f):
-    """A quick test a value surely passes the Table Schema with (never more lenient than
-    frictionless: a value it does not clear is left for frictionless to judge)."""
-    pattern = re.compile(f.pattern) if f.pattern else None
-    enum = frozenset(f.enum)
-    low = f.minimum if f.minimum is not None else float("-inf")
-    high = f.maximum if f.maximum is not None else float("inf")
-    longest = f.max_length
-
-    def string(value: str) -> bool:
-        return (
-            (not enum or value in enum)
-            and (pattern is None or pattern.fullmatch(value) is not None)
-            and (longest is None or len(value) <= longest)
-        )
-
-    def number(value: str) -> bool:
-        shape = _INTEGER if f.type == "integer" else _NUMBER
-        return shape.fullmatch(value) is not None and low <= float(value) <= high
-
-    def when(value: str) -> bool:
-        if _DATE.fullmatch(value) is None:
-            return False
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return False
-        return True
-
-    def boolean(value: str) -> bool:
-        return value in ("true", "vrai", "oui", "1", "false", "faux", "non", "0")
-
-    return {"string": string, "integer": number, "number": number, "date": when}.get(
-        f.type, boolean
-    )
-
-
-def _suspects(table: list[list[str]], fields) -> list[int]:
-    """Indexes (in `table`) of the rows some value of which the quick tests do not clear."""
-    bad: set[int] = set()
-    for f, values in zip(fields, zip(*table[1:], strict=True), strict=True):
-        check, verdicts = _cleared(f), {"": not f.required}
-        for index, value in enumerate(values, start=1):
-            verdict = verdicts.get(value)
-            if verdict is None:  # columns repeat their values: each is judged once
-                verdict = verdicts[value] = check(value)
-            if not verdict:
-                bad.add(index)
-    return sorted(bad)
-
-
-def _validate_chunk(descriptor: dict, header: list[str], numbers: list, rows: list) -> list[tuple]:
-    # frictionless takes a quarter of a second to import: only validating a file needs it, not
-    # every process that starts (web, worker, each flask command).
-    from frictionless import Resource, Schema
-
-    # The chunk holds the known columns in the schema's order: an exact match by name.
-    resource = Resource(data=[header, *rows], schema=Schema.from_descriptor(descriptor))
-    report = resource.validate(limit_errors=MAX_ERRORS)
-    out = []
-    for task in report.tasks:
-        for error in task.errors:
-            row = getattr(error, "row_number", None)
-            out.append(
-                (
-                    SCHEMA_ERRORS.get(error.type, error.type),
-                    numbers[row - 2] if row else None,
-                    getattr(error, "field_name", None),
-                    getattr(error, "cell", None),
-                    getattr(error, "note", ""),
-                )
-            )
-    return out
-
-
-def _control_characters(table: list[list[str]], fields) -> list[Issue]:
+def _control_characters(columns: list[list[str]], fields) -> list[Issue]:
     """Every cell holding a character no listing text may hold, wherever it is in the file."""
     found = []
-    for position, f in enumerate(fields):
-        column = [row[position] for row in table[1:]]
+    for f, column in zip(fields, columns, strict=True):
         # One search over the whole column first: a clean column (nearly all) costs one scan.
         if control_character(" ".join(column), f.multiline) is None:
             continue
@@ -486,40 +396,69 @@ def _control_characters(table: list[list[str]], fields) -> list[Issue]:
     return found
 
 
-def _frenchify(table: list[list[str]], fields) -> None:
+#: A column holding none of these has no French number or date to rewrite.
+_FRENCH_NUMBER = re.compile("[ ,\u00a0\u202f]")
+
+
+def _frenchify(columns: list[list[str]], fields) -> None:
     """Numbers written the French way (1 234,5) and dates as JJ/MM/AAAA, made canonical in place.
 
     A value that is not recognisably French is left alone for the schema to judge.
     """
-    for position, f in enumerate(fields):
+    for column, f in zip(columns, fields, strict=True):
         if f.type in ("number", "integer"):
-            fix = french_number
+            fix, sign = french_number, _FRENCH_NUMBER
         elif f.type == "date":
-            fix = iso_date
+            fix, sign = iso_date, re.compile("/")
         else:
             continue
-        for row in table[1:]:
-            value = row[position]
-            if value:
-                row[position] = fix(value)
+        if sign.search("".join(column)) is None:
+            continue  # nothing French in the column (the usual file): no value to look at
+        column[:] = [fix(value) if value else value for value in column]
 
 
-def _french_rules(record: dict, row: int) -> list[Issue]:
-    out = []
-    siret = record.get("siret")
-    if siret and re.fullmatch(r"\d{14}", siret) and not siret_ok(siret):
-        out.append(Issue("bad_siret", row=row, column="siret", value=siret))
-    lat, lon = record.get("latitude"), record.get("longitude")
-    if lat and lon:
-        try:
-            x, y = float(lon), float(lat)
-        except ValueError:
-            pass  # reported as a type error by the schema
-        else:
-            if not in_france(x, y):
-                out.append(
-                    Issue("outside_france", row=row, column="latitude", value=f"{lat}, {lon}")
-                )
-    elif bool(lat) != bool(lon):
-        out.append(Issue("half_coordinates", row=row, column="latitude" if lon else "longitude"))
-    return out
+def _french_rules(columns: dict[str, list[str]], count: int) -> list[Issue]:
+    """SIRET checksums, points inside France and coordinates given by halves, in row order; the
+    points of the whole file are tested at once."""
+    found: dict[int, list[Issue]] = {}
+    siret = columns.get("siret")
+    for index, value in enumerate(siret or (), start=2):
+        if value and re.fullmatch(r"\d{14}", value) and not siret_ok(value):
+            found.setdefault(index, []).append(
+                Issue("bad_siret", row=index, column="siret", value=value)
+            )
+    blank = [""] * count
+    lats, lons = columns.get("latitude", blank), columns.get("longitude", blank)
+    both = [i for i in range(count) if lats[i] and lons[i]]
+    (xs, x_read), (ys, y_read) = _floats([lons[i] for i in both]), _floats([lats[i] for i in both])
+    outside = ~in_france(xs, ys) & x_read & y_read  # an unreadable one is a type error
+    for i in np.flatnonzero(outside).tolist():
+        index = both[i] + 2
+        found.setdefault(index, []).append(
+            Issue(
+                "outside_france",
+                row=index,
+                column="latitude",
+                value=f"{lats[both[i]]}, {lons[both[i]]}",
+            )
+        )
+    for i in range(count):
+        if bool(lats[i]) != bool(lons[i]):
+            found.setdefault(i + 2, []).append(
+                Issue("half_coordinates", row=i + 2, column="latitude" if lons[i] else "longitude")
+            )
+    return [issue for index in sorted(found) for issue in found[index]]
+
+
+def _floats(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Texts as numbers, and which of them could be read (the schema reports the others)."""
+    try:
+        return np.array(values, dtype=np.float64), np.ones(len(values), dtype=bool)
+    except ValueError:
+        numbers, read = np.zeros(len(values)), np.zeros(len(values), dtype=bool)
+        for i, value in enumerate(values):
+            try:
+                numbers[i], read[i] = float(value), True
+            except ValueError:
+                pass
+        return numbers, read

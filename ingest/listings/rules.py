@@ -109,8 +109,13 @@ def siret_ok(value: str) -> bool:
     return bool(re.fullmatch(r"\d{14}", value)) and siret.is_valid(value)
 
 
-def in_france(lon: float, lat: float) -> bool:
-    return any(w <= lon <= e and s <= lat <= n for w, s, e, n in FRANCE_BOXES)
+def in_france(lon, lat):
+    """Whether a point lies in France's boxes; arrays of points give an array of answers."""
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    inside = np.zeros(np.broadcast(lon, lat).shape, dtype=bool)
+    for w, s, e, n in FRANCE_BOXES:
+        inside |= (w <= lon) & (lon <= e) & (s <= lat) & (lat <= n)
+    return inside
 
 
 @dataclass
@@ -151,28 +156,35 @@ def locate(session, records: list[dict]) -> list[Problem]:
                 continue
             records[i]["_lon"], records[i]["_lat"] = float(lon), float(lat)
     for i, r in enumerate(records):
-        if r.get("latitude") is not None and r.get("longitude") is not None:
-            r["_lon"], r["_lat"] = float(r["longitude"]), float(r["latitude"])
-        elif (r.get("latitude") is None) != (r.get("longitude") is None):
-            column = "longitude" if r.get("longitude") is None else "latitude"
-            problems.append(Problem(i, "half_coordinates", column))
-        if "_lon" in r and not in_france(r["_lon"], r["_lat"]):
-            problems.append(
-                Problem(i, "outside_france", "latitude", f"{r['_lat']:.5f}, {r['_lon']:.5f}")
-            )
-            del r["_lon"], r["_lat"]
+        lat, lon = r.get("latitude"), r.get("longitude")
+        if lat is not None and lon is not None:
+            r["_lon"], r["_lat"] = float(lon), float(lat)
+        elif (lat is None) != (lon is None):
+            missing = "longitude" if lon is None else "latitude"
+            problems.append(Problem(i, "half_coordinates", missing))
+    placed = [i for i, r in enumerate(records) if "_lon" in r]
+    inside = in_france([records[i]["_lon"] for i in placed], [records[i]["_lat"] for i in placed])
+    for i in np.asarray(placed)[~inside].tolist():  # all the points at once
+        r = records[i]
+        problems.append(
+            Problem(i, "outside_france", "latitude", f"{r['_lat']:.5f}, {r['_lon']:.5f}")
+        )
+        del r["_lon"], r["_lat"]
     bad = {p.index for p in problems}
     problems.extend(_check_communes(session, records, bad))
     bad = {p.index for p in problems}
     problems.extend(_check_perimeter(session, records, bad))
     bad = {p.index for p in problems}
     by_grid: dict[int, list[int]] = {}
+    grids: dict[str, int] = {}  # a batch has few communes: each one's grid is looked up once
     for i, r in enumerate(records):
         if i in bad:
             continue
-        by_grid.setdefault(grid.grid_for_departement(_departement(r["commune_insee"])), []).append(
-            i
-        )
+        insee = r["commune_insee"]
+        code = grids.get(insee)
+        if code is None:
+            code = grids[insee] = grid.grid_for_departement(_departement(insee))
+        by_grid.setdefault(code, []).append(i)
     for code, indexes in by_grid.items():
         ids = grid.cell_ids(
             np.array([records[i]["_lon"] for i in indexes]),

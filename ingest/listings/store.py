@@ -11,7 +11,10 @@ published) once its transaction commits.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,13 +40,15 @@ _SQL = {
 }
 
 
-_BINARY = {
-    "string": "text",
-    "integer": "int4",
-    "number": "numeric",
-    "boolean": "bool",
-    "date": "date",
-}
+#: A staged record's point (none without coordinates).
+_POINT = "CASE WHEN lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END"
+#: COPY's text format writes these characters of a value as escapes, and NULL as `\N`.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_ESCAPED = re.compile(r"[\\\t\n\r]")
+_NULL = "\\N"
+#: Records sent to the staging table per COPY write: the text of a few thousand rows is held
+#: at a time, besides the records.
+STAGE_ROWS = 10_000
 
 
 @dataclass
@@ -77,50 +82,22 @@ def upsert(
     """Create or update `records` of `kind`; with `snapshot`, unpublish the kind's published
     listings absent from them. Runs in the session's transaction; the caller commits."""
     columns = data_columns(kind)
-    status_of = {
-        r["external_id"]: _status(r.get("status") or "published", r.get("expires_on"))
-        for r in records
-    }
+    statuses = _statuses(_values(records, "status"), _values(records, "expires_on"))
+    status_of = dict(zip(_values(records, "external_id"), statuses, strict=True))
     connection = session.connection()
-    connection.exec_driver_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS listing_staging (n integer, status text, lon float8, "
-        "lat float8, cell_id text, location_approximate boolean, "
-        + ", ".join(f'"{f.name}" {_SQL[f.type]}' for f in _all_columns())
-        + ") ON COMMIT DROP"
-    )
-    connection.exec_driver_sql("TRUNCATE listing_staging")
-    staged = ["n", "status", "lon", "lat", "cell_id", "location_approximate", *columns]
-    raw = connection.connection.driver_connection
-    declared = {f.name: f for f in fields_of(kind)}
-    types = ["int4", "text", "float8", "float8", "text", "bool"]
-    types += [_BINARY[declared[c].type] for c in columns]
-    with raw.cursor() as cursor:
-        copy_sql = f"COPY listing_staging ({_quoted(staged)}) FROM STDIN (FORMAT BINARY)"
-        with cursor.copy(copy_sql) as copy:
-            copy.set_types(types)  # binary: no text rendering and parsing of each value
-            for n, r in enumerate(records):
-                copy.write_row(
-                    (
-                        n,
-                        status_of[r["external_id"]],
-                        r.get("_lon"),
-                        r.get("_lat"),
-                        r.get("cell_id"),
-                        bool(r.get("location_approximate")),
-                        *(r.get(c) for c in columns),
-                    )
-                )
+    _stage(connection, kind, records, statuses, columns)
     before = _current(connection, kind, records) if len(records) <= TRACKED_BATCH else {}
     compared = [*columns, "status", "cell_id", "location_approximate"]
     inserted_columns = [*columns, "status", "cell_id", "location_approximate"]
     quoted = _quoted(inserted_columns)
+    _compare(connection, kind, compared, big=len(records) > TRACKED_BATCH)
+    # The insert reads the staging table only: a query of `listings` inside it would walk, row
+    # after row, the rows it has just inserted (invisible to it, yet there).
     upsert_sql = f"""
         INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
-        SELECT :kind, :source,
-               CASE WHEN lon IS NULL THEN NULL
-                    ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-               :account, :account, {quoted}
-        FROM listing_staging ORDER BY n
+        SELECT :kind, :source, {_POINT}, :account, :account, {quoted}
+        FROM listing_staging WHERE NOT same
+        ORDER BY n
         ON CONFLICT (kind, external_id) DO UPDATE SET
             {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in inserted_columns)},
             geom = EXCLUDED.geom, source = EXCLUDED.source,
@@ -135,34 +112,9 @@ def upsert(
     events: list[tuple[int, str, str, dict]] = []
     published: list[int] = []
     if len(records) > TRACKED_BATCH:
-        # A big file: the log is written by the same statement, and only counts come back.
-        # Every part of a WITH sees the table as it was before it: `was` is the old state.
-        outcome.created, outcome.updated, published = connection.execute(
-            text(
-                f"""
-                WITH was AS (
-                    SELECT l.external_id FROM listings l
-                    JOIN listing_staging s ON s.external_id = l.external_id
-                    WHERE l.kind = :kind AND l.status = 'published'
-                ),
-                up AS ({upsert_sql}),
-                logged AS (
-                    INSERT INTO listing_events (listing_id, external_id, action, kind, source,
-                                                account_id, api_key_id, import_id)
-                    SELECT id, external_id, CASE WHEN inserted THEN 'create' ELSE 'update' END,
-                           :kind, :source, :account, :key, :import
-                    FROM up
-                )
-                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                       coalesce(array_agg(id) FILTER (
-                           WHERE status = 'published'
-                             AND external_id NOT IN (SELECT external_id FROM was)
-                       ), '{{}}')
-                FROM up
-                """  # noqa: S608 - as above
-            ),
-            parameters | {"key": api_key_id, "import": import_id},
-        ).one()
+        outcome.created, outcome.updated, published = _upsert_counted(
+            connection, upsert_sql, parameters | {"key": api_key_id, "import": import_id}
+        )
         outcome.unchanged = len(records) - outcome.created - outcome.updated
     else:
         rows = connection.execute(text(upsert_sql), parameters).all()
@@ -218,6 +170,141 @@ def upsert(
     )
     _announce(published)
     return outcome
+
+
+def _stage(connection, kind: str, records: list[dict], statuses: list[str], columns) -> None:
+    """The batch into the temporary staging table by one COPY in text format, its text built
+    column by column (a value is formatted by its declared type, escaped only in a column that
+    needs it) and sent a few thousand rows at a time."""
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS listing_staging (n integer, status text, lon float8, "
+        "lat float8, cell_id text, location_approximate boolean, "
+        "same boolean NOT NULL DEFAULT false, was_published boolean NOT NULL DEFAULT false, "
+        + ", ".join(f'"{f.name}" {_SQL[f.type]}' for f in _all_columns())
+        + ") ON COMMIT DROP"
+    )
+    connection.exec_driver_sql("TRUNCATE listing_staging")
+    declared = {f.name: f.type for f in fields_of(kind)}
+    # A column no record holds stays NULL without being sent (a file has some of the kind's).
+    held = set(itertools.chain.from_iterable(records))
+    columns = [c for c in columns if c in held]
+    staged = ["n", "status", "location_approximate", "lon", "lat", "cell_id", *columns]
+    typed = [("_lon", "number"), ("_lat", "number"), ("cell_id", "string")]
+    typed += [(c, declared[c]) for c in columns]
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY listing_staging ({_quoted(staged)}) FROM STDIN") as copy:
+            for start in range(0, len(records), STAGE_ROWS):
+                chunk = records[start : start + STAGE_ROWS]
+                texts = [
+                    list(map(str, range(start, start + len(chunk)))),
+                    statuses[start : start + len(chunk)],
+                    ["t" if r.get("location_approximate") else "f" for r in chunk],
+                    *(_texts(_values(chunk, name), type_) for name, type_ in typed),
+                ]
+                copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
+
+
+def _values(records: list[dict], name: str) -> list:
+    """One field of every record (None where a record lacks it)."""
+    try:
+        return list(map(operator.itemgetter(name), records))  # C code, when all have it
+    except KeyError:
+        return [r.get(name) for r in records]
+
+
+def _texts(values: list, type_: str) -> list[str]:
+    """A column's values as COPY text: NULL, booleans as t/f, every other value as `str` writes
+    it (dates ISO, decimals exact), a string escaped only if some value of the column needs it."""
+    if type_ == "boolean":
+        return [_NULL if v is None else ("t" if v else "f") for v in values]
+    if type_ == "string" and _ESCAPED.search("".join(map(str, filter(None, values)))):
+        return [_NULL if v is None else str(v).translate(_COPY_ESCAPES) for v in values]
+    return [_NULL if v is None else str(v) for v in values]
+
+
+def _upsert_counted(connection, upsert_sql: str, parameters: dict) -> tuple[int, int, list[int]]:
+    """A big batch's upsert: only counts come back (created, updated, and the ids of listings
+    that became published), and the log gets one event per created or updated listing.
+
+    The staging table is analysed first, so that the planner knows the batch's size (unknown, it
+    took 100 000 rows for one and joined them row by row). The upsert's outcome goes through a
+    second temporary table, so that the listings' statistics can be brought up to date before
+    the log's foreign keys are checked, one per row.
+    """
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS listing_upserted (id integer, external_id text, "
+        "inserted boolean, published boolean) ON COMMIT DROP"
+    )
+    connection.exec_driver_sql("TRUNCATE listing_upserted")
+    connection.execute(
+        text(
+            f"""
+            WITH up AS ({upsert_sql})
+            INSERT INTO listing_upserted (id, external_id, inserted, published)
+            SELECT id, external_id, inserted, status = 'published' FROM up
+            """  # noqa: S608 - column names come from the declarations, values are bound
+        ),
+        parameters,
+    )
+    connection.exec_driver_sql("ANALYZE listing_upserted")
+    created, updated, published = connection.exec_driver_sql(
+        "SELECT count(*) FILTER (WHERE u.inserted), count(*) FILTER (WHERE NOT u.inserted), "
+        "coalesce(array_agg(u.id ORDER BY u.id) FILTER (WHERE u.published "
+        "AND NOT s.was_published), '{}') "
+        "FROM listing_upserted u JOIN listing_staging s ON s.external_id = u.external_id"
+    ).one()
+    _know_size(connection)
+    connection.execute(
+        text(
+            """
+            INSERT INTO listing_events (listing_id, external_id, action, kind, source,
+                                        account_id, api_key_id, import_id)
+            SELECT id, external_id, CASE WHEN inserted THEN 'create' ELSE 'update' END,
+                   :kind, :source, :account, :key, :import
+            FROM listing_upserted ORDER BY id
+            """
+        ),
+        parameters,
+    )
+    return created, updated, list(published)
+
+
+def _compare(connection, kind: str, compared: list[str], *, big: bool) -> None:
+    """Mark the staged records identical to their listing (`same`: left out of the upsert,
+    whose conflict path would lock and compare each row for no change) and those whose listing
+    is published now (`was_published`), in one join before anything is written; a big batch's
+    staging table is analysed first, so that the planner knows the batch's size."""
+    if big:
+        connection.exec_driver_sql("ANALYZE listing_staging (external_id)")
+        _know_size(connection)
+    connection.execute(
+        text(
+            f"""
+            UPDATE listing_staging s SET was_published = l.status = 'published',
+                same = ({", ".join(f'l."{c}"' for c in compared)}, ST_AsEWKB(l.geom))
+                    IS NOT DISTINCT FROM
+                    ({", ".join(f's."{c}"' for c in compared)}, ST_AsEWKB({_POINT}))
+            FROM listings l
+            WHERE l.kind = :kind AND l.external_id = s.external_id
+            """  # noqa: S608 - column names come from the declarations
+        ),
+        {"kind": kind},
+    )
+
+
+def _know_size(connection) -> None:
+    """Refresh the listings' size statistics when the table is much larger than the planner
+    believes (a territory's first big file, before any autovacuum ran): believing it nearly
+    empty, it joined a batch to it by scanning it whole for each record, and checked each of the
+    log's foreign keys by scanning a whole index, minutes for a 100 000-row file. Only the sizes
+    are wanted, so only one column is analysed."""
+    stale = connection.exec_driver_sql(
+        "SELECT pg_relation_size(oid) / current_setting('block_size')::int > 2 * relpages + 10 "
+        "FROM pg_class WHERE oid = 'listings'::regclass"
+    ).scalar()
+    if stale:
+        connection.exec_driver_sql("ANALYZE listings (id)")
 
 
 def change_status(
@@ -348,12 +435,20 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
-def _status(wanted: str, expires_on: date | None) -> str:
-    if wanted not in WRITABLE_STATUSES:
-        raise ValueError(f"status {wanted!r}: one of {', '.join(WRITABLE_STATUSES)}")
-    if wanted == "published" and expires_on is not None and expires_on < date.today():
-        return "expired"
-    return wanted
+def _statuses(wanted: list[str | None], expires_on: list[date | None]) -> list[str]:
+    """The status each record gets: the one asked for (published by default), `expired` for a
+    published one past its expiry date."""
+    asked = {status for status in set(wanted) if status}
+    if not asked <= set(WRITABLE_STATUSES):
+        unknown = sorted(asked - set(WRITABLE_STATUSES))[0]
+        raise ValueError(f"status {unknown!r}: one of {', '.join(WRITABLE_STATUSES)}")
+    today = date.today()
+    return [
+        "expired"
+        if (status or "published") == "published" and until is not None and until < today
+        else status or "published"
+        for status, until in zip(wanted, expires_on, strict=True)
+    ]
 
 
 def _all_columns():
