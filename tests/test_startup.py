@@ -70,3 +70,15 @@ def test_flask_db_runs_flask_migrate_with_its_group_options(app, runner):
     done = runner.invoke(args=["db", "-x", "unused", "current"])
     assert done.exit_code == 0, f"{done.output}{done.exception!r}"
     assert "Perform database migrations" in runner.invoke(args=["db", "--help"]).output
+
+
+def test_the_collector_runs_again_once_the_application_is_loaded():
+    # Paused while the modules load, then what they made is frozen out of later collections.
+    code = "import gc\nimport application\nprint(gc.isenabled(), gc.get_freeze_count())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    enabled, frozen = done.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 10_000
