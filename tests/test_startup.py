@@ -8,8 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from werkzeug.routing import Map
 
 from core.config import ROOT
+from core.web import LazyBuildRule
 
 #: Imported when the work that needs them runs, never by the factory. numpy and shapely are not
 #: here: GeoAlchemy2, which every model with a geometry column needs, imports shapely itself.
@@ -82,3 +84,17 @@ def test_the_collector_runs_again_once_the_application_is_loaded():
     enabled, frozen = done.stdout.split()
     assert enabled == "True"
     assert int(frozen) > 10_000
+
+
+def test_url_builders_compiled_when_first_used(app):
+    assert all(
+        isinstance(rule, LazyBuildRule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"  # added by Flask itself, before the application's class
+    )
+    urls = Map([LazyBuildRule("/cells/<int:cell>/<name>", endpoint="cell")]).bind("example.org")
+    assert urls.build("cell", {"cell": 7, "name": "a b"}) == "/cells/7/a%20b"
+    assert urls.build("cell", {"cell": 7, "name": "x", "q": "é"}) == "/cells/7/x?q=%C3%A9"
+    assert urls.build("cell", {"cell": 7, "name": "x", "q": "é"}, append_unknown=False) == (
+        "/cells/7/x"
+    )
