@@ -13,8 +13,8 @@ from werkzeug.routing import Map
 from core.config import ROOT
 from core.web import LazyBuildRule
 
-#: Imported when the work that needs them runs, never by the factory. numpy and shapely are not
-#: here: GeoAlchemy2, which every model with a geometry column needs, imports shapely itself.
+#: Imported when the work that needs them runs, never by the factory (GeoAlchemy2, which every
+#: model with a geometry column needs, is loaded without Shapely: core.spatial).
 HEAVY = (
     "alembic",  # `flask db …`, territory migrations
     "boto3",  # S3 storage
@@ -27,6 +27,7 @@ HEAVY = (
     "requests",  # (folium's)
     "frictionless",  # a normed file validated
     "lxml",  # invoice documents
+    "numpy",  # a search, cells computed, reference data loaded
     "openpyxl",  # XLSX files
     "osmium",  # `flask geo load-osm`
     "PIL",  # a logo sent
@@ -35,6 +36,7 @@ HEAVY = (
     "saxonche",  # invoice documents' schematron
     "schemathesis",
     "scipy",  # `flask geo build-profiles`
+    "shapely",  # a perimeter's cells, listings placed, communes loaded
     "weasyprint",  # invoice PDFs
 )
 
@@ -64,7 +66,12 @@ def test_start_up_imports_no_heavy_library(code):
 
 
 def test_the_check_sees_a_heavy_library():
-    assert heavy_modules_after("import folium" + REPORT) == ["branca", "folium", "requests"]
+    assert heavy_modules_after("import folium" + REPORT) == [
+        "branca",
+        "folium",
+        "numpy",
+        "requests",
+    ]
 
 
 def test_flask_db_runs_flask_migrate_with_its_group_options(app, runner):

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlalchemy import text
 
 from core import grid
@@ -26,6 +26,9 @@ from ingest.reference.criteria import Criterion
 from sites.search.matrix import ROW, Matrix, matrix_of
 from sites.search.query import RENT_DIVISOR, Query
 
+if TYPE_CHECKING:
+    import numpy as np
+
 #: Cells beyond which a search is not precise (too many green cells to make someone a contact).
 PRECISE_MAX = 200
 #: Decimals shown per unit.
@@ -33,7 +36,7 @@ DECIMALS = {"km": 1, "%": 1}
 #: A cell's status by its count of failed must-haves (0, 1, 2 or more); its first letter is the
 #: one-character code of compact results, the map and the table.
 STATUS_NAMES = ("green", "orange", "yellow")
-_STATUS_CHARS = np.array([name[0] for name in STATUS_NAMES], dtype="S1")
+_STATUS_CHARS = "".join(name[0] for name in STATUS_NAMES).encode()
 
 
 @dataclass
@@ -62,11 +65,15 @@ class Result:
         return self.matrix.ids[self.fails == 0].tolist()
 
     def statuses(self) -> str:
-        return _STATUS_CHARS[self.fails].tobytes().decode()
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        return np.frombuffer(_STATUS_CHARS, dtype="S1")[self.fails].tobytes().decode()
 
     def compact(self, with_scores: bool = False) -> dict:
         """Statuses as one character per cell in layer order; scores (whole percents) on
         demand: the map recolours from the statuses alone."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         out = self._head()
         out["statuses"] = self.statuses()
         if with_scores and self.scores is not None:
@@ -75,6 +82,8 @@ class Result:
 
     def full(self) -> dict:
         """Every cell, best first (status, then score, then id), with its failed must-haves."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         m, must = self.matrix, self.query.must
         order = np.lexsort(
             (m.ids, -(self.scores if self.scores is not None else np.zeros(len(m))), self.fails)
@@ -124,6 +133,8 @@ def display(criterion: Criterion, value) -> float | int | None:
 
 def displays(criterion: Criterion, values: np.ndarray) -> list:
     """`display` over an array (None for unknown values)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     decimals = DECIMALS.get(criterion.unit)
     rounded = np.round(values.astype("float64"), decimals or 0)
     known = np.isfinite(rounded)
@@ -137,6 +148,8 @@ def displays(criterion: Criterion, values: np.ndarray) -> list:
 
 def _rows(m: Matrix, query: Query, ids: list[str], columns=slice(None)) -> list[np.ndarray]:
     """The value rows of these criteria (homes under the budget counted for the query)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     out = []
     for cid in ids:
         if cid == "homes_count" and query.budget is not None:
@@ -154,12 +167,16 @@ def _rows(m: Matrix, query: Query, ids: list[str], columns=slice(None)) -> list[
 
 
 def _passes(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarray:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     limit = np.float32(threshold)  # compared in the matrix's precision: 2.3 ≤ 2.3 holds
     return row <= limit if criterion.direction == "lower" else row >= limit
 
 
 def _closeness(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarray:
     """1 when the criterion holds, else the ratio of threshold to value; 0 when unknown."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     limit = np.float32(threshold)
     if limit == 0:  # no ratio to speak of: met or not
         return np.where(_passes(row, criterion, threshold), np.float32(1), np.float32(0))
@@ -171,6 +188,8 @@ def _closeness(row: np.ndarray, criterion: Criterion, threshold: float) -> np.nd
 
 
 def _compute(m: Matrix, query: Query, columns=slice(None)) -> tuple[np.ndarray, np.ndarray | None]:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     n = len(m.ids[columns])
     fails = np.zeros(n, dtype="uint8")
     must = query.must
@@ -190,6 +209,8 @@ def _compute(m: Matrix, query: Query, columns=slice(None)) -> tuple[np.ndarray, 
 
 def score_matrix(m: Matrix, query: Query) -> Result:
     """Score a matrix (the benchmarks call this directly)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     fails, scores = _compute(m, query)
     counts = np.bincount(fails, minlength=3)
     return Result(m, query, fails, scores, dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))
