@@ -1,10 +1,14 @@
 """The app the benchmarks serve: the real one, plus routes doing the same work by a simpler path."""
 
-from flask import jsonify
+import os
+from functools import cache
+from pathlib import Path
+
+from flask import current_app, jsonify
 from sqlalchemy import select, text
 
 from application import create_app
-from core.extensions import db
+from core.extensions import csrf, db
 from core.tenancy import quote
 from core.web import skip_resolution
 from sites.models import Page
@@ -27,3 +31,20 @@ def plain_read(slug: str):
     table = f"{quote('t_' + slug)}.pages"
     db.session.execute(text(f"SELECT id FROM {table} LIMIT 1")).all()  # noqa: S608 - slug from the bench
     return jsonify(status="ok")
+
+
+@cache
+def _search_answer(name: str) -> bytes:
+    # Read when first asked, not at import: bench/search.py saves the answers once the server runs.
+    return (Path(os.environ["BENCH_SEARCH_ANSWERS"]) / f"{name}.json").read_bytes()
+
+
+@app.post("/_bench/search-answer/<any(compact, full):name>")
+@csrf.exempt  # posted JSON, like the search (whose blueprint is exempt)
+def search_answer(name: str):
+    """The search's stack answering a fixed body: the host resolved and the territory bound, the
+    search's own answer in that format (serialised beforehand) sent as the search sends it, and
+    compressed alike; the rate limit, parsing, scoring and serialisation left out."""
+    response = current_app.response_class(_search_answer(name), mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response

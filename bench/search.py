@@ -1,56 +1,79 @@
-"""Search benchmark: scoring a département (6 000 cells) and metropolitan France (550 000 cells)
-× 30 criteria in memory, then `POST /api/v1/search` under 20 concurrent clients.
+"""Search benchmark: scoring a département and metropolitan France in memory, then
+`POST /api/v1/search` on the Cantal under 20 concurrent clients against a fixed-body baseline.
 
-Scoring figures are compared with a plain numpy pass over the same matrix (one comparison of
-every value with a threshold, summed per cell). The HTTP figure runs against its own database
-(`BENCH_SEARCH_DATABASE_URL`, default …/vivrau_bench_search, made afresh and dropped at the end):
-the Cantal's real communes, synthetic data, its cells and profiles (`flask geo synth /
-build-cells / build-profiles --departement 15`) and a département territory; gunicorn serves the
-app on loopback and wrk (Debian's package) sends the searches, with a Lua script posting JSON.
-The baseline is `GET /api/v1/criteria` (a fixed JSON answer of the same app) under the same load.
+Scoring
+    A département (6 000 cells) and metropolitan France (550 000 cells) × 30 criteria, scored in
+    memory; the baseline is a plain numpy pass over the same matrix (one comparison of every
+    value with a threshold, summed per cell). Each run is the median of many rounds.
 
-    .venv/bin/python bench/search.py [--only scoring|http] [--keep]
+Under load
+    The bench's own database holds the Cantal's real communes, synthetic data, its cells and
+    profiles (`flask geo synth / build-cells / build-profiles --departement 15`) and a
+    département territory over them. gunicorn (one gthread worker of 4 threads, as the harness
+    serves) runs on one core and wrk (Debian's package; 20 keep-alive connections) on the other
+    where there are two, asking for gzip like a browser. Each run lasts BENCH_SECONDS; the search
+    and its baseline alternate run by run after a warm-up of each (five runs of each by default:
+    on a busy two-core machine one run's p95 swings by half), and the figure is the p95. The
+    compact search is the map's (statuses only, as without `scores=true`); the full one scores
+    and explains every cell.
+
+    The baseline is the same HTTP stack answering a fixed body: the same gunicorn and Flask app,
+    the host resolved and the territory bound, the same compression, answering the very bytes the
+    search answered in that format (saved once before the runs), so the ratio isolates the
+    search's own cost: its rate limit, the body's parsing, the cache check, the scoring and the
+    serialisation.
+
+    .venv/bin/python -m bench.search
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402 - after the path is set, like the project's imports
+from bench.common import prepare_cantal
+from bench.harness import Bench, BenchError, cpus
+from core import grid
+from ingest.reference.criteria import CRITERIA
+from sites.search import engine
+from sites.search.matrix import Matrix
+from sites.search.query import Query, Wanted
 
-from bench.common import drop_database, env_for, prepare_cantal, serve  # noqa: E402
-
-BENCH_URL = os.environ.get(
-    "BENCH_SEARCH_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_bench_search"
-)
-PORT = int(os.environ.get("BENCH_SEARCH_PORT", "8767"))
 CLIENTS = 20
-SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))  # in memory
+HTTP_RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SLUG = "bench_cantal"
 HOST = "bench-cantal.vivrau.localhost"
-ENV = env_for(BENCH_URL) | {"SEARCH_RATE_LIMIT": "10000000/minute", "TENANT_CACHE_SECONDS": "30"}
+#: Four must-haves, every other criterion a nice-to-have, a budget and a household: the homes
+#: criterion is then counted per query.
+BODY = {
+    "criteria": [
+        {"id": c.id, "threshold": c.threshold, "importance": "must" if i < 4 else "nice"}
+        for i, c in enumerate(CRITERIA)
+    ],
+    "budget": 180000,
+    "household": {"adults": 2, "children": 1},
+}
+FORMATS = {"compact": "/api/v1/search?format=compact", "full": "/api/v1/search"}
+#: Ratio of the search's p95 to the fixed body's, per format.
+TARGETS = {"compact": 1.3, "full": 3.0}
 
 
 # --- 1. scoring in memory ---------------------------------------------------------------------
 
 
-def _query():
-    from ingest.reference.criteria import CRITERIA
-    from sites.search.query import Query, Wanted
-
+def _query() -> Query:
     return Query(
         tuple(
             Wanted(c.id, c.threshold, "must" if i % 2 else "nice") for i, c in enumerate(CRITERIA)
@@ -58,11 +81,7 @@ def _query():
     )
 
 
-def _matrix(cells: int):
-    from core import grid
-    from ingest.reference.criteria import CRITERIA
-    from sites.search.matrix import Matrix
-
+def _matrix(cells: int) -> Matrix:
     rng = np.random.default_rng(0)
     side = int(np.ceil(np.sqrt(cells)))
     k = np.arange(cells)
@@ -73,19 +92,26 @@ def _matrix(cells: int):
     return Matrix(np.sort(ids.astype("U40")), [None] * cells, values.astype("float32"))
 
 
-def _best(work, rounds: int) -> float:
-    work()  # warm-up
-    times = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def _statuses_and_scores(result: engine.Result) -> None:
+    result.statuses()
+    result.scores  # noqa: B018 - computed when first read
 
 
-def bench_scoring() -> None:
-    from sites.search import engine
+def _rounds(work, rounds: int):
+    """A measure: the median time of `work` over `rounds` rounds, in ms."""
 
+    def measure() -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    return measure
+
+
+def bench_scoring(bench: Bench) -> None:
     query = _query()
     for label, cells, target_ms, rounds in (
         ("a département", 6_000, 5.0, 200),
@@ -93,162 +119,152 @@ def bench_scoring() -> None:
     ):
         m = _matrix(cells)
         limits = np.array([[w.threshold] for w in query.criteria], dtype="float32")
-
-        def score(m=m):
-            result = engine.score_matrix(m, query)
-            result.statuses()
-
-        def plain(m=m, limits=limits):
-            (m.values <= limits).sum(axis=0)
-
-        took, base = _best(score, rounds), _best(plain, rounds)
-        verdict = "ok" if took * 1000 <= target_ms else "OVER TARGET"
-        print(
-            f"scoring {label}, {cells:,} cells × {len(query.criteria)} criteria "
-            f"({len(query.must)} must, {len(query.nice)} nice): {took * 1000:.2f} ms median "
-            f"(target ≤ {target_ms:g} ms: {verdict}); plain numpy pass {base * 1000:.2f} ms; "
-            f"ratio {took / base:.1f}×",
-            flush=True,
+        values, base = bench.interleave(
+            _rounds(lambda m=m: _statuses_and_scores(engine.score_matrix(m, query)), rounds),
+            _rounds(lambda m=m, limits=limits: (m.values <= limits).sum(axis=0), rounds),
+            runs=RUNS,
+        )
+        bench.figure(
+            f"scoring {label}, {cells:,} cells × {len(query.criteria)} criteria ".replace(",", " ")
+            + f"({len(query.must)} must, {len(query.nice)} nice)",
+            values,
+            "ms",
+            at_most=target_ms,
+            baseline=base,
+            baseline_name="a plain numpy pass over the same matrix",
+            note=f"median of {rounds} rounds a run, in this process",
         )
 
 
 # --- 2. POST /api/v1/search under load --------------------------------------------------------
 
 #: wrk's own --latency has no 95th percentile: the script prints it.
-POST_LUA = """
+WRK_LUA = """
 wrk.method = "POST"
 wrk.body = [[%(body)s]]
 wrk.headers["Content-Type"] = "application/json"
-"""
-GET_LUA = """
-wrk.method = "GET"
-"""
-DONE_LUA = """
 wrk.headers["Accept-Encoding"] = "gzip"
 wrk.headers["Host"] = "%(host)s"
 function done(summary, latency, requests)
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests,
     summary.errors.status + summary.errors.connect + summary.errors.read +
     summary.errors.write + summary.errors.timeout,
     latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    summary.duration))
+    latency.max, summary.duration))
 end
 """
 
 
-def prepare() -> int:
-    """The Cantal's cells and profiles, and a département territory over them."""
-    started = time.perf_counter()
-    prepare_cantal(BENCH_URL, SLUG)
-    import psycopg
+class Load:
+    """wrk against one server: CLIENTS connections, pinned to the load's cores; each run's p95
+    in ms, and its other figures kept for the notes."""
 
-    with psycopg.connect(BENCH_URL) as conn:
-        cells = conn.execute(f"SELECT count(*) FROM t_{SLUG}.territory_cells").fetchone()[0]  # noqa: S608
-    print(f"  (set-up: {cells} cells of the Cantal in {time.perf_counter() - started:.0f} s)")
-    return cells
+    def __init__(self, port: int, script: Path, load_cpus: list[int] | None):
+        self.port, self.script = port, script
+        self.pin = ["taskset", "-c", ",".join(map(str, load_cpus))] if load_cpus else []
+        self.threads = max(1, min(2, len(load_cpus or cpus())))
+        self.runs: dict[str, list[dict]] = {}
+
+    def p95(self, path: str) -> float:
+        command = [*self.pin, "wrk", "-t", str(self.threads), "-c", str(CLIENTS)]
+        command += ["-d", f"{SECONDS}s", "--timeout", "10s", "-s", str(self.script)]
+        done = subprocess.run(
+            [*command, f"http://127.0.0.1:{self.port}{path}"], capture_output=True, text=True
+        )
+        found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", done.stdout)
+        if done.returncode != 0 or not found:
+            raise BenchError(f"wrk on {path} said:\n{done.stdout}\n{done.stderr}")
+        requests, errors, p50, p95, p99, slowest, duration = map(int, found.groups())
+        if errors:
+            raise BenchError(f"wrk on {path}: {errors} of {requests} requests failed")
+        run = {"rate": requests / (duration / 1e6), "p50": p50 / 1000, "p99": p99 / 1000}
+        self.runs.setdefault(path, []).append(run | {"p95": p95 / 1000, "max": slowest / 1000})
+        return p95 / 1000
+
+    def summary(self, path: str) -> str:
+        runs = self.runs[path][1:]  # the warm-up left out
+        p50 = statistics.median(r["p50"] for r in runs)
+        p99 = statistics.median(r["p99"] for r in runs)
+        rate = statistics.median(r["rate"] for r in runs)
+        return f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, {rate:.0f} req/s"
 
 
-def _wrk(path: str, lua: Path) -> tuple[float, float, float, float, int]:
-    """(requests/s, p50, p95, p99 in ms, errors) of wrk with CLIENTS connections."""
-    command = ["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{SECONDS}s", "--timeout", "5s"]
-    command += ["-s", str(lua)]
-    out = subprocess.run(
-        [*command, f"http://127.0.0.1:{PORT}{path}"], capture_output=True, text=True, check=True
-    ).stdout
-    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
-    if not found:
-        raise SystemExit(f"wrk said:\n{out}")
-    requests, errors, p50, p95, p99, duration = map(int, found.groups())
-    return requests / (duration / 1e6), p50 / 1000, p95 / 1000, p99 / 1000, errors
-
-
-def bench_http() -> None:
-    if shutil.which("wrk") is None:
-        print("POST /api/v1/search: not available (wrk is not installed: apt-get install wrk)")
-        return
-    cells = prepare()
-    workers = max(2, os.cpu_count() or 2)
-    server = serve("wsgi:app", PORT, ENV, workers)
-    from ingest.reference.criteria import CRITERIA
-
-    body = json.dumps(
-        {
-            "criteria": [
-                {"id": c.id, "threshold": c.threshold, "importance": "must" if i < 4 else "nice"}
-                for i, c in enumerate(CRITERIA)
-            ],
-            "budget": 180000,
-            "household": {"adults": 2, "children": 1},
-        }
+def _post(port: int, path: str, encoding: str) -> bytes:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"http://127.0.0.1:{port}{path}",
+        data=json.dumps(BODY).encode(),
+        headers={"Content-Type": "application/json", "Host": HOST, "Accept-Encoding": encoding},
     )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        return response.read()
+
+
+def bench_http(bench: Bench) -> None:
+    if shutil.which("wrk") is None:
+        raise BenchError("wrk is not installed (scripts/setup.sh test installs it: Debian's wrk)")
+    url = bench.database()
+    answers = Path(tempfile.mkdtemp(prefix="vivrau-search-answers-"))
+    started = time.perf_counter()
+    env = prepare_cantal(
+        bench,
+        url,
+        SLUG,
+        SEARCH_RATE_LIMIT="10000000/minute",
+        TENANT_CACHE_SECONDS="30",
+        BENCH_SEARCH_ANSWERS=str(answers),
+    )
+    print(f"  (set-up: the Cantal in {time.perf_counter() - started:.0f} s)", flush=True)
+    cores = cpus()
+    server_cpus, load_cpus = (cores[:1], cores[1:]) if len(cores) > 1 else (None, None)
+    _, port = bench.serve("bench.app:app", env, cpus=server_cpus)
+    script = answers / "search.lua"
+    script.write_text(WRK_LUA % {"body": json.dumps(BODY), "host": HOST})
+    load = Load(port, script, load_cpus)
     try:
-        lua, plain = _script(POST_LUA % {"body": body}), _script(GET_LUA)
-        size = _answer_size(body)
-        for path in ("/api/v1/search?format=compact", "/api/v1/search"):
-            _wrk(path, lua)  # warm-up: every worker loads the matrix once
-        print(
-            f"POST /api/v1/search, the Cantal ({cells} cells), 30 criteria (4 must), "
-            f"{CLIENTS} concurrent clients, {SECONDS} s each, gunicorn {workers} workers × 4 "
-            f"threads on {os.cpu_count()} CPUs, wrk on the same machine:"
+        sizes = {}
+        for name, path in FORMATS.items():
+            # The baseline's body: the search's own answer in this format, as it is sent.
+            answer = _post(port, path, "identity")
+            (answers / f"{name}.json").write_bytes(answer)
+            fixed = f"/_bench/search-answer/{name}"
+            if _post(port, fixed, "identity") != answer:
+                raise BenchError(f"{fixed} does not answer the search's {name} answer")
+            sizes[name] = (len(answer), len(_post(port, path, "gzip")))
+        cells = json.loads((answers / "compact.json").read_bytes())["total"]
+        where = (
+            f"server on core {server_cpus[0]}, wrk on core(s) {','.join(map(str, load_cpus))}"
+            if server_cpus
+            else "server and wrk sharing the only core"
         )
-        base = _wrk("/api/v1/criteria", plain)
-        for label, path in (
-            ("compact (the map)", "/api/v1/search?format=compact"),
-            ("full (every cell)", "/api/v1/search"),
-        ):
-            rate, p50, p95, p99, errors = _wrk(path, lua)
-            verdict = "ok" if p95 <= 50 and not errors else "OVER TARGET"
-            print(
-                f"  {label:<18} p95 {p95:6.1f} ms (target ≤ 50 ms: {verdict}); p50 {p50:.1f} ms, "
-                f"p99 {p99:.1f} ms, {rate:.0f} req/s, {errors} errors; "
-                f"ratio to the baseline's p95 {p95 / base[2]:.1f}×"
+        for name, path in FORMATS.items():
+            fixed = f"/_bench/search-answer/{name}"
+            values, base = bench.interleave(
+                lambda path=path: load.p95(path),
+                lambda fixed=fixed: load.p95(fixed),
+                runs=HTTP_RUNS,
             )
-        print(
-            f"  baseline GET /api/v1/criteria: p95 {base[2]:.1f} ms, p50 {base[1]:.1f} ms, "
-            f"{base[0]:.0f} req/s"
-        )
-        print(f"  answer size, gzip: compact {size[0] / 1024:.1f} KB, full {size[1] / 1024:.1f} KB")
-        lua.unlink()
-        plain.unlink()
+            plain, packed = sizes[name]
+            bench.figure(
+                f"POST /api/v1/search, {name} format, p95 under {CLIENTS} clients",
+                values,
+                "ms",
+                baseline=base,
+                baseline_name=f"the same stack answering its {name} answer as fixed bytes",
+                ratio_at_most=TARGETS[name],
+                note=(
+                    f"the Cantal, {cells} cells, {len(CRITERIA)} criteria (4 must); {where}; "
+                    f"{SECONDS} s a run; answer {plain / 1000:.0f} KB, {packed / 1000:.1f} KB "
+                    f"gzipped; search {load.summary(path)}; fixed body {load.summary(fixed)}"
+                ),
+            )
     finally:
-        server.terminate()
-        server.wait()
-
-
-def _script(head: str) -> Path:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(head + DONE_LUA % {"host": HOST})
-    return Path(fh.name)
-
-
-def _answer_size(body: str) -> tuple[int, int]:
-    sizes = []
-    for path in ("/api/v1/search?format=compact", "/api/v1/search"):
-        request = urllib.request.Request(  # noqa: S310 - loopback
-            f"http://127.0.0.1:{PORT}{path}",
-            data=body.encode(),
-            headers={"Content-Type": "application/json", "Host": HOST, "Accept-Encoding": "gzip"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            sizes.append(len(response.read()))
-    return sizes[0], sizes[1]
+        shutil.rmtree(answers, ignore_errors=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("scoring", "http"), action="append")
-    parser.add_argument("--keep", action="store_true", help="Keep the bench database.")
-    args = parser.parse_args()
-    only = set(args.only or ("scoring", "http"))
-    os.environ.update(ENV)
-    if "scoring" in only:
-        bench_scoring()
-    if "http" in only:
-        try:
-            bench_http()
-        finally:
-            if not args.keep:
-                drop_database(BENCH_URL)
+    with Bench("search") as bench:
+        bench_scoring(bench)
+        bench_http(bench)
 
 
 if __name__ == "__main__":

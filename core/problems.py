@@ -57,6 +57,8 @@ class ApiProblem(Exception):
 #: Deepest nesting of arrays and objects a JSON body may have: a listing is 1 level deep, a bulk
 #: request 3; past this depth a body is a probe (Python's parser would hit its recursion limit).
 JSON_MAX_DEPTH = 32
+#: What json.loads nests: exactly these types, never subclasses.
+_NESTED = (dict, list)
 
 
 def read_json(max_bytes: int | None = None):
@@ -108,16 +110,18 @@ def _cut_at_the_limit(raw: bytes) -> bool:
 
 
 def _too_deep(value) -> bool:
-    """Walked without recursion, so that the check itself cannot overflow."""
-    stack = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            if depth >= JSON_MAX_DEPTH:
-                return True
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return False
+    """Walked level by level without recursion, so that the check itself cannot overflow;
+    only arrays and objects are visited (a search's body holds a hundred plain values)."""
+    level = [value] if type(value) in _NESTED else []
+    for _depth in range(JSON_MAX_DEPTH):
+        below = []
+        for node in level:
+            children = node.values() if type(node) is dict else node
+            below += [child for child in children if type(child) in _NESTED]
+        if not below:
+            return False
+        level = below
+    return bool(level)
 
 
 class ProblemSchema(ma.Schema):

@@ -79,8 +79,13 @@ def host_label(slug: str) -> str:
     return validate_slug(slug).replace("_", "-")
 
 
+#: The schema every new territory's schema is cloned from, kept at the territories' head revision.
+#: Not shaped like `t_<slug>`, so no territory can ever be given its name.
+TEMPLATE_SCHEMA = "tenant_template"
+
+
 def quote(schema: str) -> str:
-    if not re.fullmatch(r"t_[a-z][a-z0-9_]{1,40}", schema):
+    if schema != TEMPLATE_SCHEMA and not re.fullmatch(r"t_[a-z][a-z0-9_]{1,40}", schema):
         raise InvalidSlug(f"not a territory schema: {schema!r}")
     return f'"{schema}"'
 

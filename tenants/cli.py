@@ -15,9 +15,11 @@ from sqlalchemy.exc import OperationalError
 from core.cli import SLUG
 from core.extensions import db
 from core.registry import Tenant, TenantKind, TenantStatus
+from core.tenancy import TEMPLATE_SCHEMA
 from tenants import migrate as tenant_migrate
 from tenants import provisioning as prov
 from tenants.demo import seed_demo
+from tenants.template import migrate_template
 
 cli = AppGroup("tenants", help="Create, inspect, migrate, back up and delete territories.")
 
@@ -193,17 +195,27 @@ def migrate_command(jobs, slug):
         raise click.ClickException(f"no territory with slug {slug!r}")
     location = current_app.config["TENANT_MIGRATIONS"]
     head = tenant_migrate.head(location)
-    versions = tenant_migrate.schema_versions(db.session.connection(), list(tenants.values()))
+    versions = tenant_migrate.schema_versions(
+        db.session.connection(), [TEMPLATE_SCHEMA, *tenants.values()]
+    )
     db.session.rollback()
+    template_behind = versions.pop(TEMPLATE_SCHEMA) != head and not slug
     behind = [schema for schema, version in versions.items() if version != head]
     click.echo(f"{len(tenants) - len(behind)} schema(s) at head {head}, {len(behind)} to migrate")
-    if not behind:
-        return
-    url = prov._libpq_url().replace("postgresql://", "postgresql+psycopg://", 1)
-    with click.progressbar(length=len(behind), label="migrating", file=sys.stderr) as bar:
-        outcomes = tenant_migrate.migrate_many(url, behind, jobs, bar.update, location)
-    failures = sorted((o for o in outcomes if o.error), key=lambda o: o.schema)
-    click.echo(f"{len(outcomes) - len(failures)} migrated, {len(failures)} failed")
+    failures = []
+    if template_behind:  # first, so that territories created meanwhile are cloned at head
+        outcome = migrate_template(db.engine, location)
+        if outcome.error:
+            failures.append(outcome)
+        else:
+            click.echo(f"template schema {TEMPLATE_SCHEMA} at head {head}")
+    if behind:
+        url = prov._libpq_url().replace("postgresql://", "postgresql+psycopg://", 1)
+        with click.progressbar(length=len(behind), label="migrating", file=sys.stderr) as bar:
+            outcomes = tenant_migrate.migrate_many(url, behind, jobs, bar.update, location)
+        failed = [o for o in outcomes if o.error]
+        click.echo(f"{len(outcomes) - len(failed)} migrated, {len(failed)} failed")
+        failures += sorted(failed, key=lambda o: o.schema)
     if failures:
         for o in failures:
             click.echo(f"FAILED {o.schema}: {o.error}", err=True)

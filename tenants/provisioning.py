@@ -31,7 +31,9 @@ from core.registry import (
 from core.signals import announce, perimeter_changed
 from core.storage import get_storage
 from core.tenancy import host_label, quote, schema_for, validate_slug
+from tenants.clone import CloneError
 from tenants.migrate import upgrade_schema
+from tenants.template import clone_template, ensure_template
 
 
 class ProvisioningError(RuntimeError):
@@ -139,22 +141,30 @@ def _register(spec: TenantSpec) -> Tenant:
 
 
 def create_tenant(spec: TenantSpec) -> Tenant:
-    """Registry row, then schema, then migrations — one transaction, so all or nothing."""
+    """Registry row, then schema cloned from the template — one transaction, all or nothing.
+
+    The template is brought to head first, in a transaction of its own, before this one
+    writes anything (a template migration never waits on this creation's locks).
+    """
     session = db.session
+    location = current_app.config["TENANT_MIGRATIONS"]
     try:
+        _clean(spec)
+        ensure_template(db.engine, location)
         tenant = _register(spec)
         schema = tenant.schema_name
         connection = session.connection()
         connection.exec_driver_sql(f"CREATE SCHEMA {quote(schema)}")
         _comment_schema(connection, tenant)
-        upgrade_schema(connection, schema, location=current_app.config["TENANT_MIGRATIONS"])
+        clone_template(connection, schema, location)
         _perimeter_changed(tenant)
         session.commit()
     except Exception as exc:
         session.rollback()
         if isinstance(exc, ProvisioningError):
             raise
-        raise ProvisioningError(f"could not create {spec.slug!r}: {_first_line(exc)}") from exc
+        reason = str(exc) if isinstance(exc, CloneError) else _first_line(exc)
+        raise ProvisioningError(f"could not create {spec.slug!r}: {reason}") from exc
     current_app.extensions["host_cache"].clear()
     return tenant
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import socket
 import uuid
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 
 from babel.messages.mofile import write_mo
@@ -19,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from core.config import ROOT, database_url
 from core.extensions import db
+from tenants.migrate import head
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/vivrau_test"
@@ -174,3 +177,43 @@ class Inbox:
             if found:
                 return found.group(0)
         raise AssertionError(f"no mail to {address} with a link containing {path_part}")
+
+
+_REVISION = '''"""Test-only: {doc}"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+
+@contextmanager
+def tenant_scripts_with(app, folder, revision: str, doc: str, upgrade: str, downgrade: str):
+    """A copy of the tenant scripts in `folder` with one more revision after the head, made
+    the application's tenant migrations for the duration (bodies indented by the caller)."""
+    location = folder / "tenant"
+    shutil.copytree(
+        ROOT / "migrations" / "tenant", location, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    source = _REVISION.format(
+        doc=doc, revision=revision, down=head(), upgrade=upgrade, downgrade=downgrade
+    )
+    (location / "versions" / f"{revision}_test.py").write_text(source)
+    original = app.config["TENANT_MIGRATIONS"]
+    app.config["TENANT_MIGRATIONS"] = str(location)
+    try:
+        yield str(location)
+    finally:
+        app.config["TENANT_MIGRATIONS"] = original

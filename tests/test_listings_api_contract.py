@@ -4,12 +4,14 @@ refuse, bodies too deep or too long, one behaviour on every endpoint, the territ
 from __future__ import annotations
 
 import io
+import json
 
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
 from werkzeug.wrappers import Request
 
 from core.extensions import db
+from core.problems import JSON_MAX_DEPTH, _too_deep
 from core.tenancy import tenant_scope
 from ingest.listings.imports import submit
 from ingest.listings.service import save
@@ -102,6 +104,17 @@ def test_deeply_nested_json_is_a_400(app, territory, api):
             assert "imbriqu" in is_problem(response, 400)["detail"]
     nested = house(title=[[[["x"]]]])
     is_problem(api.put(ONE, json=nested), 422, "title")
+
+
+def test_json_nesting_is_refused_from_its_limit_on():
+    """Arrays and objects nested JSON_MAX_DEPTH deep pass, one level more is refused; the plain
+    values beside them, however many, count for nothing."""
+    for opening, closing in (("[", "]"), ('{"a":', "}")):
+        for depth, refused in ((JSON_MAX_DEPTH, False), (JSON_MAX_DEPTH + 1, True)):
+            inner = "1" if opening != "[" else ""
+            assert _too_deep(json.loads(opening * depth + inner + closing * depth)) is refused
+    wide = {"criteria": [{"id": "gp_km", "threshold": 10, "importance": "must"}] * 30}
+    assert _too_deep(wide) is False and _too_deep(3) is False and _too_deep("[[[") is False
 
 
 def chunked(api, method: str, path: str, body: bytes):

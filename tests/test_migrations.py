@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,25 +21,8 @@ from migrations.models import (
     unqualified,
 )
 from tenants.migrate import head, schema_versions
-
-EXTRA_REVISION = '''"""Test-only: a column added to pages."""
-
-import sqlalchemy as sa
-from alembic import op
-
-revision = "9001"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    op.add_column("pages", sa.Column("summary", sa.Text(), nullable=True))
-
-
-def downgrade():
-    op.drop_column("pages", "summary")
-'''
+from tenants.template import template_state
+from tests.support import tenant_scripts_with
 
 
 @pytest.mark.parametrize("directory", ["public", "tenant"])
@@ -58,15 +40,15 @@ def thirty(app, make_tenant):
 @pytest.fixture
 def scripts_with_extra(app, tmp_path):
     """A copy of the tenant scripts with one more (additive) revision, made current."""
-    location = tmp_path / "tenant"
-    shutil.copytree(
-        ROOT / "migrations" / "tenant", location, ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (location / "versions" / "9001_summary.py").write_text(EXTRA_REVISION.format(head=head()))
-    original = app.config["TENANT_MIGRATIONS"]
-    app.config["TENANT_MIGRATIONS"] = str(location)
-    yield location
-    app.config["TENANT_MIGRATIONS"] = original
+    with tenant_scripts_with(
+        app,
+        tmp_path,
+        "9001",
+        "a column added to pages.",
+        '    op.add_column("pages", sa.Column("summary", sa.Text(), nullable=True))',
+        '    op.drop_column("pages", "summary")',
+    ) as location:
+        yield location
 
 
 def test_fan_out_continues_past_a_broken_schema_and_skips_heads(
@@ -81,6 +63,9 @@ def test_fan_out_continues_past_a_broken_schema_and_skips_heads(
     first = runner.invoke(args=["tenants", "migrate", "--jobs", "2"])
     assert first.exit_code == 1
     assert "29 migrated, 1 failed" in first.output
+    assert "template schema tenant_template at head 9001" in first.output  # migrated first
+    assert template_state(db.session.connection())[1] == "9001"
+    db.session.rollback()
     assert f"FAILED {broken.schema}: ProgrammingError" in first.output
     assert "already exists" in first.output
 

@@ -68,13 +68,13 @@ def test_bad_codes_and_kinds_are_refused(ctx, kind, code, message):
 
 def test_failure_midway_leaves_no_schema_and_no_row(ctx, monkeypatch):
     slug = unique_slug("half")
-    real = prov.upgrade_schema
+    real = prov.clone_template
 
-    def failing(connection, schema, **kwargs):
-        real(connection, schema, **kwargs)  # the schema and its tables exist at this point
+    def failing(connection, schema, location=None):
+        real(connection, schema, location)  # the schema and its tables exist at this point
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(prov, "upgrade_schema", failing)
+    monkeypatch.setattr(prov, "clone_template", failing)
     with pytest.raises(prov.ProvisioningError, match="disk full"):
         prov.create_tenant(prov.TenantSpec(slug, "Nom", "commune", "15187"))
     assert not schema_exists(f"t_{slug}")

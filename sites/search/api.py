@@ -88,11 +88,14 @@ def _query(data, extra=()) -> Query:
         ) from None
 
 
-def _json(body: dict, cache_control: str = "no-store"):
-    response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        mimetype="application/json",
+def _json(body: dict | str, cache_control: str = "no-store"):
+    """A JSON answer; `body` already written as JSON text is sent as it is."""
+    text = (
+        body
+        if isinstance(body, str)
+        else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     )
+    response = current_app.response_class(text, mimetype="application/json")
     response.headers["Cache-Control"] = cache_control
     return response
 
@@ -328,7 +331,7 @@ class Search(MethodView):
         if wanted == "compact":
             # The map needs only the statuses; scores are asked for explicitly.
             return _json(result.compact(with_scores=SCORES[scores]))
-        return _json(result.full())
+        return _json(result.full_json())
 
 
 @blp.route("/cell")

@@ -12,9 +12,11 @@ Statuses and score
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import text
 
@@ -36,7 +38,55 @@ DECIMALS = {"km": 1, "%": 1}
 #: A cell's status by its count of failed must-haves (0, 1, 2 or more); its first letter is the
 #: one-character code of compact results, the map and the table.
 STATUS_NAMES = ("green", "orange", "yellow")
-_STATUS_CHARS = "".join(name[0] for name in STATUS_NAMES).encode()
+#: A score rounded to three decimals as JSON writes it, by its whole thousandths (0 to 1 000);
+#: _NO_SCORE stands for null (no nice-to-have).
+_SCORE_JSON = [*(repr(k / 1000) for k in range(1001)), "null"]
+_NO_SCORE = 1001
+
+
+class _Tables(NamedTuple):
+    """Lookup arrays of the answers, made at the first search (numpy is imported then)."""
+
+    #: A status's one-character code, by status.
+    status_chars: np.ndarray
+    #: What follows a cell's id in the full answer up to its failed must-haves, by status and
+    #: score.
+    status_score_json: np.ndarray
+    #: What precedes a failed must-have in the full answer, by whether one came before it.
+    comma: np.ndarray
+
+
+@cache
+def _tables() -> _Tables:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    return _Tables(
+        np.array([name[0] for name in STATUS_NAMES], dtype="S1"),
+        np.array(
+            [
+                [f',"status":"{name}","score":{score},"failed":[' for score in _SCORE_JSON]
+                for name in STATUS_NAMES
+            ],
+            dtype=object,
+        ),
+        np.array(["", ","], dtype=object),
+    )
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _thousandths(scores: np.ndarray) -> np.ndarray:
+    """`round(float(score), 3)` of every cell in whole thousandths. A float32 times 1 000 is
+    exact in float64, so rint rounds it as round() does (halves to even on the exact value),
+    and k / 1000 is then the very float round() returns."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    out = np.rint(scores.astype("float64") * 1000).astype("int64")
+    if out.size and (out.min() < 0 or out.max() > 1000):
+        raise ValueError("a score outside [0, 1]")
+    return out
 
 
 @dataclass
@@ -46,8 +96,13 @@ class Result:
     matrix: Matrix
     query: Query
     fails: np.ndarray  # uint8 per cell (capped at 2: 0 green, 1 orange, 2 yellow)
-    scores: np.ndarray | None  # float32 per cell, None without nice-to-haves
     counts: dict[str, int]
+
+    @cached_property
+    def scores(self) -> np.ndarray | None:
+        """float32 per cell, None without nice-to-haves; computed when first read: the map's
+        compact answer has no scores, and they are most of the scoring's work."""
+        return _scores(self.matrix, self.query)
 
     @property
     def version(self) -> str:
@@ -65,9 +120,7 @@ class Result:
         return self.matrix.ids[self.fails == 0].tolist()
 
     def statuses(self) -> str:
-        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
-
-        return np.frombuffer(_STATUS_CHARS, dtype="S1")[self.fails].tobytes().decode()
+        return _tables().status_chars[self.fails].tobytes().decode()
 
     def compact(self, with_scores: bool = False) -> dict:
         """Statuses as one character per cell in layer order; scores (whole percents) on
@@ -80,38 +133,62 @@ class Result:
             out["scores"] = np.rint(self.scores * 100).astype("int64").tolist()
         return out
 
-    def full(self) -> dict:
-        """Every cell, best first (status, then score, then id), with its failed must-haves."""
+    def order(self) -> np.ndarray:
+        """Cell positions best first: status, then score (highest first), then id. The matrix's
+        ids are sorted, so a stable sort's ties stay in id order without comparing the ids."""
         import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
-        m, must = self.matrix, self.query.must
-        order = np.lexsort(
-            (m.ids, -(self.scores if self.scores is not None else np.zeros(len(m))), self.fails)
-        )
-        failed: dict[int, list] = {}
-        if must:
-            rows = _rows(m, self.query, [w.id for w in must])
-            for k, w in enumerate(must):
-                threshold = self.query.threshold_of(w)
-                shown = display(w.criterion, threshold)
-                where = np.flatnonzero(~_passes(rows[k], w.criterion, threshold))
-                values = displays(w.criterion, rows[k][where])  # rounded all at once
-                for i, value in zip(where.tolist(), values, strict=True):
-                    failed.setdefault(i, []).append(
-                        {"id": w.id, "value": value, "threshold": shown}
-                    )
-        cells = []
-        scores = self.scores
-        for i in order.tolist():
-            cells.append(
-                {
-                    "id": str(m.ids[i]),
-                    "status": STATUS_NAMES[self.fails[i]],
-                    "score": round(float(scores[i]), 3) if scores is not None else None,
-                    "failed": failed.get(i, []),
-                }
-            )
-        return self._head() | {"cells": cells}
+        if self.scores is None:
+            return np.argsort(self.fails, kind="stable")
+        return np.lexsort((-self.scores, self.fails))
+
+    def full(self) -> dict:
+        """Every cell, best first (status, then score, then id), with its failed must-haves."""
+        return json.loads(self.full_json())
+
+    def full_json(self) -> str:
+        """`full()` as the API sends it (compact JSON, UTF-8 as is), written by numpy over the
+        cells instead of a dict per cell: a département's full answer is 6 000 cells, and
+        building then encoding their dicts cost ten times the scoring."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        m, order = self.matrix, self.order()
+        n = len(order)
+        head = _dumps(self._head())[:-1]
+        if not n:
+            return f'{head},"cells":[]}}'
+        scores = _thousandths(self.scores) if self.scores is not None else np.full(n, _NO_SCORE)
+        failed = self._failed_texts()
+        # Per cell: its id, its status and score, one column per must-have, its end; then
+        # every piece of every cell joined at once.
+        pieces = np.empty((n, 3 + failed.shape[1]), dtype=object)
+        pieces[:, 0] = m.ids_json[order]
+        pieces[:, 1] = _tables().status_score_json[self.fails[order], scores[order]]
+        pieces[:, 2:-1] = failed[order]
+        pieces[:, -1] = ']},{"id":'
+        pieces[-1, -1] = "]}"
+        return f'{head},"cells":[{{"id":{"".join(pieces.ravel().tolist())}]}}'
+
+    def _failed_texts(self) -> np.ndarray:
+        """Per cell and must-have (in the query's order), the JSON object of the failed
+        must-have, after a comma when one before it failed too; "" where it holds."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        m, query = self.matrix, self.query
+        must = query.must
+        out = np.full((len(m), len(must)), "", dtype=object)
+        started = np.zeros(len(m), dtype=bool)
+        for k, (w, row) in enumerate(zip(must, _rows(m, query, [w.id for w in must]), strict=True)):
+            threshold = query.threshold_of(w)
+            where = np.flatnonzero(~_passes(row, w.criterion, threshold))
+            if not len(where):
+                continue
+            head = f'{{"id":{_dumps(w.id)},"value":'
+            tail = f',"threshold":{_dumps(display(w.criterion, threshold))}}}'
+            texts = _value_texts(w.criterion, row[where], head, tail)
+            out[where, k] = _tables().comma[started[where].view("uint8")] + texts
+            started[where] = True
+        return out
 
     def _head(self) -> dict:
         return {
@@ -131,18 +208,22 @@ def display(criterion: Criterion, value) -> float | int | None:
     return round(value, decimals) if decimals else int(round(value))
 
 
-def displays(criterion: Criterion, values: np.ndarray) -> list:
-    """`display` over an array (None for unknown values)."""
+def _value_texts(criterion: Criterion, values: np.ndarray, head: str, tail: str) -> np.ndarray:
+    """head + JSON of `display(criterion, value)` + tail for every value, as objects. Each
+    distinct rounded value is written once: a criterion's failing values repeat a lot."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
     decimals = DECIMALS.get(criterion.unit)
+    # Each float32 times a power of ten is exact in float64: this rounds as round() does.
     rounded = np.round(values.astype("float64"), decimals or 0)
     known = np.isfinite(rounded)
-    safe = np.where(known, rounded, 0.0)
-    out = safe.tolist() if decimals else safe.astype("int64").tolist()
-    if not known.all():
-        for i in np.flatnonzero(~known).tolist():
-            out[i] = None
+    out = np.full(len(values), f"{head}null{tail}", dtype=object)
+    if known.any():
+        # Unique by bit pattern, so that -0.0 keeps its sign as json.dumps writes it.
+        bits, inverse = np.unique(rounded[known].view("int64"), return_inverse=True)
+        shown = bits.view("float64")
+        shown = shown.tolist() if decimals else shown.astype("int64").tolist()
+        out[known] = np.array([f"{head}{v!r}{tail}" for v in shown], dtype=object)[inverse]
     return out
 
 
@@ -173,47 +254,63 @@ def _passes(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarr
     return row <= limit if criterion.direction == "lower" else row >= limit
 
 
-def _closeness(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarray:
-    """1 when the criterion holds, else the ratio of threshold to value; 0 when unknown."""
+def _add_closeness(scores: np.ndarray, row: np.ndarray, criterion: Criterion, threshold, out):
+    """Add to `scores` 1 where the criterion holds, else the ratio of threshold to value ("lower")
+    or of value to threshold ("higher"), and 0 where the value is unknown. `out` is scratch
+    space of the row's size: a département's 26 rows spend as long allocating as computing."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
-    limit = np.float32(threshold)
+    limit = np.float32(threshold)  # compared in the matrix's precision
     if limit == 0:  # no ratio to speak of: met or not
-        return np.where(_passes(row, criterion, threshold), np.float32(1), np.float32(0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = limit / row if criterion.direction == "lower" else row / limit
+        scores += _passes(row, criterion, threshold)
+        return
+    if criterion.direction == "lower":
+        np.divide(limit, row, out=out)
+    else:
+        np.divide(row, limit, out=out)
     # minimum keeps NaN (unknown) and caps a met criterion (ratio ≥ 1, or ∞) at 1; fmax then
     # turns NaN into 0.
-    return np.fmax(np.minimum(ratio, np.float32(1)), np.float32(0))
+    np.minimum(out, np.float32(1), out=out)
+    np.fmax(out, np.float32(0), out=out)
+    scores += out
 
 
-def _compute(m: Matrix, query: Query, columns=slice(None)) -> tuple[np.ndarray, np.ndarray | None]:
+def _fails(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray:
+    """Failed must-haves per cell, capped at 2 (0 green, 1 orange, 2 yellow)."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
-    n = len(m.ids[columns])
-    fails = np.zeros(n, dtype="uint8")
+    fails = np.zeros(len(m.ids[columns]), dtype="uint8")
     must = query.must
     for w, row in zip(must, _rows(m, query, [w.id for w in must], columns), strict=True):
         # a fail is "not passing": NaN compares false, so an unknown value fails
         fails += ~_passes(row, w.criterion, query.threshold_of(w))
-    np.minimum(fails, 2, out=fails)
+    return np.minimum(fails, 2, out=fails)
+
+
+def _scores(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray | None:
+    """The mean closeness over the nice-to-haves per cell; None without any."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     nice = query.nice
-    scores = None
-    if nice:
-        scores = np.zeros(n, dtype="float32")
+    if not nice:
+        return None
+    n = len(m.ids[columns])
+    scores = np.zeros(n, dtype="float32")
+    scratch = np.empty(n, dtype="float32")
+    with np.errstate(divide="ignore", invalid="ignore"):
         for w, row in zip(nice, _rows(m, query, [w.id for w in nice], columns), strict=True):
-            scores += _closeness(row, w.criterion, query.threshold_of(w))
-        scores /= np.float32(len(nice))
-    return fails, scores
+            _add_closeness(scores, row, w.criterion, query.threshold_of(w), scratch)
+    scores /= np.float32(len(nice))
+    return scores
 
 
 def score_matrix(m: Matrix, query: Query) -> Result:
-    """Score a matrix (the benchmarks call this directly)."""
+    """Score a matrix (the benchmarks call this directly); the scores wait until read."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
-    fails, scores = _compute(m, query)
+    fails = _fails(m, query)
     counts = np.bincount(fails, minlength=3)
-    return Result(m, query, fails, scores, dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))
+    return Result(m, query, fails, dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))
 
 
 def score(tenant: TenantRef, query: Query) -> Result:
@@ -236,7 +333,8 @@ def evaluate_cell(tenant: TenantRef, query: Query, cell_id: str) -> dict:
     i = m.index_of(cell_id) if isinstance(cell_id, str) else None
     if i is None:
         raise LookupError(cell_id)
-    fails, scores = _compute(m, query, slice(i, i + 1))
+    one = slice(i, i + 1)
+    fails, scores = _fails(m, query, one), _scores(m, query, one)
     criteria = []
     for w, row in zip(
         query.criteria,

@@ -24,10 +24,12 @@ Cache
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
@@ -88,6 +90,13 @@ class Matrix:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def ids_json(self) -> np.ndarray:
+        """Each cell id as a JSON string (objects), written once per matrix for full answers."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        return np.array([json.dumps(i, ensure_ascii=False) for i in self.ids.tolist()], object)
 
     def index_of(self, cell_id: str) -> int | None:
         import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
