@@ -9,6 +9,7 @@ from dataclasses import fields
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import application.loading  # first: the collector waits while the modules below load
 import core.auth.login  # noqa: F401 - registers the account loader
 import ingest.reference.territory  # noqa: F401 - receives perimeter_changed (cells follow)
 import migrations.models  # noqa: F401 - every model known (people's data, metadata)
@@ -134,3 +135,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     for command in COMMANDS:
         app.cli.add_command(command)
     return app
+
+
+application.loading.finished()

@@ -10,10 +10,8 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING
 
-import numpy as np
-import shapely
-
 if TYPE_CHECKING:
+    import numpy as np
     from pyproj import Transformer
 
 SIZE = 1000
@@ -49,6 +47,8 @@ def transformer(source: int, target: int) -> Transformer:
 
 def project(x, y, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
     """Coordinates from one CRS to another (arrays in, arrays out)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when cells are computed
+
     x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
     if source == target:
         return x, y
@@ -57,6 +57,8 @@ def project(x, y, source: int, target: int) -> tuple[np.ndarray, np.ndarray]:
 
 def corners(x, y, source: int = 4326, grid: int = METROPOLE) -> tuple[np.ndarray, np.ndarray]:
     """South-west corners (northing, easting) of the cells holding the points, as int64."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when cells are computed
+
     gx, gy = project(x, y, source, grid)
     easting = (np.floor(gx / SIZE) * SIZE).astype("int64")
     northing = (np.floor(gy / SIZE) * SIZE).astype("int64")
@@ -65,6 +67,8 @@ def corners(x, y, source: int = 4326, grid: int = METROPOLE) -> tuple[np.ndarray
 
 def format_ids(northing, easting, grid: int = METROPOLE) -> np.ndarray:
     """Cell ids from corner arrays (an f-string per id beats numpy's char functions 2×)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when cells are computed
+
     prefix = f"CRS{grid}RES1000mN"
     northing, easting = np.asarray(northing).tolist(), np.asarray(easting).tolist()
     if not isinstance(northing, list):  # 0-d arrays
@@ -97,6 +101,8 @@ def parse(cell: str) -> tuple[int, int, int]:
 
 def polygon(cell: str, target: int | None = None) -> list[tuple[float, float]]:
     """The cell's square as a closed ring, in its grid's CRS or in `target` (4326: lon/lat)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when cells are computed
+
     epsg, n, e = parse(cell)
     xs = np.array([e, e + SIZE, e + SIZE, e, e], dtype="float64")
     ys = np.array([n, n, n + SIZE, n + SIZE, n], dtype="float64")
@@ -107,6 +113,8 @@ def polygon(cell: str, target: int | None = None) -> list[tuple[float, float]]:
 
 def centres(cells, target: int = 4326) -> tuple[np.ndarray, np.ndarray]:
     """Centres of many cells of one grid, in `target`."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when cells are computed
+
     parsed = [parse(c) for c in cells]
     if not parsed:
         return np.empty(0), np.empty(0)
@@ -119,6 +127,9 @@ def centres(cells, target: int = 4326) -> tuple[np.ndarray, np.ndarray]:
 
 def covering(geometry, source: int = 4326, grid: int = METROPOLE) -> list[str]:
     """Ids of the cells whose square intersects `geometry` (a shapely geometry in `source`)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when cells are computed
+    import shapely  # noqa: PLC0415 - heavy: imported when cells are computed
+
     if geometry is None or geometry.is_empty:
         return []
     projected = geometry

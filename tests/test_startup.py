@@ -8,11 +8,13 @@ import subprocess
 import sys
 
 import pytest
+from werkzeug.routing import Map
 
 from core.config import ROOT
+from core.web import LazyBuildRule
 
-#: Imported when the work that needs them runs, never by the factory. numpy and shapely are not
-#: here: GeoAlchemy2, which every model with a geometry column needs, imports shapely itself.
+#: Imported when the work that needs them runs, never by the factory (GeoAlchemy2, which every
+#: model with a geometry column needs, is loaded without Shapely: core.spatial).
 HEAVY = (
     "alembic",  # `flask db …`, territory migrations
     "boto3",  # S3 storage
@@ -25,6 +27,7 @@ HEAVY = (
     "requests",  # (folium's)
     "frictionless",  # a normed file validated
     "lxml",  # invoice documents
+    "numpy",  # a search, cells computed, reference data loaded
     "openpyxl",  # XLSX files
     "osmium",  # `flask geo load-osm`
     "PIL",  # a logo sent
@@ -33,6 +36,7 @@ HEAVY = (
     "saxonche",  # invoice documents' schematron
     "schemathesis",
     "scipy",  # `flask geo build-profiles`
+    "shapely",  # a perimeter's cells, listings placed, communes loaded
     "weasyprint",  # invoice PDFs
 )
 
@@ -62,7 +66,12 @@ def test_start_up_imports_no_heavy_library(code):
 
 
 def test_the_check_sees_a_heavy_library():
-    assert heavy_modules_after("import folium" + REPORT) == ["branca", "folium", "requests"]
+    assert heavy_modules_after("import folium" + REPORT) == [
+        "branca",
+        "folium",
+        "numpy",
+        "requests",
+    ]
 
 
 def test_flask_db_runs_flask_migrate_with_its_group_options(app, runner):
@@ -70,3 +79,29 @@ def test_flask_db_runs_flask_migrate_with_its_group_options(app, runner):
     done = runner.invoke(args=["db", "-x", "unused", "current"])
     assert done.exit_code == 0, f"{done.output}{done.exception!r}"
     assert "Perform database migrations" in runner.invoke(args=["db", "--help"]).output
+
+
+def test_the_collector_runs_again_once_the_application_is_loaded():
+    # Paused while the modules load, then what they made is frozen out of later collections.
+    code = "import gc\nimport application\nprint(gc.isenabled(), gc.get_freeze_count())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    enabled, frozen = done.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 10_000
+
+
+def test_url_builders_compiled_when_first_used(app):
+    assert all(
+        isinstance(rule, LazyBuildRule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"  # added by Flask itself, before the application's class
+    )
+    urls = Map([LazyBuildRule("/cells/<int:cell>/<name>", endpoint="cell")]).bind("example.org")
+    assert urls.build("cell", {"cell": 7, "name": "a b"}) == "/cells/7/a%20b"
+    assert urls.build("cell", {"cell": 7, "name": "x", "q": "é"}) == "/cells/7/x?q=%C3%A9"
+    assert urls.build("cell", {"cell": 7, "name": "x", "q": "é"}, append_unknown=False) == (
+        "/cells/7/x"
+    )

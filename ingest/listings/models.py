@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from geoalchemy2 import Geometry
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.auth.personal_data import holds_people
 from core.db import TenantBase
+from core.spatial import Geometry
 from ingest.listings.declaration import KINDS, all_fields
 
 STATUSES = ("draft", "published", "unpublished", "expired")

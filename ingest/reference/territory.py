@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from shapely import wkb
 from sqlalchemy import String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +53,8 @@ def perimeter_cells(codes: list[str]) -> dict[str, str]:
             Commune.insee.in_(codes)
         )
     ).all()
+    from shapely import wkb  # noqa: PLC0415 - heavy (numpy): imported when a perimeter changes
+
     cells: dict[str, str] = {}
     for insee, departement, geometry in rows:
         shape = wkb.loads(bytes(geometry))

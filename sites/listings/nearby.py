@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from geoalchemy2 import Geography
 from sqlalchemy import and_, bindparam, case, cast, func, or_, select, text
 
 from core import grid
 from core.extensions import db
+from core.spatial import Geography
 from ingest.listings.models import Listing
 from ingest.reference.criteria import CRITERIA, Criterion
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
-import numpy as np
 from sqlalchemy import text
 
 from core import grid
@@ -28,6 +28,9 @@ from ingest.reference.criteria import Criterion
 from sites.search.matrix import ROW, Matrix, matrix_of
 from sites.search.query import RENT_DIVISOR, Query
 
+if TYPE_CHECKING:
+    import numpy as np
+
 #: Cells beyond which a search is not precise (too many green cells to make someone a contact).
 PRECISE_MAX = 200
 #: Decimals shown per unit.
@@ -35,20 +38,39 @@ DECIMALS = {"km": 1, "%": 1}
 #: A cell's status by its count of failed must-haves (0, 1, 2 or more); its first letter is the
 #: one-character code of compact results, the map and the table.
 STATUS_NAMES = ("green", "orange", "yellow")
-_STATUS_CHARS = np.array([name[0] for name in STATUS_NAMES], dtype="S1")
 #: A score rounded to three decimals as JSON writes it, by its whole thousandths (0 to 1 000);
 #: _NO_SCORE stands for null (no nice-to-have).
 _SCORE_JSON = [*(repr(k / 1000) for k in range(1001)), "null"]
 _NO_SCORE = 1001
-#: What follows a cell's id in the full answer up to its failed must-haves, by status and score.
-_STATUS_SCORE_JSON = np.array(
-    [
-        [f',"status":"{name}","score":{score},"failed":[' for score in _SCORE_JSON]
-        for name in STATUS_NAMES
-    ],
-    dtype=object,
-)
-_COMMA = np.array(["", ","], dtype=object)
+
+
+class _Tables(NamedTuple):
+    """Lookup arrays of the answers, made at the first search (numpy is imported then)."""
+
+    #: A status's one-character code, by status.
+    status_chars: np.ndarray
+    #: What follows a cell's id in the full answer up to its failed must-haves, by status and
+    #: score.
+    status_score_json: np.ndarray
+    #: What precedes a failed must-have in the full answer, by whether one came before it.
+    comma: np.ndarray
+
+
+@cache
+def _tables() -> _Tables:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    return _Tables(
+        np.array([name[0] for name in STATUS_NAMES], dtype="S1"),
+        np.array(
+            [
+                [f',"status":"{name}","score":{score},"failed":[' for score in _SCORE_JSON]
+                for name in STATUS_NAMES
+            ],
+            dtype=object,
+        ),
+        np.array(["", ","], dtype=object),
+    )
 
 
 def _dumps(value) -> str:
@@ -59,6 +81,8 @@ def _thousandths(scores: np.ndarray) -> np.ndarray:
     """`round(float(score), 3)` of every cell in whole thousandths. A float32 times 1 000 is
     exact in float64, so rint rounds it as round() does (halves to even on the exact value),
     and k / 1000 is then the very float round() returns."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     out = np.rint(scores.astype("float64") * 1000).astype("int64")
     if out.size and (out.min() < 0 or out.max() > 1000):
         raise ValueError("a score outside [0, 1]")
@@ -96,11 +120,13 @@ class Result:
         return self.matrix.ids[self.fails == 0].tolist()
 
     def statuses(self) -> str:
-        return _STATUS_CHARS[self.fails].tobytes().decode()
+        return _tables().status_chars[self.fails].tobytes().decode()
 
     def compact(self, with_scores: bool = False) -> dict:
         """Statuses as one character per cell in layer order; scores (whole percents) on
         demand: the map recolours from the statuses alone."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         out = self._head()
         out["statuses"] = self.statuses()
         if with_scores and self.scores is not None:
@@ -110,6 +136,8 @@ class Result:
     def order(self) -> np.ndarray:
         """Cell positions best first: status, then score (highest first), then id. The matrix's
         ids are sorted, so a stable sort's ties stay in id order without comparing the ids."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         if self.scores is None:
             return np.argsort(self.fails, kind="stable")
         return np.lexsort((-self.scores, self.fails))
@@ -122,6 +150,8 @@ class Result:
         """`full()` as the API sends it (compact JSON, UTF-8 as is), written by numpy over the
         cells instead of a dict per cell: a département's full answer is 6 000 cells, and
         building then encoding their dicts cost ten times the scoring."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         m, order = self.matrix, self.order()
         n = len(order)
         head = _dumps(self._head())[:-1]
@@ -133,7 +163,7 @@ class Result:
         # every piece of every cell joined at once.
         pieces = np.empty((n, 3 + failed.shape[1]), dtype=object)
         pieces[:, 0] = m.ids_json[order]
-        pieces[:, 1] = _STATUS_SCORE_JSON[self.fails[order], scores[order]]
+        pieces[:, 1] = _tables().status_score_json[self.fails[order], scores[order]]
         pieces[:, 2:-1] = failed[order]
         pieces[:, -1] = ']},{"id":'
         pieces[-1, -1] = "]}"
@@ -142,6 +172,8 @@ class Result:
     def _failed_texts(self) -> np.ndarray:
         """Per cell and must-have (in the query's order), the JSON object of the failed
         must-have, after a comma when one before it failed too; "" where it holds."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         m, query = self.matrix, self.query
         must = query.must
         out = np.full((len(m), len(must)), "", dtype=object)
@@ -154,7 +186,7 @@ class Result:
             head = f'{{"id":{_dumps(w.id)},"value":'
             tail = f',"threshold":{_dumps(display(w.criterion, threshold))}}}'
             texts = _value_texts(w.criterion, row[where], head, tail)
-            out[where, k] = _COMMA[started[where].view("uint8")] + texts
+            out[where, k] = _tables().comma[started[where].view("uint8")] + texts
             started[where] = True
         return out
 
@@ -179,6 +211,8 @@ def display(criterion: Criterion, value) -> float | int | None:
 def _value_texts(criterion: Criterion, values: np.ndarray, head: str, tail: str) -> np.ndarray:
     """head + JSON of `display(criterion, value)` + tail for every value, as objects. Each
     distinct rounded value is written once: a criterion's failing values repeat a lot."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     decimals = DECIMALS.get(criterion.unit)
     # Each float32 times a power of ten is exact in float64: this rounds as round() does.
     rounded = np.round(values.astype("float64"), decimals or 0)
@@ -195,6 +229,8 @@ def _value_texts(criterion: Criterion, values: np.ndarray, head: str, tail: str)
 
 def _rows(m: Matrix, query: Query, ids: list[str], columns=slice(None)) -> list[np.ndarray]:
     """The value rows of these criteria (homes under the budget counted for the query)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     out = []
     for cid in ids:
         if cid == "homes_count" and query.budget is not None:
@@ -212,6 +248,8 @@ def _rows(m: Matrix, query: Query, ids: list[str], columns=slice(None)) -> list[
 
 
 def _passes(row: np.ndarray, criterion: Criterion, threshold: float) -> np.ndarray:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     limit = np.float32(threshold)  # compared in the matrix's precision: 2.3 ≤ 2.3 holds
     return row <= limit if criterion.direction == "lower" else row >= limit
 
@@ -220,6 +258,8 @@ def _add_closeness(scores: np.ndarray, row: np.ndarray, criterion: Criterion, th
     """Add to `scores` 1 where the criterion holds, else the ratio of threshold to value ("lower")
     or of value to threshold ("higher"), and 0 where the value is unknown. `out` is scratch
     space of the row's size: a département's 26 rows spend as long allocating as computing."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     limit = np.float32(threshold)  # compared in the matrix's precision
     if limit == 0:  # no ratio to speak of: met or not
         scores += _passes(row, criterion, threshold)
@@ -237,6 +277,8 @@ def _add_closeness(scores: np.ndarray, row: np.ndarray, criterion: Criterion, th
 
 def _fails(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray:
     """Failed must-haves per cell, capped at 2 (0 green, 1 orange, 2 yellow)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     fails = np.zeros(len(m.ids[columns]), dtype="uint8")
     must = query.must
     for w, row in zip(must, _rows(m, query, [w.id for w in must], columns), strict=True):
@@ -247,6 +289,8 @@ def _fails(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray:
 
 def _scores(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray | None:
     """The mean closeness over the nice-to-haves per cell; None without any."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     nice = query.nice
     if not nice:
         return None
@@ -262,6 +306,8 @@ def _scores(m: Matrix, query: Query, columns=slice(None)) -> np.ndarray | None:
 
 def score_matrix(m: Matrix, query: Query) -> Result:
     """Score a matrix (the benchmarks call this directly); the scores wait until read."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     fails = _fails(m, query)
     counts = np.bincount(fails, minlength=3)
     return Result(m, query, fails, dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import threading
 
-import numpy as np
 from sqlalchemy import func, select
 
 from core import grid
@@ -39,6 +38,8 @@ _names: dict[str, tuple[str, dict[str, str]]] = {}
 
 def encode(version: str, ids: list[str]) -> bytes:
     """The layer's JSON for these cells, in this order."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a layer is built
+
     parsed = [grid.parse(c) for c in ids]
     epsgs = sorted({p[0] for p in parsed})
     values = np.zeros((len(ids), 8), dtype="int64")

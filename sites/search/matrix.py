@@ -30,8 +30,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
@@ -41,6 +41,9 @@ from core.fanout import read_in
 from core.registry import members_of
 from core.tenancy import TenantRef
 from ingest.reference.criteria import CRITERIA
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LISTING_KINDS = {c.params["kind"]: c.id for c in CRITERIA if c.method == "listings"}
 ROW = {c.id: i for i, c in enumerate(CRITERIA)}
@@ -56,6 +59,13 @@ _LISTINGS_SQL = text(
 )
 
 
+def _empty(dtype) -> np.ndarray:
+    """An empty array of `dtype` (a matrix without homes)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    return np.empty(0, dtype)
+
+
 @dataclass
 class Matrix:
     """A territory's cells (sorted ids), their main commune, and every criterion's values."""
@@ -64,9 +74,9 @@ class Matrix:
     communes: list
     values: np.ndarray  # float32, (len(CRITERIA), len(ids))
     #: Homes of the territory: cell index, for sale (else to rent), price or monthly cost.
-    home_cell: np.ndarray = field(default_factory=lambda: np.empty(0, "int64"))
-    home_sale: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    home_price: np.ndarray = field(default_factory=lambda: np.empty(0, "float64"))
+    home_cell: np.ndarray = field(default_factory=lambda: _empty("int64"))
+    home_sale: np.ndarray = field(default_factory=lambda: _empty(bool))
+    home_price: np.ndarray = field(default_factory=lambda: _empty("float64"))
     tokens: tuple = ()
     members: tuple = ()
     loaded_at: float = 0.0
@@ -84,14 +94,20 @@ class Matrix:
     @cached_property
     def ids_json(self) -> np.ndarray:
         """Each cell id as a JSON string (objects), written once per matrix for full answers."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         return np.array([json.dumps(i, ensure_ascii=False) for i in self.ids.tolist()], object)
 
     def index_of(self, cell_id: str) -> int | None:
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         i = int(np.searchsorted(self.ids, cell_id))
         return i if i < len(self.ids) and self.ids[i] == cell_id else None
 
     def indices(self, cells: list[str]) -> np.ndarray:
         """Column of each cell id in the matrix, -1 for a cell outside the territory."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
         if not cells:
             return np.empty(0, "int64")
         wanted = np.array(cells, dtype="U40")
@@ -215,6 +231,8 @@ def _published_listings() -> list:
 
 
 def _load(members: list[TenantRef]) -> Matrix:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     columns = ", ".join(f"COALESCE(p.{c.id}, 'NaN')" for c in _STORED)
     rows = db.session.execute(
         text(
@@ -239,6 +257,8 @@ def _load(members: list[TenantRef]) -> Matrix:
 
 
 def _count_listings(m: Matrix, listings: list) -> None:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
     if not len(m):
         return
     homes = []
