@@ -13,8 +13,8 @@ import operator
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 from flask import current_app, has_app_context
 
 from core.config import Config
@@ -30,6 +30,9 @@ from ingest.listings.rules import (
     visible,
 )
 from ingest.listings.xlsx import DAMAGED, Limits, SheetError, read_sheet
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -420,6 +423,8 @@ def _frenchify(columns: list[list[str]], fields) -> None:
 def _french_rules(columns: dict[str, list[str]], count: int) -> list[Issue]:
     """SIRET checksums, points inside France and coordinates given by halves, in row order; the
     points of the whole file are tested at once."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a file is read
+
     found: dict[int, list[Issue]] = {}
     siret = columns.get("siret")
     for index, value in enumerate(siret or (), start=2):
@@ -452,6 +457,8 @@ def _french_rules(columns: dict[str, list[str]], count: int) -> list[Issue]:
 
 def _floats(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Texts as numbers, and which of them could be read (the schema reports the others)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a file is read
+
     try:
         return np.array(values, dtype=np.float64), np.ones(len(values), dtype=bool)
     except ValueError:

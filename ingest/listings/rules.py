@@ -109,6 +109,8 @@ def siret_ok(value: str) -> bool:
 
 def in_france(lon, lat):
     """Whether a point lies in France's boxes; arrays of points give an array of answers."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when listings are placed
+
     lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     inside = np.zeros(np.broadcast(lon, lat).shape, dtype=bool)
     for w, s, e, n in FRANCE_BOXES:
