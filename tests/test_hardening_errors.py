@@ -72,20 +72,27 @@ def _assert_guarded(response):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
+def _signed_in_error_page(app, ref, email: str, path: str) -> tuple[Visitor, str]:
+    """`path` asked by a signed-in person: a guarded 500 page in both languages with the
+    request's reference; the visitor and the page's text."""
+    visitor = Visitor(app, host(ref))
+    visitor.login(email)
+    response = visitor.get(path, headers={"X-Request-ID": RID})
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Erreur du serveur" in body and "Server error" in body and RID in body
+    _assert_guarded(response)
+    return visitor, body
+
+
 def test_a_commit_refused_gives_the_error_page_to_a_signed_in_person(
     failing_app, make_tenant, make_account
 ):
     """The page reads the person's language from the database: it must after a failed commit."""
     ref = make_tenant()
     email = make_account(locale="en")
-    visitor = Visitor(failing_app, host(ref))
-    visitor.login(email)
-    response = visitor.get(f"/echec-commit/{email}", headers={"X-Request-ID": RID})
-    assert response.status_code == 500
-    body = response.get_data(as_text=True)
-    assert "Erreur du serveur" in body and "Server error" in body and RID in body
+    visitor, body = _signed_in_error_page(failing_app, ref, email, f"/echec-commit/{email}")
     assert "Traceback" not in body and "UniqueViolation" not in body
-    _assert_guarded(response)
     assert _accounts(failing_app, email) == 1
     # The session is usable again: the next page of the same person is served.
     assert visitor.get("/compte/").status_code == 200
@@ -96,14 +103,8 @@ def test_a_broken_page_helper_still_gives_a_guarded_error_page(
 ):
     ref = make_tenant()
     email = make_account()
-    visitor = Visitor(failing_app, host(ref))
-    visitor.login(email)
-    response = visitor.get(f"/echec-gabarit/{email}", headers={"X-Request-ID": RID})
-    assert response.status_code == 500
-    body = response.get_data(as_text=True)
-    assert "Erreur du serveur" in body and "Server error" in body and RID in body
+    _, body = _signed_in_error_page(failing_app, ref, email, f"/echec-gabarit/{email}")
     assert "a page helper broke" not in body
-    _assert_guarded(response)
 
 
 def test_a_commit_refused_under_the_api_answers_problem_json(

@@ -114,18 +114,26 @@ def _favourites(app, ref, account_id) -> int:
         ).scalar()
 
 
+def _toggle_while_held(site, form: dict, statement: str, params: dict):
+    """The favourite toggle posted while another transaction holds `statement`'s rows, released
+    while the request waits on them."""
+    with held(statement, params) as release:
+        return race(
+            lambda: site.client.post("/compte/favoris/basculer", base_url=site.base, data=form),
+            release,
+        )
+
+
 def test_adding_a_favourite_twice_at_once_keeps_one(app, person):
     ref, site, account_id, listing_id = person
     token = site.csrf("/annonces/real_estate/HOME")
     form = {"listing": listing_id, "action": "add", "csrf_token": token}
-    with held(
+    response = _toggle_while_held(
+        site,
+        form,
         f'INSERT INTO "t_{ref.slug}".favourites (account_id, listing_id) VALUES (:a, :l)',
         {"a": account_id, "l": listing_id},
-    ) as release:
-        response = race(
-            lambda: site.client.post("/compte/favoris/basculer", base_url=site.base, data=form),
-            release,
-        )
+    )
     assert response.status_code == 302
     assert _favourites(app, ref, account_id) == 1
 
@@ -136,14 +144,8 @@ def test_removing_a_favourite_twice_at_once(app, person):
     add = {"listing": listing_id, "action": "add", "csrf_token": token}
     assert site.client.post("/compte/favoris/basculer", base_url=site.base, data=add).status_code
     remove = add | {"action": "remove"}
-    with held(
-        f'DELETE FROM "t_{ref.slug}".favourites WHERE account_id = :a',
-        {"a": account_id},
-    ) as release:
-        response = race(
-            lambda: site.client.post("/compte/favoris/basculer", base_url=site.base, data=remove),
-            release,
-        )
+    delete = f'DELETE FROM "t_{ref.slug}".favourites WHERE account_id = :a'
+    response = _toggle_while_held(site, remove, delete, {"a": account_id})
     assert response.status_code == 302
     assert _favourites(app, ref, account_id) == 0
 

@@ -14,19 +14,18 @@ from ingest.listings.models import Listing, ListingEvent
 from ingest.listings.rules import locate
 from ingest.listings.service import as_input, save
 from ingest.listings.store import upsert
+from tests.listing_api_helpers import house as valid_house
 
 
 def house(external_id="R-1", **over):
-    return {
-        "external_id": external_id,
-        "title": "Maison de bourg",
-        "commune_insee": "15187",
-        "transaction": "sale",
-        "property_type": "house",
-        "price": Decimal("149000"),
-        "latitude": Decimal("45.0337"),
-        "longitude": Decimal("3.0928"),
-    } | over
+    """The API's valid house, its numbers typed as the store receives them."""
+    typed = valid_house(
+        external_id,
+        price=Decimal("149000"),
+        latitude=Decimal("45.0337"),
+        longitude=Decimal("3.0928"),
+    )
+    return typed | over
 
 
 def write(records, **kw):
