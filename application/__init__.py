@@ -13,7 +13,7 @@ import application.loading  # first: the collector waits while the modules below
 import core.auth.login  # noqa: F401 - registers the account loader
 import ingest.reference.territory  # noqa: F401 - receives perimeter_changed (cells follow)
 import migrations.models  # noqa: F401 - every model known (people's data, metadata)
-import sites.search.matrix  # noqa: F401 - receives *_changed (the search cache reloads)
+import sites.search.freshness  # noqa: F401 - receives *_changed (the search cache reloads)
 from billing.cli import cli as billing_cli
 from billing.console import bp as billing_console_bp
 from billing.console import coordinator_bp as billing_coordinator_bp

@@ -14,7 +14,7 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
-from sites.search import matrix
+from sites.search import freshness, matrix
 from sites.search.presets import PRESETS
 from sites.search.query import parse_query
 from tests.support import host
@@ -177,7 +177,7 @@ def test_compact_answer_of_a_departement_is_small(client, ctx, cantal, make_tena
     ]
     db.session.execute(insert(CellProfile), rows)
     db.session.commit()
-    matrix.profiles_changed()
+    freshness.profiles_changed()
     try:
         body = {
             "criteria": [

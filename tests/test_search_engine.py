@@ -22,7 +22,7 @@ from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
 from ingest.reference.profiles import build_profiles
 from ingest.reference.territory import TerritoryCell
-from sites.search import engine, matrix
+from sites.search import engine, freshness, matrix
 from sites.search.query import Query, QueryError, Wanted, parse_query
 from tenants.provisioning import add_member
 
@@ -61,7 +61,7 @@ def place(ref, cells: list[str], commune: str | None = None) -> None:
             insert(TerritoryCell), [{"cell_id": c, "commune_insee": commune} for c in cells]
         )
         db.session.commit()
-    matrix.cells_changed(ref)
+    freshness.cells_changed(ref)
 
 
 def profile(rows: dict[str, dict]) -> None:
@@ -70,7 +70,7 @@ def profile(rows: dict[str, dict]) -> None:
         insert(CellProfile), [{"cell_id": c, "departement": "00", **v} for c, v in rows.items()]
     )
     db.session.commit()
-    matrix.profiles_changed()
+    freshness.profiles_changed()
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def listing(ref, kind, n, cell_id, status="published", **values):
             )
         )
         db.session.commit()
-        matrix.listings_changed(tenant=ref)
+        freshness.listings_changed(tenant=ref)
 
 
 # --- hand-computed results ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from core.tenancy import tenant_scope
 from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.search import layer, matrix, table
+from sites.search import freshness, layer, matrix, table
 from sites.search.presets import PRESETS
 from tests.support import host
 
@@ -72,8 +72,8 @@ def land(app, make_tenant):
         [{"cell_id": c, "departement": "0c", **v} for c, v in PROFILES.items()],
     )
     db.session.commit()
-    matrix.cells_changed(ref)
-    matrix.profiles_changed()
+    freshness.cells_changed(ref)
+    freshness.profiles_changed()
     layer.clear_cache()
     db.session.remove()
     context.pop()
@@ -257,7 +257,7 @@ def test_cell_layer_is_cacheable_and_in_the_engines_order(app, land, guest):
     with bound(app, land):
         db.session.execute(TerritoryCell.__table__.delete().where(TerritoryCell.cell_id == ids[0]))
         db.session.commit()
-        matrix.cells_changed(land)
+        freshness.cells_changed(land)
     fresh = person.get("/recherche/cellules.json", headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and decode_layer(fresh.get_json()) == ids[1:]
 

@@ -12,13 +12,10 @@ The matrix
 
 Cache
     The matrix of a territory is loaded once per process and kept with the version tokens it was
-    built from: a national one (bumped when `profiles_changed` is announced), and per territory
-    one for its cells (`cells_changed`) and one for its listings (`listings_changed`, announced
-    by every write path of listings). The signals (core.signals) are sent after the commit.
-    Each search reads the tokens in one Redis round trip and reloads when any differs. While
-    Redis is away, a matrix is trusted _FALLBACK_SECONDS, and a token that could not be bumped
-    is bumped when Redis answers again (the next search or bump of the process that missed it):
-    a Redis restarted with its old tokens never leaves another process's matrix stale.
+    built from (sites.search.freshness: national profiles, the territory's cells, its listings
+    and its members'). It is reloaded when a token differs; while the process's subscription
+    hears no change, it is served without asking Redis. While Redis is away, a matrix is trusted
+    _FALLBACK_SECONDS.
 """
 
 from __future__ import annotations
@@ -27,27 +24,24 @@ import hashlib
 import json
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
 from sqlalchemy import text
 
-from core import signals
-from core.extensions import db, redis_connection, redis_watch
+from core.extensions import db
 from core.fanout import read_in
 from core.registry import members_of
 from core.tenancy import TenantRef
 from ingest.reference.criteria import CRITERIA
+from sites.search import freshness
 
 if TYPE_CHECKING:
     import numpy as np
 
 LISTING_KINDS = {c.params["kind"]: c.id for c in CRITERIA if c.method == "listings"}
 ROW = {c.id: i for i, c in enumerate(CRITERIA)}
-_REDIS_PREFIX = "vivrau:search:"
 #: When Redis cannot be read, a matrix is trusted this long (seconds).
 _FALLBACK_SECONDS = 30
 _STORED = [c for c in CRITERIA if c.stored]
@@ -80,6 +74,8 @@ class Matrix:
     tokens: tuple = ()
     members: tuple = ()
     loaded_at: float = 0.0
+    #: (listener, its generation when the tokens were read, until when): see matrix_of.
+    trust: tuple = (None, None, 0.0)
     version: str = ""
 
     def __post_init__(self):
@@ -117,94 +113,49 @@ class Matrix:
 
 _cache: dict[str, Matrix] = {}
 _lock = threading.Lock()
-#: Tokens this process could not bump while Redis was away, bumped when it answers again.
-_missed: set[str] = set()
-_missed_lock = threading.Lock()
-
-
-def _keys(slug: str, members: tuple[str, ...]) -> list[str]:
-    keys = [f"{_REDIS_PREFIX}profiles", f"{_REDIS_PREFIX}cells:{slug}"]
-    return keys + [f"{_REDIS_PREFIX}listings:{s}" for s in (slug, *members)]
-
-
-def _tokens(slug: str, members: tuple[str, ...]) -> tuple | None:
-    """The tokens now, or None while Redis is away (then matrices are trusted for a while)."""
-    watch = redis_watch()
-    if not watch.available():
-        return None
-    try:
-        conn = redis_connection()
-        if _missed:
-            _bump_missed(conn)
-        tokens = tuple(conn.mget(_keys(slug, members)))
-    except RedisError as error:
-        watch.failed("search cache", error)
-        return None
-    watch.answered()
-    return tokens
-
-
-def _bump(*keys: str) -> None:
-    """A fresh random token, not a counter: an emptied Redis never brings an old value back."""
-    with _missed_lock:
-        _missed.update(keys)
-    watch = redis_watch()
-    if not watch.available():
-        return  # the matrices are trusted only _FALLBACK_SECONDS while Redis is away
-    try:
-        _bump_missed(redis_connection())
-    except RedisError as error:
-        watch.failed("search cache", error)
-    else:
-        watch.answered()
-
-
-def _bump_missed(conn) -> None:
-    # Under the lock: a key added during the write stays missed, never wrongly crossed off.
-    with _missed_lock:
-        if _missed:  # another thread may have bumped them meanwhile
-            conn.mset(dict.fromkeys(_missed, uuid.uuid4().hex[:12]))
-            _missed.clear()
-
-
-@signals.profiles_changed.connect
-def profiles_changed(sender=None, **_data) -> None:
-    """The national profiles changed (build-profiles, loaders): every matrix reloads."""
-    _bump(f"{_REDIS_PREFIX}profiles")
-
-
-@signals.cells_changed.connect
-def cells_changed(tenant: TenantRef, **_data) -> None:
-    """A territory's cells changed (refresh_cells): its matrix and its layer order reload."""
-    _bump(f"{_REDIS_PREFIX}cells:{tenant.slug}")
-
-
-@signals.listings_changed.connect
-def listings_changed(tenant: TenantRef, **_data) -> None:
-    """A territory's listings changed (announced after the commit: bumped before it, a
-    concurrent search could cache the old rows under the new token): its matrix and its
-    umbrellas', which read its tokens, reload."""
-    _bump(f"{_REDIS_PREFIX}listings:{tenant.slug}")
 
 
 def matrix_of(tenant: TenantRef) -> Matrix:
-    """The bound territory's matrix, reloaded when its tokens changed."""
+    """The bound territory's matrix, reloaded when its tokens changed (see sites.search.freshness:
+    no Redis round trip while the process hears every change)."""
+    listener = freshness.listener()
     entry = _cache.get(tenant.slug)
+    if entry is not None and _trusted(entry, listener):
+        return entry
+    stamp = listener.stamp()  # before the tokens: a bump heard after them voids the check
     members = entry.members if entry is not None else ()
-    tokens = _tokens(tenant.slug, members)
+    tokens = freshness.tokens(tenant.slug, members)
     if entry is not None and _fresh(entry, tokens):
+        _trust(entry, listener, stamp, tokens)
         return entry
     with _lock:  # one load at a time per process; others wait and reuse it
         entry = _cache.get(tenant.slug)
-        if entry is not None and _fresh(entry, _tokens(tenant.slug, entry.members)):
+        if entry is not None and _fresh(entry, freshness.tokens(tenant.slug, entry.members)):
             return entry
         members = _member_refs(tenant)
         member_slugs = tuple(m.slug for m in members)
-        tokens = _tokens(tenant.slug, member_slugs)  # read before the rows: never stale-cached
+        stamp = listener.stamp()
+        tokens = freshness.tokens(tenant.slug, member_slugs)  # before the rows: never stale
         entry = _load(members)
         entry.tokens, entry.members, entry.loaded_at = tokens, member_slugs, time.monotonic()
+        _trust(entry, listener, stamp, tokens)
         _cache[tenant.slug] = entry
         return entry
+
+
+def _trusted(entry: Matrix, listener: freshness.Listener) -> bool:
+    return (
+        entry.trust[0] is listener
+        and listener.current(entry.trust[1])
+        and time.monotonic() < entry.trust[2]
+    )
+
+
+def _trust(entry: Matrix, listener: freshness.Listener, stamp: int | None, tokens) -> None:
+    """Trusted without asking Redis until the listener hears anything after `stamp`; never when
+    the tokens could not be read."""
+    until = time.monotonic() + freshness.VERIFY_SECONDS
+    entry.trust = (listener, stamp if tokens is not None else None, until)
 
 
 def _fresh(entry: Matrix, tokens: tuple | None) -> bool:

@@ -12,7 +12,7 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.search import layer, matrix
+from sites.search import freshness, layer
 from tests.browser.support import axe_violations, cell_centre, shot
 from tests.support import host
 
@@ -53,8 +53,8 @@ def land(app, make_tenant):
             [{"cell_id": c, "departement": "0d", **v} for c, v in PROFILES.items()],
         )
         db.session.commit()
-        matrix.cells_changed(ref)
-        matrix.profiles_changed()
+        freshness.cells_changed(ref)
+        freshness.profiles_changed()
         layer.clear_cache()
     yield ref
     with app.app_context():
