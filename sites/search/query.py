@@ -35,6 +35,10 @@ MAX_THRESHOLD = {
     "€/year": 1_000_000.0,
 }
 _PRICE_CRITERIA = ("house_price_m2", "flat_price_m2")
+_NUMBERS = (int, float)
+_CRITERION_KEYS = frozenset(("id", "threshold", "importance"))
+#: Each criterion's largest threshold (MAX_THRESHOLD of its unit).
+_CEILING = {c.id: MAX_THRESHOLD.get(c.unit, 1e9) for c in CRITERIA}
 
 
 class QueryError(ValueError):
@@ -102,7 +106,7 @@ class Query:
 
 
 def _number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return type(value) in _NUMBERS  # exactly what json.loads makes: a bool is neither
 
 
 def parse_query(data, extra: tuple[str, ...] = ()) -> Query:
@@ -129,7 +133,7 @@ def parse_query(data, extra: tuple[str, ...] = ()) -> Query:
     else:
         seen: dict[str, int] = {}
         for i, item in enumerate(criteria):
-            one = _parse_criterion(item, f"criteria[{i}]", refuse)
+            one = _parse_criterion(item, i, refuse)
             if one is None:
                 continue
             if one.id in seen:
@@ -180,7 +184,25 @@ def _people(household: dict, key: str, default: int, least: int, refuse) -> int 
     return value
 
 
-def _parse_criterion(item, path: str, refuse) -> Wanted | None:
+def _parse_criterion(item, i: int, refuse) -> Wanted | None:
+    """A well-formed criterion at once (a search body holds thirty); any other is checked field
+    by field, every problem reported."""
+    if type(item) is dict and item.keys() <= _CRITERION_KEYS:
+        cid = item.get("id")
+        criterion = BY_ID.get(cid) if type(cid) is str else None
+        if criterion is not None:
+            threshold = item.get("threshold", criterion.threshold)
+            importance = item.get("importance", "must")
+            if (
+                type(threshold) in _NUMBERS
+                and 0 <= threshold <= _CEILING[cid]  # NaN fails both, infinity the second
+                and importance in ("must", "nice")
+            ):
+                return Wanted(cid, float(threshold), importance)
+    return _check_criterion(item, f"criteria[{i}]", refuse)
+
+
+def _check_criterion(item, path: str, refuse) -> Wanted | None:
     if not isinstance(item, dict):
         refuse(path, _l("Must be an object with id, threshold and importance."))
         return None
