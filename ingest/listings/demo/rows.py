@@ -42,6 +42,11 @@ def _slug(name: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in plain).split())
 
 
+def _thousands(number: int) -> str:
+    """1850 → '1 850' (a narrow no-break space, as French typography groups digits)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -62,7 +67,7 @@ def _description(rng: random.Random, opening: str, features: tuple[str, ...], pl
         (
             f"Situé à {place.commune}.",
             f"À {place.commune}, au cœur du Cantal.",
-            f"Commune : {place.commune} ({place.population:,} habitants).".replace(",", "\u202f"),
+            f"Commune : {place.commune} ({_thousands(place.population)} habitants).",
         )
     )
     return "\n".join((opening, " ".join(picked), where, w.FICTITIOUS))
@@ -95,7 +100,6 @@ def real_estate(rng: random.Random, n: int, place: Place, today: date) -> dict[s
         kind = "house"
     rent = kind in ("house", "flat") and rng.random() < (0.25 + 0.3 * place.size)
     words = w.HOMES[kind][0]
-    title = rng.choice(words)
     agency, domain = rng.choice(w.AGENCIES)
     row |= {
         "transaction": "rent" if rent else "sale",
@@ -106,13 +110,17 @@ def real_estate(rng: random.Random, n: int, place: Place, today: date) -> dict[s
         land = rng.randrange(500, 3000, 50)
         price = round(land * _spread(rng, *w.LAND_PER_M2, place), -2)
         row |= {"land_area_m2": str(land), "price": str(int(price))}
-        row["title"] = f"{title} de {land} m²"
+        row["title"] = f"{rng.choice(words)} de {_thousands(land)} m²"
         opening = f"{agency} propose un terrain de {land} m², raccordable aux réseaux."
         row["description"] = _description(rng, opening, w.HOME_FEATURES[-2:], place)
         return row
     _, (area_low, area_high), (land_low, land_high), (rooms_low, rooms_high) = w.HOMES[kind]
     area = rng.randint(area_low, area_high)
+    if rent:  # large homes are sold, rarely let
+        area = min(area, rng.randint(45, 120))
     rooms = min(rooms_high, max(rooms_low, round(area / 25)))
+    # a studio is one room; another flat is never called one
+    title = "Studio" if kind == "flat" and rooms == 1 else rng.choice(words)
     if rent:
         price = round(area * rng.uniform(*w.RENT_PER_M2) / 5) * 5
         charges = rng.choice((0, 20, 35, 50))
@@ -120,8 +128,9 @@ def real_estate(rng: random.Random, n: int, place: Place, today: date) -> dict[s
     else:
         price = round(area * _spread(rng, *w.SALE_PER_M2[kind], place), -3)
     energy = _weighted(rng, w.ENERGY_WEIGHTS)
+    rooms_text = f"T{rooms}" if kind == "flat" else f"{rooms} pièces"
     row |= {
-        "title": f"{title} {f'T{rooms}' if kind == 'flat' else f'{rooms} pièces'}"
+        "title": (title if title == "Studio" else f"{title} {rooms_text}")
         + (" à louer" if rent else ""),
         "price": str(int(price)),
         "living_area_m2": str(area),

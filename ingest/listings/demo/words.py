@@ -50,7 +50,7 @@ HOMES = {
         (3, 7),
     ),
     "flat": (
-        ("Appartement", "Appartement lumineux", "Duplex", "Appartement rénové", "Studio"),
+        ("Appartement", "Appartement lumineux", "Duplex", "Appartement rénové"),
         (25, 95),
         (0, 0),
         (1, 4),
@@ -67,7 +67,7 @@ HOMES = {
         (0, 300),
         (6, 14),
     ),
-    "land": (("Terrain à bâtir", "Terrain constructible viabilisé", "Parcelle boisée"),),
+    "land": (("Terrain à bâtir", "Terrain constructible viabilisé", "Terrain en lotissement"),),
 }
 #: Sale prices per m² of living area (€, Cantal market), before the commune's own factor.
 SALE_PER_M2 = {
