@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import aliased
 
 from core import signals
 from core.extensions import db, with_redis
@@ -227,11 +228,22 @@ class Card:
 
 
 def _latest(limit: int) -> list[tuple]:
-    rows = db.session.execute(
-        select(Listing)
+    """(updated at, card) of the newest visible listings, `limit` of each kind at most."""
+    newest = (
+        select(
+            Listing,
+            func.row_number()
+            .over(
+                partition_by=Listing.kind, order_by=(Listing.updated_at.desc(), Listing.id.desc())
+            )
+            .label("rank"),
+        )
         .where(visible())
-        .order_by(Listing.updated_at.desc(), Listing.id.desc())
-        .limit(limit)
+        .subquery()
+    )
+    picked = aliased(Listing, newest)
+    rows = db.session.execute(
+        select(picked).where(newest.c.rank <= limit).order_by(newest.c.rank)
     ).scalars()
     return [
         (x.updated_at, Card(x.kind, x.external_id, x.title, x.commune_insee, summary(x)))
@@ -240,7 +252,8 @@ def _latest(limit: int) -> list[tuple]:
 
 
 def latest_listings(tenant: TenantRef, limit: int = 6) -> list[Card]:
-    """The territory's newest visible listings; an umbrella's and its members', newest first."""
+    """The territory's newest visible listings, kinds taking turns so that one busy kind does
+    not hide the others; an umbrella's with its members'."""
     found = _latest(limit)
     if tenant.kind == TenantKind.umbrella:
         for member in members_of(db.session, tenant.id):
@@ -248,8 +261,11 @@ def latest_listings(tenant: TenantRef, limit: int = 6) -> list[Card]:
             for at, card in read_in(ref, lambda: _latest(limit)):
                 card.site = ref
                 found.append((at, card))
-    found.sort(key=lambda pair: pair[0], reverse=True)
-    return [card for _at, card in found[:limit]]
+    by_kind: dict[str, list[Card]] = {}
+    for _at, card in sorted(found, key=lambda pair: pair[0], reverse=True):
+        by_kind.setdefault(card.kind, []).append(card)
+    turns = [cards[i] for i in range(limit) for cards in by_kind.values() if i < len(cards)]
+    return turns[:limit]
 
 
 @dataclass

@@ -120,7 +120,6 @@ def home():
             for town in figures_of.member_towns(tenant)
         ],
         presets=[(k, preset_name(p), preset_description(p)) for k, p in BY_PRESET.items()],
-        language_name={"fr": "French", "en": "English"},
     )
 
 
