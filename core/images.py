@@ -383,7 +383,9 @@ def _px(value: str | None) -> int | None:
 
 # --- photos: a territory's hero photo (and any large picture shown on a page) -------------------
 
-PHOTO_MAX_BYTES = 8 * 1024 * 1024
+#: Under the request limit (MAX_CONTENT_LENGTH, 8 MB), so that the refusal is this one, said
+#: on the form, rather than a bare "request too large".
+PHOTO_MAX_BYTES = 6 * 1024 * 1024
 #: Largest accepted declared size, in pixels (width × height): about a 40 Mpx camera's.
 PHOTO_MAX_AREA = 40_000_000
 #: Longest side of the stored photo: sharp on a wide screen, light on a phone.

@@ -102,7 +102,7 @@ def photo_error(exc: PhotoError) -> str:
             )
         return _("This file is not an image: send a photo in PNG or JPEG.")
     return {
-        "too_large": _("The photo is too large: 8 MB at most."),
+        "too_large": _("The photo is too large: 6 MB at most."),
         "too_many_pixels": _(
             "The photo has too many pixels: 40 million at most (for example 8000 × 5000)."
         ),

@@ -71,5 +71,5 @@ class LogoForm(FlaskForm):
 
 class HeroForm(FlaskForm):
     photo = FileField(
-        _l("Home page photo (PNG or JPEG, 8 MB at most; resized to 1600 pixels)"), [FileRequired()]
+        _l("Home page photo (PNG or JPEG, 6 MB at most; resized to 1600 pixels)"), [FileRequired()]
     )
