@@ -251,7 +251,7 @@ def _latest(limit: int) -> list[tuple]:
     ]
 
 
-def latest_listings(tenant: TenantRef, limit: int = 6) -> list[Card]:
+def latest_listings(tenant: TenantRef, limit: int = 8) -> list[Card]:
     """The territory's newest visible listings, kinds taking turns so that one busy kind does
     not hide the others; an umbrella's with its members'."""
     found = _latest(limit)
