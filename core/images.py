@@ -1,4 +1,5 @@
-"""Check and sanitise a territory's uploaded logo (PNG, JPEG or SVG) before it is stored."""
+"""Check and sanitise uploaded images: a territory's logo (PNG, JPEG or SVG) and photos (PNG or
+JPEG, resized), before they are stored."""
 
 from __future__ import annotations
 
@@ -162,8 +163,10 @@ def _check_pixels(width: int, height: int) -> None:
         )
 
 
-def _sanitise_bitmap(data: bytes, kind: str) -> SanitisedLogo:
-    from PIL import Image, ImageOps  # noqa: PLC0415 - heavy: imported when a logo is sent
+def _decode(data: bytes, kind: str, check_size, error: type[LogoError]):
+    """The decoded, upright image of a PNG or JPEG whose declared size passed `check_size(w, h)`
+    (which raises before any pixel is decoded); a file that cannot be read raises `error`."""
+    from PIL import Image, ImageOps  # noqa: PLC0415 - heavy: imported when an image is sent
 
     pil_format = kind.upper()
     try:
@@ -174,29 +177,29 @@ def _sanitise_bitmap(data: bytes, kind: str) -> SanitisedLogo:
             raise ValueError("no end-of-image marker after the last scan")
         # The declared size is known before any pixel is decoded: refuse bombs there.
         with Image.open(io.BytesIO(data), formats=[pil_format]) as probe:
-            _check_pixels(*probe.size)
+            check_size(*probe.size)
             probe.verify()
         # verify() leaves the image unusable, hence the second open.
         with Image.open(io.BytesIO(data), formats=[pil_format]) as opened:
             opened.load()
             # Orientation lives in the EXIF that is about to be dropped: apply it first.
-            image = ImageOps.exif_transpose(opened)
+            return ImageOps.exif_transpose(opened)
     except LogoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Raised before the size can be read; the warning only arrives here when warnings are
-        # errors, otherwise _check_pixels refuses the same file.
-        raise LogoError(
-            "too_many_pixels",
-            f"the logo declares far more pixels than {MAX_PIXELS}x{MAX_PIXELS}",
-            max=MAX_PIXELS,
-        ) from exc
+        # errors, otherwise check_size refuses the same file.
+        raise error("too_many_pixels", "the image declares far more pixels than accepted") from exc
     except Exception as exc:  # a hostile file can make a decoder raise almost anything
-        raise LogoError(
+        raise error(
             "corrupt",
             f"the {pil_format} file is damaged and cannot be read",
             format=kind,
         ) from exc
+
+
+def _sanitise_bitmap(data: bytes, kind: str) -> SanitisedLogo:
+    image = _decode(data, kind, _check_pixels, LogoError)
 
     # Re-encoding from pixels is what drops EXIF/XMP/ICC/text chunks and appended payloads;
     # Pillow still reads a few keys (comment, icc_profile) from .info, so it is emptied.
@@ -376,3 +379,80 @@ def _px(value: str | None) -> int | None:
     match = _PX_LENGTH.fullmatch(value) if value else None
     size = round(float(match.group(1))) if match else 0
     return size or None
+
+
+# --- photos: a territory's hero photo (and any large picture shown on a page) -------------------
+
+#: Under the request limit (MAX_CONTENT_LENGTH, 8 MB), so that the refusal is this one, said
+#: on the form, rather than a bare "request too large".
+PHOTO_MAX_BYTES = 6 * 1024 * 1024
+#: Largest accepted declared size, in pixels (width × height): about a 40 Mpx camera's.
+PHOTO_MAX_AREA = 40_000_000
+#: Longest side of the stored photo: sharp on a wide screen, light on a phone.
+PHOTO_SIDE = 1600
+
+
+class PhotoError(LogoError):
+    """A refused photo; the same codes as a logo's, but for the sizes of a photo."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo that is safe to store and serve: a re-encoded, metadata-free JPEG."""
+
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+    digest: str
+
+
+def _check_area(width: int, height: int) -> None:
+    if width * height > PHOTO_MAX_AREA:
+        raise PhotoError(
+            "too_many_pixels",
+            f"the photo is {width}x{height} px; at most {PHOTO_MAX_AREA // 1_000_000} Mpx",
+            width=width,
+            height=height,
+            max=PHOTO_MAX_AREA,
+        )
+
+
+def sanitise_photo(data: bytes, side: int = PHOTO_SIDE) -> Photo:
+    """A PNG or JPEG photo shrunk to `side` pixels at most and re-encoded as JPEG, or PhotoError
+    (too_large, unknown_format, corrupt, too_many_pixels)."""
+    if len(data) > PHOTO_MAX_BYTES:
+        raise PhotoError(
+            "too_large",
+            f"the photo is {_kb(len(data))} KB; at most {_kb(PHOTO_MAX_BYTES)} KB",
+            size=len(data),
+            max=PHOTO_MAX_BYTES,
+        )
+    try:
+        kind = _detect(data)
+    except LogoError as exc:
+        raise PhotoError(exc.code, exc.message.replace("logo", "photo"), **exc.params) from exc
+    if kind == "svg":  # a drawing, not a photo: nothing to resize, and scripts to fear
+        raise PhotoError("unknown_format", "the photo is an SVG drawing", detected="svg")
+    image = _decode(data, kind, _check_area, PhotoError)
+    from PIL import Image  # noqa: PLC0415 - heavy: imported when a photo is sent
+
+    if image.mode != "RGB":
+        # Transparent parts become white, not black, once JPEG drops the alpha channel.
+        background = Image.new("RGB", image.size, "white")
+        rgba = image.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        image = background
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=82, optimize=True, progressive=True)
+    clean = out.getvalue()
+    return Photo(
+        data=clean,
+        content_type="image/jpeg",
+        extension="jpg",
+        width=image.width,
+        height=image.height,
+        digest=hashlib.sha256(clean).hexdigest(),
+    )

@@ -1,4 +1,4 @@
-"""A territory's look: theme tokens overridden by its colours, font and logo."""
+"""A territory's look: theme tokens overridden by its colours, font and logo; its hero photo."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.contrast import AA_NORMAL_TEXT, HEX_RE, contrast_ratio
 from core.extensions import db
-from core.images import sanitise_logo
+from core.images import sanitise_logo, sanitise_photo
 from core.storage import get_storage
 from core.tenancy import require_tenant
 from core.themes import available_themes
@@ -123,3 +123,21 @@ def logo_url(branding: Branding | None) -> str | None:
     if branding is None or not branding.logo_key:
         return None
     return url_for("site.logo", name=branding.logo_key.rsplit("/", 1)[1])
+
+
+def save_hero(data: bytes, account_id: int | None) -> Branding:
+    """Check, resize and store the home page's photo, then point to it (PhotoError: nothing
+    is stored and the current photo stays)."""
+    photo = sanitise_photo(data)
+    key = f"branding/hero-{photo.digest[:16]}.{photo.extension}"
+    get_storage().for_tenant(require_tenant().slug).put(key, photo.data, photo.content_type)
+    branding = _branding_for_update()
+    branding.hero_key, branding.hero_type = key, photo.content_type
+    branding.updated_by_id = account_id
+    return branding
+
+
+def hero_url(branding: Branding | None) -> str | None:
+    if branding is None or not branding.hero_key:
+        return None
+    return url_for("site.stored_image", name=branding.hero_key.rsplit("/", 1)[1])

@@ -23,13 +23,13 @@ from core.auth.models import Role
 from core.auth.permissions import requires
 from core.extensions import db
 from core.forms import ConfirmForm
-from core.images import MAX_BYTES, LogoError
+from core.images import MAX_BYTES, PHOTO_MAX_BYTES, LogoError, PhotoError
 from core.registry import members_of
 from core.tenancy import require_tenant
 from core.themes import available_themes
 from sites import branding as look
 from sites import content
-from sites.console_forms import HomeTextForm, InviteForm, LogoForm, LookForm
+from sites.console_forms import HeroForm, HomeTextForm, InviteForm, LogoForm, LookForm
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 EDITORS = (Role.admin, Role.editor)
@@ -91,7 +91,28 @@ def revoke(grant_id: int):
 # --- look: theme, colours, font, logo -----------------------------------------------------------
 
 
+def photo_error(exc: PhotoError) -> str:
+    """Why a home page photo is refused, in the reader's language."""
+    if exc.code == "unknown_format":
+        detected = exc.params.get("detected")
+        if detected:
+            return _(
+                "This file is a %(format)s, not a photo: send a PNG or JPEG image.",
+                format=str(detected).upper(),
+            )
+        return _("This file is not an image: send a photo in PNG or JPEG.")
+    return {
+        "too_large": _("The photo is too large: 6 MB at most."),
+        "too_many_pixels": _(
+            "The photo has too many pixels: 40 million at most (for example 8000 × 5000)."
+        ),
+        "corrupt": _("The photo is damaged and cannot be read: export it again."),
+    }.get(exc.code, _("This file cannot be used as a photo."))
+
+
 def look_error(exc) -> str:
+    if isinstance(exc, PhotoError):
+        return photo_error(exc)
     if isinstance(exc, LogoError):
         return {
             "too_large": _("The logo is too large: 512 KB at most."),
@@ -140,6 +161,8 @@ def appearance():
         form=form,
         logo_form=logo_form,
         logo=look.logo_url(look.current_branding()),
+        hero_form=HeroForm(),
+        hero=look.hero_url(look.current_branding()),
     )
 
 
@@ -157,6 +180,24 @@ def upload_logo():
         else:
             service.audit("site.logo_changed", actor=current_user)
             flash(_("The logo is saved."), "success")
+    else:
+        flash(_("Choose a file first."), "error")
+    return redirect(url_for(".appearance"))
+
+
+@bp.post("/apparence/photo")
+@requires(Role.admin)
+def upload_hero():
+    form = HeroForm()
+    if form.validate_on_submit():
+        try:
+            # One byte over the limit is enough for the sanitiser to refuse it by size.
+            look.save_hero(form.photo.data.read(PHOTO_MAX_BYTES + 1), current_user.id)
+        except PhotoError as exc:
+            flash(photo_error(exc), "error")
+        else:
+            service.audit("site.hero_changed", actor=current_user)
+            flash(_("The home page photo is saved."), "success")
     else:
         flash(_("Choose a file first."), "error")
     return redirect(url_for(".appearance"))

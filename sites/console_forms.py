@@ -34,11 +34,25 @@ def _text(value: str | None) -> str:
     return value or ""
 
 
+def _heading(default):
+    return StringField(
+        _l("Heading (empty: “%(default)s”)", default=default), [Length(max=120)], filters=[_text]
+    )
+
+
 class HomeTextForm(FlaskForm):
     title = StringField(_l("Title"), [Length(max=200)], filters=[_text])
     introduction = TextAreaField(_l("Introduction"), [Length(max=4000)], filters=[_text])
+    hero_alt = StringField(
+        _l("What the home page photo shows (for those who cannot see it)"),
+        [Length(max=300)],
+        filters=[_text],
+    )
+    axis_productive_title = _heading(_l("Productive economy"))
     axis_productive = TextAreaField(_l("Productive economy"), [Length(max=4000)], filters=[_text])
+    axis_tourism_title = _heading(_l("Tourism economy"))
     axis_tourism = TextAreaField(_l("Tourism economy"), [Length(max=4000)], filters=[_text])
+    axis_residential_title = _heading(_l("Residential economy"))
     axis_residential = TextAreaField(_l("Residential economy"), [Length(max=4000)], filters=[_text])
 
 
@@ -53,3 +67,9 @@ class LookForm(FlaskForm):
 
 class LogoForm(FlaskForm):
     logo = FileField(_l("Logo (PNG, JPEG or SVG, 512 KB at most)"), [FileRequired()])
+
+
+class HeroForm(FlaskForm):
+    photo = FileField(
+        _l("Home page photo (PNG or JPEG, 6 MB at most; resized to 1600 pixels)"), [FileRequired()]
+    )

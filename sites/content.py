@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -102,6 +103,65 @@ def remove_role(tenant: TenantRef, grant_id: int, by: Account) -> bool:
 
 def home_texts() -> dict[str, HomeText]:
     return {t.locale: t for t in db.session.execute(select(HomeText)).scalars()}
+
+
+#: The three axes of a territory's economy: (field, heading field, the platform's heading).
+AXES = (
+    ("axis_productive", "axis_productive_title", _l("Productive economy")),
+    ("axis_tourism", "axis_tourism_title", _l("Tourism economy")),
+    ("axis_residential", "axis_residential_title", _l("Residential economy")),
+)
+_TEXTS = ("title", "introduction", "hero_alt")
+
+
+@dataclass
+class Shown:
+    """A text of the home page as shown: in `lang`, which is not the reader's when `fallback`."""
+
+    text: str
+    lang: str
+    fallback: bool = False
+
+
+@dataclass
+class Axis:
+    heading: Shown
+    text: Shown
+
+
+@dataclass
+class HomeContent:
+    texts: dict[str, Shown | None]  # title, introduction, hero_alt
+    axes: list[Axis]
+
+    @property
+    def fallback(self) -> str | None:
+        """The other language some texts are shown in, when the reader's lacks them."""
+        shown = [*self.texts.values(), *(a.text for a in self.axes)]
+        return next((s.lang for s in shown if s is not None and s.fallback), None)
+
+
+def _pick(rows: dict[str, HomeText], name: str, order: tuple[str, str]) -> Shown | None:
+    for code in order:
+        value = getattr(rows.get(code), name, "") or ""
+        if value.strip():
+            return Shown(value, code, code != order[0])
+    return None
+
+
+def home_content(locale: str) -> HomeContent:
+    """The home texts in the reader's language; each missing one in the other language, marked
+    so the page can say it."""
+    rows = home_texts()
+    order = (locale, "en" if locale == "fr" else "fr")
+    axes = []
+    for name, heading, default in AXES:
+        text = _pick(rows, name, order)
+        if text is None:
+            continue
+        # A renamed heading in the reader's language, else the other's, else the platform's.
+        axes.append(Axis(_pick(rows, heading, order) or Shown(str(default), locale), text))
+    return HomeContent({name: _pick(rows, name, order) for name in _TEXTS}, axes)
 
 
 def home_text_for_update(locale: str) -> HomeText:

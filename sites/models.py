@@ -25,7 +25,8 @@ class Page(Timestamped, TenantBase):
 
 
 class HomeText(Timestamped, TenantBase):
-    """The home page's texts in one language: title, introduction and the three axes."""
+    """The home page's texts in one language: title, introduction, the three axes and their
+    headings, the hero photo's alt text."""
 
     __tablename__ = "home_texts"
     __table_args__ = (CheckConstraint("locale IN ('fr', 'en')", name="locale_known"),)
@@ -36,6 +37,12 @@ class HomeText(Timestamped, TenantBase):
     axis_productive: Mapped[str] = mapped_column(Text, default="", server_default="")
     axis_tourism: Mapped[str] = mapped_column(Text, default="", server_default="")
     axis_residential: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The axes' headings as the territory names them; empty: the platform's own.
+    axis_productive_title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    axis_tourism_title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    axis_residential_title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    #: What the hero photo shows, for those who cannot see it.
+    hero_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
     updated_by_id: Mapped[int | None]
 
 
@@ -53,6 +60,9 @@ class Branding(Timestamped, TenantBase):
     font: Mapped[str | None] = mapped_column(String(40))
     logo_key: Mapped[str | None] = mapped_column(String(200))
     logo_type: Mapped[str | None] = mapped_column(String(40))
+    #: The home page's photo, resized and re-encoded (core.images.sanitise_photo).
+    hero_key: Mapped[str | None] = mapped_column(String(200))
+    hero_type: Mapped[str | None] = mapped_column(String(40))
     updated_by_id: Mapped[int | None]
 
 

@@ -1,23 +1,34 @@
-"""The territory's public pages, served through its theme: home, pages, privacy, logo."""
+"""The territory's public pages, served through its theme: home, pages, privacy, logo, hero
+photo and favicon."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
-from flask_babel import get_locale
+from flask import Blueprint, Response, abort, redirect, url_for
+from flask_babel import format_decimal, format_percent, get_locale
 from sqlalchemy import select
 
 from core.auth.models import Role
 from core.auth.permissions import can, effective_roles
+from core.auth.service import territory_link
 from core.extensions import db
+from core.i18n import pick
 from core.registry import kind_label
 from core.security import csp_nonce
 from core.storage import StorageError, get_storage
 from core.tenancy import current_tenant, require_tenant
 from core.themes import render_site
+from ingest.listings.declaration import KINDS
+from ingest.listings.labels import kind_short_title
+from ingest.reference.communes import names_of
+from ingest.reference.criteria import BY_ID
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.branding import css_variables, current_branding, logo_url, tokens
-from sites.models import HomeText, Page
+from sites import home as figures_of
+from sites.branding import css_variables, current_branding, hero_url, logo_url, tokens
+from sites.content import home_content
+from sites.models import Page
+from sites.search.form import preset_description, preset_name
+from sites.search.presets import BY_PRESET
 
 bp = Blueprint("site", __name__)
 
@@ -27,9 +38,15 @@ def site_helpers():
     def look():
         """Branding of the bound territory, computed once per render where a template asks."""
         if current_tenant() is None:
-            return {"css": "", "logo": None}
+            return {"css": "", "logo": None, "favicon": None}
         branding = current_branding()
-        return {"css": css_variables(tokens(branding)), "logo": logo_url(branding)}
+        logo = logo_url(branding)
+        return {
+            "css": css_variables(tokens(branding)),
+            "logo": logo,
+            "favicon": _favicon(logo),
+            "favicon_type": branding.logo_type if logo else "image/svg+xml",
+        }
 
     def synthetic_data() -> bool:
         """Does this territory show generated (demo) equipment and prices? Said in the footer."""
@@ -53,23 +70,56 @@ def site_helpers():
         "csp_nonce": csp_nonce,
         "kind_label": kind_label,
         "has_console": has_console,
+        "nav_kinds": lambda: [(k, kind_short_title(k)) for k in KINDS],
+        "kind_short_title": kind_short_title,
+        "number": format_decimal,
         "synthetic_data": synthetic_data,
         "can": can,
         "Role": Role,
     }
 
 
-def home_text() -> HomeText | None:
-    """The home texts in the reader's language, else French, else whatever exists."""
-    rows = {t.locale: t for t in db.session.execute(select(HomeText)).scalars()}
-    return rows.get(str(get_locale())) or rows.get("fr") or next(iter(rows.values()), None)
+def _km(value: float) -> str:
+    return format_decimal(value, format="#,##0.#")
+
+
+def _card_url(card: figures_of.Card) -> str:
+    """A listing's page: on this site, or on the member town's that holds it."""
+    values = {"kind": card.kind, "external_id": card.external_id}
+    if card.site is not None:
+        return territory_link(card.site, "listings_site.listing", **values)
+    return url_for("listings_site.listing", **values)
 
 
 @bp.get("/")
 def home():
     tenant = require_tenant()
+    locale = str(get_locale())
+    cards = figures_of.latest_listings(tenant)
+    figures = figures_of.key_figures(tenant)
     return render_site(
-        "home.html", tenant=tenant, kind_label=kind_label(tenant.kind), home=home_text()
+        "home.html",
+        tenant=tenant,
+        kind_label=kind_label(tenant.kind),
+        content=home_content(locale),
+        hero=hero_url(current_branding()),
+        figures=figures,
+        amenities=[
+            (
+                pick(BY_ID[a.criterion].label_fr, BY_ID[a.criterion].label_en),
+                _km(a.median_km),
+                _km(a.threshold_km),
+                format_percent(a.share_within),
+            )
+            for a in figures.amenities
+        ],
+        cards=[(c, _card_url(c)) for c in cards],
+        communes=names_of(c.commune_insee for c in cards),
+        towns=[
+            (town, territory_link(town.site, "site.home") if town.site else None)
+            for town in figures_of.member_towns(tenant)
+        ],
+        presets=[(k, preset_name(p), preset_description(p)) for k, p in BY_PRESET.items()],
     )
 
 
@@ -88,17 +138,43 @@ def privacy():
     return render_site("privacy.html", tenant=require_tenant())
 
 
-@bp.get("/logo/<name>")
-def logo(name: str):
-    branding = current_branding()
-    if branding is None or not branding.logo_key or branding.logo_key.rsplit("/", 1)[1] != name:
+def _stored(key: str | None, content_type: str | None, name: str) -> Response:
+    """A file of the territory's storage named by its digest, or 404."""
+    if not key or key.rsplit("/", 1)[1] != name:
         abort(404)
     try:
-        data = get_storage().for_tenant(require_tenant().slug).get(branding.logo_key)
+        data = get_storage().for_tenant(require_tenant().slug).get(key)
     except StorageError:
         abort(404)
-    response = Response(data, mimetype=branding.logo_type)
+    response = Response(data, mimetype=content_type)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # name = digest
     # An SVG opened on its own must not run anything, whatever slipped through.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
+
+
+@bp.get("/logo/<name>")
+def logo(name: str):
+    branding = current_branding()
+    if branding is None:
+        abort(404)
+    return _stored(branding.logo_key, branding.logo_type, name)
+
+
+@bp.get("/photo/<name>")
+def stored_image(name: str):
+    branding = current_branding()
+    if branding is None:
+        abort(404)
+    return _stored(branding.hero_key, branding.hero_type, name)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask here whatever the page says: the territory's logo, else its theme's icon."""
+    require_tenant()
+    return redirect(_favicon(logo_url(current_branding())), 302)
+
+
+def _favicon(logo: str | None) -> str:
+    return logo or url_for("theme.file", filename="favicon.svg")

@@ -111,6 +111,11 @@ def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
     return f"{scheme}://{primary_host(db.session, tenant.id)}{port}{path}"
 
 
+def territory_link(tenant: TenantRef, endpoint: str = "site.home", **values) -> str:
+    """An absolute link to a page of `tenant`'s site (a member town's, from its umbrella's)."""
+    return _link(endpoint, tenant, **values)
+
+
 # --- registration and verification ------------------------------------------------------------
 
 

@@ -17,6 +17,14 @@ KIND_TITLES = {
     "leisure": ("Activités de loisirs", "Leisure activities"),
     "poi": ("Lieux et équipements", "Places and facilities"),
 }
+#: The same, short enough for a site's navigation.
+KIND_SHORT_TITLES = {
+    "real_estate": ("Logement", "Homes"),
+    "job": ("Emploi", "Jobs"),
+    "business": ("Reprendre", "Businesses"),
+    "leisure": ("Loisirs", "Leisure"),
+    "poi": ("Lieux", "Places"),
+}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from core.i18n import pick
-from ingest.listings.declaration import CHOICE_LABELS, KIND_TITLES, Field
+from ingest.listings.declaration import CHOICE_LABELS, KIND_SHORT_TITLES, KIND_TITLES, Field
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -31,6 +31,11 @@ def label(f: Field) -> str:
 
 def kind_title(kind: str) -> str:
     return pick(*KIND_TITLES[kind])
+
+
+def kind_short_title(kind: str) -> str:
+    """A kind as a site's navigation names it ("Emploi")."""
+    return pick(*KIND_SHORT_TITLES[kind])
 
 
 def choice_label(name: str, value) -> str:

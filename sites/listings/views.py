@@ -62,7 +62,13 @@ def index():
             )
     names = names_of(x.commune_insee for rows in latest.values() for x in rows)
     return render_site(
-        "listings.html", tenant=tenant, counts=counts, latest=latest, names=names, kind=None
+        "listings.html",
+        tenant=tenant,
+        counts=counts,
+        latest=latest,
+        names=names,
+        kind=None,
+        summaries={x.id: summary(x) for rows in latest.values() for x in rows},
     )
 
 
