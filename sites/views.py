@@ -16,7 +16,7 @@ from core.tenancy import current_tenant, require_tenant
 from core.themes import render_site
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.branding import css_variables, current_branding, logo_url, tokens
+from sites.branding import css_variables, current_branding, font_face, logo_url, tokens
 from sites.models import HomeText, Page
 
 bp = Blueprint("site", __name__)
@@ -27,9 +27,14 @@ def site_helpers():
     def look():
         """Branding of the bound territory, computed once per render where a template asks."""
         if current_tenant() is None:
-            return {"css": "", "logo": None}
+            return {"css": "", "logo": None, "font_face": None}
         branding = current_branding()
-        return {"css": css_variables(tokens(branding)), "logo": logo_url(branding)}
+        values = tokens(branding)
+        return {
+            "css": css_variables(values),
+            "logo": logo_url(branding),
+            "font_face": font_face(values),
+        }
 
     def synthetic_data() -> bool:
         """Does this territory show generated (demo) equipment and prices? Said in the footer."""
