@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy import select
 
 from core.auth.models import Role
@@ -16,6 +17,7 @@ from core.tenancy import current_tenant, require_tenant
 from core.themes import render_site
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
+from sites import everywhere
 from sites.branding import css_variables, current_branding, font_face, logo_url, tokens
 from sites.models import HomeText, Page
 
@@ -50,6 +52,12 @@ def site_helpers():
             ).scalar()
         )
 
+    def kept_everywhere():
+        """The signed-in person's favourites and saved searches on every territory."""
+        if not current_user.is_authenticated:
+            return []
+        return everywhere.kept_everywhere(current_user.id, current_tenant())
+
     def has_console() -> bool:
         return current_tenant() is not None and bool(effective_roles())
 
@@ -58,6 +66,7 @@ def site_helpers():
         "csp_nonce": csp_nonce,
         "kind_label": kind_label,
         "has_console": has_console,
+        "kept_everywhere": kept_everywhere,
         "synthetic_data": synthetic_data,
         "can": can,
         "Role": Role,
