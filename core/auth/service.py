@@ -184,6 +184,14 @@ def send_verification(account: Account, share: bool = False) -> None:
         )
 
 
+def resend_verification(email: str) -> None:
+    """A new confirmation link for an address not confirmed yet; nothing for an unknown,
+    confirmed or departing one (the caller answers the same either way)."""
+    account = find_account(email)
+    if account is not None and not account.is_verified and account.deletion_requested_at is None:
+        send_verification(account)
+
+
 def _load_link(purpose: str, token: str, max_age: int) -> tuple[Account | None, dict]:
     """The account a signed link names, and the link's data; expired or altered → AuthError."""
     try:
