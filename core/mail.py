@@ -226,6 +226,7 @@ def catch_command(web_port: int):
             f"smtp://127.0.0.1:<port>, not {current_app.config['SMTP_URL']!r}"
         )
     folder = Path(current_app.config["VAR_DIR"]) / "demo-mail"
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per connection
     try:
         catcher = MailCatcher(folder, settings.port, web_port).start()
     except OSError as exc:

@@ -62,18 +62,25 @@ class Territory:
         return self.root + path
 
 
-def _searches(account_id: int) -> tuple[int, list[SavedHere]]:
+def _counts(account_id: int) -> tuple[int, int]:
+    """(saved searches, favourites) of the person here, in one statement: most territories
+    hold nothing of theirs and cost only this."""
+    searches = select(func.count()).where(SavedSearch.account_id == account_id)
+    favourites = select(func.count()).where(Favourite.account_id == account_id)
+    return tuple(
+        db.session.execute(select(searches.scalar_subquery(), favourites.scalar_subquery())).one()
+    )
+
+
+def _searches(account_id: int) -> list[SavedHere]:
     labels = criterion_labels()
-    count = db.session.execute(
-        select(func.count()).select_from(SavedSearch).where(SavedSearch.account_id == account_id)
-    ).scalar()
     rows = db.session.execute(
         select(SavedSearch)
         .where(SavedSearch.account_id == account_id)
         .order_by(SavedSearch.updated_at.desc(), SavedSearch.id.desc())
         .limit(SHOWN)
     ).scalars()
-    return count, [
+    return [
         SavedHere(
             s.name,
             search_url(s.query),
@@ -84,9 +91,7 @@ def _searches(account_id: int) -> tuple[int, list[SavedHere]]:
     ]
 
 
-def _favourites(account_id: int) -> tuple[int, list[FavouriteHere]]:
-    mine = select(Favourite.listing_id).where(Favourite.account_id == account_id)
-    count = db.session.execute(select(func.count()).select_from(mine.subquery())).scalar()
+def _favourites(account_id: int) -> list[FavouriteHere]:
     rows = db.session.execute(
         select(Listing, visible())
         .join(Favourite, Favourite.listing_id == Listing.id)
@@ -95,7 +100,7 @@ def _favourites(account_id: int) -> tuple[int, list[FavouriteHere]]:
         .limit(SHOWN)
     ).all()
     names = names_of(listing.commune_insee for listing, _ in rows)
-    return count, [
+    return [
         FavouriteHere(
             listing.title,
             kind_title(listing.kind),
@@ -118,10 +123,11 @@ def kept_everywhere(account_id: int, here: TenantRef | None) -> list[Territory]:
     ]
 
     def read(ref: TenantRef) -> Territory | None:
-        search_count, searches = _searches(account_id)
-        favourite_count, favourites = _favourites(account_id)
+        search_count, favourite_count = _counts(account_id)
         if not search_count and not favourite_count:
             return None
+        searches = _searches(account_id) if search_count else []
+        favourites = _favourites(account_id) if favourite_count else []
         return Territory(ref, "", False, searches, favourites, search_count, favourite_count)
 
     found = [kept for kept in read_each(refs, read).values() if kept is not None]

@@ -138,6 +138,7 @@ def test_the_catchers_page_escapes_what_a_mail_holds(catcher):
     for wrong in ("/courriel/..%2F..%2Fetc%2Fpasswd", "/courriel/x.eml", "/autre"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             read(catcher.viewer_url.rstrip("/") + wrong)
+        refused.value.close()  # an HTTPError holds the response: closed, its socket with it
         assert refused.value.code == 404
 
 
