@@ -70,6 +70,9 @@ class Config:
     SMTP_URL: str = "smtp://127.0.0.1:1025"
     #: Sender of every outbound mail.
     MAIL_FROM: str = "VivrauBassindeVie <ne-pas-repondre@vivrau.localhost>"
+    #: Demo only: the page of the local mail catcher (`flask mail catch`), said to a person
+    #: who registers so they can open the verification mail. Empty in production.
+    MAIL_VIEWER_URL: str = ""
     #: Extra trusted host names (comma-separated; a leading dot accepts subdomains),
     #: e.g. verified custom domains of territories.
     TRUSTED_HOSTS: str = ""

@@ -7,11 +7,14 @@ capped back-off), so no accepted mail is ever lost while SMTP is down.
 from __future__ import annotations
 
 import logging
+import signal
 import smtplib
 import ssl
+import threading
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
@@ -24,6 +27,7 @@ from core.commit import after_commit_point
 from core.db import PublicBase, utcnow
 from core.extensions import db
 from core.jobs import job
+from core.mailcatcher import MailCatcher
 from core.tenancy import current_tenant
 
 log = logging.getLogger("vivrau.mail")
@@ -209,3 +213,31 @@ def status_command():
     ).all()
     for status, count in rows:
         click.echo(f"{status}: {count}")
+
+
+@cli.command("catch")
+@click.option("--web-port", default=8025, show_default=True, help="Port of the page to read them.")
+def catch_command(web_port: int):
+    """Demo: receive every mail on SMTP_URL's local port and show them on a page (Ctrl-C stops)."""
+    settings = SmtpSettings(current_app.config["SMTP_URL"])
+    if settings.host not in ("127.0.0.1", "localhost", "::1") or settings.implicit_tls:
+        raise click.ClickException(
+            f"the mail catcher only listens on this machine: SMTP_URL must be "
+            f"smtp://127.0.0.1:<port>, not {current_app.config['SMTP_URL']!r}"
+        )
+    folder = Path(current_app.config["VAR_DIR"]) / "demo-mail"
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per connection
+    try:
+        catcher = MailCatcher(folder, settings.port, web_port).start()
+    except OSError as exc:
+        raise click.ClickException(f"the mail catcher cannot listen: {exc}") from exc
+    click.echo(f"Mail catcher: SMTP on 127.0.0.1:{settings.port}, mails in {folder}")
+    click.echo(f"Read them on {catcher.viewer_url}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        catcher.stop()

@@ -18,7 +18,7 @@ apt_install() {
 }
 
 # --- Python ---------------------------------------------------------------------------------
-extras=""; [ "$MODE" = test ] && extras="[test]"
+extras="[demo]"; [ "$MODE" = test ] && extras="[test]"
 stamp="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)-${MODE}"
 if [ ! -f "$stamp" ]; then
   say "installing the project into $VENV"

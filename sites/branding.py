@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -14,13 +18,41 @@ from core.tenancy import require_tenant
 from core.themes import available_themes
 from sites.models import Branding
 
-#: Font choices: system stacks only, so no page downloads a font from anywhere.
+
+@dataclass(frozen=True)
+class Font:
+    """A font a territory may choose: its CSS stack, and the face file the theme serves for it
+    (`fonts/<face>.css` under the default theme's static, woff2 and licence beside it)."""
+
+    label: str
+    stack: str
+    face: str | None = None
+
+
+#: The offered fonts, declared once (console choices, CSS, the font files a page loads). Only
+#: these stacks ever reach a page's CSS: never a value typed by someone. Every face is served by
+#: the platform itself; system stacks download nothing.
 FONTS = {
-    "system": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    "humanist": "'Trebuchet MS', 'Segoe UI', Candara, 'DejaVu Sans', sans-serif",
-    "serif": "Georgia, 'Times New Roman', 'DejaVu Serif', serif",
-    "rounded": "'Arial Rounded MT Bold', 'Nunito', 'Verdana', sans-serif",
+    "system": Font(_l("System (sans serif)"), "system-ui, -apple-system, 'Segoe UI', sans-serif"),
+    "humanist": Font(
+        _l("Humanist (Fira Sans)"),
+        "'Fira Sans', 'Segoe UI', 'DejaVu Sans', sans-serif",
+        "fira-sans",
+    ),
+    "serif": Font(
+        _l("Serif (Source Serif 4)"),
+        "'Source Serif 4', Georgia, 'DejaVu Serif', serif",
+        "source-serif-4",
+    ),
+    "rounded": Font(_l("Rounded (Nunito)"), "Nunito, 'Trebuchet MS', sans-serif", "nunito"),
+    "legible": Font(
+        _l("Very legible (Atkinson Hyperlegible)"),
+        "'Atkinson Hyperlegible', Verdana, sans-serif",
+        "atkinson-hyperlegible",
+    ),
 }
+#: A theme may name its font by an older name (`system-ui`): read as the system stack.
+DEFAULT_FONT = "system"
 COLOURS = ("primary", "on_primary", "background", "text")
 #: Pairs that must read at WCAG AA: (foreground, background, what it is).
 PAIRS = (
@@ -48,33 +80,42 @@ def _branding_for_update() -> Branding:
 
 
 def tokens(branding: Branding | None = None, theme: str | None = None) -> dict[str, str]:
-    """The CSS custom properties of the bound territory: its values, else its theme's."""
+    """The bound territory's colours and font key: its values, else its theme's."""
     tenant = require_tenant()
     defaults = (
         available_themes().get(theme or tenant.theme, {}).get("tokens")
         or (available_themes()["default"]["tokens"])
     )
     values = {name: defaults.get(name) for name in COLOURS}
-    values["font"] = FONTS.get(defaults.get("font", "system"), FONTS["system"])
+    values["font"] = defaults.get("font") if defaults.get("font") in FONTS else DEFAULT_FONT
     if branding is not None:
         for name in COLOURS:
             if getattr(branding, name):
                 values[name] = getattr(branding, name)
         if branding.font in FONTS:
-            values["font"] = FONTS[branding.font]
+            values["font"] = branding.font
     return values
 
 
-def css_variables(values: dict[str, str]) -> str:
-    """`:root{…}`; every value is a checked #rrggbb or one of FONTS, so nothing can escape."""
-    names = {
-        "primary": "primary",
-        "on_primary": "on-primary",
-        "background": "background",
-        "text": "text",
-        "font": "font",
-    }
-    return ":root{" + ";".join(f"--{names[k]}:{v}" for k, v in values.items() if v) + "}"
+def css_variables(values: dict[str, str]) -> Markup:
+    """`:root{…}` for a page's <style>. Written out as it is (a font stack's quotes escaped
+    as `&#39;` are not CSS: the browser dropped the font): so only a #rrggbb colour and a
+    declared font key's stack get in, re-checked here whatever the caller passes."""
+    names = {"primary": "primary", "on_primary": "on-primary", "background": "background"}
+    names["text"] = "text"
+    declarations = [
+        f"--{names[k]}:{v}" for k, v in values.items() if k in names and HEX_RE.fullmatch(v or "")
+    ]
+    font = FONTS.get(values.get("font") or "")
+    if font is not None:
+        declarations.append(f"--font:{font.stack}")
+    return Markup(":root{" + ";".join(declarations) + "}")  # noqa: S704 - checked just above
+
+
+def font_face(values: dict[str, str]) -> str | None:
+    """The theme file declaring the chosen font's faces (`fonts/<face>.css`), if it has one."""
+    font = FONTS.get(values.get("font") or "")
+    return f"fonts/{font.face}.css" if font is not None and font.face else None
 
 
 def check_colours(values: dict[str, str]) -> None:

@@ -139,8 +139,7 @@ def appearance():
     tenant = require_tenant()
     themes = available_themes()
     branding = look.current_branding()
-    font = branding.font if branding is not None and branding.font else "system"
-    form = LookForm(data={**look.tokens(branding), "theme": tenant.theme, "font": font})
+    form = LookForm(data={**look.tokens(branding), "theme": tenant.theme})
     form.theme.choices = [SelectChoice(n, meta.get("name", n)) for n, meta in themes.items()]
     logo_form = LogoForm()
     if request.method == "POST" and form.validate_on_submit():

@@ -12,12 +12,6 @@ from wtforms.validators import InputRequired, Length, Regexp
 from core.auth.forms import ADDRESS
 from sites.branding import FONTS
 
-FONT_LABELS = {
-    "system": _l("System (sans serif)"),
-    "humanist": _l("Humanist"),
-    "serif": _l("Serif"),
-    "rounded": _l("Rounded"),
-}
 _hex = [InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #1f4e79."))]
 
 
@@ -62,7 +56,7 @@ class LookForm(FlaskForm):
     on_primary = StringField(_l("Text on the main colour"), _hex)
     background = StringField(_l("Background"), _hex)
     text = StringField(_l("Text"), _hex)
-    font = SelectField(_l("Font"), choices=[SelectChoice(key, FONT_LABELS[key]) for key in FONTS])
+    font = SelectField(_l("Font"), choices=[SelectChoice(k, f.label) for k, f in FONTS.items()])
 
 
 class LogoForm(FlaskForm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, url_for
 from flask_babel import format_decimal, format_percent, get_locale
+from flask_login import current_user
 from sqlalchemy import select
 
 from core.auth.models import Role
@@ -23,8 +24,16 @@ from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
+from sites import everywhere
 from sites import home as figures_of
-from sites.branding import css_variables, current_branding, hero_url, logo_url, tokens
+from sites.branding import (
+    css_variables,
+    current_branding,
+    font_face,
+    hero_url,
+    logo_url,
+    tokens,
+)
 from sites.content import home_content
 from sites.models import Page
 from sites.search.form import preset_description, preset_name
@@ -38,14 +47,16 @@ def site_helpers():
     def look():
         """Branding of the bound territory, computed once per render where a template asks."""
         if current_tenant() is None:
-            return {"css": "", "logo": None, "favicon": None}
+            return {"css": "", "logo": None, "favicon": None, "font_face": None}
         branding = current_branding()
         logo = logo_url(branding)
+        values = tokens(branding)
         return {
-            "css": css_variables(tokens(branding)),
+            "css": css_variables(values),
             "logo": logo,
             "favicon": _favicon(logo),
             "favicon_type": branding.logo_type if logo else "image/svg+xml",
+            "font_face": font_face(values),
         }
 
     def synthetic_data() -> bool:
@@ -62,6 +73,12 @@ def site_helpers():
             ).scalar()
         )
 
+    def kept_everywhere():
+        """The signed-in person's favourites and saved searches on every territory."""
+        if not current_user.is_authenticated:
+            return []
+        return everywhere.kept_everywhere(current_user.id, current_tenant())
+
     def has_console() -> bool:
         return current_tenant() is not None and bool(effective_roles())
 
@@ -73,6 +90,7 @@ def site_helpers():
         "nav_kinds": lambda: [(k, kind_short_title(k)) for k in KINDS],
         "kind_short_title": kind_short_title,
         "number": format_decimal,
+        "kept_everywhere": kept_everywhere,
         "synthetic_data": synthetic_data,
         "can": can,
         "Role": Role,

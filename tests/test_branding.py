@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from core.auth.models import RoleGrant
 from core.extensions import db
+from core.tenancy import tenant_scope
+from sites.models import Branding
 from tests.support import PASSWORD
 
 LOOK = {
@@ -160,3 +162,48 @@ def test_home_texts_in_french_and_english(make_tenant, make_account, visitor):
     assert "Living in Murat" in english and "Tourism economy" in english
     assert '<html lang="en">' in english
     assert PASSWORD not in english
+
+
+def test_chosen_font_reaches_the_css_as_css_and_its_files_are_served(
+    app, make_tenant, make_account, visitor
+):
+    town = make_tenant()
+    admin = visitor(town)
+    admin.login(make_account(roles=[("admin", town)]))
+    assert admin.post("/console/apparence", {**LOOK, "font": "humanist"}).status_code == 302
+    home = admin.get("/").get_data(as_text=True)
+    assert "--font:'Fira Sans', 'Segoe UI', 'DejaVu Sans', sans-serif" in home
+    assert "&#39;" not in re.search(r"<style[^>]*>(.*?)</style>", home, re.S).group(1)
+    face = re.search(r'href="([^"]*fonts/fira-sans\.css)"', home).group(1)
+    with admin.get(face) as served:  # a file response: closed, or its file stays open
+        css = served.get_data(as_text=True)
+    woff2 = re.findall(r"url\(([^)]+\.woff2)\)", css)
+    assert len(woff2) == 2
+    for name in woff2:
+        with admin.get(face.rsplit("/", 1)[0] + "/" + name) as served:
+            assert served.status_code == 200 and served.data[:4] == b"wOF2"
+    with admin.get(face.rsplit("/", 1)[0] + "/fira-sans/LICENSE") as served:
+        assert b"SIL Open Font License" in served.data
+    assert admin.post("/console/apparence", {**LOOK, "font": "system"}).status_code == 302
+    assert "fonts/" not in admin.get("/").get_data(as_text=True)  # a system stack loads nothing
+
+
+def test_a_font_or_colour_not_declared_never_reaches_the_css(app, make_tenant, visitor):
+    """Whatever a row holds (written around the form), only declared stacks and #rrggbb get in."""
+    town = make_tenant()
+    hostile = "x}</style><script>alert(1)"  # the column holds 40 characters
+    with app.app_context(), tenant_scope(town):
+        db.session.add(Branding(id=1, font=hostile, primary="#12345\n", text="#222222"))
+        db.session.commit()
+    home = visitor(town).get("/").get_data(as_text=True)
+    style = re.search(r"<style[^>]*>(.*?)</style>", home, re.S).group(1)
+    assert "alert" not in home and "#12345" not in home
+    assert "--text:#222222" in style and "--font:system-ui" in style and "--primary" not in style
+
+
+def test_the_console_refuses_a_font_not_offered(make_tenant, make_account, visitor):
+    town = make_tenant()
+    admin = visitor(town)
+    admin.login(make_account(roles=[("admin", town)]))
+    refused = admin.post("/console/apparence", {**LOOK, "font": "Comic Sans MS"})
+    assert refused.status_code == 200 and "Comic Sans" not in admin.get("/").get_data(True)

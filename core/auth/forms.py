@@ -42,6 +42,10 @@ class ForgotForm(FlaskForm):
     email = EmailField(_l("E-mail address"), [InputRequired(), *ADDRESS])
 
 
+class ResendForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), [InputRequired(), *ADDRESS])
+
+
 class ResetForm(FlaskForm):
     password = PasswordField(_l("New password (12 characters or more)"), _password)
     confirm = PasswordField(

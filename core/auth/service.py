@@ -99,16 +99,20 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"vivrau-{purpose}")
 
 
-def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
-    """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
-    if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
-        return url_for(endpoint, _external=True, **values)
+def site_root(tenant: TenantRef) -> str:
+    """`scheme://host` of a territory's site, to link to it from another host."""
     port = ""
     if has_request_context() and request.host.count(":") == 1:
         port = ":" + request.host.rsplit(":", 1)[1]  # local runs serve every host on one port
     scheme = request.scheme if has_request_context() else "https"
-    path = url_for(endpoint, **values)
-    return f"{scheme}://{primary_host(db.session, tenant.id)}{port}{path}"
+    return f"{scheme}://{primary_host(db.session, tenant.id)}{port}"
+
+
+def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
+    """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
+    if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
+        return url_for(endpoint, _external=True, **values)
+    return site_root(tenant) + url_for(endpoint, **values)
 
 
 def territory_link(tenant: TenantRef, endpoint: str = "site.home", **values) -> str:
@@ -183,6 +187,14 @@ def send_verification(account: Account, share: bool = False) -> None:
                 link=_link("account.verify", token=token),
             ),
         )
+
+
+def resend_verification(email: str) -> None:
+    """A new confirmation link for an address not confirmed yet; nothing for an unknown,
+    confirmed or departing one (the caller answers the same either way)."""
+    account = find_account(email)
+    if account is not None and not account.is_verified and account.deletion_requested_at is None:
+        send_verification(account)
 
 
 def _load_link(purpose: str, token: str, max_age: int) -> tuple[Account | None, dict]:

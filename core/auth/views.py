@@ -17,6 +17,7 @@ from core.auth.forms import (
     PasswordForm,
     ProfileForm,
     RegisterForm,
+    ResendForm,
     ResetForm,
 )
 from core.auth.login import end_session, start_session
@@ -83,14 +84,14 @@ def register():
             form.password.errors.append(error_text(exc.code))
         else:
             # Same answer whether or not the address already had an account.
-            return message(
-                _("Check your mailbox"),
-                _(
-                    "We sent a link to %(email)s: open it to confirm your address.",
-                    email=form.email.data,
-                ),
-            )
+            return check_mailbox(form.email.data)
     return render_site("account/register.html", form=form)
+
+
+def check_mailbox(email: str) -> str:
+    """After registering or asking again: where the link went, how to get another one, and
+    what the account may do meanwhile."""
+    return render_site("account/check_mail.html", email=email, resend_form=ResendForm(email=email))
 
 
 @bp.get("/verifier/<token>")
@@ -127,6 +128,18 @@ def resend_verification():
             "success",
         )
     return redirect(safe_next(url_for("account.profile")))
+
+
+@bp.route("/confirmation/nouveau-lien", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+@limiter.limit("3 per hour", key_func=account_key, methods=["POST"])
+def resend_by_address():
+    """A new confirmation link without logging in (the first mail lost, or expired)."""
+    form = ResendForm()
+    if form.validate_on_submit():
+        service.resend_verification(form.email.data)
+        return check_mailbox(form.email.data)
+    return render_site("account/resend.html", form=form)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
