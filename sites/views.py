@@ -1,4 +1,4 @@
-"""The territory's public pages, served through its theme: home, pages, privacy, logo."""
+"""The territory's public pages, served through its theme: home, pages, privacy, logo, photos."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from core.security import csp_nonce
 from core.storage import StorageError, get_storage
 from core.tenancy import current_tenant, require_tenant
 from core.themes import render_site
+from ingest.listings.photos import main_photo, stored_name_exists
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
 from sites.branding import css_variables, current_branding, logo_url, tokens
@@ -54,6 +55,7 @@ def site_helpers():
         "kind_label": kind_label,
         "has_console": has_console,
         "synthetic_data": synthetic_data,
+        "main_photo": main_photo,
         "can": can,
         "Role": Role,
     }
@@ -101,4 +103,20 @@ def logo(name: str):
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # name = digest
     # An SVG opened on its own must not run anything, whatever slipped through.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@bp.get("/photos/<name>")
+def photo(name: str):
+    """A listing photo of this territory, in one of its sizes; its name is its content's digest,
+    so it never changes and is cached for a year."""
+    key = stored_name_exists(name)
+    if key is None:
+        abort(404)
+    try:
+        data = get_storage().for_tenant(require_tenant().slug).get(key)
+    except StorageError:
+        abort(404)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
