@@ -246,7 +246,7 @@ def _decode(data: bytes, kind: str, what: str, most: int):
 # --- listing photos ------------------------------------------------------------------------------
 
 PHOTO_FORMATS = ("png", "jpeg", "webp")
-MAX_PHOTO_BYTES = 8 * 1024 * 1024  # a phone's photo is 3-6 MB
+MAX_PHOTO_BYTES = 7 * 1024 * 1024  # a phone's photo is 3-6 MB; under MAX_CONTENT_LENGTH (8 MB)
 MAX_PHOTO_PIXELS = 12000  # largest accepted width or height of a photo
 #: The sizes a photo is stored in once (longest side, pixels); a smaller photo is not enlarged.
 PHOTO_SIZES = {"thumb": 480, "large": 1600}

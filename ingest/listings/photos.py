@@ -10,7 +10,15 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.images import PHOTO_SIZES, ImageError, PreparedPhoto, prepare_photo
+from core.i18n import pick
+from core.images import (
+    MAX_PHOTO_BYTES,
+    MAX_PHOTO_PIXELS,
+    PHOTO_SIZES,
+    ImageError,
+    PreparedPhoto,
+    prepare_photo,
+)
 from core.storage import get_storage
 from core.tenancy import require_tenant
 from ingest.listings.models import Listing, ListingPhoto
@@ -28,6 +36,57 @@ class PhotoError(ValueError):
     def __init__(self, code: str, message: str, **params: object) -> None:
         super().__init__(message)
         self.code, self.message, self.params = code, message, params
+
+
+#: Why a photo was refused, in French and English ({…} from the refusal's params): one wording
+#: for the console, the API and the import report.
+REFUSALS = {
+    "too_large": (
+        f"l’image dépasse {MAX_PHOTO_BYTES // 2**20} Mo",
+        f"the image is larger than {MAX_PHOTO_BYTES // 2**20} MB",
+    ),
+    "unknown_format": (
+        "ce n’est pas une image PNG, JPEG ou WebP",
+        "it is not a PNG, JPEG or WebP image",
+    ),
+    "corrupt": ("l’image est endommagée et illisible", "the image is damaged and unreadable"),
+    "too_many_pixels": (
+        f"l’image a trop de pixels ({MAX_PHOTO_PIXELS} au plus de chaque côté) : refusée,"
+        " elle pourrait être une bombe de décompression",
+        f"the image has too many pixels ({MAX_PHOTO_PIXELS} at most on each side): refused,"
+        " it could be a decompression bomb",
+    ),
+    "too_many_photos": (
+        f"l’annonce a déjà {MAX_PHOTOS} photos, le maximum",
+        f"the listing already has {MAX_PHOTOS} photos, the most it may have",
+    ),
+    "not_http": (
+        "l’adresse ne commence pas par http:// ou https://",
+        "the address does not start with http:// or https://",
+    ),
+    "bad_url": ("l’adresse est mal formée", "the address is malformed"),
+    "unresolved": ("le nom du serveur est inconnu", "the server's name is unknown"),
+    "private_address": (
+        "l’adresse mène à un réseau privé ou local : refusée",
+        "the address leads to a private or local network: refused",
+    ),
+    "timeout": (
+        "le serveur n’a pas répondu à temps : abandon",
+        "the server did not answer in time: given up",
+    ),
+    "unreachable": ("le serveur est injoignable", "the server cannot be reached"),
+    "http_status": ("le serveur a répondu {status}", "the server answered {status}"),
+    "too_many_redirects": ("trop de redirections", "too many redirects"),
+}
+
+
+def refusal(code: str, params: dict | None = None, locale=None) -> str:
+    french, english_text = REFUSALS.get(code, ("photo refusée", "photo refused"))
+    text = pick(french, english_text, locale)
+    try:
+        return text.format(**(params or {}))
+    except (KeyError, IndexError):
+        return text
 
 
 @dataclass(frozen=True)
