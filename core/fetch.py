@@ -99,6 +99,7 @@ def fetch(url: str, *, timeout: float, max_bytes: int, allow_loopback: bool = Fa
         try:
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "image/*"})
+            sock = connection.sock  # the response may take it over from the connection
             response = connection.getresponse()
             if response.status in _REDIRECTS:
                 location = response.getheader("Location")
@@ -112,7 +113,7 @@ def fetch(url: str, *, timeout: float, max_bytes: int, allow_loopback: bool = Fa
                     f"the server answered {response.status}",
                     status=response.status,
                 )
-            return _read(response, connection, deadline, max_bytes)
+            return _read(response, sock, deadline, max_bytes)
         except TimeoutError as exc:
             raise FetchError("timeout", f"no answer within {timeout:g} s", seconds=timeout) from exc
         except (OSError, http.client.HTTPException) as exc:
@@ -129,13 +130,13 @@ def _left(deadline: float) -> float:
     return left
 
 
-def _read(response, connection, deadline: float, max_bytes: int) -> bytes:
+def _read(response, sock, deadline: float, max_bytes: int) -> bytes:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise FetchError("too_large", "the file is too large", size=int(declared), max=max_bytes)
     chunks, size = [], 0
     while True:
-        connection.sock.settimeout(_left(deadline))
+        sock.settimeout(_left(deadline))
         chunk = response.read1(64 * 1024)
         if not chunk:
             return b"".join(chunks)
