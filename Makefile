@@ -30,6 +30,7 @@ demo-data:
 		$(FLASK) ingest listings --tenant $(DEMO_TENANT) --kind $$kind var/demo/$$kind.xlsx \
 		|| exit 1; \
 	done
+	$(FLASK) site demo-photos
 
 test: setup-test lint
 	$(VENV)/bin/pytest

@@ -193,3 +193,18 @@ def test_a_photo_can_be_removed_and_its_files_go_with_it(app, world, visitor):
         with tenant_scope(a):
             assert db.session.get(Listing, listing_id) is not None
             db.session.rollback()
+
+
+def test_demo_pictures_are_drawn_once_per_listing_and_said_to_be_illustrations(app, world, runner):
+    from sites.demo_photos import SUBJECTS, draw  # noqa: PLC0415 - Pillow, as the command does
+
+    assert draw("job", "J-1") == draw("job", "J-1") != draw("job", "J-2")
+    assert {reopen(draw(kind, "x")).size for kind in SUBJECTS} == {(1200, 800)}
+    a = world["a"]
+    result = runner.invoke(args=["site", "demo-photos", "--tenant", a.slug])
+    assert result.exit_code == 0 and "1 demo pictures added" in result.output
+    again = runner.invoke(args=["site", "demo-photos", "--tenant", a.slug])
+    assert "0 demo pictures added" in again.output
+    (photo,) = photos(app, a)
+    assert photo.source == "demo"
+    assert photo.alt.startswith("Illustration (image de démonstration) : une maison")

@@ -155,7 +155,6 @@ COMMON: tuple[Field, ...] = (
         " la plateforme les télécharge une fois, les vérifie et les redimensionne.",
         max_length=2000,
         pattern=PHOTO_URLS,
-        example="https://exemple.fr/photos/maison-1.jpg | https://exemple.fr/photos/maison-2.jpg",
     ),
 )
 
