@@ -25,6 +25,7 @@ demo-data:
 	$(FLASK) geo build-profiles --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) geo refresh-cells
 	$(FLASK) ingest demo-listings --output var/demo
+	$(FLASK) site demo-photos
 
 test: setup-test lint
 	$(VENV)/bin/pytest

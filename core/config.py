@@ -92,6 +92,11 @@ class Config:
     #: How far (metres) outside its territory's communes a listing's point may lie (the API,
     #: the console and files alike): a farm across the border, a geocoder's rounding.
     PERIMETER_MARGIN_M: int = 2000
+    #: Seconds a listing photo's fetch may take at most (redirects included); slower: refused.
+    PHOTO_FETCH_TIMEOUT: float = 10.0
+    #: Tests only: let the photo fetcher reach 127.0.0.1 (every other private, loopback or
+    #: link-local address stays refused). Never set it in production.
+    PHOTO_FETCH_ALLOW_LOOPBACK: bool = False
     #: Searches per client address and territory (POST /api/v1/search and /search/cell).
     SEARCH_RATE_LIMIT: str = "120/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.

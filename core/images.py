@@ -1,5 +1,5 @@
-"""Check and sanitise uploaded images: a territory's logo (PNG, JPEG or SVG) and photos (PNG or
-JPEG, resized), before they are stored."""
+"""Check and sanitise uploaded images before they are stored: a territory's logo (PNG, JPEG or
+SVG) and listing photos (PNG, JPEG or WebP, re-encoded as JPEG in a thumbnail and a large size)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from defusedxml.ElementTree import fromstring as safe_fromstring
 MAX_BYTES = 512 * 1024
 MAX_PIXELS = 2000  # largest accepted width or height, in pixels
 MAX_SVG_DEPTH = 100  # deeper trees would blow the recursion limit when walked or serialised
+LOGO_FORMATS = ("png", "jpeg", "svg")
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -64,8 +65,8 @@ _REFUSED_SIGNATURES = (
 )
 
 
-class LogoError(ValueError):
-    """A refused logo: `code` and `params` let a UI word the reason in its own language.
+class ImageError(ValueError):
+    """A refused image: `code` and `params` let a UI word the reason in its own language.
 
     Codes: too_large, unknown_format, corrupt, too_many_pixels, svg_forbidden (DOCTYPE or
     entities), svg_empty (nothing drawable once cleaned), too_complex (SVG nested too deep).
@@ -76,6 +77,10 @@ class LogoError(ValueError):
         self.code = code
         self.message = message
         self.params: dict[str, object] = params
+
+
+#: The logo's name for the same refusal (one class: a photo and a logo fail the same ways).
+LogoError = ImageError
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def sanitise_logo(data: bytes, filename: str | None = None) -> SanitisedLogo:
     """
     try:
         if len(data) > MAX_BYTES:
-            raise LogoError(
+            raise ImageError(
                 "too_large",
                 f"the logo is {_kb(len(data))} KB; at most {_kb(MAX_BYTES)} KB",
                 size=len(data),
@@ -108,7 +113,7 @@ def sanitise_logo(data: bytes, filename: str | None = None) -> SanitisedLogo:
         if kind == "svg":
             return _sanitise_svg(data)
         return _sanitise_bitmap(data, kind)
-    except LogoError as exc:
+    except ImageError as exc:
         if filename:
             exc.params.setdefault("filename", filename)
         raise
@@ -119,15 +124,19 @@ def _kb(size: int) -> int:
     return math.ceil(size / 1024)
 
 
-def _detect(data: bytes) -> str:
+def _detect(data: bytes, what: str = "logo", accepted: tuple[str, ...] = LOGO_FORMATS) -> str:
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if data.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     root = _root_tag(data.removeprefix(b"\xef\xbb\xbf"))
-    if root == b"svg":
+    if root == b"svg" and "svg" in accepted:
         return "svg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and "webp" in accepted:
+        return "webp"
+    if root == b"svg":
+        detected = "svg"
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         detected = "webp"
     elif data[4:8] == b"ftyp":
         detected = "heic/avif"
@@ -135,10 +144,12 @@ def _detect(data: bytes) -> str:
         detected = "html"
     else:
         detected = next((name for sig, name in _REFUSED_SIGNATURES if data.startswith(sig)), None)
-    what = f"in {detected.upper()} format" if detected else "not an image we can read"
-    raise LogoError(
+    shape = f"in {detected.upper()} format" if detected else "not an image we can read"
+    names = [name.upper() for name in accepted]
+    listed = ", ".join(names[:-1]) + " or " + names[-1]
+    raise ImageError(
         "unknown_format",
-        f"the logo is {what}; use a PNG, JPEG or SVG image",
+        f"the {what} is {shape}; use a {listed} image",
         detected=detected,
     )
 
@@ -152,55 +163,19 @@ def _root_tag(text: bytes) -> bytes | None:
     return tag.group(1) if tag else None
 
 
-def _check_pixels(width: int, height: int) -> None:
-    if width > MAX_PIXELS or height > MAX_PIXELS:
-        raise LogoError(
+def _check_pixels(width: int, height: int, what: str = "logo", most: int = MAX_PIXELS) -> None:
+    if width > most or height > most:
+        raise ImageError(
             "too_many_pixels",
-            f"the logo is {width}x{height} px; at most {MAX_PIXELS}x{MAX_PIXELS} px",
+            f"the {what} is {width}x{height} px; at most {most}x{most} px",
             width=width,
             height=height,
-            max=MAX_PIXELS,
+            max=most,
         )
 
 
-def _decode(data: bytes, kind: str, check_size, error: type[LogoError]):
-    """The decoded, upright image of a PNG or JPEG whose declared size passed `check_size(w, h)`
-    (which raises before any pixel is decoded); a file that cannot be read raises `error`."""
-    from PIL import Image, ImageOps  # noqa: PLC0415 - heavy: imported when an image is sent
-
-    pil_format = kind.upper()
-    try:
-        # A truncated JPEG has no end-of-image marker after its last scan. Checked here rather
-        # than left to Pillow: a library that sets ImageFile.LOAD_TRUNCATED_IMAGES process-wide
-        # (weasyprint does) would otherwise make a half file load as grey.
-        if kind == "jpeg" and data.find(b"\xff\xd9", data.rfind(b"\xff\xda")) == -1:
-            raise ValueError("no end-of-image marker after the last scan")
-        # The declared size is known before any pixel is decoded: refuse bombs there.
-        with Image.open(io.BytesIO(data), formats=[pil_format]) as probe:
-            check_size(*probe.size)
-            probe.verify()
-        # verify() leaves the image unusable, hence the second open.
-        with Image.open(io.BytesIO(data), formats=[pil_format]) as opened:
-            opened.load()
-            # Orientation lives in the EXIF that is about to be dropped: apply it first.
-            return ImageOps.exif_transpose(opened)
-    except LogoError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # Raised before the size can be read; the warning only arrives here when warnings are
-        # errors, otherwise check_size refuses the same file.
-        raise error("too_many_pixels", "the image declares far more pixels than accepted") from exc
-    except Exception as exc:  # a hostile file can make a decoder raise almost anything
-        raise error(
-            "corrupt",
-            f"the {pil_format} file is damaged and cannot be read",
-            format=kind,
-        ) from exc
-
-
 def _sanitise_bitmap(data: bytes, kind: str) -> SanitisedLogo:
-    image = _decode(data, kind, _check_pixels, LogoError)
-
+    image = _decode(data, kind, "logo", MAX_PIXELS)
     # Re-encoding from pixels is what drops EXIF/XMP/ICC/text chunks and appended payloads;
     # Pillow still reads a few keys (comment, icc_profile) from .info, so it is emptied.
     out = io.BytesIO()
@@ -229,6 +204,113 @@ def _sanitise_bitmap(data: bytes, kind: str) -> SanitisedLogo:
     )
 
 
+def _decode(data: bytes, kind: str, what: str, most: int):
+    """The decoded, upright Pillow image of a PNG, JPEG or WebP, or ImageError."""
+    from PIL import Image, ImageOps  # noqa: PLC0415 - heavy: imported when an image is sent
+
+    pil_format = kind.upper()
+    try:
+        # A truncated JPEG has no end-of-image marker after its last scan. Checked here rather
+        # than left to Pillow: a library that sets ImageFile.LOAD_TRUNCATED_IMAGES process-wide
+        # (weasyprint does) would otherwise make a half file load as grey.
+        if kind == "jpeg" and data.find(b"\xff\xd9", data.rfind(b"\xff\xda")) == -1:
+            raise ValueError("no end-of-image marker after the last scan")
+        # The declared size is known before any pixel is decoded: refuse bombs there.
+        with Image.open(io.BytesIO(data), formats=[pil_format]) as probe:
+            _check_pixels(*probe.size, what=what, most=most)
+            probe.verify()
+        # verify() leaves the image unusable, hence the second open.
+        with Image.open(io.BytesIO(data), formats=[pil_format]) as opened:
+            opened.load()
+            # Orientation lives in the EXIF that is about to be dropped: apply it first.
+            image = ImageOps.exif_transpose(opened)
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Raised before the size can be read; the warning only arrives here when warnings are
+        # errors, otherwise _check_pixels refuses the same file.
+        raise ImageError(
+            "too_many_pixels",
+            f"the {what} declares far more pixels than {most}x{most}",
+            max=most,
+        ) from exc
+    except Exception as exc:  # a hostile file can make a decoder raise almost anything
+        raise ImageError(
+            "corrupt",
+            f"the {pil_format} file is damaged and cannot be read",
+            format=kind,
+        ) from exc
+    return image
+
+
+# --- listing photos ------------------------------------------------------------------------------
+
+PHOTO_FORMATS = ("png", "jpeg", "webp")
+MAX_PHOTO_BYTES = 7 * 1024 * 1024  # a phone's photo is 3-6 MB; under MAX_CONTENT_LENGTH (8 MB)
+MAX_PHOTO_PIXELS = 12000  # largest accepted width or height of a photo
+#: The sizes a photo is stored in once (longest side, pixels); a smaller photo is not enlarged.
+PHOTO_SIZES = {"thumb": 480, "large": 1600}
+
+
+@dataclass(frozen=True)
+class Rendition:
+    data: bytes  # a metadata-free JPEG
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A listing photo re-encoded in every size of PHOTO_SIZES; `digest` names the original."""
+
+    renditions: dict[str, Rendition]
+    width: int
+    height: int
+    digest: str  # sha256 hex of the bytes received: the same photo twice is stored once
+
+
+def prepare_photo(data: bytes, filename: str | None = None) -> PreparedPhoto:
+    """Check a photo (format from its bytes, size, pixels, bombs) and make its renditions, or
+    raise ImageError with the same codes as a logo's."""
+    try:
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ImageError(
+                "too_large",
+                f"the photo is {_kb(len(data))} KB; at most {_kb(MAX_PHOTO_BYTES)} KB",
+                size=len(data),
+                max=MAX_PHOTO_BYTES,
+            )
+        kind = _detect(data, "photo", PHOTO_FORMATS)
+        image = _decode(data, kind, "photo", MAX_PHOTO_PIXELS)
+    except ImageError as exc:
+        if filename:
+            exc.params.setdefault("filename", filename)
+        raise
+    from PIL import Image  # noqa: PLC0415 - heavy: imported when a photo is sent
+
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        # JPEG has no transparency: flatten on white, as a page would show it.
+        rgba = image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, "white")
+        image.paste(rgba, mask=rgba.getchannel("A"))
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    renditions = {}
+    for name, side in PHOTO_SIZES.items():
+        copy = image.copy()
+        copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+        copy.info = {}  # no EXIF, ICC or comment carried over
+        out = io.BytesIO()
+        copy.save(out, format="JPEG", quality=82, optimize=True, progressive=True)
+        renditions[name] = Rendition(out.getvalue(), copy.width, copy.height)
+    return PreparedPhoto(
+        renditions=renditions,
+        width=image.width,
+        height=image.height,
+        digest=hashlib.sha256(data).hexdigest(),
+    )
+
+
 # SVG policy: unsafe or unknown content is removed, not refused, because editors routinely add
 # harmless metadata (Inkscape, Illustrator); the caller gets the list in `removed`. The file is
 # refused only when it cannot be parsed safely (DTD, entities, malformed XML, too deep) or when
@@ -239,15 +321,15 @@ def _sanitise_svg(data: bytes) -> SanitisedLogo:
     try:
         root = safe_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise LogoError(
+        raise ImageError(
             "svg_forbidden",
             "the SVG declares a DOCTYPE or entities, which are not accepted; "
             "export it again without a DOCTYPE",
         ) from exc
     except ParseError as exc:
-        raise LogoError("corrupt", "the SVG file is not well-formed XML", format="svg") from exc
+        raise ImageError("corrupt", "the SVG file is not well-formed XML", format="svg") from exc
     if root.tag != f"{{{SVG_NS}}}svg":
-        raise LogoError(
+        raise ImageError(
             "corrupt",
             f'the SVG root element is not <svg xmlns="{SVG_NS}">',
             format="svg",
@@ -258,7 +340,7 @@ def _sanitise_svg(data: bytes) -> SanitisedLogo:
     assert clean is not None  # the root was checked above
     _drop_nested_uses(clean, removed)
     if not _has_drawable(clean):
-        raise LogoError(
+        raise ImageError(
             "svg_empty",
             "nothing drawable is left in the SVG once unsafe content is removed",
             removed=sorted(removed),
@@ -300,7 +382,7 @@ def _local(name: str) -> tuple[str | None, str]:
 def _copy_element(src: Element, depth: int, removed: set[str]) -> Element | None:
     """A whitelisted copy of `src`, or None when the element itself is not allowed."""
     if depth > MAX_SVG_DEPTH:
-        raise LogoError(
+        raise ImageError(
             "too_complex",
             f"the SVG nests elements more than {MAX_SVG_DEPTH} levels deep",
             max_depth=MAX_SVG_DEPTH,
@@ -379,80 +461,3 @@ def _px(value: str | None) -> int | None:
     match = _PX_LENGTH.fullmatch(value) if value else None
     size = round(float(match.group(1))) if match else 0
     return size or None
-
-
-# --- photos: a territory's hero photo (and any large picture shown on a page) -------------------
-
-#: Under the request limit (MAX_CONTENT_LENGTH, 8 MB), so that the refusal is this one, said
-#: on the form, rather than a bare "request too large".
-PHOTO_MAX_BYTES = 6 * 1024 * 1024
-#: Largest accepted declared size, in pixels (width × height): about a 40 Mpx camera's.
-PHOTO_MAX_AREA = 40_000_000
-#: Longest side of the stored photo: sharp on a wide screen, light on a phone.
-PHOTO_SIDE = 1600
-
-
-class PhotoError(LogoError):
-    """A refused photo; the same codes as a logo's, but for the sizes of a photo."""
-
-
-@dataclass(frozen=True)
-class Photo:
-    """A photo that is safe to store and serve: a re-encoded, metadata-free JPEG."""
-
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-    digest: str
-
-
-def _check_area(width: int, height: int) -> None:
-    if width * height > PHOTO_MAX_AREA:
-        raise PhotoError(
-            "too_many_pixels",
-            f"the photo is {width}x{height} px; at most {PHOTO_MAX_AREA // 1_000_000} Mpx",
-            width=width,
-            height=height,
-            max=PHOTO_MAX_AREA,
-        )
-
-
-def sanitise_photo(data: bytes, side: int = PHOTO_SIDE) -> Photo:
-    """A PNG or JPEG photo shrunk to `side` pixels at most and re-encoded as JPEG, or PhotoError
-    (too_large, unknown_format, corrupt, too_many_pixels)."""
-    if len(data) > PHOTO_MAX_BYTES:
-        raise PhotoError(
-            "too_large",
-            f"the photo is {_kb(len(data))} KB; at most {_kb(PHOTO_MAX_BYTES)} KB",
-            size=len(data),
-            max=PHOTO_MAX_BYTES,
-        )
-    try:
-        kind = _detect(data)
-    except LogoError as exc:
-        raise PhotoError(exc.code, exc.message.replace("logo", "photo"), **exc.params) from exc
-    if kind == "svg":  # a drawing, not a photo: nothing to resize, and scripts to fear
-        raise PhotoError("unknown_format", "the photo is an SVG drawing", detected="svg")
-    image = _decode(data, kind, _check_area, PhotoError)
-    from PIL import Image  # noqa: PLC0415 - heavy: imported when a photo is sent
-
-    if image.mode != "RGB":
-        # Transparent parts become white, not black, once JPEG drops the alpha channel.
-        background = Image.new("RGB", image.size, "white")
-        rgba = image.convert("RGBA")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        image = background
-    image.thumbnail((side, side), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=82, optimize=True, progressive=True)
-    clean = out.getvalue()
-    return Photo(
-        data=clean,
-        content_type="image/jpeg",
-        extension="jpg",
-        width=image.width,
-        height=image.height,
-        digest=hashlib.sha256(clean).hexdigest(),
-    )

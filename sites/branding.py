@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.contrast import AA_NORMAL_TEXT, HEX_RE, contrast_ratio
 from core.extensions import db
-from core.images import sanitise_logo, sanitise_photo
+from core.images import prepare_photo, sanitise_logo
 from core.storage import get_storage
 from core.tenancy import require_tenant
 from core.themes import available_themes
@@ -167,13 +167,14 @@ def logo_url(branding: Branding | None) -> str | None:
 
 
 def save_hero(data: bytes, account_id: int | None) -> Branding:
-    """Check, resize and store the home page's photo, then point to it (PhotoError: nothing
-    is stored and the current photo stays)."""
-    photo = sanitise_photo(data)
-    key = f"branding/hero-{photo.digest[:16]}.{photo.extension}"
-    get_storage().for_tenant(require_tenant().slug).put(key, photo.data, photo.content_type)
+    """Check, resize and store the home page's photo (its large rendition, as a listing's),
+    then point to it (ImageError: nothing is stored and the current photo stays)."""
+    photo = prepare_photo(data)
+    key = f"branding/hero-{photo.digest[:16]}.jpg"
+    large = photo.renditions["large"].data
+    get_storage().for_tenant(require_tenant().slug).put(key, large, "image/jpeg")
     branding = _branding_for_update()
-    branding.hero_key, branding.hero_type = key, photo.content_type
+    branding.hero_key, branding.hero_type = key, "image/jpeg"
     branding.updated_by_id = account_id
     return branding
 

@@ -15,3 +15,13 @@ def seed_demo_command():
     """Give the demo territories their home page texts (after `flask tenants seed-demo`)."""
     seed_home_texts(echo=click.echo)
     click.echo("demo home texts ready")
+
+
+@cli.command("demo-photos")
+@click.option("--tenant", "slugs", multiple=True, help="Territory slug (default: the demo's).")
+def demo_photos_command(slugs):
+    """Give every listing without a photo a drawn illustration (after the demo's imports)."""
+    from sites.demo_photos import demo_photos  # noqa: PLC0415 - draws with Pillow
+
+    added = demo_photos(list(slugs) or None, echo=click.echo)
+    click.echo(f"{added} demo pictures added")

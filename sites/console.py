@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -23,7 +24,7 @@ from core.auth.models import Role
 from core.auth.permissions import requires
 from core.extensions import db
 from core.forms import ConfirmForm
-from core.images import MAX_BYTES, PHOTO_MAX_BYTES, LogoError, PhotoError
+from core.images import MAX_BYTES, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, ImageError
 from core.registry import members_of
 from core.tenancy import require_tenant
 from core.themes import available_themes
@@ -91,29 +92,28 @@ def revoke(grant_id: int):
 # --- look: theme, colours, font, logo -----------------------------------------------------------
 
 
-def photo_error(exc: PhotoError) -> str:
+def photo_error(exc: ImageError) -> str:
     """Why a home page photo is refused, in the reader's language."""
     if exc.code == "unknown_format":
         detected = exc.params.get("detected")
         if detected:
             return _(
-                "This file is a %(format)s, not a photo: send a PNG or JPEG image.",
+                "This file is a %(format)s, not a photo: send a PNG, JPEG or WebP image.",
                 format=str(detected).upper(),
             )
-        return _("This file is not an image: send a photo in PNG or JPEG.")
+        return _("This file is not an image: send a photo in PNG, JPEG or WebP.")
     return {
-        "too_large": _("The photo is too large: 6 MB at most."),
+        "too_large": _("The photo is too large: %(mb)s MB at most.", mb=MAX_PHOTO_BYTES // 2**20),
         "too_many_pixels": _(
-            "The photo has too many pixels: 40 million at most (for example 8000 × 5000)."
+            "The photo has too many pixels: %(side)s at most on each side.",
+            side=format_decimal(MAX_PHOTO_PIXELS),
         ),
         "corrupt": _("The photo is damaged and cannot be read: export it again."),
     }.get(exc.code, _("This file cannot be used as a photo."))
 
 
 def look_error(exc) -> str:
-    if isinstance(exc, PhotoError):
-        return photo_error(exc)
-    if isinstance(exc, LogoError):
+    if isinstance(exc, ImageError):
         return {
             "too_large": _("The logo is too large: 512 KB at most."),
             "unknown_format": _("The logo must be a PNG, JPEG or SVG image."),
@@ -174,7 +174,7 @@ def upload_logo():
         try:
             # One byte over the limit is enough for the sanitiser to refuse it by size.
             look.save_logo(upload.read(MAX_BYTES + 1), upload.filename, current_user.id)
-        except LogoError as exc:
+        except ImageError as exc:
             flash(look_error(exc), "error")
         else:
             service.audit("site.logo_changed", actor=current_user)
@@ -191,8 +191,8 @@ def upload_hero():
     if form.validate_on_submit():
         try:
             # One byte over the limit is enough for the sanitiser to refuse it by size.
-            look.save_hero(form.photo.data.read(PHOTO_MAX_BYTES + 1), current_user.id)
-        except PhotoError as exc:
+            look.save_hero(form.photo.data.read(MAX_PHOTO_BYTES + 1), current_user.id)
+        except ImageError as exc:
             flash(photo_error(exc), "error")
         else:
             service.audit("site.hero_changed", actor=current_user)

@@ -17,6 +17,7 @@ from core.registry import Tenant, TenantKind, TenantStatus, members_of
 from core.tenancy import TenantRef
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing
+from ingest.listings.photos import main_photos
 from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
 from ingest.reference.models import CellPopulation, CellProfile, Commune
@@ -225,6 +226,7 @@ class Card:
     commune_insee: str
     facts: list[str]
     site: TenantRef | None = None  # None: the site showing it
+    photo: str | None = None  # its main photo's thumbnail, served by its own site
 
 
 def _latest(limit: int) -> list[tuple]:
@@ -242,11 +244,18 @@ def _latest(limit: int) -> list[tuple]:
         .subquery()
     )
     picked = aliased(Listing, newest)
-    rows = db.session.execute(
-        select(picked).where(newest.c.rank <= limit).order_by(newest.c.rank)
-    ).scalars()
+    rows = list(
+        db.session.execute(
+            select(picked).where(newest.c.rank <= limit).order_by(newest.c.rank)
+        ).scalars()
+    )
+    photos = main_photos(rows)
     return [
-        (x.updated_at, Card(x.kind, x.external_id, x.title, x.commune_insee, summary(x)))
+        (
+            x.updated_at,
+            Card(x.kind, x.external_id, x.title, x.commune_insee, summary(x)),
+            photos[x.id].thumb if x.id in photos else None,
+        )
         for x in rows
     ]
 
@@ -254,11 +263,16 @@ def _latest(limit: int) -> list[tuple]:
 def latest_listings(tenant: TenantRef, limit: int = 8) -> list[Card]:
     """The territory's newest visible listings, kinds taking turns so that one busy kind does
     not hide the others; an umbrella's with its members'."""
-    found = _latest(limit)
+    found = []
+    for at, card, photo in _latest(limit):
+        card.photo = photo
+        found.append((at, card))
     if tenant.kind == TenantKind.umbrella:
         for member in members_of(db.session, tenant.id):
             ref = member.ref()
-            for at, card in read_in(ref, lambda: _latest(limit)):
+            # A member's photos are served by its own host, which this page's policy does not
+            # load images from: its cards show the kind's drawing.
+            for at, card, _photo in read_in(ref, lambda: _latest(limit)):
                 card.site = ref
                 found.append((at, card))
     by_kind: dict[str, list[Card]] = {}

@@ -1,5 +1,5 @@
 """The territory's public pages, served through its theme: home, pages, privacy, logo, hero
-photo and favicon."""
+photo, listing photos and favicon."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from core.tenancy import current_tenant, require_tenant
 from core.themes import render_site
 from ingest.listings.declaration import KINDS
 from ingest.listings.labels import kind_short_title
+from ingest.listings.photos import main_photo, stored_name_exists
 from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
 from ingest.reference.models import CellProfile
@@ -92,6 +93,7 @@ def site_helpers():
         "number": format_decimal,
         "kept_everywhere": kept_everywhere,
         "synthetic_data": synthetic_data,
+        "main_photo": main_photo,
         "can": can,
         "Role": Role,
     }
@@ -196,3 +198,19 @@ def favicon():
 
 def _favicon(logo: str | None) -> str:
     return logo or url_for("theme.file", filename="favicon.svg")
+
+
+@bp.get("/photos/<name>")
+def photo(name: str):
+    """A listing photo of this territory, in one of its sizes; its name is its content's digest,
+    so it never changes and is cached for a year."""
+    key = stored_name_exists(name)
+    if key is None:
+        abort(404)
+    try:
+        data = get_storage().for_tenant(require_tenant().slug).get(key)
+    except StorageError:
+        abort(404)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

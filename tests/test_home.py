@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, text
 
 from core import grid
 from core.extensions import db
-from core.images import PHOTO_MAX_BYTES
+from core.images import MAX_PHOTO_BYTES
 from core.signals import announce, listings_changed
 from core.storage import get_storage
 from core.tenancy import tenant_scope
@@ -273,8 +273,8 @@ def _stored(app, ref) -> list[str]:
     [
         (b"GIF89a" + b"\x00" * 40, "Ce fichier est au format GIF, ce n&#39;est pas une photo"),
         (b"Bonjour, ceci est un texte.", "Ce fichier n&#39;est pas une image"),
-        (b"\xff\xd8\xff" + b"\x00" * (PHOTO_MAX_BYTES + 10), "La photo est trop lourde : 6 Mo"),
-        (png_declaring(30_000, 30_000), "La photo a trop de pixels : 40 millions au plus"),
+        (b"\xff\xd8\xff" + b"\x00" * (MAX_PHOTO_BYTES + 10), "La photo est trop lourde : 7 Mo"),
+        (png_declaring(30_000, 30_000), "La photo a trop de pixels : 12\u202f000 au plus"),
         (encode(noise((64, 64)), "JPEG")[:-200], "La photo est endommagée"),
     ],
     ids=["gif", "text", "too-large", "bomb", "truncated"],

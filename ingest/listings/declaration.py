@@ -49,6 +49,10 @@ class Field:
     example: str = ""
 
 
+#: One or more http(s) image addresses, separated by spaces or vertical bars.
+PHOTO_URLS = r"^https?://[^\s|]+(\s*[\s|]\s*https?://[^\s|]+)*\s*$"
+
+
 def _s(name, fr, en, desc="", **kw):
     return Field(name, "string", fr, en, desc, **kw)
 
@@ -151,7 +155,15 @@ COMMON: tuple[Field, ...] = (
         max_length=30,
         pattern=r"^[+0-9 ().-]{6,30}$",
     ),
-    _s("photo_url", "Photo (lien)", "Photo (link)", max_length=500, pattern=r"^https://\S+$"),
+    _s(
+        "photo_url",
+        "Photos (liens)",
+        "Photos (links)",
+        "Adresses http(s) d'images, séparées par des espaces ou des barres verticales (|) ;"
+        " la plateforme les télécharge une fois, les vérifie et les redimensionne.",
+        max_length=2000,
+        pattern=PHOTO_URLS,
+    ),
 )
 
 ENERGY = ("A", "B", "C", "D", "E", "F", "G")

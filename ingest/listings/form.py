@@ -43,7 +43,6 @@ _INPUT_TYPES = {
     "contact_email": "email",
     "contact_phone": "tel",
     "url": "url",
-    "photo_url": "url",
     "application_url": "url",
     "website": "url",
 }

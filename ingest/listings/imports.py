@@ -40,6 +40,7 @@ from core.tenancy import engine_for, require_tenant
 from ingest.listings.declaration import KIND_TITLES, fields_of
 from ingest.listings.models import IMPORT_COUNTERS, ListingEvent, ListingImport
 from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError, limits, read_normed
+from ingest.listings.photo_fetch import plan_import
 from ingest.listings.rules import locate, visible
 from ingest.listings.store import upsert
 from ingest.listings.wording import MAIL, describe, quoted
@@ -353,6 +354,7 @@ def _run(record: ListingImport, ref) -> dict:
                 savepoint.rollback()
         else:
             outcome = upsert(db.session, kind, valid, **apply)
+            plan_import(import_id, valid, outcome.results)
     report_key = f"imports/{import_id}/report.json"
     summary = counts | _outcome_counts(outcome, record.dry_run)
     report = build_report(record, issues, status, summary, meta)

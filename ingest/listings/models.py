@@ -190,6 +190,43 @@ class ListingImport(TenantBase):
     __table_args__ = (CheckConstraint(f"status IN {IMPORT_STATUSES}", name="import_status_known"),)
 
 
+PHOTO_SOURCES = ("manual", "file", "api", "demo")
+PHOTO_STATUSES = ("ready", "failed")
+
+
+class ListingPhoto(TenantBase):
+    """A listing's photo, stored by the platform in a thumbnail and a large size; or, for a URL
+    that could not be fetched, the failure (a URL is fetched once)."""
+
+    __tablename__ = "listing_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listings.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    source: Mapped[str] = mapped_column(String(10))
+    #: The address it was fetched from (file or API), None for an upload.
+    source_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="ready", server_default="ready")
+    #: Why the fetch or check failed (a FetchError or ImageError code).
+    error: Mapped[str | None] = mapped_column(String(30))
+    #: sha256 of the bytes received; the stored files are named after it.
+    digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    #: The editor's description; the page falls back to the listing's title.
+    alt: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+    created_by_id: Mapped[int | None] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint(f"source IN {PHOTO_SOURCES}", name="photo_source_known"),
+        CheckConstraint(f"status IN {PHOTO_STATUSES}", name="photo_status_known"),
+        Index("uq_listing_photos_listing_id_source_url", "listing_id", "source_url", unique=True),
+    )
+
+
 SCOPES = ("listings:read", "listings:write")
 
 
@@ -215,3 +252,4 @@ holds_people(ListingEvent, "account_id")
 holds_people(ListingImport, "created_by_id")
 holds_people(ApiKey, "created_by_id")
 holds_people(ApiKey, "revoked_by_id")
+holds_people(ListingPhoto, "created_by_id")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from core.extensions import db
 from ingest.listings.declaration import fields_of
 from ingest.listings.models import LOCATION_FIELDS, Listing
+from ingest.listings.photo_fetch import schedule
 from ingest.listings.rules import Problem, locate
 from ingest.listings.schemas import french_rules, input_schema
 from ingest.listings.store import Outcome, upsert
@@ -123,6 +124,15 @@ def write(
             source=source,
             account_id=account_id,
             api_key_id=api_key_id,
+        )
+        # Addresses of photos are fetched by a worker once this commits; an emptied
+        # column removes the photos fetched from it.
+        schedule(
+            [
+                saved.outcome.results[r["external_id"]][0]
+                for r in saved.records.values()
+                if r.get("photo_url") or saved.outcome.results[r["external_id"]][1] == "update"
+            ]
         )
     return saved
 

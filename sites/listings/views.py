@@ -10,12 +10,12 @@ from sqlalchemy import and_, func, select
 from core.extensions import db
 from core.i18n import english
 from core.inputs import bounded_int
-from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
 from ingest.listings.declaration import KINDS
 from ingest.listings.labels import kind_title
 from ingest.listings.models import Listing
+from ingest.listings.photos import gallery
 from ingest.listings.queries import territory_communes
 from ingest.reference.communes import names_of
 from sites.listings import browse, nearby
@@ -25,16 +25,6 @@ from sites.listings.public import details, km, summary, visible
 
 bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
 PAGE_SIZE = 30
-
-
-def _allow_remote_photos(response: Response) -> Response:
-    """Listing photos are links to the territory's own servers: this page (only) may show
-    https images, fetched without a referrer."""
-    policy = apply_headers(Response()).headers["Content-Security-Policy"]
-    response.headers["Content-Security-Policy"] = policy.replace(
-        "img-src 'self' data:", "img-src 'self' data: https:", 1
-    )
-    return response
 
 
 @bp.get("/")
@@ -122,7 +112,6 @@ def listing(kind: str, external_id: str):
     ).scalar_one_or_none()
     if found is None:  # draft, unpublished, expired or unknown: the same answer
         abort(404)
-    photo = found.photo_url if (found.photo_url or "").startswith("https://") else None
     point = nearby.listing_point(found)
     cell_map, amenities = None, []
     if point is not None:
@@ -144,7 +133,7 @@ def listing(kind: str, external_id: str):
         kind_name=kind_title(kind),
         commune=names_of([found.commune_insee]).get(found.commune_insee),
         details=details(found),
-        photo=photo,
+        photos=gallery(found),
         paragraphs=[
             p for p in (found.description or "").replace("\r\n", "\n").split("\n\n") if p.strip()
         ],
@@ -156,5 +145,4 @@ def listing(kind: str, external_id: str):
         french=not english(),
         favourite=favourite,
     )
-    response = Response(body)
-    return _allow_remote_photos(response) if photo else response
+    return Response(body)

@@ -37,3 +37,11 @@ class ApiKeyForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Photo (JPEG, PNG or WebP, 7 MB at most)"), [FileRequired()])
+    alt = StringField(
+        _l("Description for people who cannot see it (optional: the title otherwise)"),
+        [Length(max=300)],
+    )

@@ -21,9 +21,11 @@ from core.redirects import safe_next
 from core.tenancy import require_tenant
 from ingest.listings import queries
 from ingest.listings.console.blueprint import EDITORS, bp, kind_or_404, listing_or_404
+from ingest.listings.console.forms import PhotoForm
 from ingest.listings.console.picker import picker
 from ingest.listings.form import build_form, error_summary, exists, kept_status, parse_form
 from ingest.listings.models import Listing
+from ingest.listings.photos import MAX_PHOTOS, all_photos, refusal, shown
 from ingest.listings.service import as_input, point_of, save
 from ingest.listings.store import publish_or_unpublish
 
@@ -115,6 +117,15 @@ def _render_form(kind, groups, *, listing=None, duplicate_of=None, status=200):
         communes=communes,
         form=ConfirmForm(),
         confirm=ConfirmForm(),
+        photos=[
+            (p, shown(p, listing.title) if p.status == "ready" else None)
+            for p in all_photos(listing.id)
+        ]
+        if listing is not None
+        else [],
+        photo_form=PhotoForm(),
+        max_photos=MAX_PHOTOS,
+        refusal=refusal,
     )
     return body, status
 
