@@ -89,6 +89,10 @@ class Config:
     #: How far (metres) outside its territory's communes a listing's point may lie (the API,
     #: the console and files alike): a farm across the border, a geocoder's rounding.
     PERIMETER_MARGIN_M: int = 2000
+    #: Messages a client address may send to advertisers through listing pages (per territory).
+    CONTACT_RATE_LIMIT: str = "5/hour;20/day"
+    #: A contact form sent sooner than this after the page was shown is a robot's, not a person's.
+    CONTACT_MIN_SECONDS: int = 3
     #: Searches per client address and territory (POST /api/v1/search and /search/cell).
     SEARCH_RATE_LIMIT: str = "120/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.

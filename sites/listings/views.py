@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, select
 
-from core.extensions import db
+from core.extensions import db, limiter
 from core.i18n import english
 from core.inputs import bounded_int
 from core.security import apply_headers
@@ -18,7 +19,7 @@ from ingest.listings.labels import kind_title
 from ingest.listings.models import Listing
 from ingest.listings.queries import territory_communes
 from ingest.reference.communes import names_of
-from sites.listings import browse, nearby
+from sites.listings import browse, contact, nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import cell_map as draw_cell
 from sites.listings.public import details, km, summary, visible
@@ -108,7 +109,7 @@ def by_kind(kind: str):
 
 @bp.get("/<kind>/<path:external_id>")
 def listing(kind: str, external_id: str):
-    tenant = require_tenant()
+    require_tenant()
     if kind not in KINDS:
         abort(404)
     found = db.session.execute(
@@ -116,6 +117,43 @@ def listing(kind: str, external_id: str):
     ).scalar_one_or_none()
     if found is None:  # draft, unpublished, expired or unknown: the same answer
         abort(404)
+    return _page(found, contact.ContactForm())
+
+
+def _sent(response: Response) -> bool:
+    return response.status_code == 303
+
+
+@bp.post("/contacter/<int:listing_id>")
+@limiter.limit(lambda: current_app.config["CONTACT_RATE_LIMIT"], deduct_when=_sent)
+@limiter.limit("30/hour")  # failed tries too: a robot probing the form
+def write(listing_id: int):
+    """Send the person's message to the advertiser (a form on the listing's page)."""
+    tenant = require_tenant()
+    found = db.session.execute(
+        select(Listing).where(visible(), Listing.id == listing_id)
+    ).scalar_one_or_none()
+    if found is None:  # a forged or stale id: this territory has no such published listing
+        abort(404)
+    if not found.contact_email:
+        form = contact.ContactForm(
+            refusal=_("This advertiser cannot be written to from this site.")
+        )
+        return _page(found, form, status=400)
+    form = contact.read_form(request.form, found)
+    if not form.valid:
+        return _page(found, form, status=400)
+    url = url_for("listings_site.listing", kind=found.kind, external_id=found.external_id)
+    contact.send(found, form, tenant, request.host_url.rstrip("/") + url)
+    if current_user.is_authenticated and current_user.is_verified:
+        contact.record_lead(current_user.id, found)
+    flash(_("Your message was sent to the advertiser, who will answer you by e-mail."), "success")
+    return redirect(url + "#contact-title", code=303)
+
+
+def _page(found: Listing, form: contact.ContactForm, status: int = 200) -> Response:
+    tenant = require_tenant()
+    kind = found.kind
     photo = found.photo_url if (found.photo_url or "").startswith("https://") else None
     point = nearby.listing_point(found)
     cell_map, amenities = None, []
@@ -125,7 +163,7 @@ def listing(kind: str, external_id: str):
             cell_map = draw_cell(lon, lat, found.cell_id)
         amenities = list(nearby.nearest_amenities(lon, lat).values())
     favourite = None
-    if kind == "real_estate" and current_user.is_authenticated:
+    if current_user.is_authenticated:
         favourite = db.session.execute(
             select(Favourite).where(
                 Favourite.account_id == current_user.id, Favourite.listing_id == found.id
@@ -149,6 +187,9 @@ def listing(kind: str, external_id: str):
         km=km,
         french=not english(),
         favourite=favourite,
+        contact_form=form,
+        contact_token=contact.form_token(found.id),
+        honeypot=contact.HONEYPOT,
     )
-    response = Response(body)
+    response = Response(body, status=status)
     return _allow_remote_photos(response) if photo else response
