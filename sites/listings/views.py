@@ -19,12 +19,14 @@ from ingest.listings.labels import kind_title
 from ingest.listings.models import Listing
 from ingest.listings.queries import territory_communes
 from ingest.reference.communes import names_of
-from sites.listings import browse, contact, nearby
+from sites.listings import browse, contact, labels, nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import cell_map as draw_cell
 from sites.listings.public import details, km, summary, visible
 
 bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
+for _name, _label in labels.FILTERS.items():  # every page's templates name values the same way
+    bp.add_app_template_filter(_label, _name)
 PAGE_SIZE = 30
 
 
