@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, select
 from core.extensions import db, limiter
 from core.i18n import english
 from core.inputs import bounded_int
+from core.registry import primary_host
 from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
@@ -19,7 +20,7 @@ from ingest.listings.labels import kind_title
 from ingest.listings.models import Listing
 from ingest.listings.queries import territory_communes
 from ingest.reference.communes import names_of
-from sites.listings import browse, contact, labels, nearby
+from sites.listings import browse, contact, labels, members, nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import cell_map as draw_cell
 from sites.listings.public import details, km, summary, visible
@@ -63,9 +64,30 @@ def index():
                     .limit(6)
                 ).scalars()
             )
-    names = names_of(x.commune_insee for rows in latest.values() for x in rows)
+    # A communauté's or umbrella's site: its member towns' listings too, each town named.
+    wider = members.members()
+    from_members = {}
+    for kind in KINDS:
+        found = members.listings_of(
+            wider,
+            and_(visible(), Listing.kind == kind),
+            (Listing.updated_at.desc(), Listing.id.desc()),
+            limit=6,
+        )
+        if found:
+            from_members[kind] = found
+            counts[kind] = counts.get(kind, 0) + sum(m.total for m in found)
+            latest.setdefault(kind, [])
+    codes = [x.commune_insee for rows in latest.values() for x in rows]
+    codes += [x.commune_insee for v in from_members.values() for m in v for x in m.rows]
     return render_site(
-        "listings.html", tenant=tenant, counts=counts, latest=latest, names=names, kind=None
+        "listings.html",
+        tenant=tenant,
+        counts=counts,
+        latest=latest,
+        names=names_of(codes),
+        kind=None,
+        from_members=from_members,
     )
 
 
@@ -92,18 +114,23 @@ def by_kind(kind: str):
             .offset((page - 1) * PAGE_SIZE)
         ).scalars()
     )
+    from_members = members.listings_of(members.members(), where, browse.order(filters))
+    codes = [x.commune_insee for x in rows]
+    codes += [x.commune_insee for m in from_members for x in m.rows]
     body = render_site(
         "listings.html",
         tenant=tenant,
         kind=kind,
         kinds=KINDS,
+        from_members={kind: from_members} if from_members else {},
         rows=rows,
         total=total,
         page=page,
         pages=pages,
         filters=filters,
         summaries={x.id: summary(x) for x in rows},
-        names=names_of(x.commune_insee for x in rows),
+        member_summaries={(m.member.slug, x.id): summary(x) for m in from_members for x in m.rows},
+        names=names_of(codes),
     )
     # A bad filter is the reader's mistake: said on the page, with the valid filters applied.
     return body, 400 if filters.errors else 200
@@ -120,6 +147,19 @@ def listing(kind: str, external_id: str):
     if found is None:  # draft, unpublished, expired or unknown: the same answer
         abort(404)
     return _page(found, contact.ContactForm())
+
+
+@bp.get("/membres/<slug>/<kind>/<path:external_id>")
+def member_listing(slug: str, kind: str, external_id: str):
+    """A member town's listing on its communauté's or umbrella's site."""
+    require_tenant()
+    if kind not in KINDS:
+        abort(404)
+    found = members.member_listing(slug, kind, external_id)
+    if found is None:  # not a member, or no such published listing: the same answer
+        abort(404)
+    member, listing_ = found
+    return _page(listing_, contact.ContactForm(), member=member)
 
 
 def _sent(response: Response) -> bool:
@@ -153,7 +193,7 @@ def write(listing_id: int):
     return redirect(url + "#contact-title", code=303)
 
 
-def _page(found: Listing, form: contact.ContactForm, status: int = 200) -> Response:
+def _page(found: Listing, form: contact.ContactForm, status: int = 200, member=None) -> Response:
     tenant = require_tenant()
     kind = found.kind
     photo = found.photo_url if (found.photo_url or "").startswith("https://") else None
@@ -164,8 +204,14 @@ def _page(found: Listing, form: contact.ContactForm, status: int = 200) -> Respo
         if found.cell_id:
             cell_map = draw_cell(lon, lat, found.cell_id)
         amenities = list(nearby.nearest_amenities(lon, lat).values())
-    favourite = None
-    if current_user.is_authenticated:
+    favourite, member_url = None, None
+    if member is not None:  # saved and written to on the member's own site
+        port = request.host.partition(":")[2]  # a development server's, kept
+        host = primary_host(db.session, member.id) + (f":{port}" if port else "")
+        member_url = f"{request.scheme}://{host}" + url_for(
+            "listings_site.listing", kind=found.kind, external_id=found.external_id
+        )
+    elif current_user.is_authenticated:
         favourite = db.session.execute(
             select(Favourite).where(
                 Favourite.account_id == current_user.id, Favourite.listing_id == found.id
@@ -192,6 +238,8 @@ def _page(found: Listing, form: contact.ContactForm, status: int = 200) -> Respo
         contact_form=form,
         contact_token=contact.form_token(found.id),
         honeypot=contact.HONEYPOT,
+        member=member,
+        member_url=member_url,
     )
     response = Response(body, status=status)
     return _allow_remote_photos(response) if photo else response
