@@ -97,6 +97,10 @@ class Config:
     #: Tests only: let the photo fetcher reach 127.0.0.1 (every other private, loopback or
     #: link-local address stays refused). Never set it in production.
     PHOTO_FETCH_ALLOW_LOOPBACK: bool = False
+    #: Messages a client address may send to advertisers through listing pages (per territory).
+    CONTACT_RATE_LIMIT: str = "5/hour;20/day"
+    #: A contact form sent sooner than this after the page was shown is a robot's, not a person's.
+    CONTACT_MIN_SECONDS: int = 3
     #: Searches per client address and territory (POST /api/v1/search and /search/cell).
     SEARCH_RATE_LIMIT: str = "120/minute"
     #: Cookies get `Secure` (HTTPS only); unset: on, unless BASE_DOMAIN is a *.localhost name.

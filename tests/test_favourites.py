@@ -188,8 +188,19 @@ def test_save_and_remove_a_favourite(place, visitor, make_account, app):
         csrf_from="/annonces/real_estate/HOME",
     )
     assert removed.status_code == 302 and favourite_of(app, place, email) is None
-    # Only a published property can be saved: not a job, not a draft, not a foreign id.
-    for other in (listing_id(app, place, "J3"), listing_id(app, place, "JDRAFT"), 999999):
+    # Any published listing of the territory can be saved: a job too, not a draft nor a
+    # foreign id.
+    job = site.post(
+        "/compte/favoris/basculer",
+        {"listing": listing_id(app, place, "J3"), "action": "add"},
+        csrf_from="/annonces/real_estate/HOME",
+    )
+    assert job.status_code == 302 and job.headers["Location"].endswith("/annonces/job/J3")
+    saved = site.get("/compte/favoris/").get_data(as_text=True)
+    assert "/annonces/job/J3" in saved
+    job_page = site.get("/annonces/job/J3").get_data(as_text=True)
+    assert 'value="remove"' in job_page and "Voir mon lieu" not in job_page
+    for other in (listing_id(app, place, "JDRAFT"), 999999):
         response = site.post(
             "/compte/favoris/basculer",
             {"listing": other, "action": "add"},

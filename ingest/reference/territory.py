@@ -88,3 +88,34 @@ def _perimeter_changed(territory: TenantRef, official_code: str | None = None, *
         db.session.rollback()
         return
     refresh_cells(territory, official_code)
+
+
+def member_territories(tenant: TenantRef) -> list[TenantRef]:
+    """The territories whose listings a wider territory's site shows too: an umbrella's current
+    members; the active communes (and, for a département, EPCIs) that have their own site within
+    a communauté's or département's communes. A commune has none."""
+    if tenant.kind == "umbrella":
+        return [m.ref() for m in members_of(db.session, tenant.id) if m.status.value == "active"]
+    if tenant.kind not in ("epci", "departement"):
+        return []
+    record = db.session.get(Tenant, tenant.id)
+    if record is None:
+        return []
+    kinds = ["commune"] + (["epci"] if tenant.kind == "departement" else [])
+    codes = set(commune_codes(tenant, record.official_code))
+    sirens = set()
+    if tenant.kind == "departement":
+        sirens = set(
+            db.session.execute(
+                select(Commune.epci_siren).where(Commune.departement == record.official_code)
+            ).scalars()
+        )
+    found = db.session.execute(
+        select(Tenant).where(Tenant.kind.in_(kinds), Tenant.id != tenant.id).order_by(Tenant.name)
+    ).scalars()
+    return [
+        t.ref()
+        for t in found
+        if t.status.value == "active"
+        and (t.official_code in codes if t.kind.value == "commune" else t.official_code in sirens)
+    ]

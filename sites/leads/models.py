@@ -36,10 +36,13 @@ class Lead(TenantBase):
 
 
 class LeadEvent(TenantBase):
-    """What made (or kept) someone a lead: a search or a click, with its cells and criteria."""
+    """What made (or kept) someone a lead: a search or a click, with its cells and criteria, or
+    a message to a listing's advertiser (`contact`: the listing in `criteria`, never the text)."""
 
     __tablename__ = "lead_events"
-    __table_args__ = (CheckConstraint("kind IN ('search', 'click')", name="event_kind_known"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('search', 'click', 'contact')", name="event_kind_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)

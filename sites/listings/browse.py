@@ -11,9 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from core.extensions import db
+from core.i18n import pick
 from ingest.listings.declaration import CHOICE_LABELS, all_fields
 from ingest.listings.labels import choice_label, label
 from ingest.listings.models import Listing
+from ingest.reference.rome import DOMAINS
+from sites.listings import labels
 from sites.listings.public import visible
 
 _ROME_PREFIX = re.compile(r"^[A-N]\d{0,4}$")
@@ -82,7 +85,7 @@ def _label(name: str) -> str:
         "price_max": _("Maximum price (€)"),
         "area_min": _("Minimum living area (m²)"),
         "rooms_min": _("Minimum number of rooms"),
-        "rome": _("ROME code (or its beginning)"),
+        "rome": _("Line of work"),
         "full_time": _("Full time only"),
         "date_from": _("Taking place from"),
         "date_to": _("Taking place until"),
@@ -132,7 +135,7 @@ def parse(kind: str, args, communes: list[tuple[str, str]]) -> Filters:
     for name in ("transaction", "property_type", "contract_type", "transfer_type"):
         choices[name] = [(code, choice_label(name, code)) for code in CHOICE_LABELS.get(name, {})]
     if kind == "leisure":
-        choices["category"] = [(v, v) for v in _distinct(Listing.category, kind)]
+        choices["category"] = [(v, labels.category(v)) for v in _distinct(Listing.category, kind)]
     if kind == "poi":
         choices["theme"] = [(v, v) for v in _distinct(Listing.theme, kind)]
 
@@ -187,14 +190,16 @@ def parse(kind: str, args, communes: list[tuple[str, str]]) -> Filters:
     filters.sort = filters.values.pop("sort", "newest")
 
     hints = {
-        "rome": _("For example K2112, or K21 for the whole family."),
         "date_from": _("YYYY-MM-DD"),
         "date_to": _("YYYY-MM-DD"),
     }
+    # Jobs are looked for by their domain (the ROME's first letter; a longer prefix still works
+    # in a link), named: a person does not know the codes.
+    domains = [(letter, pick(*pair)) for letter, pair in DOMAINS.items()]
     for name in names(kind):
         control = (
             "select"
-            if name in choices
+            if name in choices or name == "rome"
             else "checkbox"
             if name == "full_time"
             else "date"
@@ -209,7 +214,7 @@ def parse(kind: str, args, communes: list[tuple[str, str]]) -> Filters:
                 label=_label(name),
                 control=control,
                 value=filters.raw.get(name, ""),
-                choices=choices.get(name, []),
+                choices=domains if name == "rome" else choices.get(name, []),
                 hint=hints.get(name, ""),
                 error=filters.errors.get(name, ""),
                 step="1" if name == "rooms_min" else ("any" if control == "number" else None),

@@ -80,7 +80,7 @@ def listing_url(listing: Listing) -> str:
 @login_required
 @limiter.limit("60 per minute")
 def toggle():
-    """Save or remove a property (a form on its page; works without script)."""
+    """Save or remove a listing of any kind (a form on its page; works without script)."""
     require_tenant()
     listing_id = request.form.get("listing", type=bounded_int)
     action = request.form.get("action")
@@ -94,8 +94,8 @@ def toggle():
             return redirect(listing_url(listing))
         return redirect(url_for("favourites.index"))
     listing = _available(listing_id)
-    if listing is None or listing.kind != "real_estate":
-        abort(404)  # only a published property can be saved
+    if listing is None:
+        abort(404)  # only a published listing of this territory can be saved
     add_favourite(current_user.id, listing.id)
     flash(_("Saved to your favourites."), "success")
     return redirect(listing_url(listing))
@@ -138,7 +138,9 @@ def index():
             }
         )
     names = names_of(x.commune_insee for x in listings.values())
-    return render_site("favourites.html", tenant=tenant, rows=rows, names=names)
+    return render_site(
+        "favourites.html", tenant=tenant, rows=rows, names=names, kind_title=kind_title
+    )
 
 
 # --- "my place" -------------------------------------------------------------------------------

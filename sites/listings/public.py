@@ -3,17 +3,18 @@ and distances as a reader reads them (in their language)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 
-from core.i18n import money
+from core.i18n import pick
 from ingest.listings.declaration import Field, all_fields, fields_of
 from ingest.listings.labels import choice_label, label
 from ingest.listings.models import LOCATION_FIELDS, Listing
+from sites.listings import labels
 
 #: Shown in their own places on the page, not in the table of details.
 _PLACED = LOCATION_FIELDS | {
@@ -29,8 +30,21 @@ _PLACED = LOCATION_FIELDS | {
     "photo_url",
     "published_on",
     "expires_on",
+    # Codes for machines: the listing's job, equipment or activity is named instead (RENAMED),
+    # and a NAF code names nothing a reader needs.
+    "naf_code",
+    "osm_tag",
+    # Part of the price line of a rent (charges included).
+    "charges",
 }
 _LINKS = {"application_url", "website"}
+#: Fields whose value a reader sees through a catalogue: field → (French, English) line title.
+RENAMED = {
+    "rome_code": ("Métier", "Job"),
+    "bpe_code": ("Équipement", "Facility"),
+    "category": ("Catégorie", "Category"),
+    "opening_hours": ("Horaires", "Opening hours"),
+}
 
 
 def visible():
@@ -45,9 +59,17 @@ def visible():
 
 
 def shown_value(f: Field, value):
-    """A stored value as a reader sees it, in their language."""
+    """A stored value as a reader sees it, in their language (None: nothing to show)."""
     if value is None or value == "":
         return None
+    if f.name == "rome_code":
+        return labels.job(value)
+    if f.name == "bpe_code":
+        return labels.equipment(value)
+    if f.name == "category":
+        return labels.category(value)
+    if f.name == "opening_hours":
+        return labels.opening_hours(value)
     if f.enum:
         return choice_label(f.name, value)
     if f.type == "boolean":
@@ -55,21 +77,42 @@ def shown_value(f: Field, value):
     if f.type == "date":
         return format_date(value, "long")
     if f.type == "number" and "€" in f.title_en:
-        return money(int((Decimal(value) * 100).to_integral_value()))
+        return labels.euros(value)
     if f.type in ("number", "integer"):
         return format_decimal(value)
     return str(value)
 
 
-def details(listing: Listing) -> list[tuple[str, str, bool]]:
-    """(label, value, is_link) of the kind's own fields that have a value."""
+@dataclass(frozen=True)
+class Detail:
+    """One line of a listing's details: its title, its value, and how to show it."""
+
+    label: str
+    value: str
+    link: bool = False
+    #: The energy or GES scale's steps (sites.listings.labels.scale), drawn instead of a text.
+    scale: list | None = None
+
+
+def details(listing: Listing) -> list[Detail]:
+    """The kind's own fields that have a value, each named and worded for a reader."""
     rows = []
     for f in fields_of(listing.kind):
         if f.name in _PLACED:
             continue
-        value = shown_value(f, getattr(listing, f.name))
+        raw = getattr(listing, f.name)
+        if f.name in ("energy_class", "ges_class") and raw:
+            steps = labels.scale("energy" if f.name == "energy_class" else "ges", raw)
+            rows.append(Detail(label(f), raw, scale=steps))
+            continue
+        if f.name == "bpe_code" and not raw and listing.osm_tag:
+            raw = listing.osm_tag  # the facility named by its OSM tag when it has no BPE code
+        value = shown_value(f, raw)
+        if f.name == "price" and listing.kind == "real_estate":
+            value = labels.listing_price(listing)
         if value is not None:
-            rows.append((label(f), value, f.name in _LINKS))
+            title = pick(*RENAMED[f.name]) if f.name in RENAMED else label(f)
+            rows.append(Detail(title, value, f.name in _LINKS))
     return rows
 
 
@@ -101,8 +144,12 @@ def summary(listing: Listing) -> list[str]:
             out.append(_("from %(date)s", date=format_date(value, "medium")))
         elif name == "end_on":
             out.append(_("until %(date)s", date=format_date(value, "medium")))
+        elif name == "price" and listing.kind == "real_estate":
+            out.append(labels.listing_price(listing))
         else:
-            out.append(shown_value(fields[name], value))
+            shown = shown_value(fields[name], value)
+            if shown is not None:
+                out.append(shown)
     return out
 
 
