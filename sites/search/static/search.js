@@ -324,8 +324,9 @@
         var th = el("th", { scope: "row" }, c.label + " ");
         th.appendChild(el("span", { class: "importance" }, "(" + (c.importance === "must" ? T.must : T.nice) + ")"));
         row.appendChild(th);
-        row.appendChild(el("td", {}, c.value === null ? T.unknown : c.value + " " + c.unit));
-        row.appendChild(el("td", {}, c.threshold + " " + c.unit));
+        // Worded by the server, as the table and the summary are (sites/search/values.py).
+        row.appendChild(el("td", {}, c.value_text || T.unknown));
+        row.appendChild(el("td", {}, c.threshold_text));
         var ok = el("td", { class: c.ok ? "ok" : "ko" });
         ok.appendChild(el("span", { "aria-hidden": "true" }, c.ok ? "✓ " : "✗ "));
         ok.appendChild(document.createTextNode(c.ok ? T.met : T.not_met));
