@@ -182,7 +182,7 @@
         if (figure) figure.setAttribute("data-version", result.version);
         if (updateTable) {
           tableState = { sort: null, page: null };
-          return refreshTable(q.qs);
+          return refreshTable(q.qs).then(reveal);
         }
       })
       .catch(function () {
@@ -216,6 +216,19 @@
           if (target) target.focus();
         }
       });
+  }
+
+  // After "Search": the answer comes into view (on a phone it lies below the whole form). The
+  // heading takes the focus, so that reading goes on from there; the summary, a live region,
+  // announces the counts and the advice.
+  function reveal() {
+    var heading = document.getElementById("results-title");
+    if (!heading) return;
+    heading.focus({ preventScroll: true });
+    var box = summary.getBoundingClientRect();
+    if (box.top >= 0 && box.bottom <= window.innerHeight) return; // already in sight
+    var calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    heading.scrollIntoView({ behavior: calm ? "auto" : "smooth", block: "start" });
   }
 
   form.addEventListener("submit", function (event) {
