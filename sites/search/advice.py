@@ -15,21 +15,20 @@ Tightening
     asked criterion first, then one of the catalogue not asked.
 
 All of it is computed over the matrix's rows with numpy: a département's 6 000 cells or France's
-550 000 take one pass per criterion, never a Python loop over cells.
+550 000 take a few passes per criterion, never a Python loop over cells.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ingest.reference.criteria import CRITERIA, Criterion
 from sites.search.engine import Result, _passes, _rows
 from sites.search.query import Wanted
 from sites.search.values import step_towards
 
-if TYPE_CHECKING:
-    import numpy as np
+#: Cells the median of a criterion is taken over when suggesting a tighter threshold.
+MEDIAN_SAMPLE = 1000
 
 
 @dataclass(frozen=True)
@@ -61,23 +60,6 @@ class Tighten:
     kind = "tighten"
 
 
-def _stack(result: Result, ids: list[str]) -> np.ndarray:
-    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
-
-    rows = _rows(result.matrix, result.query, ids)
-    return np.vstack(rows) if rows else np.empty((0, len(result.matrix)), "float32")
-
-
-def _passing(values: np.ndarray, criteria: list[Criterion], thresholds) -> np.ndarray:
-    """Criteria × cells: does each cell meet each criterion at its threshold (NaN never)."""
-    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
-
-    limits = np.asarray(thresholds, dtype="float32")[:, None]
-    lower = np.array([c.direction == "lower" for c in criteria], dtype=bool)[:, None]
-    with np.errstate(invalid="ignore"):
-        return np.where(lower, values <= limits, values >= limits)
-
-
 def relax(result: Result) -> Relax | None:
     """When no cell is green and must-haves were asked: the one to relax (see the module)."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
@@ -85,15 +67,17 @@ def relax(result: Result) -> Relax | None:
     must = result.query.must
     if not must or result.counts["green"] or not result.total:
         return None
-    values = _stack(result, [w.id for w in must])
+    rows = _rows(result.matrix, result.query, [w.id for w in must])
     thresholds = [result.query.threshold_of(w) for w in must]
-    missed = ~_passing(values, [w.criterion for w in must], thresholds)
-    others_met = (missed.sum(axis=0)[None, :] - missed) == 0  # criterion × cell
+    missed = np.empty((len(must), result.total), dtype=bool)  # must-have × cell
+    for j, (w, row) in enumerate(zip(must, rows, strict=True)):
+        np.logical_not(_passes(row, w.criterion, thresholds[j]), out=missed[j])
+    others_met = (missed.sum(axis=0, dtype="int16")[None, :] - missed) == 0
     alone = missed & others_met
     failing, blocking = missed.sum(axis=1), alone.sum(axis=1)
     # Most blocked cells first, then most missed, then the order asked.
     j = int(np.lexsort((np.arange(len(must)), -failing, -blocking))[0])
-    criterion, row = must[j].criterion, values[j]
+    criterion, row = must[j].criterion, rows[j]
     candidates = row[alone[j] & np.isfinite(row)]
     suggested, cells = None, 0
     if len(candidates):
@@ -121,34 +105,38 @@ def tighten(result: Result) -> Tighten | None:
     asked = {w.id: w for w in result.query.criteria}
     criteria = [w.criterion for w in result.query.criteria]
     criteria += [c for c in CRITERIA if c.id not in asked]
-    values = _stack(result, [c.id for c in criteria])
-    known = np.isfinite(values)
-    usable = known.sum(axis=1) >= 2
-    if not usable.any():
-        return None
-    criteria = [c for c, ok in zip(criteria, usable.tolist(), strict=True) if ok]
-    values = values[usable]
-    medians = np.nanmedian(values, axis=1).tolist()
+    # The median is taken over an even sample of at most MEDIAN_SAMPLE cells (France has
+    # 550 000): it only places a readable threshold; the cells it keeps are counted over all.
+    step = max(1, n // MEDIAN_SAMPLE)
     best = None
-    for looser in (False, True):  # the median rounded towards strictness, else away from it
-        suggested = [step_towards(c, m, looser) for c, m in zip(criteria, medians, strict=True)]
-        counts = _passing(values, criteria, suggested).sum(axis=1).tolist()
-        for k, (c, s, count) in enumerate(zip(criteria, suggested, counts, strict=True)):
-            wanted = asked.get(c.id)
-            if not 0 < count < n or (wanted is not None and not _stricter(wanted, s, result)):
+    for k, (c, row) in enumerate(
+        zip(criteria, _rows(result.matrix, result.query, [c.id for c in criteria]), strict=True)
+    ):
+        sample = row[::step]
+        sample = sample[np.isfinite(sample)]
+        if len(sample) < 2:
+            continue
+        median = float(np.median(sample))
+        wanted = asked.get(c.id)
+        for looser in (False, True):  # the median rounded towards strictness, else away
+            suggested = step_towards(c, median, looser)
+            if wanted is not None and not _stricter(wanted, suggested, result):
+                continue
+            count = int(np.count_nonzero(_passes(row, c, suggested)))
+            if not 0 < count < n:
                 continue
             key = (wanted is None, abs(2 * count - n), looser, k)
             if best is None or key < best[0]:
-                best = (key, c, s, count)
+                best = (key, c, suggested, count)
     if best is None:
         return None
-    _key, c, s, count = best
+    _key, c, suggested, count = best
     wanted = asked.get(c.id)
     return Tighten(
         criterion=c,
         importance=wanted.importance if wanted else None,
         threshold=result.query.threshold_of(wanted) if wanted else None,
-        suggested=s,
+        suggested=suggested,
         cells=count,
         total=n,
     )
@@ -176,15 +164,17 @@ def telling(result: Result, limit: int = 3) -> list[Wanted]:
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
     asked = list(result.query.criteria)
-    if not asked or not result.total:
+    n = result.total
+    if not asked or not n:
         return []
-    values = _stack(result, [w.id for w in asked])
-    thresholds = np.array([result.query.threshold_of(w) for w in asked], dtype="float64")
-    met = _passing(values, [w.criterion for w in asked], thresholds).mean(axis=1)
-    evenness = np.minimum(met, 1 - met)
-    known = np.isfinite(values)
-    high = np.where(known, values, -np.inf).max(axis=1).astype("float64")
-    low = np.where(known, values, np.inf).min(axis=1).astype("float64")
-    spread = np.where(known.any(axis=1), (high - low) / np.maximum(np.abs(thresholds), 1), 0)
-    order = np.lexsort((np.arange(len(asked)), -spread, -evenness))[:limit]
-    return [asked[i] for i in order.tolist()]
+    keys = []
+    for k, (w, row) in enumerate(
+        zip(asked, _rows(result.matrix, result.query, [w.id for w in asked]), strict=True)
+    ):
+        threshold = result.query.threshold_of(w)
+        met = np.count_nonzero(_passes(row, w.criterion, threshold)) / n
+        # fmax/fmin skip unknown values (NaN only when every value is unknown)
+        spread = float(np.fmax.reduce(row)) - float(np.fmin.reduce(row))
+        spread = spread / max(abs(threshold), 1.0) if spread == spread else 0.0
+        keys.append((-min(met, 1 - met), -spread, k))
+    return [asked[k] for *_rest, k in sorted(keys)[:limit]]
