@@ -142,3 +142,13 @@ def test_panel_without_script_writes_values_in_french(land, visitor):
     panel = re.search(r'<aside id="cell-panel".*?</aside>', html, re.S).group(0)
     assert f"<td>1,0{NBSP}km</td>" in panel and f"<td>1{NBSP}km</td>" in panel
     assert "✓" in panel and "non rempli" not in panel
+
+
+def test_relaxing_an_at_least_to_zero_offers_the_search_without_it(land, visitor):
+    # no job offer anywhere: "at least 1" rules out every cell; at least 0 is no criterion at all
+    html = page(visitor, land, "c=jobs_count&jobs_count=1&jobs_count_i=must&c=gp_km&gp_km=50")
+    summary = summary_of(html)
+    assert "12 carreaux seraient verts sans « Offres d'emploi du territoire »." in summary
+    link = re.search(r'<a class="advice-apply" href="([^"]+)">([^<]+)</a>', html)
+    assert link.group(2) == "Rechercher sans ce critère"
+    assert "jobs_count" not in link.group(1) and "gp_km=50" in link.group(1)

@@ -305,15 +305,20 @@ def advice_context(form: SearchForm, result: Result | None) -> dict | None:
         "has_must": bool(result.query.must),
         "url": None,
     }
+    # "At least 0" asks nothing: relaxing it that far is dropping it.
+    out["drop"] = found.kind == "relax" and found.suggested == 0 and c.direction == "higher"
     if found.suggested is not None and form.valid:
-        out["url"] = _with_threshold(form.query(), c.id, found.suggested) + "#results-title"
+        threshold = None if out["drop"] else found.suggested
+        out["url"] = _with_threshold(form.query(), c.id, threshold) + "#results-title"
     return out
 
 
-def _with_threshold(query: dict, cid: str, threshold: float) -> str:
-    """The search URL of `query` with this criterion a must-have at this threshold."""
+def _with_threshold(query: dict, cid: str, threshold: float | None) -> str:
+    """The search URL of `query` with this criterion a must-have at this threshold (None:
+    without it)."""
     criteria = [dict(item) for item in query.get("criteria", []) if item.get("id") != cid]
-    criteria.append({"id": cid, "threshold": threshold, "importance": "must"})
+    if threshold is not None:
+        criteria.append({"id": cid, "threshold": threshold, "importance": "must"})
     order = [item.get("id") for item in query.get("criteria", [])]
     criteria.sort(key=lambda item: order.index(item["id"]) if item["id"] in order else len(order))
     return search_url({**query, "criteria": criteria})
