@@ -133,7 +133,12 @@ def test_table_shows_the_telling_values_in_french_best_first(land, visitor):
     assert [s for s, _ in rows] == sorted((s for s, _ in rows), key="goy".index)
     # green cells by score: the pharmacy within 3 km first (c0, then c1 at 2 km)
     assert rows[0][1] == cell(0, 0)
-    assert "Autres critères indispensables manquants" in html  # the columns show the rest
+    assert "indispensables manquants" not in html  # every must-have has its own column
+    four = "".join(f"&c={c}&{c}=9&{c}_i=must" for c in ("dentist_km", "bakery_km", "post_km"))
+    html = page(visitor, land, query + four)
+    assert len(re.findall(r'class="value-col"', html)) == 3
+    assert "Autres critères indispensables manquants" in html  # the must-haves left out
+    assert "(demandé au plus 9 km)" in html
 
 
 def test_panel_without_script_writes_values_in_french(land, visitor):

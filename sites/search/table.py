@@ -136,7 +136,7 @@ def table_context(tenant: TenantRef, result: Result | None, args) -> dict:
     count = result.total if result is not None else 0
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(page, pages)
-    rows, columns = [], []
+    rows, columns, others = [], [], False
     if result is not None and count:
         columns = [
             Column(
@@ -148,6 +148,8 @@ def table_context(tenant: TenantRef, result: Result | None, args) -> dict:
             )
             for w in telling(result)
         ]
+        # The column of missed must-haves only when some are not value columns already.
+        others = any(w.id not in {c.id for c in columns} for w in result.query.must)
         names = layer.cell_commune_names(tenant)
         ordered = [names.get(c, "") for c in result.matrix.ids.tolist()]
         positions = _order(result, ordered, sort, descending)
@@ -156,6 +158,7 @@ def table_context(tenant: TenantRef, result: Result | None, args) -> dict:
     return {
         "rows": rows,
         "columns": columns,
+        "others": others or not columns,
         "row_count": count,
         "sort": sort,
         "descending": descending,
