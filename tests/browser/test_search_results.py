@@ -56,10 +56,16 @@ def land(app, make_tenant):
         db.session.commit()
 
 
-#: True once the page has not scrolled for two frames (a smooth scroll has settled).
+#: True once the page has not scrolled for ten frames (a smooth scroll has settled).
 SETTLED = """() => new Promise((done) => {
   const y = window.scrollY;
-  requestAnimationFrame(() => requestAnimationFrame(() => done(window.scrollY === y)));
+  let frames = 0;
+  const next = () => {
+    if (window.scrollY !== y) return done(false);
+    if (++frames === 10) return done(true);
+    requestAnimationFrame(next);
+  };
+  requestAnimationFrame(next);
 })"""
 
 
@@ -79,11 +85,11 @@ def search_and_look(browser, site: str, viewport: dict, name: str, **options) ->
         page.locator("#search-form").get_by_role("button", name="Rechercher").click()
         expect(summary).to_contain_text("Aucun carreau ne remplit tous vos critères")
         expect(summary).to_contain_text(f"au plus 1{NBSP}km")
-        expect(summary).to_be_in_viewport()
+        expect(summary).to_be_in_viewport(ratio=1)  # all of it, advice included
         expect(page.locator("#results-title")).to_be_focused()
         assert summary.get_attribute("aria-live") == "polite"
         page.wait_for_function(SETTLED)
-        expect(summary).to_be_in_viewport()
+        expect(summary).to_be_in_viewport(ratio=1)
         page.screenshot(path=str(ARTIFACTS / f"{name}-after-search.png"))
 
         page.locator("button[data-open-cell]").first.click()
