@@ -45,7 +45,7 @@ from bench.common import prepare_cantal
 from bench.harness import Bench, BenchError, cpus
 from core import grid
 from ingest.reference.criteria import CRITERIA
-from sites.search import engine
+from sites.search import advice, engine
 from sites.search.matrix import Matrix
 from sites.search.query import Query, Wanted
 
@@ -73,10 +73,14 @@ TARGETS = {"compact": 1.3, "full": 3.0}
 # --- 1. scoring in memory ---------------------------------------------------------------------
 
 
-def _query() -> Query:
+def _query(must_scale: float = 1.0, nice_only: bool = False) -> Query:
+    """Every other criterion a must-have (at `must_scale` times its threshold), or none."""
     return Query(
         tuple(
-            Wanted(c.id, c.threshold, "must" if i % 2 else "nice") for i, c in enumerate(CRITERIA)
+            Wanted(c.id, c.threshold * must_scale, "must")
+            if i % 2 and not nice_only
+            else Wanted(c.id, c.threshold, "nice")
+            for i, c in enumerate(CRITERIA)
         )
     )
 
@@ -134,6 +138,40 @@ def bench_scoring(bench: Bench) -> None:
             baseline_name="a plain numpy pass over the same matrix",
             note=f"median of {rounds} rounds a run, in this process",
         )
+
+
+def _advise(result: engine.Result) -> None:
+    """What the summary and the table add to a search: the advice and the telling columns."""
+    advice.advice(result)
+    advice.telling(result)
+
+
+def bench_advice(bench: Bench) -> None:
+    """The summary's advice and the table's telling columns, when nothing is green (relax: every
+    must-have at a tenth of its threshold) and when everything is (tighten: no must-have; it
+    scans every criterion of the catalogue), beside the scoring of the same search. Only the
+    page and its table fragment pay it, never the map's compact answer."""
+    sizes = (("a département", 6_000, 100, 10.0), ("metropolitan France", 550_000, 5, 300.0))
+    for label, cells, rounds, target_ms in sizes:
+        m = _matrix(cells)
+        for case, query in (
+            ("nothing green, relax", _query(must_scale=0.1)),
+            ("everything green, tighten", _query(nice_only=True)),
+        ):
+            result = engine.score_matrix(m, query)
+            score = lambda q=query, m=m: _statuses_and_scores(engine.score_matrix(m, q))  # noqa: E731
+            values, base = bench.interleave(
+                _rounds(lambda r=result: _advise(r), rounds), _rounds(score, rounds), runs=RUNS
+            )
+            bench.figure(
+                f"advice and telling columns, {label} ({case})",
+                values,
+                "ms",
+                baseline=base,
+                baseline_name="scoring the same search",
+                at_most=target_ms,
+                note=f"{cells} cells; median of {rounds} rounds a run, in this process",
+            )
 
 
 # --- 2. POST /api/v1/search under load --------------------------------------------------------
@@ -264,6 +302,7 @@ def bench_http(bench: Bench) -> None:
 def main() -> None:
     with Bench("search") as bench:
         bench_scoring(bench)
+        bench_advice(bench)
         bench_http(bench)
 
 

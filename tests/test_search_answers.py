@@ -15,7 +15,7 @@ from ingest.reference.cells import build_cells
 from ingest.reference.criteria import CRITERIA
 from ingest.reference.profiles import build_profiles
 from ingest.reference.synth import synth
-from sites.search import engine
+from sites.search import engine, values
 from sites.search.query import parse_query
 
 
@@ -35,8 +35,8 @@ def explained_cell_by_cell(result: engine.Result) -> dict:
                 failed.append(
                     {
                         "id": w.id,
-                        "value": engine.display(w.criterion, row[0]),
-                        "threshold": engine.display(w.criterion, threshold),
+                        "value": values.rounded(w.criterion, row[0]),
+                        "threshold": values.shown_threshold(w.criterion, threshold),
                     }
                 )
         cells.append(

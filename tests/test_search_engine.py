@@ -334,6 +334,8 @@ def test_evaluate_cell(hand, cantal):
         "unit": "km",
         "value": 12.0,
         "threshold": 10.0,
+        "value_text": "12,0\u00a0km",  # French: the request chose no language
+        "threshold_text": "10\u00a0km",
         "importance": "must",
         "ok": False,
     }

@@ -198,8 +198,16 @@ class EvaluatedCriterion(ma.Schema):
     id = ma.fields.String()
     label = ma.fields.String(metadata={"description": "In the request's language"})
     unit = ma.fields.String()
-    value = ma.fields.Float(allow_none=True)
-    threshold = ma.fields.Float()
+    value = ma.fields.Float(
+        allow_none=True, metadata={"description": "As shown and compared; null: unknown"}
+    )
+    threshold = ma.fields.Float(metadata={"description": "As compared"})
+    value_text = ma.fields.String(
+        metadata={"description": "The value and unit in the request's language; empty: unknown"}
+    )
+    threshold_text = ma.fields.String(
+        metadata={"description": "The threshold with its unit in the request's language"}
+    )
     importance = ma.fields.String()
     ok = ma.fields.Boolean()
 

@@ -7,13 +7,13 @@ Statuses and score
     met one counts 1, a missed one threshold/value ("lower": 10 km asked, 12.5 km found → 0.8)
     or value/threshold ("higher": 3 asked, 2 found → 0.67), an unknown one 0. With no
     nice-to-have the score is null. `precise` is true when at most 200 cells are green (with no
-    must-have at all every cell is green).
+    must-have at all every cell is green). Values and thresholds are compared as they are shown
+    (sites/search/values.py).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, NamedTuple
@@ -25,16 +25,16 @@ from core.extensions import db
 from core.i18n import pick
 from core.tenancy import TenantRef
 from ingest.reference.criteria import Criterion
+from sites.search import values
 from sites.search.matrix import ROW, Matrix, matrix_of
 from sites.search.query import RENT_DIVISOR, Query
+from sites.search.values import decimals, rounded, shown_threshold
 
 if TYPE_CHECKING:
     import numpy as np
 
 #: Cells beyond which a search is not precise (too many green cells to make someone a contact).
 PRECISE_MAX = 200
-#: Decimals shown per unit.
-DECIMALS = {"km": 1, "%": 1}
 #: A cell's status by its count of failed must-haves (0, 1, 2 or more); its first letter is the
 #: one-character code of compact results, the map and the table.
 STATUS_NAMES = ("green", "orange", "yellow")
@@ -184,7 +184,7 @@ class Result:
             if not len(where):
                 continue
             head = f'{{"id":{_dumps(w.id)},"value":'
-            tail = f',"threshold":{_dumps(display(w.criterion, threshold))}}}'
+            tail = f',"threshold":{_dumps(shown_threshold(w.criterion, threshold))}}}'
             texts = _value_texts(w.criterion, row[where], head, tail)
             out[where, k] = _tables().comma[started[where].view("uint8")] + texts
             started[where] = True
@@ -199,30 +199,21 @@ class Result:
         }
 
 
-def display(criterion: Criterion, value) -> float | int | None:
-    """A value rounded for people: km and % to one decimal, the rest to whole numbers."""
-    value = float(value)
-    if not math.isfinite(value):
-        return None
-    decimals = DECIMALS.get(criterion.unit)
-    return round(value, decimals) if decimals else int(round(value))
-
-
 def _value_texts(criterion: Criterion, values: np.ndarray, head: str, tail: str) -> np.ndarray:
-    """head + JSON of `display(criterion, value)` + tail for every value, as objects. Each
-    distinct rounded value is written once: a criterion's failing values repeat a lot."""
+    """head + JSON of `values.rounded(criterion, value)` + tail for every value, as objects.
+    Each distinct rounded value is written once: a criterion's failing values repeat a lot."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
-    decimals = DECIMALS.get(criterion.unit)
+    places = decimals(criterion)
     # Each float32 times a power of ten is exact in float64: this rounds as round() does.
-    rounded = np.round(values.astype("float64"), decimals or 0)
+    rounded = np.round(values.astype("float64"), places)
     known = np.isfinite(rounded)
     out = np.full(len(values), f"{head}null{tail}", dtype=object)
     if known.any():
         # Unique by bit pattern, so that -0.0 keeps its sign as json.dumps writes it.
         bits, inverse = np.unique(rounded[known].view("int64"), return_inverse=True)
         shown = bits.view("float64")
-        shown = shown.tolist() if decimals else shown.astype("int64").tolist()
+        shown = shown.tolist() if places else shown.astype("int64").tolist()
         out[known] = np.array([f"{head}{v!r}{tail}" for v in shown], dtype=object)[inverse]
     return out
 
@@ -347,8 +338,10 @@ def evaluate_cell(tenant: TenantRef, query: Query, cell_id: str) -> dict:
                 "id": w.id,
                 "label": label_of(w.criterion),
                 "unit": w.criterion.unit,
-                "value": display(w.criterion, row[0]),
-                "threshold": display(w.criterion, threshold),
+                "value": rounded(w.criterion, row[0]),
+                "threshold": shown_threshold(w.criterion, threshold),
+                "value_text": values.text(w.criterion, row[0]),
+                "threshold_text": values.threshold_text(w.criterion, threshold),
                 "importance": w.importance,
                 "ok": bool(_passes(row, w.criterion, threshold)[0]),
             }

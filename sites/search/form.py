@@ -14,9 +14,11 @@ from flask_babel import lazy_gettext as _l
 from core.i18n import pick
 from core.tenancy import TenantRef
 from ingest.reference.criteria import BY_ID, CRITERIA, Criterion
+from sites.search.advice import advice
 from sites.search.engine import Result, evaluate_cell, label_of, score
 from sites.search.presets import BY_PRESET, Preset
 from sites.search.query import QueryError, parse_query
+from sites.search.values import UNIT_WORDS, threshold_text
 
 #: The form's fieldsets, in the order a mover thinks of them; each lists catalogue themes.
 GROUPS = (
@@ -29,14 +31,8 @@ GROUPS = (
     ("leisure", _l("Leisure and tourism"), ("leisure",)),
     ("population", _l("Population"), ("population",)),
 )
-UNITS = {
-    "km": _l("km"),
-    "count": _l("within reach"),
-    "€/m²": _l("€/m²"),
-    "inh./km²": _l("inhabitants/km²"),
-    "%": _l("%"),
-    "€/year": _l("€/year"),
-}
+#: A unit as the form writes it after a threshold (a count's: "within reach").
+UNITS = {**UNIT_WORDS, "count": _l("within reach")}
 
 
 def _number(raw: str | None) -> float | None:
@@ -58,6 +54,11 @@ def _number(raw: str | None) -> float | None:
 def _plain(value: float) -> str:
     """12.0 → "12", 2.5 → "2.5": thresholds as a person would type them."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def bound_of(criterion: Criterion) -> str:
+    """How a threshold binds, in the reader's language: "at most" or "at least"."""
+    return _("at most") if criterion.direction == "lower" else _("at least")
 
 
 def criterion_labels() -> dict[str, str]:
@@ -89,7 +90,7 @@ class Row:
 
     @property
     def bound(self) -> str:
-        return _("at most") if self.criterion.direction == "lower" else _("at least")
+        return bound_of(self.criterion)
 
 
 @dataclass
@@ -285,3 +286,39 @@ def cell_panel(tenant: TenantRef, form: SearchForm, cell: str) -> dict | None:
         return evaluate_cell(tenant, parse_query(form.query()), cell)
     except (QueryError, LookupError, ValueError):
         return None
+
+
+def advice_context(form: SearchForm, result: Result | None) -> dict | None:
+    """The summary's advice (sites/search/advice.py) in words, with the link that applies it:
+    the same search with the suggested threshold (the criterion made a must-have)."""
+    found = advice(result)
+    if found is None:
+        return None
+    c = found.criterion
+    out = {
+        "kind": found.kind,
+        "advice": found,
+        "label": label_of(c),
+        "bound": bound_of(c),
+        "threshold": threshold_text(c, found.threshold) if found.threshold is not None else "",
+        "suggested": threshold_text(c, found.suggested) if found.suggested is not None else "",
+        "has_must": bool(result.query.must),
+        "url": None,
+    }
+    # "At least 0" asks nothing: relaxing it that far is dropping it.
+    out["drop"] = found.kind == "relax" and found.suggested == 0 and c.direction == "higher"
+    if found.suggested is not None and form.valid:
+        threshold = None if out["drop"] else found.suggested
+        out["url"] = _with_threshold(form.query(), c.id, threshold) + "#results-title"
+    return out
+
+
+def _with_threshold(query: dict, cid: str, threshold: float | None) -> str:
+    """The search URL of `query` with this criterion a must-have at this threshold (None:
+    without it)."""
+    criteria = [dict(item) for item in query.get("criteria", []) if item.get("id") != cid]
+    if threshold is not None:
+        criteria.append({"id": cid, "threshold": threshold, "importance": "must"})
+    order = [item.get("id") for item in query.get("criteria", [])]
+    criteria.sort(key=lambda item: order.index(item["id"]) if item["id"] in order else len(order))
+    return search_url({**query, "criteria": criteria})

@@ -4,11 +4,12 @@ The matrix
     One row per criterion of the catalogue (CRITERIA order), one column per cell of the bound
     territory (TerritoryCell, sorted by id: the layer order the map's geometry uses; an
     umbrella's territory_cells already hold its members' cells). Stored criteria come from
-    `cell_profiles`; the listing criteria (`jobs_count`, `homes_count`, `businesses_count`) count
-    the published listings per cell of the territory (for an umbrella: its own and its current
-    members', read schema by schema). Values are float32; NaN means unknown (no profile, or no
-    point of that type anywhere): an unknown value fails a must-have and earns 0 as a
-    nice-to-have.
+    `cell_profiles`, rounded as they are shown (km and % to one decimal, the rest whole: see
+    sites/search/values.py); the listing criteria (`jobs_count`, `homes_count`,
+    `businesses_count`) count the published listings per cell of the territory (for an
+    umbrella: its own and its current members', read schema by schema). Values are float32;
+    NaN means unknown (no profile, or no point of that type anywhere): an unknown value fails
+    a must-have and earns 0 as a nice-to-have.
 
 Cache
     The matrix of a territory is loaded once per process and kept with the version tokens it was
@@ -36,6 +37,7 @@ from core.registry import members_of
 from core.tenancy import TenantRef
 from ingest.reference.criteria import CRITERIA
 from sites.search import freshness
+from sites.search.values import round_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -198,6 +200,7 @@ def _load(members: list[TenantRef]) -> Matrix:
     values = np.full((len(CRITERIA), len(rows)), np.nan, dtype="float32")
     if rows:
         stored = np.array([r[2:] for r in rows], dtype="float64").T
+        round_rows(stored, _STORED)  # compared as shown: see sites/search/values.py
         values[[ROW[c.id] for c in _STORED]] = stored
     m = Matrix(ids, [r[1] for r in rows], values)
     listings = _published_listings()

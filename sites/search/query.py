@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from ingest.reference.criteria import BY_ID, CRITERIA, Criterion
+from sites.search.values import snap
 
 #: Needed living area: BASE_AREA m² + PER_PERSON_AREA m² per person of the household.
 BASE_AREA, PER_PERSON_AREA = 20.0, 15.0
@@ -85,10 +86,12 @@ class Query:
         return BASE_AREA + PER_PERSON_AREA * ((self.adults or 1) + (self.children or 0))
 
     def threshold_of(self, wanted: Wanted) -> float:
-        """The threshold the cells are held to: the budget may lower an asked price per m²."""
+        """The threshold the cells are held to, as it is shown (`values.snap`): the budget may
+        lower an asked price per m²."""
+        threshold = wanted.threshold
         if self.budget is not None and wanted.id in _PRICE_CRITERIA:
-            return min(wanted.threshold, self.budget / self.needed_area_m2)
-        return wanted.threshold
+            threshold = min(threshold, self.budget / self.needed_area_m2)
+        return snap(wanted.criterion, threshold)
 
     def as_json(self) -> dict:
         """The query as a request body (saved searches, lead snapshots)."""

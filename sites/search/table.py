@@ -1,17 +1,18 @@
-"""The table of a search's cells for the page without JavaScript: sorted, paged, labelled."""
+"""The table of a search's cells for the page without JavaScript: sorted, paged, labelled, with
+the values of the few criteria that tell this search's cells apart."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
 from core.inputs import bounded_int
 from core.tenancy import TenantRef
-from ingest.reference.criteria import CRITERIA
-from sites.search import layer
-from sites.search.engine import STATUS_NAMES, Result
-from sites.search.form import UNITS
+from sites.search import layer, values
+from sites.search.advice import telling
+from sites.search.engine import STATUS_NAMES, Result, _passes, _rows, label_of
+from sites.search.form import bound_of
 
 PAGE_SIZE = 100
 SORTS = ("status", "score", "commune")
@@ -21,7 +22,18 @@ STATUS_LABELS = {
     "o": _l("One must-have missing"),
     "y": _l("Several must-haves missing"),
 }
-_RANK = {name[0]: i for i, name in enumerate(STATUS_NAMES)}
+
+
+@dataclass
+class Shown:
+    """One criterion's value in a cell, as the table shows it."""
+
+    id: str
+    label: str
+    text: str  # "" when unknown
+    bound: str  # "at most" / "at least"
+    threshold: str
+    ok: bool
 
 
 @dataclass
@@ -30,28 +42,80 @@ class TableRow:
     commune: str
     status: str  # g / o / y
     score: float | None
-    failed: list[dict]
+    values: list[Shown] = field(default_factory=list)  # the telling criteria's, in column order
+    failed: list[Shown] = field(default_factory=list)  # missed must-haves not among the columns
 
 
-def table_rows(tenant: TenantRef, result: Result, sort: str, descending: bool) -> list[TableRow]:
-    names = layer.cell_commune_names(tenant)
-    rows = [
-        TableRow(
-            cell=c["id"],
-            commune=names.get(c["id"], ""),
-            status=c["status"][0],
-            score=c.get("score"),
-            failed=c.get("failed") or [],
-        )
-        for c in result.full()["cells"]
-    ]
+@dataclass
+class Column:
+    """A telling criterion: its name and what was asked ("at most" "10 km")."""
+
+    id: str
+    label: str
+    importance: str
+    bound: str
+    threshold: str
+
+
+def _order(result: Result, names: list[str], sort: str, descending: bool):
+    """Cell positions in the asked order; ties stay in id order (the matrix's)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    n = result.total
+    scores = result.scores if result.scores is not None else np.zeros(n, "float32")
+    index = np.arange(n)
     if sort == "commune":
-        rows.sort(key=lambda r: (r.commune.casefold(), r.cell), reverse=descending)
-    elif sort == "score":
-        rows.sort(key=lambda r: (r.score or 0, -_RANK[r.status]), reverse=descending)
-    else:  # status: green first, then the best scores
-        rows.sort(key=lambda r: (_RANK[r.status], -(r.score or 0), r.cell), reverse=descending)
-    return rows
+        order = sorted(range(n), key=lambda i: names[i].casefold())
+        return order[::-1] if descending else order
+    if sort == "score":
+        if descending:  # best first: highest score, then green first
+            return np.lexsort((index, result.fails, -scores)).tolist()
+        return np.lexsort((index, -result.fails.astype("int16"), scores)).tolist()
+    order = result.order().tolist()  # status: green first, then the best scores
+    return order[::-1] if descending else order
+
+
+def _shown(result: Result, wanted, row, i: int) -> Shown:
+    c = wanted.criterion
+    threshold = result.query.threshold_of(wanted)
+    return Shown(
+        id=wanted.id,
+        label=label_of(c),
+        text=values.text(c, row[i]),
+        bound=bound_of(c),
+        threshold=values.threshold_text(c, threshold),
+        ok=bool(_passes(row[i : i + 1], c, threshold)[0]),
+    )
+
+
+def page_rows(tenant: TenantRef, result: Result, positions: list[int], columns) -> list[TableRow]:
+    """The rows of these cell positions: their commune, status, score, the columns' values and
+    the must-haves they miss besides (a page is at most PAGE_SIZE rows)."""
+    m, query = result.matrix, result.query
+    names = layer.cell_commune_names(tenant)
+    shown_ids = {c.id for c in columns}
+    asked = {w.id: w for w in query.criteria}
+    wanted = [asked[c.id] for c in columns] + [w for w in query.must if w.id not in shown_ids]
+    ids = [w.id for w in wanted]
+    rows_of = dict(zip(ids, _rows(m, query, ids), strict=True))
+    scores = result.scores
+    out = []
+    for i in positions:
+        cell = str(m.ids[i])
+        row = TableRow(
+            cell=cell,
+            commune=names.get(cell, ""),
+            status=STATUS_NAMES[int(result.fails[i])][0],
+            score=round(float(scores[i]), 3) if scores is not None else None,
+        )
+        row.values = [_shown(result, asked[c.id], rows_of[c.id], i) for c in columns]
+        for w in query.must:
+            if w.id not in shown_ids:
+                one = _shown(result, w, rows_of[w.id], i)
+                if not one.ok:
+                    row.failed.append(one)
+        out.append(row)
+    return out
 
 
 def _table_state(args) -> tuple[str, bool, int]:
@@ -69,20 +133,36 @@ def _table_state(args) -> tuple[str, bool, int]:
 def table_context(tenant: TenantRef, result: Result | None, args) -> dict:
     """The page of rows the request's query string asks for, and how to reach the others."""
     sort, descending, page = _table_state(args)
-    rows = table_rows(tenant, result, sort, descending) if result is not None else []
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    count = result.total if result is not None else 0
+    pages = max(1, -(-count // PAGE_SIZE))
     page = min(page, pages)
+    rows, columns, others = [], [], False
+    if result is not None and count:
+        columns = [
+            Column(
+                w.id,
+                label_of(w.criterion),
+                w.importance,
+                bound_of(w.criterion),
+                values.threshold_text(w.criterion, result.query.threshold_of(w)),
+            )
+            for w in telling(result)
+        ]
+        # The column of missed must-haves only when some are not value columns already.
+        others = any(w.id not in {c.id for c in columns} for w in result.query.must)
+        names = layer.cell_commune_names(tenant)
+        ordered = [names.get(c, "") for c in result.matrix.ids.tolist()]
+        positions = _order(result, ordered, sort, descending)
+        shown = positions[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        rows = page_rows(tenant, result, shown, columns)
     return {
-        "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        "row_count": len(rows),
+        "rows": rows,
+        "columns": columns,
+        "others": others or not columns,
+        "row_count": count,
         "sort": sort,
         "descending": descending,
         "page": page,
         "pages": pages,
         "first": (page - 1) * PAGE_SIZE + 1,
     }
-
-
-def value_units() -> dict[str, str]:
-    """Units written after a value in the table (a count needs none)."""
-    return {c.id: str(UNITS[c.unit]) for c in CRITERIA if c.unit in UNITS and c.unit != "count"}

@@ -22,6 +22,7 @@ from ingest.listings.declaration import KINDS
 from ingest.listings.labels import kind_title
 from sites.search import layer
 from sites.search.form import (
+    advice_context,
     cell_panel,
     criterion_labels,
     preset_description,
@@ -34,7 +35,7 @@ from sites.search.form import (
 )
 from sites.search.presets import BY_PRESET
 from sites.search.saved import MAX_SAVED, TooManySaved, delete_search, save_search, searches_of
-from sites.search.table import STATUS_LABELS, table_context, value_units
+from sites.search.table import STATUS_LABELS, table_context
 
 bp = Blueprint("search", __name__, static_folder="static", static_url_path="/recherche/static")
 
@@ -63,11 +64,11 @@ def page():
         result=result,
         counts=result.counts if result is not None else None,
         precise=result.precise if result is not None else None,
+        advice=advice_context(form, result),
         problem=problem,
         table=table,
         panel=panel,
         labels=criterion_labels(),
-        units=value_units(),
         status_labels=STATUS_LABELS,
         presets=[(k, preset_name(p), preset_description(p)) for k, p in BY_PRESET.items()],
         preset_data={k: preset_query(p) for k, p in BY_PRESET.items()},
@@ -94,9 +95,8 @@ def table_fragment():
         form=form,
         counts=result.counts if result is not None else None,
         precise=result.precise if result is not None else None,
+        advice=advice_context(form, result),
         table=table_context(tenant, result, request.args),
-        labels=criterion_labels(),
-        units=value_units(),
         status_labels=STATUS_LABELS,
         problem=problem,
         args_without=_args_without,

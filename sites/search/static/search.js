@@ -182,7 +182,7 @@
         if (figure) figure.setAttribute("data-version", result.version);
         if (updateTable) {
           tableState = { sort: null, page: null };
-          return refreshTable(q.qs);
+          return refreshTable(q.qs).then(reveal);
         }
       })
       .catch(function () {
@@ -216,6 +216,19 @@
           if (target) target.focus();
         }
       });
+  }
+
+  // After "Search": the answer comes into view (on a phone it lies below the whole form). The
+  // heading takes the focus, so that reading goes on from there; the summary, a live region,
+  // announces the counts and the advice.
+  function reveal() {
+    var heading = document.getElementById("results-title");
+    if (!heading) return;
+    heading.focus({ preventScroll: true });
+    var box = summary.getBoundingClientRect();
+    if (box.top >= 0 && box.bottom <= window.innerHeight) return; // already in sight
+    var calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    heading.scrollIntoView({ behavior: calm ? "auto" : "smooth", block: "start" });
   }
 
   form.addEventListener("submit", function (event) {
@@ -324,8 +337,9 @@
         var th = el("th", { scope: "row" }, c.label + " ");
         th.appendChild(el("span", { class: "importance" }, "(" + (c.importance === "must" ? T.must : T.nice) + ")"));
         row.appendChild(th);
-        row.appendChild(el("td", {}, c.value === null ? T.unknown : c.value + " " + c.unit));
-        row.appendChild(el("td", {}, c.threshold + " " + c.unit));
+        // Worded by the server, as the table and the summary are (sites/search/values.py).
+        row.appendChild(el("td", {}, c.value_text || T.unknown));
+        row.appendChild(el("td", {}, c.threshold_text));
         var ok = el("td", { class: c.ok ? "ok" : "ko" });
         ok.appendChild(el("span", { "aria-hidden": "true" }, c.ok ? "✓ " : "✗ "));
         ok.appendChild(document.createTextNode(c.ok ? T.met : T.not_met));
