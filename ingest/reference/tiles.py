@@ -52,13 +52,12 @@ class TileError(ValueError):
 
 def parse(z: str, x: str, y: str) -> tuple[int, int, int]:
     """The tile's zoom, column and row, or TileError saying which one is wrong."""
-    try:
-        zoom, column, row = int(z, 10), int(x, 10), int(y, 10)
-    except ValueError:
+    if not all(part.isascii() and part.isdigit() and len(part) <= 9 for part in (z, x, y)):
         raise TileError(
             400, _("Invalid tile address %(path)s: zoom, column and row are whole numbers.",
-                   path=f"{z}/{x}/{y}")
-        ) from None  # fmt: skip
+                   path=f"{z}/{x}/{y}"[:60])
+        )  # fmt: skip
+    zoom, column, row = int(z), int(x), int(y)
     if not 0 <= zoom <= MAX_ZOOM:
         raise TileError(
             404, _("No base map tile at zoom %(z)s: tiles exist from zoom 0 to %(max)s.",
