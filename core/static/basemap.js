@@ -165,28 +165,38 @@
     ctx.setLineDash([]);
   }
 
-  // Names: bigger places first and larger; drawn by every tile their text reaches (the tiles
-  // carry them with a wide margin), so a name across an edge is whole.
+  // Names: bigger places first and larger; a name that would overlap one already placed is
+  // left out. Tiles carry names with a wide margin and decide alike (same names, same order),
+  // so a name across an edge is drawn whole by both tiles.
   function drawLabels(ctx, layer, z, size) {
     if (!layer) return;
     var scale = size / layer.extent;
     var places = layer.features.filter(function (f) { return f.type === 1 && f.props.name; });
-    places.sort(function (a, b) { return (b.props.rank || 0) - (a.props.rank || 0); });
+    places.sort(function (a, b) {
+      return (b.props.rank || 0) - (a.props.rank || 0) || (a.props.name < b.props.name ? -1 : 1);
+    });
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     ctx.lineJoin = "round";
+    var placed = [];
     places.forEach(function (f) {
       var people = f.props.rank || 0;
       var px = people >= 5000 ? 15 : people >= 1000 ? 13 : 12;
       ctx.font = (people >= 5000 ? "bold " : "") + px + "px system-ui, sans-serif";
-      f.rings.forEach(function (ring) {
-        var p = ring[0];
-        ctx.strokeStyle = "rgba(255,255,255,0.9)";
-        ctx.lineWidth = 3;
-        ctx.strokeText(f.props.name, p[0] * scale, p[1] * scale);
-        ctx.fillStyle = "#3a3340";
-        ctx.fillText(f.props.name, p[0] * scale, p[1] * scale);
+      var p = f.rings[0] && f.rings[0][0];
+      if (!p) return;
+      var x = p[0] * scale, y = p[1] * scale, half = ctx.measureText(f.props.name).width / 2 + 3;
+      var box = [x - half, y - px / 2 - 2, x + half, y + px / 2 + 2];
+      var hit = placed.some(function (b) {
+        return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
       });
+      if (hit) return;
+      placed.push(box);
+      ctx.strokeStyle = "rgba(255,255,255,0.9)";
+      ctx.lineWidth = 3;
+      ctx.strokeText(f.props.name, x, y);
+      ctx.fillStyle = "#3a3340";
+      ctx.fillText(f.props.name, x, y);
     });
   }
 
