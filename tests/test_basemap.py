@@ -126,3 +126,56 @@ def test_tiles_are_served_on_a_territory_host(shapes, make_tenant, visitor):
     response = visitor(ref).get(url(*tile_of(*SAINT_FLOUR, 10)))
     assert response.status_code == 200
     assert "place" in mapbox_vector_tile.decode(response.get_data())
+
+
+def write_extract(path) -> None:
+    """Near Saint-Flour: a pharmacy, a main road, a river, a lake and a built-up area."""
+    import osmium
+    from osmium.osm.mutable import Node, Way
+
+    lon, lat = SAINT_FLOUR
+    with osmium.SimpleWriter(str(path)) as writer:
+        writer.add_node(Node(id=1, location=(lon, lat), tags={"amenity": "pharmacy"}))
+        ring = [(lon - 0.01, lat - 0.01), (lon + 0.01, lat - 0.01), (lon + 0.01, lat + 0.01)]
+        for i, location in enumerate(ring, start=10):
+            writer.add_node(Node(id=i, location=location))
+        writer.add_node(Node(id=13, location=(lon - 0.01, lat + 0.01)))
+        writer.add_node(Node(id=20, location=(lon - 0.02, lat)))
+        writer.add_node(Node(id=21, location=(lon + 0.02, lat)))
+        writer.add_way(Way(id=100, nodes=[20, 21], tags={"highway": "primary", "ref": "D 921"}))
+        writer.add_way(Way(id=101, nodes=[11, 12, 13], tags={"waterway": "river", "name": "Ander"}))
+        writer.add_way(Way(id=102, nodes=[10, 11, 12, 13, 10], tags={"natural": "water"}))
+        writer.add_way(Way(id=103, nodes=[10, 12, 13, 10], tags={"landuse": "residential"}))
+        writer.add_way(Way(id=104, nodes=[12, 13], tags={"highway": "footway"}))  # not drawn
+
+
+@pytest.fixture
+def osm_shapes(app, tmp_path, redis_conn):
+    from ingest.reference.loaders.osm import load_osm
+
+    path = tmp_path / "extrait.osm.pbf"
+    write_extract(path)
+    with app.app_context():
+        report = load_osm(path)
+    assert report.counts["base map shapes"] == 4
+    yield
+    with app.app_context():
+        db.session.execute(text("DELETE FROM basemap_features WHERE source = 'osm'"))
+        db.session.execute(text("DELETE FROM pois WHERE source = 'osm'"))
+        db.session.commit()
+
+
+def test_osm_roads_water_and_built_up_areas_are_drawn(osm_shapes, visitor):
+    decoded = mapbox_vector_tile.decode(
+        visitor("admin.vivrau.localhost").get(url(*tile_of(*SAINT_FLOUR, 12))).get_data()
+    )
+    assert set(decoded) == {"road", "waterway", "water", "built"}
+    assert [f["properties"]["kind"] for f in decoded["road"]["features"]] == ["primary"]
+    assert decoded["waterway"]["features"][0]["properties"]["name"] == "Ander"
+    assert decoded["water"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert decoded["built"]["features"][0]["properties"]["kind"] == "residential"
+    # At zoom 8 only the main road is drawn; the river comes at 9, areas at 10.
+    low = mapbox_vector_tile.decode(
+        visitor("admin.vivrau.localhost").get(url(*tile_of(*SAINT_FLOUR, 8))).get_data()
+    )
+    assert set(low) == {"road"}
