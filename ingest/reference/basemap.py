@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import text
@@ -27,16 +28,27 @@ LAYERS = ("built", "water", "waterway", "road", "commune", "departement", "place
 GENERATION_KEY = "basemap:generation"
 
 
+#: A process reads the generation from Redis at most this often (one round trip saved on
+#: most cached tiles; a rebuild shows on the maps this much later at most).
+GENERATION_SECONDS = 2.0
+_known: list = [0.0, "0"]  # (monotonic time read, generation) of this process
+
+
 def generation() -> str:
     """Which build of the base map tiles are cached for (moves on when it is rebuilt)."""
+    now = time.monotonic()
+    if now - _known[0] < GENERATION_SECONDS:
+        return _known[1]
     value = with_redis("basemap generation", lambda r: r.get(GENERATION_KEY), None)
-    return value.decode() if value else "0"
+    _known[:] = [now, value.decode() if value else "0"]
+    return _known[1]
 
 
 def new_generation() -> None:
     """The base map changed: tiles cached before are not served again (without Redis at this
     moment, they are until they expire: a week at most, see ingest.reference.tiles)."""
     with_redis("basemap generation", lambda r: r.incr(GENERATION_KEY), None)
+    _known[0] = 0.0  # this process reads it again at once
 
 
 def refresh_boundaries(departements: Iterable[str] | None = None, progress=None) -> int:
