@@ -44,6 +44,7 @@ from ingest.cli import cli as ingest_cli
 from ingest.listings.apikeys import cli as apikeys_cli
 from ingest.listings.console import bp as listings_console_bp
 from ingest.reference.cli import cli as geo_cli
+from ingest.reference.tiles import bp as basemap_bp
 from sites.cli import cli as site_cli
 from sites.console import bp as territory_console_bp
 from sites.leads.account import bp as leads_account_bp
@@ -74,6 +75,7 @@ BLUEPRINTS = (
     billing_console_bp,
     billing_coordinator_bp,
     ingest_api.bp,
+    basemap_bp,
 )
 COMMANDS = (
     migrations_cli,

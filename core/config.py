@@ -127,8 +127,9 @@ class Config:
     #: The parts of a spreadsheet once unzipped, in MB at most (a zip bomb is refused on the
     #: sizes its directory declares, before anything is inflated).
     NORMED_MAX_UNZIPPED_MB: int = 200
-    #: Tile URL of the search map's basemap (`https://tiles.example/{z}/{x}/{y}.png`); empty:
-    #: no basemap, only the territory's outline and cells (nothing fetched from outside).
+    #: Base map of every map. Empty: the platform's own vector tiles (`/fond-de-carte/…`, made
+    #: from the communes and any OSM extract loaded; nothing fetched from outside). Else a raster
+    #: tile service's URL (`https://tiles.example/{z}/{x}/{y}.png`), whose origin the CSP allows.
     BASEMAP_URL: str = ""
     #: Attribution shown on the map for that basemap (HTML is escaped).
     BASEMAP_ATTRIBUTION: str = ""

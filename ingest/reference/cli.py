@@ -133,6 +133,26 @@ def load_communes_command(departements):
     except CommunesError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{count} communes loaded in {seconds:.1f} s")
+    _build_basemap(departements)
+
+
+def _build_basemap(departements) -> None:
+    from ingest.reference.basemap import refresh_boundaries  # noqa: PLC0415 - see LOADERS
+
+    count, seconds = _run("base map", refresh_boundaries, list(departements) or None)
+    click.echo(f"{count} base map shapes (boundaries, names) in {seconds:.1f} s")
+
+
+@cli.command("build-basemap")
+@click.option(
+    "--departement",
+    "departements",
+    multiple=True,
+    help="Only this département (repeatable); default: every commune loaded.",
+)
+def build_basemap_command(departements):
+    """Rebuild the base map's boundaries and names from the communes (load-communes does it)."""
+    _build_basemap(departements)
 
 
 @cli.command("build-cells")

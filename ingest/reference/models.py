@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    Index,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,6 +73,28 @@ class Poi(PublicBase):
     cell_id: Mapped[str] = mapped_column(String(40), index=True)
     commune_insee: Mapped[str | None] = mapped_column(String(5))
     attributes: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class BasemapFeature(PublicBase):
+    """A shape of the base map (a commune's boundary, a road, a lake…) at one level of detail,
+    in Web Mercator: drawn at zooms minzoom..maxzoom, simplified for them when stored."""
+
+    __tablename__ = "basemap_features"
+    __table_args__ = (
+        Index("ix_basemap_features_source_layer", "source", "layer"),
+        {"info": NATIONAL},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(10))  # communes | osm
+    layer: Mapped[str] = mapped_column(String(20))  # ingest.reference.basemap.LAYERS
+    kind: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    name: Mapped[str | None] = mapped_column(String(200))
+    #: Bigger first where labels compete (a commune's population).
+    rank: Mapped[int] = mapped_column(default=0, server_default="0")
+    minzoom: Mapped[int] = mapped_column(SmallInteger)
+    maxzoom: Mapped[int] = mapped_column(SmallInteger)
+    geom = mapped_column(Geometry("GEOMETRY", srid=3857, spatial_index=True), nullable=False)
 
 
 class CellPopulation(PublicBase):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -15,7 +15,6 @@ from wtforms.validators import InputRequired, Length
 
 from core.extensions import limiter
 from core.forms import ConfirmForm
-from core.security import apply_headers
 from core.tenancy import require_tenant
 from core.themes import render_site
 from ingest.listings.declaration import KINDS
@@ -75,13 +74,9 @@ def page():
         fmap=layer.page_map(tenant),
         kinds=[(k, kind_title(k)) for k in KINDS],
         save_form=save_form,
-        basemap=_basemap(),
         args_without=_args_without,
     )
-    response = current_app.make_response(html)
-    if current_app.config.get("BASEMAP_URL"):
-        _allow_basemap(response)
-    return response
+    return html
 
 
 @bp.get("/recherche/tableau")
@@ -101,24 +96,6 @@ def table_fragment():
         problem=problem,
         args_without=_args_without,
     )
-
-
-def _basemap() -> dict | None:
-    url = current_app.config.get("BASEMAP_URL") or ""
-    if not url:
-        return None
-    return {"url": url, "attribution": current_app.config.get("BASEMAP_ATTRIBUTION") or ""}
-
-
-def _allow_basemap(response):
-    """The basemap's tiles are the only outside images this page may show."""
-    parts = urlsplit(current_app.config["BASEMAP_URL"].replace("{s}", "a"))
-    origin = f"{parts.scheme}://{parts.netloc}".replace("://a.", "://*.")
-    policy = apply_headers(current_app.response_class()).headers["Content-Security-Policy"]
-    response.headers["Content-Security-Policy"] = policy.replace(
-        "img-src 'self' data:", f"img-src 'self' data: {origin}", 1
-    )
-    return response
 
 
 @bp.get("/recherche/cellules.json")

@@ -58,7 +58,7 @@ def test_osm_pbf_nodes_and_ways(session, tmp_path):
 
     assert calls == [8]
     assert (report.source, report.read, report.loaded, report.skipped) == ("osm", 8, 5, 2)
-    assert report.counts == {"private": 1}
+    assert report.counts == {"private": 1, "base map shapes": 1}  # way 102, a street
     assert report.problems == [
         (0, "way 101: a node location is missing"),
         (0, "node 7: (139.70000, 35.68000) is outside France"),

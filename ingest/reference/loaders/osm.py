@@ -10,9 +10,11 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import text
 
+from ingest.reference.basemap import new_generation, store_shapes
 from ingest.reference.bulk import Progress, copy_rows
 from ingest.reference.loaders.dataset import finish, replacing
 from ingest.reference.loaders.files import LoadError, LoadReport, PathArg, paths_of
+from ingest.reference.loaders.osm_shapes import objects, shape_rows
 from ingest.reference.loaders.places import cells_of, ewkt, locate
 from ingest.reference.models import POI_COLUMNS
 
@@ -57,6 +59,9 @@ def load_osm(path: PathArg, progress: Progress = None) -> LoadReport:
     points of interest), so memory holds the locations of those nodes only (16 bytes each),
     not of the whole extract's nodes as `with_locations()` would. Problems carry line 0 and
     name the object ("way 123: …").
+
+    The extract's roads, watercourses, water and built-up areas replace the base map's OSM
+    shapes in the same transaction (loaders.osm_shapes; counted as "base map shapes").
     """
     import osmium  # noqa: PLC0415 - heavy: imported when an OSM extract is loaded
 
@@ -75,20 +80,9 @@ def load_osm(path: PathArg, progress: Progress = None) -> LoadReport:
         session.execute(text("DELETE FROM pois WHERE source = 'osm'"))
         report.loaded = copy_rows("pois", POI_COLUMNS, _rows(paths, report, progress))
         finish(report, paths, "pois")
+        report.count("base map shapes", store_shapes("osm", shape_rows(paths)))
+    new_generation()
     return report
-
-
-def _objects(processor, path: Path) -> Iterator:
-    """The processor's objects; a damaged file is a LoadError (the load rolls back)."""
-    iterator = iter(processor)
-    while True:
-        try:
-            obj = next(iterator)
-        except StopIteration:
-            return
-        except RuntimeError as exc:
-            raise LoadError(f"cannot read {path.name} as an OSM file: {exc}") from exc
-        yield obj
 
 
 def _private(tags) -> bool:
@@ -103,7 +97,7 @@ def _node_locations(path: Path):
     ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
         osmium.filter.KeyFilter(*OSM_KEYS)
     )
-    for way in _objects(ways, path):
+    for way in objects(ways, path):
         if not _private(way.tags):
             refs.extend(node.ref for node in way.nodes)
     store = osmium.index.create_map("sparse_mem_array")
@@ -113,7 +107,7 @@ def _node_locations(path: Path):
         nodes = osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(
             osmium.filter.IdFilter(map(int, needed))
         )
-        for node in _objects(nodes, path):
+        for node in objects(nodes, path):
             store.set(node.id, node.location)
     return store
 
@@ -127,10 +121,10 @@ def _rows(paths: list[Path], report: LoadReport, progress: Progress) -> Iterator
         label = f"{p.name}: " if len(paths) > 1 else ""
         store = _node_locations(p)
         batch: list[tuple] = []
-        objects = osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY).with_filter(
+        tagged = osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY).with_filter(
             osmium.filter.KeyFilter(*OSM_KEYS)
         )
-        for obj in _objects(objects, p):
+        for obj in objects(tagged, p):
             report.read += 1
             tags = obj.tags
             if _private(tags):

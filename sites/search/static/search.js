@@ -438,12 +438,6 @@
   if (map) {
     figure.hidden = false;
     map.invalidateSize();
-    var basemap = figure.getAttribute("data-basemap");
-    if (basemap) {
-      // Leaflet shows attributions as HTML: the setting's text is escaped first.
-      var attribution = el("span", {}, figure.getAttribute("data-attribution") || "").innerHTML;
-      L.tileLayer(basemap, { attribution: attribution }).addTo(map);
-    }
   }
   loadCells().then(function () {
     if (form.getAttribute("data-searched") === "1") search(false);
