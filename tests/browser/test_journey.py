@@ -14,6 +14,14 @@ from tests.browser.support import shot
 from tests.support import PASSWORD, host
 
 
+
+def open_menu(page) -> None:
+    """A phone folds the navigation behind its menu button: open it."""
+    button = page.locator(".menu-button")
+    expect(button).to_be_visible()
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+
 def test_register_verify_login_elsewhere_switch_language_logout(
     app, make_tenant, live_server, browser, smtp
 ):
@@ -28,7 +36,8 @@ def test_register_verify_login_elsewhere_switch_language_logout(
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
         page.goto(site_a + "/")
-        expect(page.locator("h1")).to_have_text("Mauriac")
+        expect(page.locator("h1")).to_have_text("Vivre à Mauriac")
+        open_menu(page)
         page.get_by_role("link", name="Créer un compte").click()
         page.get_by_label("Adresse e-mail").fill(email)
         page.get_by_label("Nom affiché").fill("Camille")
@@ -50,12 +59,15 @@ def test_register_verify_login_elsewhere_switch_language_logout(
         shot(page, "2-logged-in-on-b")
 
         page.goto(site_b + "/")
+        open_menu(page)
         page.get_by_role("button", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
+        open_menu(page)
         expect(page.get_by_role("button", name="Log out")).to_be_visible()
         shot(page, "3-english")
 
         page.get_by_role("button", name="Log out").click()
+        open_menu(page)
         expect(page.get_by_role("link", name="Log in")).to_be_visible()
         shot(page, "4-logged-out")
         assert {c["name"] for c in context.cookies()} <= {"session", "lang"}
