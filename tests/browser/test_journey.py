@@ -14,13 +14,13 @@ from tests.browser.support import shot
 from tests.support import PASSWORD, host
 
 
-
 def open_menu(page) -> None:
     """A phone folds the navigation behind its menu button: open it."""
     button = page.locator(".menu-button")
     expect(button).to_be_visible()
     if button.get_attribute("aria-expanded") != "true":
         button.click()
+
 
 def test_register_verify_login_elsewhere_switch_language_logout(
     app, make_tenant, live_server, browser, smtp
