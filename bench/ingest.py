@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import pstats
 import resource
+import statistics
 import tempfile
 import time
 import tracemalloc
@@ -108,6 +109,22 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _wal(db) -> dict[str, float]:
+    """The WAL written so far, cluster-wide (pg_stat_wal): this backend's own counts are flushed
+    first (PostgreSQL reports them when the backend goes idle, at most once a second)."""
+    db.session.execute(text("SELECT pg_stat_force_next_flush()"))
+    db.session.commit()
+    row = db.session.execute(
+        text("SELECT wal_bytes, wal_fpi, wal_buffers_full, wal_sync FROM pg_stat_wal")
+    ).one()
+    db.session.commit()
+    return {"mb": float(row[0]) / 2**20, "fpi": row[1], "full": row[2], "syncs": row[3]}
+
+
+def _wal_spent(before: dict, after: dict) -> dict[str, float]:
+    return {k: after[k] - before[k] for k in before}
+
+
 class Listings:
     """The territory's listings, emptied before each import (outside the timing), and the
     baseline's table of the same shape filled by one COPY of the rows an import stored.
@@ -120,6 +137,7 @@ class Listings:
         self.stored = b""
         self.profiled: cProfile.Profile | None = None
         self.cpu: dict[str, list[float]] = {"import": [], "copy": []}
+        self.wal: dict[str, list[dict]] = {"import": [], "copy": []}
 
     def _empty(self, *tables: str) -> None:
         self.db.session.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
@@ -139,6 +157,7 @@ class Listings:
         if empty:
             self._empty("listings", "listing_events")
         backend = self._backend()
+        wal = _wal(self.db)
         profiler = cProfile.Profile() if self.profile and self.profiled is None else None
         cpu = time.process_time() + _cpu_seconds(backend)
         started = time.perf_counter()
@@ -154,6 +173,7 @@ class Listings:
         assert done.status == "done" and expected == self.rows, (done.status, done.message)
         if backend == self._backend() and empty:  # the same connection did the work
             self.cpu["import"].append(cpu)
+            self.wal["import"].append(_wal_spent(wal, _wal(self.db)))
         if not self.stored:
             self.stored = self._copy_out()
         return self.rows / elapsed
@@ -171,6 +191,7 @@ class Listings:
     def raw_copy(self) -> float:
         """Rows per second of one COPY of the stored rows into the table of the same shape."""
         self._empty("bench_copy")
+        wal = _wal(self.db)
         bound = self.db.session.connection()  # the connection the COPY runs on, and its backend
         backend = bound.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
         connection = bound.connection.driver_connection
@@ -182,7 +203,23 @@ class Listings:
         self.db.session.commit()
         elapsed = time.perf_counter() - started
         self.cpu["copy"].append(time.process_time() + _cpu_seconds(backend) - cpu)
+        self.wal["copy"].append(_wal_spent(wal, _wal(self.db)))
         return self.rows / elapsed
+
+    def wal_note(self) -> str:
+        """The WAL each side wrote (medians): on a server with PostgreSQL's default
+        shared_buffers and wal_buffers, what a big write waits for beyond its CPU time."""
+
+        def median(side: str, key: str) -> float:
+            return statistics.median(w[key] for w in self.wal[side]) if self.wal[side] else 0.0
+
+        def side(name: str) -> str:
+            return (
+                f"{median(name, 'mb'):.0f} MB of WAL, {median(name, 'fpi'):.0f} full-page images, "
+                f"{median(name, 'syncs'):.0f} syncs, WAL buffers full {median(name, 'full'):.0f}×"
+            )
+
+        return f"import: {side('import')}; COPY: {side('copy')}"
 
 
 def imports(bench: Bench, args) -> None:
@@ -250,7 +287,10 @@ def measure_imports(bench: Bench, args) -> bytes:
                 "s",
                 baseline=cpu["copy"][-runs:] if runs == len(cpu["import"]) else None,
                 baseline_name="CPU time of the raw COPY",
-                note="what the import costs whatever else the machine runs; for the record",
+                note=(
+                    "what the import costs whatever else the machine runs; for the record. "
+                    + listings.wal_note()
+                ),
             )
             listings.import_file(data)  # the table full, for the unchanged runs
             again = bench.repeat(
