@@ -21,7 +21,7 @@ def test_territory_page_shows_name_and_kind(client, town):
     response = client.get("/", headers={"Host": host(town)})
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "<h1>Murat</h1>" in body and "Commune" in body
+    assert re.search(r"<h1[^>]*>Vivre à Murat</h1>", body) and "Commune" in body
 
 
 @pytest.mark.parametrize("variant", ["{h}:8000", "{H}", "{h}.", "{H}.:8000"])
