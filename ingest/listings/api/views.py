@@ -33,6 +33,7 @@ from ingest.listings.api.representation import (
     etag_of,
     fetch,
     listing_response,
+    photos_of,
     with_point,
 )
 from ingest.listings.declaration import KINDS
@@ -222,7 +223,12 @@ class Listings(MethodView):
         rows = db.session.execute(statement).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        body = {"items": [as_json(*row) for row in rows], "next_cursor": None, "next": None}
+        photos = photos_of([row[0] for row in rows])
+        body = {
+            "items": [as_json(*row, photos[row[0].id]) for row in rows],
+            "next_cursor": None,
+            "next": None,
+        }
         if more:
             body["next_cursor"] = encode_cursor(rows[-1][0].id)
             params = {k: v for k, v in request.args.items() if k != "cursor"}
