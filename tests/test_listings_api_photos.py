@@ -153,4 +153,4 @@ def test_a_fetched_photo_is_removed_through_its_address_only(app, territory, lis
     english = api.get(ONE, headers={"Accept-Language": "en"}).get_json()["photos"]
     assert "did not answer in time" in english[0]["reason"]
     body = is_problem(api.delete(f"{PHOTOS}/{photos[0]['id']}"), 409)
-    assert "photo_url" in body["detail"]
+    assert "retirez l’adresse de photo_url" in body["detail"] and body["title"] == "Conflit"
