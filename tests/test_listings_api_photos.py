@@ -101,6 +101,16 @@ def test_malformed_uploads_name_the_field(app, territory, listed):
     is_problem(api.post(PHOTOS, data={"alt": "x"}, content_type="multipart/form-data"), 422,
                "file")  # fmt: skip
     is_problem(upload(api, alt="x" * 301), 422, "alt")
+    # The listing's own route (its identifier may hold a slash) does not answer for its photos.
+    assert (
+        is_problem(api.put(PHOTOS, json=house()), 405)
+        and "PUT" not in api.get(PHOTOS).headers["Allow"]
+    )
+    assert is_problem(api.get(f"{PHOTOS}/1"), 405)
+    assert api.patch(f"{PHOTOS}/1", json={}).headers["Allow"].split(", ") in (
+        ["DELETE", "OPTIONS"],
+        ["OPTIONS", "DELETE"],
+    )
     assert photo_rows(app, territory) == 0
 
 

@@ -12,6 +12,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from werkzeug.routing import PathConverter
 
 from core import grid
 from core.api import json_response
@@ -52,6 +53,18 @@ blp = Blueprint(
 )
 csrf.exempt(blp)  # API clients authenticate with keys, never with cookies
 blp.before_request(guard)
+
+
+class ExternalId(PathConverter):
+    """A listing's identifier in a path: slashes allowed, but not the tail of its photos' routes
+    (`…/photos`, `…/photos/<id>`), which would otherwise answer as a listing (a PUT on
+    `R-1/photos` is a 405, not a listing named so)."""
+
+    regex = r"(?!.*/photos(?:/\d+)?$)[^/].*?"
+
+
+# Before the routes that use it: the blueprint's deferred work runs in order.
+blp.record_once(lambda state: state.app.url_map.converters.setdefault("external_id", ExternalId))
 
 
 # --- reading the request ------------------------------------------------------------------------
@@ -245,7 +258,7 @@ class Listings(MethodView):
 # --- one listing --------------------------------------------------------------------------------
 
 
-@blp.route("/<kind>/<path:external_id>", parameters=KIND_PARAMETERS)
+@blp.route("/<kind>/<external_id:external_id>", parameters=KIND_PARAMETERS)
 class OneListing(MethodView):
     @blp.doc(
         operationId="getListing",
