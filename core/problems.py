@@ -26,6 +26,7 @@ TYPES = {
     403: ("forbidden", _l("Forbidden")),
     404: ("not-found", _l("Not found")),
     405: ("method-not-allowed", _l("Method not allowed")),
+    409: ("conflict", _l("Conflict")),
     412: ("precondition-failed", _l("Precondition failed")),
     413: ("too-large", _l("Request too large")),
     415: ("unsupported-media-type", _l("Unsupported media type")),

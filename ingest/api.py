@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, render_template
 from core.api import current_spec
 from core.extensions import csrf
 from core.security import csp_nonce
+from ingest.listings.api import photos  # noqa: F401 - its routes join the listings' blueprint
 from ingest.listings.api.docs import page
 from ingest.listings.api.openapi import register_components
 from ingest.listings.api.views import blp

@@ -131,8 +131,11 @@ def test_a_files_addresses_are_fetched_once_and_failures_reported(
         assert db.session.execute(select(ListingPhoto)).first() is None  # nothing fetched yet
         import_id = record.id
         db.session.rollback()
-    (queued,) = queued_photo_jobs()  # the worker's work, scheduled once the import committed
-    run(*queued.args)
+    queued = queued_photo_jobs()  # the worker's work, scheduled once the import committed
+    assert len(queued) == 3  # one job per listing with addresses, R-4 has none
+    assert len({j.id for j in queued}) == 3 and all(j.id.startswith("photos-") for j in queued)
+    for one in queued:
+        run(*one.args)
     with tenant_scope(ref):
         photos = db.session.execute(select(ListingPhoto).order_by(ListingPhoto.id)).scalars()
         got = [(p.source, p.status, p.error, p.source_url.rsplit("/", 1)[1]) for p in photos]
@@ -185,18 +188,18 @@ def test_api_addresses_are_fetched_and_an_emptied_column_removes_them(
         listing_id = saved.outcome.results["API-1"][0]
         db.session.commit()
     with tenant_scope(ref):
-        assert fetch_photos([listing_id]) == {"fetched": 1, "failed": 0}
+        assert fetch_photos(listing_id) == {"fetched": 1, "failed": 0}
         db.session.commit()
         assert db.session.execute(select(ListingPhoto.source)).scalars().all() == ["api"]
         db.session.rollback()
     with tenant_scope(other):  # another territory's job sees none of it
-        assert fetch_photos([listing_id]) == {"fetched": 0, "failed": 0}
+        assert fetch_photos(listing_id) == {"fetched": 0, "failed": 0}
         assert db.session.execute(select(ListingPhoto)).first() is None
         db.session.rollback()
     with tenant_scope(ref):
         save("real_estate", [item | {"photo_url": None}], source="api")
         db.session.commit()
-        fetch_photos([listing_id])
+        fetch_photos(listing_id)
         db.session.commit()
         assert db.session.execute(select(ListingPhoto)).first() is None
         db.session.rollback()

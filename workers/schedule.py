@@ -15,6 +15,8 @@ EVERY = [
     # Imports left queued without a job (Redis was away) or whose worker died: not behind the
     # long imports of the "low" queue.
     ("ingest.listings.recovery:sweep_imports", "default", SETTINGS.IMPORT_SWEEP_SECONDS),
+    # Photo addresses saved while Redis was away (their fetch never queued): queued again.
+    ("ingest.listings.photo_sweep:sweep_photos", "default", SETTINGS.IMPORT_SWEEP_SECONDS),
     ("core.auth.personal_data:sweep_erasures", "low", 600),
     ("billing.documents.store:store_missing_documents", "low", 600),
 ]

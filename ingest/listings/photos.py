@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.extensions import db
 from core.i18n import pick
@@ -126,6 +126,14 @@ def _store(prepared: PreparedPhoto) -> None:
             storage.put(key, rendition.data, "image/jpeg")
 
 
+def touch(listing_id: int) -> None:
+    """A change of photos is a change of the listing: its `updated_at` and API ETag move, so
+    that clients syncing by `updated_since` or If-None-Match see it."""
+    db.session.execute(
+        update(Listing).where(Listing.id == listing_id).values(updated_at=func.now())
+    )
+
+
 def ready_count(listing_id: int) -> int:
     return db.session.execute(
         select(func.count())
@@ -171,14 +179,16 @@ def add_photo(
     )
     db.session.add(photo)
     db.session.flush()
+    touch(listing.id)
     return photo
 
 
 def remove_photo(photo: ListingPhoto) -> None:
     """Delete the row, and its files when no other photo of the territory has the same digest."""
-    digest = photo.digest
+    digest, listing_id = photo.digest, photo.listing_id
     db.session.delete(photo)
     db.session.flush()
+    touch(listing_id)
     if digest is None:
         return
     others = db.session.execute(

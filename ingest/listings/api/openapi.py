@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 from ingest.listings.api.bulk import BULK_MAX, RESULT_STATUSES
-from ingest.listings.api.representation import output_schema
+from ingest.listings.api.representation import PhotoSchema, output_schema
 from ingest.listings.declaration import KIND_TITLES, KINDS
 from ingest.listings.schemas import input_schema, schema_name
 
@@ -61,9 +61,10 @@ _PROBLEM_TEXT = {
     400: "Bad request (malformed JSON, nested deeper than 32 levels, invalid cursor)",
     401: "No valid API key",
     403: "The key lacks the scope",
-    404: "Unknown kind or listing",
+    404: "Unknown kind, listing or photo",
+    409: "The listing's state forbids it (10 photos already; a photo fetched from photo_url)",
     412: "If-Match / If-None-Match not satisfied (checked after the body: a bad body is a 422)",
-    413: "Body larger than 8 MB (chunked bodies too) or more than 1,000 items",
+    413: "Body larger than 8 MB (chunked bodies too), more than 1,000 items, or a photo over 7 MB",
     415: "Body not application/json",
     422: "Invalid values: `errors` names each field (`items[3].price` in a bulk request)",
     429: "Rate limit of the key reached (Retry-After)",
@@ -94,6 +95,8 @@ IDENTITY_NOTE = (
 def register_components(spec) -> None:
     """One input, patch, bulk item and output schema per kind, with French titles, and the
     envelopes. Every input refuses unknown properties (`additionalProperties: false`)."""
+    # Named before the outputs that nest it, which then refer to it by this name.
+    spec.components.schema("ListingPhoto", schema=PhotoSchema)
     for kind in KINDS:
         title_fr, title_en = KIND_TITLES[kind]
         name = schema_name(kind)

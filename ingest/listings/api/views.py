@@ -12,6 +12,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from werkzeug.routing import PathConverter
 
 from core import grid
 from core.api import json_response
@@ -33,6 +34,7 @@ from ingest.listings.api.representation import (
     etag_of,
     fetch,
     listing_response,
+    photos_of,
     with_point,
 )
 from ingest.listings.declaration import KINDS
@@ -51,6 +53,18 @@ blp = Blueprint(
 )
 csrf.exempt(blp)  # API clients authenticate with keys, never with cookies
 blp.before_request(guard)
+
+
+class ExternalId(PathConverter):
+    """A listing's identifier in a path: slashes allowed, but not the tail of its photos' routes
+    (`…/photos`, `…/photos/<id>`), which would otherwise answer as a listing (a PUT on
+    `R-1/photos` is a 405, not a listing named so)."""
+
+    regex = r"(?!.*/photos(?:/\d+)?$)[^/].*?"
+
+
+# Before the routes that use it: the blueprint's deferred work runs in order.
+blp.record_once(lambda state: state.app.url_map.converters.setdefault("external_id", ExternalId))
 
 
 # --- reading the request ------------------------------------------------------------------------
@@ -222,7 +236,12 @@ class Listings(MethodView):
         rows = db.session.execute(statement).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        body = {"items": [as_json(*row) for row in rows], "next_cursor": None, "next": None}
+        photos = photos_of([row[0] for row in rows])
+        body = {
+            "items": [as_json(*row, photos[row[0].id]) for row in rows],
+            "next_cursor": None,
+            "next": None,
+        }
         if more:
             body["next_cursor"] = encode_cursor(rows[-1][0].id)
             params = {k: v for k, v in request.args.items() if k != "cursor"}
@@ -239,7 +258,7 @@ class Listings(MethodView):
 # --- one listing --------------------------------------------------------------------------------
 
 
-@blp.route("/<kind>/<path:external_id>", parameters=KIND_PARAMETERS)
+@blp.route("/<kind>/<external_id:external_id>", parameters=KIND_PARAMETERS)
 class OneListing(MethodView):
     @blp.doc(
         operationId="getListing",
