@@ -7,6 +7,7 @@ capped back-off), so no accepted mail is ever lost while SMTP is down.
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import smtplib
 import ssl
@@ -49,6 +50,9 @@ class OutboxMail(PublicBase):
     )
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     to_addr: Mapped[str] = mapped_column(String(320))
+    #: Where the recipient's "Reply" goes (a visitor writing to an advertiser); never the From,
+    #: which stays the platform's own address so that the mail passes the domain's DMARC policy.
+    reply_to: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
@@ -60,10 +64,28 @@ class OutboxMail(PublicBase):
     sent_at: Mapped[datetime | None]
 
 
-def queue_mail(to: str, subject: str, body_text: str, body_html: str | None = None) -> OutboxMail:
+#: One plain address (no display name, no list): what a header may safely carry.
+_ADDRESS = re.compile(r"^[^@\s,;<>\"()]+@[^@\s,;<>\"()]+\.[^@\s,;<>\"()]+$")
+
+
+def valid_address(address: str) -> bool:
+    """One plain e-mail address that cannot smuggle a header or a second recipient."""
+    return len(address) <= 320 and _ADDRESS.match(address) is not None
+
+
+def queue_mail(
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    *,
+    reply_to: str | None = None,
+) -> OutboxMail:
     """Add a mail to the outbox in the current transaction; it leaves once that commits."""
     if "@" not in to or any(c in to for c in "\r\n,;<>"):
         raise ValueError(f"invalid recipient address {to!r}")
+    if reply_to is not None and not valid_address(reply_to):
+        raise ValueError(f"invalid reply-to address {reply_to!r}")
     if "\n" in subject or "\r" in subject:
         raise ValueError("a mail subject cannot contain line breaks")
     tenant = current_tenant()
@@ -72,6 +94,7 @@ def queue_mail(to: str, subject: str, body_text: str, body_html: str | None = No
         tenant_id=tenant.id if tenant else None,
         message_id=make_msgid(domain=domain),
         to_addr=to,
+        reply_to=reply_to,
         subject=subject,
         body_text=body_text,
         body_html=body_html,
@@ -114,6 +137,8 @@ def _message(mail: OutboxMail, sender: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = mail.to_addr
+    if mail.reply_to:
+        msg["Reply-To"] = mail.reply_to
     msg["Subject"] = mail.subject
     msg["Message-ID"] = mail.message_id
     msg["Date"] = mail.created_at

@@ -26,6 +26,10 @@ profiles_changed = _signals.signal("profiles-changed")
 #: A territory's land changed: created, or an umbrella's members changed. Sender: its TenantRef;
 #: `official_code`: its INSEE code or SIREN.
 perimeter_changed = _signals.signal("perimeter-changed")
+#: The set of active territories changed: one created, deleted or restored, its status changed,
+#: an umbrella's members changed (a wider territory's member sites may differ). Sender: the
+#: TenantRef of the territory concerned.
+territories_changed = _signals.signal("territories-changed")
 #: A person confirmed their e-mail address (the first time). Sender: the account id;
 #: `territory`: the TenantRef of the site they registered on (None: the console host);
 #: `share`: they ticked "share my details" there when registering; `locale`: the language of it.

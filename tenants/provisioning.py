@@ -28,7 +28,7 @@ from core.registry import (
     validate_code,
     validate_host,
 )
-from core.signals import announce, perimeter_changed
+from core.signals import announce, perimeter_changed, territories_changed
 from core.storage import get_storage
 from core.tenancy import host_label, quote, schema_for, validate_slug
 from tenants.clone import CloneError
@@ -158,6 +158,7 @@ def create_tenant(spec: TenantSpec) -> Tenant:
         _comment_schema(connection, tenant)
         clone_template(connection, schema, location)
         _perimeter_changed(tenant)
+        announce(territories_changed, tenant.ref())
         session.commit()
     except Exception as exc:
         session.rollback()
@@ -188,6 +189,7 @@ def require(slug: str) -> Tenant:
 def set_status(slug: str, status: TenantStatus) -> Tenant:
     tenant = require(slug)
     tenant.status = status
+    announce(territories_changed, tenant.ref())
     db.session.commit()
     current_app.extensions["host_cache"].clear()
     return tenant
@@ -220,6 +222,7 @@ def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = No
     membership = Membership(umbrella=umbrella, member=member, joined_on=joined_on or date.today())
     db.session.add(membership)
     _perimeter_changed(umbrella)
+    announce(territories_changed, umbrella.ref())
     db.session.commit()
     return membership
 
@@ -235,6 +238,7 @@ def remove_member(umbrella_slug: str, member_slug: str, left_on: date | None = N
         raise ProvisioningError(f"left_on {left} is before joined_on {membership.joined_on}")
     membership.left_on = left
     _perimeter_changed(umbrella)
+    announce(territories_changed, umbrella.ref())
     db.session.commit()
     return membership
 
@@ -393,6 +397,7 @@ def restore_tenant(slug: str, path: str | Path, spec: TenantSpec | None = None) 
             db.session.connection(), target, location=current_app.config["TENANT_MIGRATIONS"]
         )
         _comment_schema(db.session.connection(), tenant)
+        announce(territories_changed, tenant.ref())
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -422,6 +427,7 @@ def delete_tenant(slug: str) -> str:
     db.session.connection().exec_driver_sql(
         f"DROP SCHEMA IF EXISTS {quote(tenant.schema_name)} CASCADE"
     )
+    announce(territories_changed, tenant.ref())
     db.session.delete(tenant)
     db.session.commit()
     current_app.extensions["host_cache"].clear()

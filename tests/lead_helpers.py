@@ -56,6 +56,22 @@ def add_lead(app, ref, person: int, commune: str, stage="contact", budget=None, 
         db.session.commit()
 
 
+def add_message(app, ref, person: int, commune: str, title: str = "Maison de bourg"):
+    """A message to an advertiser by `person` about a listing in `commune` (an event
+    `contact`, as the listing's contact form records it)."""
+    with app.app_context(), tenant_scope(ref):
+        lead = db.session.execute(
+            select(Lead).where(Lead.account_id == person, Lead.commune_insee == commune)
+        ).scalar_one()
+        listing = {"kind": "real_estate", "external_id": "M1", "title": title}
+        db.session.add(
+            LeadEvent(
+                lead_id=lead.id, kind="contact", cells=[cell(0)], criteria={"listing": listing}
+            )
+        )
+        db.session.commit()
+
+
 def read_csv(response) -> list[list[str]]:
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")

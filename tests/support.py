@@ -163,13 +163,16 @@ class Inbox:
         self.messages.append(envelope)
         return "250 OK"
 
+    def mails_to(self, address: str) -> list:
+        """The messages received for `address`, parsed (headers and parts)."""
+        return [
+            message_from_bytes(envelope.content, policy=policy.default)
+            for envelope in self.messages
+            if address in envelope.rcpt_tos
+        ]
+
     def bodies_to(self, address: str) -> list[str]:
-        out = []
-        for envelope in self.messages:
-            if address in envelope.rcpt_tos:
-                message = message_from_bytes(envelope.content, policy=policy.default)
-                out.append(message.get_body(("plain",)).get_content())
-        return out
+        return [m.get_body(("plain",)).get_content() for m in self.mails_to(address)]
 
     def link_to(self, address: str, path_part: str) -> str:
         for body in reversed(self.bodies_to(address)):

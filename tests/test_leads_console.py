@@ -12,7 +12,7 @@ from sites.leads import report
 from sites.leads.consent import CONSENT_VERSION
 from sites.leads.models import LeadConsent
 from tenants.provisioning import add_member
-from tests.lead_helpers import PSEUDONYM, account_id, add_lead, read_csv
+from tests.lead_helpers import PSEUDONYM, account_id, add_lead, add_message, read_csv
 
 # --- console ------------------------------------------------------------------------------------
 
@@ -48,6 +48,46 @@ def test_funnel_communes_periods_and_filters(app, make_tenant, make_account, vis
     assert admin.get("/console/prospects/?stage=prospect&grain=week").status_code == 200
     rows = read_csv(admin.get("/console/prospects/export.csv?commune=99001"))
     assert len(rows) == 3 and {r[3] for r in rows[1:]} == {"99001"}
+
+
+def test_messages_to_advertisers_are_counted_and_shown(app, make_tenant, make_account, visitor):
+    town = make_tenant()
+    shared, hidden = (account_id(app, make_account(name=n)) for n in ("Léa Partage", "Tom Discret"))
+    add_lead(app, town, shared, "99001", stage="prospect")
+    add_lead(app, town, hidden, "99002", stage="prospect")
+    add_message(app, town, shared, "99001", title="Maison de bourg")
+    add_message(app, town, shared, "99001", title="Longère à Anglards")
+    add_message(app, town, hidden, "99002", title="Grange secrète")
+    with app.app_context(), tenant_scope(town):
+        db.session.add(LeadConsent(account_id=shared, text_version=CONSENT_VERSION, wording="x"))
+        db.session.commit()
+    with app.test_request_context(), tenant_scope(town):
+        assert report.funnel(report.Filters()).messages == 3
+        assert report.funnel(report.Filters(commune="99002")).messages == 1
+        old = report.Filters.from_args({"since": "2001-01-01", "until": "2001-12-31"})
+        assert report.funnel(old).messages == 0
+        per = {c["insee"]: c["messages"] for c in report.per_commune(report.Filters())}
+        assert per == {"99001": 2, "99002": 1}
+        assert sum(p["contact"] for p in report.over_time(report.Filters())) == 3
+        rows = {r.account_id: r for r in report.lead_page(report.Filters()).rows}
+        assert (rows[shared].messages, rows[shared].last_listing) == (2, "Longère à Anglards")
+        # A count names no one; the listing a person wrote about is theirs, shown with consent.
+        assert (rows[hidden].messages, rows[hidden].last_listing) == (1, None)
+        db.session.rollback()
+    admin = visitor(town)
+    admin.login(make_account(roles=[("editor", town)]))
+    page = admin.get("/console/prospects/").get_data(as_text=True)
+    assert "Messages aux annonceurs" in page
+    assert "2 messages aux annonceurs" in page and "1 message à un annonceur" in page
+    assert "Dernier message au sujet de : Longère à Anglards" in page
+    assert "Grange secrète" not in page
+    rows = read_csv(admin.get("/console/prospects/export.csv"))
+    column, about = (
+        rows[0].index("Messages aux annonceurs"),
+        rows[0].index("Dernier message au sujet de"),
+    )
+    by_commune = {r[3]: (r[column], r[about]) for r in rows[1:]}
+    assert by_commune == {"99001": ("2", "Longère à Anglards"), "99002": ("1", "")}
 
 
 def test_another_territory_never_sees_these_leads(app, make_tenant, make_account, visitor):
@@ -150,12 +190,15 @@ def test_coordinator_sees_figures_per_member_town(app, make_tenant, make_account
     add_lead(app, umbrella, cid, "15187", stage="prospect")
     add_lead(app, umbrella, sid, "15187")
     add_lead(app, umbrella, sid, "15120")
+    add_message(app, umbrella, sid, "15187")  # a message about a house in Murat
     with app.app_context(), tenant_scope(umbrella):
         db.session.add(LeadConsent(account_id=cid, text_version=CONSENT_VERSION, wording="x"))
         db.session.commit()
     # A search on Murat's own site: counted for the coordinator, details stay with Murat.
     own = make_account(name="Chloé Murat")
     add_lead(app, first, account_id(app, own), "15187")
+    add_message(app, first, account_id(app, own), "15187")
+    add_message(app, first, account_id(app, own), "15187")
     with app.app_context(), tenant_scope(first):
         db.session.add(
             LeadConsent(account_id=account_id(app, own), text_version=CONSENT_VERSION, wording="x")
@@ -177,8 +220,9 @@ def test_coordinator_sees_figures_per_member_town(app, make_tenant, make_account
     cells = {
         name: [c.split("<")[0] for c in line.split("<td>")[1:]] for name, line in lines.items()
     }
-    assert cells["Murat"] == ["2", "1", "50 %", "2", "1", "0"]
-    assert cells["Mauriac"] == ["1", "0", "0 %", "1", "0", "0"]
+    # Contacts, prospects, rate, people, messages here; contacts, prospects, messages there.
+    assert cells["Murat"] == ["2", "1", "50 %", "2", "1", "1", "0", "2"]
+    assert cells["Mauriac"] == ["1", "0", "0 %", "1", "0", "0", "0", "0"]
 
     detail = coordinator.get(f"/console/prospects/?member={first.slug}").get_data(as_text=True)
     assert "Alice Consent" in detail and "Bob Silence" not in detail and PSEUDONYM.search(detail)

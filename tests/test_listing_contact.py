@@ -86,6 +86,11 @@ def test_a_message_reaches_the_advertiser_by_mail(app, listings, visitor, smtp):
     shown = site.get(response.headers["Location"]).get_data(as_text=True)
     assert "Votre message a été envoyé" in shown
     inbox = smtp.deliver()
+    [mail] = inbox.mails_to(ADVERTISER)
+    # The advertiser's Reply goes to the person; the From stays the platform's (DMARC).
+    assert mail["Reply-To"] == "camille@example.org"
+    assert "camille" not in mail["From"] and "example.org" not in mail["From"]
+    assert "Répondre" in mail.get_body(("plain",)).get_content()
     [body] = inbox.bodies_to(ADVERTISER)
     assert "Camille Martin" in body and "camille@example.org" in body and "06 12 34 56 78" in body
     assert "toujours disponible" in body
@@ -99,6 +104,9 @@ def test_a_message_reaches_the_advertiser_by_mail(app, listings, visitor, smtp):
         ({"message": "   "}, "message", "est vide"),
         ({"message": "Voir http://a.example http://b.example www.c.example"}, "message", "liens"),
         ({"email": "pas-une-adresse"}, "email", "adresse e-mail"),
+        # Would pass as a display name or a second address in a Reply-To header.
+        ({"email": 'camille"<x@evil.example>"@example.org'}, "email", "adresse e-mail"),
+        ({"email": "camille@example.org\nBcc: x@evil.example"}, "email", "adresse e-mail"),
         ({"name": ""}, "name", "votre nom"),
         ({"phone": "appelez-moi"}, "phone", "téléphone"),
     ],

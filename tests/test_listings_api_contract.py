@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 from sqlalchemy import text
 from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
@@ -213,10 +214,21 @@ def test_the_openapi_document_states_the_contract(app, territory, api):
 def test_listings_outside_the_territory_are_refused(app, territory, api):
     # Aurillac (15014) is about 50 km from Saint-Flour, the territory's commune.
     elsewhere = house(commune_insee="15014", latitude=44.9264, longitude=2.4397)
-    is_problem(api.put(ONE, json=elsewhere), 422, "latitude")
+    [said] = is_problem(api.put(ONE, json=elsewhere), 422, "latitude")["errors"]["latitude"]
+    # How far and where, in the reader's language.
+    assert re.search(r"est à \d+,\d km du territoire, commune du territoire la plus proche "
+                     r": Saint-Flour", said), said  # fmt: skip
+    english = api.put(ONE, json=elsewhere, headers={"Accept-Language": "en"})
+    [said] = is_problem(english, 422, "latitude")["errors"]["latitude"]
+    assert re.search(r"lies \d+\.\d km outside the territory, nearest commune of the territory: "
+                     r"Saint-Flour", said), said  # fmt: skip
     centre = house(commune_insee="15014", latitude=None, longitude=None)
     detail = is_problem(api.put(ONE, json=centre), 422, "commune_insee")
-    assert "15014" in detail["errors"]["commune_insee"][0]
+    [said] = detail["errors"]["commune_insee"]
+    assert (
+        "Aurillac (15014)" in said and "commune du territoire la plus proche : Saint-Flour" in said
+    )
+    assert re.search(r"à \d+,\d km", said), said
     results = api.post(BULK, json={"items": [{"kind": "real_estate", **centre}]}).get_json()
     assert "commune_insee" in results["results"][0]["errors"]
     assert count(app, territory) == 0
@@ -249,10 +261,21 @@ def test_files_and_the_console_keep_to_the_territory_too(app, territory):
         found = {(i["code"], i["row"], i["column"]) for i in files.issues_of(record) if i["error"]}
         assert found == {("outside_territory", 3, "latitude"),
                          ("commune_outside_territory", 4, "commune_insee")}  # fmt: skip
-        issue = next(i for i in files.issues_of(record) if i["row"] == 4)
-        assert "15014" in issue["message"]["fr"] and "15014" in issue["message"]["en"]
+        point = next(i for i in files.issues_of(record) if i["row"] == 3)["message"]
+        french = r"^Ligne 3, colonne « latitude ».* est à \d+,\d km du territoire, commune du "
+        english = r"^Row 3, column “latitude”.* lies \d+\.\d km outside the territory, nearest "
+        assert re.search(french + r"territoire la plus proche : Saint-Flour", point["fr"])
+        assert re.search(english + r"commune of the territory: Saint-Flour", point["en"])
+        issue = next(i for i in files.issues_of(record) if i["row"] == 4)["message"]
+        assert "Aurillac (15014)" in issue["fr"] and "Aurillac (15014)" in issue["en"]
+        assert re.search(r"à \d+,\d km de celui-ci, commune du territoire la plus proche : "
+                         r"Saint-Flour", issue["fr"])  # fmt: skip
+        assert re.search(r"lies \d+\.\d km outside it, nearest commune of the territory: "
+                         r"Saint-Flour", issue["en"])  # fmt: skip
         form = save("real_estate", [house("C-1", commune_insee="15014", latitude=None,
                                           longitude=None)], source="manual")  # fmt: skip
         assert list(form.errors[0]) == ["commune_insee"]
+        [said] = form.errors[0]["commune_insee"]
+        assert "Aurillac (15014)" in said and "la plus proche : Saint-Flour" in said
         db.session.rollback()
     assert count(app, territory) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 
@@ -126,6 +127,23 @@ def test_errors_are_shown_next_to_fields_and_nothing_is_saved(app, world, visito
     assert 'id="f-commune_insee-errors"' in place and "99999" in place
     assert listings(app, world["a"]) == []
     assert events(app, world["a"]) == []
+
+
+def test_a_point_outside_the_territory_says_how_far_and_where(app, world, visitor):
+    site = signed_in(visitor, world["a"], world["editor"])
+    # Aurillac, about 50 km from Saint-Flour, the territory's only commune.
+    far = {"commune_insee": "15014", "latitude": "44.9264", "longitude": "2.4397"}
+    response = create(site, far)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    errors = page.split('id="f-latitude-errors"')[1].split("</")[0]
+    assert re.search(r"est à \d+,\d km du territoire, commune du territoire la plus proche : "
+                     r"Saint-Flour", errors), errors  # fmt: skip
+    centre = create(site, far | {"latitude": "", "longitude": ""})
+    page = html.unescape(centre.get_data(as_text=True))
+    errors = page.split('id="f-commune_insee-errors"')[1].split("</")[0]
+    assert "Aurillac (15014)" in errors and "la plus proche : Saint-Flour" in errors
+    assert listings(app, world["a"]) == []
 
 
 def test_create_edit_duplicate_publish_unpublish_are_logged_with_the_account(app, world, visitor):

@@ -42,6 +42,34 @@ def test_mail_queued_in_a_territory_is_sent(ctx, outbox, smtp, make_tenant):
     assert deliver_outbox() == 0  # nothing is sent twice
 
 
+def test_a_reply_to_reaches_the_recipient_in_its_header(ctx, outbox, smtp):
+    mail = queue_mail(
+        "annonceur@example.org", "Votre annonce", "Bonjour", reply_to="camille@example.org"
+    )
+    db.session.commit()
+    assert mail.reply_to == "camille@example.org"
+    assert deliver_outbox() == 1
+    [received] = smtp.mails_to("annonceur@example.org")
+    assert received["Reply-To"] == "camille@example.org"
+    assert "camille" not in received["From"]
+
+
+@pytest.mark.parametrize(
+    "reply_to",
+    [
+        "pas-une-adresse",
+        "a@b.fr\nBcc: c@d.fr",
+        "a@b.fr, c@d.fr",
+        "Camille <a@b.fr>",
+        "x" * 320 + "@b.fr",
+    ],
+)
+def test_a_bad_reply_to_is_refused(ctx, outbox, reply_to):
+    with pytest.raises(ValueError, match="reply-to"):
+        queue_mail("a@example.org", "Sujet", "corps", reply_to=reply_to)
+    assert db.session.execute(select(OutboxMail)).first() is None
+
+
 def test_smtp_down_keeps_the_mail_until_it_is_back(app, ctx, outbox):
     port = free_port()  # nothing listens there yet
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"

@@ -15,6 +15,7 @@ from sqlalchemy import insert, text
 
 from core import grid
 from core.extensions import db
+from core.registry import TenantStatus
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
 from ingest.listings.store import publish_or_unpublish, upsert
@@ -24,7 +25,7 @@ from ingest.reference.profiles import build_profiles
 from ingest.reference.territory import TerritoryCell
 from sites.search import engine, freshness, matrix
 from sites.search.query import Query, QueryError, Wanted, parse_query
-from tenants.provisioning import add_member
+from tenants.provisioning import add_member, set_status
 
 E0, N0 = 3_000_000, 2_500_000
 
@@ -442,6 +443,33 @@ def test_umbrella_scores_its_members_cells_and_listings(ctx, cantal, make_tenant
     result = run(umbrella, {"criteria": [{"id": "jobs_count", "threshold": 1}]})
     assert result.green_cells() == [target]
     assert run(flour, {"criteria": [{"id": "jobs_count", "threshold": 1}]}).counts["green"] == 0
+
+
+def test_a_communaute_counts_its_commune_sites_listings_after_the_bump(ctx, cantal, make_tenant):
+    communaute = make_tenant(kind="epci", name="Saint-Flour Communauté")  # holds 15187
+
+    def jobs_at(cell_id: str) -> float:
+        m = run(communaute, {}).matrix
+        return float(m.values[matrix.ROW["jobs_count"]][m.index_of(cell_id)])
+
+    db.session.rollback()
+    with tenant_scope(communaute):
+        target = matrix.cell_order(communaute)[1][0]
+        db.session.rollback()
+    assert jobs_at(target) == 0  # the communauté's matrix is loaded and kept
+    # A commune site opened within it afterwards: a member its matrix did not know of.
+    town = make_tenant(name="Saint-Flour")
+    listing(town, "job", 1, target)  # announced: the bump of the town's listings token
+    assert jobs_at(target) == 1
+    # Now a member of the kept matrix: its next listing reloads the communauté's through the
+    # town's token alone.
+    listing(town, "job", 2, target)
+    assert jobs_at(target) == 2
+    body = {"criteria": [{"id": "jobs_count", "threshold": 2, "importance": "must"}]}
+    assert target in run(communaute, body).green_cells()
+    # A suspended site's listings leave its pages and its communauté's counts alike.
+    set_status(town.slug, TenantStatus.suspended)
+    assert jobs_at(target) == 0
 
 
 def test_a_territory_never_counts_another_ones_listings(ctx, make_tenant):

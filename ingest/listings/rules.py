@@ -290,18 +290,17 @@ def _check_perimeter(session, records: list[dict], skip: set[int]) -> list[Probl
 
     A point inside its own commune, one of the territory's, needs no query; the others are
     measured against the territory's communes by the database, the index narrowing them first.
+    A refusal says how far and where: the distance to the territory and its nearest commune.
     """
     communes = set(territory_communes(require_tenant()))
     margin = current_app.config["PERIMETER_MARGIN_M"]
-    problems, measured = [], []
+    refused, measured = [], []
     for i, r in enumerate(records):
         if i in skip:
             continue
         if r["location_approximate"]:
             if r["commune_insee"] not in communes:
-                problems.append(
-                    Problem(i, "commune_outside_territory", "commune_insee", r["commune_insee"])
-                )
+                refused.append(i)
         elif not (r["_in_commune"] and r["commune_insee"] in communes):
             measured.append(i)
     if measured:
@@ -333,16 +332,65 @@ def _check_perimeter(session, records: list[dict], skip: set[int]) -> list[Probl
                 },
             ).scalars()
         )
-        for i in measured:
-            if i not in inside:
-                r = records[i]
-                problems.append(
-                    Problem(
-                        i,
-                        "outside_territory",
-                        "latitude",
-                        f"{r['_lat']:.5f}, {r['_lon']:.5f}",
-                        {"km": round(margin / 1000, 1)},
-                    )
+        refused += [i for i in measured if i not in inside]
+    if not refused:
+        return []
+    nearest = _nearest_communes(session, records, sorted(refused), sorted(communes))
+    problems = []
+    for i in sorted(refused):
+        r = records[i]
+        km, insee, name, own = nearest.get(i, (None, None, None, None))
+        params = {"km": km, "nearest": name or insee or "—", "nearest_insee": insee}
+        if r["location_approximate"]:
+            params["name"] = own or r["commune_insee"]
+            problems.append(
+                Problem(i, "commune_outside_territory", "commune_insee", r["commune_insee"], params)
+            )
+        else:
+            params["margin_km"] = round(margin / 1000, 1)
+            problems.append(
+                Problem(
+                    i, "outside_territory", "latitude", f"{r['_lat']:.5f}, {r['_lon']:.5f}", params
                 )
+            )
     return problems
+
+
+def _nearest_communes(session, records, indexes, codes) -> dict[int, tuple]:
+    """Per refused record: (km to the territory, its nearest commune's code and name, the name
+    of the record's own commune when it sits at its centre). Measured from the point, or from
+    the whole commune for a listing at its commune's centre; only the few communes nearest on
+    the map are measured on the sphere (refusals are rare)."""
+    if not codes:
+        return {}
+    rows = session.execute(
+        text(
+            """
+            WITH b AS (
+                SELECT b.i, own.name AS own_name,
+                       COALESCE(own.geom, ST_SetSRID(ST_MakePoint(b.lon, b.lat), 4326)) AS g
+                FROM unnest(CAST(:i AS int[]), CAST(:lon AS float8[]), CAST(:lat AS float8[]),
+                            CAST(:whole AS text[])) AS b(i, lon, lat, whole)
+                LEFT JOIN public.communes own ON own.insee = b.whole
+            )
+            SELECT DISTINCT ON (b.i) b.i, ST_Distance(near.geom::geography, b.g::geography),
+                   near.insee, near.name, b.own_name
+            FROM b CROSS JOIN LATERAL (
+                SELECT c.insee, c.name, c.geom FROM public.communes c
+                WHERE c.insee = ANY(:codes) ORDER BY c.geom <-> b.g LIMIT 5
+            ) AS near
+            ORDER BY b.i, 2, near.insee
+            """
+        ),
+        {
+            "i": indexes,
+            "lon": [records[i]["_lon"] for i in indexes],
+            "lat": [records[i]["_lat"] for i in indexes],
+            "whole": [
+                records[i]["commune_insee"] if records[i]["location_approximate"] else None
+                for i in indexes
+            ],
+            "codes": codes,
+        },
+    ).all()
+    return {i: (round(distance / 1000, 1), *rest) for i, distance, *rest in rows}

@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import cache
 
 import psycopg
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
@@ -191,6 +192,11 @@ def point_of(listing: Listing) -> tuple[float, float]:
     return lon, lat
 
 
+def _km(value) -> str:
+    """A distance in km as the reader writes it: 14,2 in French, 14.2 in English."""
+    return "?" if value is None else format_decimal(value, format="#,##0.#")
+
+
 def describe_problem(problem: Problem) -> str:
     """A location problem in the reader's language."""
     params = problem.params or {}
@@ -202,20 +208,27 @@ def describe_problem(problem: Problem) -> str:
         return _(
             "The point (%(value)s) is %(km)s km from the commune %(insee)s: at sea or misplaced?",
             value=problem.value,
-            km=params.get("km"),
+            km=_km(params.get("km")),
             insee=params.get("insee"),
         )
     if problem.code == "outside_territory":
         return _(
-            "The point (%(value)s) lies more than %(km)s km outside this territory's communes.",
+            "The point (%(value)s) lies %(km)s km outside the territory, nearest commune of the "
+            "territory: %(nearest)s (a point up to %(margin)s km outside is accepted).",
             value=problem.value,
-            km=params.get("km"),
+            km=_km(params.get("km")),
+            nearest=params.get("nearest"),
+            margin=_km(params.get("margin_km")),
         )
     if problem.code == "commune_outside_territory":
         return _(
-            "The commune %(value)s is not part of this territory: give the listing's point, "
-            "or list it on the commune's own territory.",
+            "The commune %(name)s (%(value)s) is not part of this territory: it lies %(km)s km "
+            "outside it, nearest commune of the territory: %(nearest)s. Give the listing's "
+            "point, or list it on the commune's own territory.",
+            name=params.get("name", problem.value),
             value=problem.value,
+            km=_km(params.get("km")),
+            nearest=params.get("nearest"),
         )
     if problem.code == "half_coordinates":
         return _("Give both coordinates, or neither.")

@@ -245,17 +245,22 @@ MESSAGES = {
         "the coordinates or the INSEE code.",
     ),
     "outside_territory": (
-        "Ligne {row}, colonne {field} : le point ({value}) est à plus de {km} km des communes du "
-        "territoire ; vérifiez les coordonnées, ou publiez l'annonce sur le territoire où elle se "
+        "Ligne {row}, colonne {field} : le point ({value}) est à {km} km du territoire, commune "
+        "du territoire la plus proche : {nearest} (un point à moins de {margin_km} km est "
+        "accepté) ; vérifiez les coordonnées, ou publiez l'annonce sur le territoire où elle se "
         "trouve.",
-        "Row {row}, column {field}: the point ({value}) lies more than {km} km outside the "
-        "territory's communes; check the coordinates, or publish the listing on the territory "
-        "where it lies.",
+        "Row {row}, column {field}: the point ({value}) lies {km} km outside the territory, "
+        "nearest commune of the territory: {nearest} (a point up to {margin_km} km outside is "
+        "accepted); check the coordinates, or publish the listing on the territory where it "
+        "lies.",
     ),
     "commune_outside_territory": (
-        "Ligne {row}, colonne {field} : la commune {value} ne fait pas partie du territoire ; "
-        "donnez le point de l'annonce, ou publiez-la sur le territoire de cette commune.",
-        "Row {row}, column {field}: commune {value} is not part of the territory; give the "
+        "Ligne {row}, colonne {field} : la commune {name} ({value}) ne fait pas partie du "
+        "territoire : elle est à {km} km de celui-ci, commune du territoire la plus proche : "
+        "{nearest} ; donnez le point de l'annonce, ou publiez-la sur le territoire de cette "
+        "commune.",
+        "Row {row}, column {field}: commune {name} ({value}) is not part of the territory: it "
+        "lies {km} km outside it, nearest commune of the territory: {nearest}; give the "
         "listing's point, or publish it on that commune's territory.",
     ),
     "unreadable": (
@@ -359,12 +364,18 @@ def describe(issue, locale: str = "fr") -> str:
         "limit": "",
         "first_row": "",
         "km": "",
+        "margin_km": "",
         "insee": "",
+        "nearest": "",
+        "name": "",
         "reason": "",
         "position": "",
         "character": "",
     }
     values.update({k: v for k, v in params.items() if k in values})
+    for distance in ("km", "margin_km"):  # 14,2 km in French, 14.2 km in English
+        if isinstance(values[distance], int | float):
+            values[distance] = format_decimal(values[distance], format="#,##0.#", locale=locale)
     if code == "unknown_column" and issue.column:
         guess = _guess(issue.column)
         if guess:

@@ -105,6 +105,8 @@ def export():
         _("Criteria of the last search"),
         _("Household"),
         _("Budget (€)"),
+        _("Messages to advertisers"),
+        _("Last message about"),
         _("Consent"),
     )
     identified = 0
@@ -126,6 +128,8 @@ def export():
                 " ; ".join(row.criteria or ()),
                 row.household or "",
                 _amount(row.budget),
+                row.messages,
+                row.last_listing or "",
                 _("yes") if consented else _("no"),
             )
         )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, distinct, exists, func, literal_column, select
+from sqlalchemy.orm import aliased
 
 from core.auth.models import Account
 from core.extensions import db
@@ -81,13 +82,13 @@ class Filters:
         return start, end
 
 
-def _event_window(filters: Filters):
+def _event_window(filters: Filters, events=LeadEvent):
     start, end = filters.bounds()
     clauses = []
     if start is not None:
-        clauses.append(LeadEvent.at >= start)
+        clauses.append(events.at >= start)
     if end is not None:
-        clauses.append(LeadEvent.at < end)
+        clauses.append(events.at < end)
     return clauses
 
 
@@ -100,7 +101,7 @@ def _lead_where(filters: Filters, with_stage: bool = True) -> list:
     if with_stage and filters.stage:
         where.append(Lead.stage == filters.stage)
     window = _event_window(filters)
-    if window:  # active in the period: at least one search or click in it
+    if window:  # active in the period: at least one search, click or message in it
         where.append(exists().where(LeadEvent.lead_id == Lead.id, *window))
     return where
 
@@ -113,6 +114,8 @@ class Funnel:
     contacts: int
     prospects: int
     people: int
+    #: Messages written to advertisers (events `contact`) in the period: the strongest sign.
+    messages: int = 0
 
     @property
     def rate(self) -> int | None:
@@ -121,38 +124,68 @@ class Funnel:
 
 
 def funnel(filters: Filters) -> Funnel:
-    """Contacts (every lead: a prospect was a contact first) → prospects, and distinct people."""
+    """Contacts (every lead: a prospect was a contact first) → prospects, distinct people, and
+    the messages they wrote to advertisers."""
+    where = _lead_where(filters, with_stage=False)
     row = db.session.execute(
         select(
             func.count(),
             func.count().filter(Lead.stage == "prospect"),
             func.count(distinct(Lead.account_id)),
-        ).where(*_lead_where(filters, with_stage=False))
+        ).where(*where)
     ).one()
-    return Funnel(*row)
+    # An alias: `where` may hold an EXISTS on lead_events that must correlate to Lead only.
+    sent = aliased(LeadEvent)
+    messages = db.session.execute(
+        select(func.count())
+        .select_from(sent)
+        .join(Lead, Lead.id == sent.lead_id)
+        .where(sent.kind == "contact", *where, *_event_window(filters, sent))
+    ).scalar()
+    return Funnel(*row, messages=messages)
+
+
+def _messages_per_lead(filters: Filters):
+    """Per lead, its messages to advertisers in the period (a subquery to join)."""
+    return (
+        select(LeadEvent.lead_id, func.count().label("messages"))
+        .where(LeadEvent.kind == "contact", *_event_window(filters))
+        .group_by(LeadEvent.lead_id)
+        .subquery("messages")
+    )
 
 
 def per_commune(filters: Filters) -> list[dict]:
+    messages = _messages_per_lead(filters)
     rows = db.session.execute(
         select(
             Lead.commune_insee,
             func.count(),
             func.count().filter(Lead.stage == "prospect"),
+            func.coalesce(func.sum(messages.c.messages), 0),
         )
+        .outerjoin(messages, messages.c.lead_id == Lead.id)
         .where(*_lead_where(filters, with_stage=False))
         .group_by(Lead.commune_insee)
         .order_by(func.count().desc(), Lead.commune_insee)
     ).all()
     names = names_of(r[0] for r in rows)
     return [
-        {"insee": code, "name": names.get(code, code), "contacts": c, "prospects": p}
-        for code, c, p in rows
+        {
+            "insee": code,
+            "name": names.get(code, code),
+            "contacts": c,
+            "prospects": p,
+            "messages": int(m),
+        }
+        for code, c, p, m in rows
     ]
 
 
 def over_time(filters: Filters) -> list[dict]:
-    """Per week or month (Paris time), newest first: new contacts, new prospects, searches and
-    clicks. Bounded to the chosen period, else to the last 12 months or 26 weeks."""
+    """Per week or month (Paris time), newest first: new contacts, new prospects, searches,
+    clicks and messages to advertisers. Bounded to the chosen period, else to the last 12
+    months or 26 weeks."""
     start, end = filters.bounds()
     if start is None:
         today = datetime.now(PARIS).date()
@@ -172,7 +205,8 @@ def over_time(filters: Filters) -> list[dict]:
     def add(rows, *names):
         for period, *values in rows:
             slot = figures.setdefault(
-                period.date(), {"contacts": 0, "prospects": 0, "search": 0, "click": 0}
+                period.date(),
+                {"contacts": 0, "prospects": 0, "search": 0, "click": 0, "contact": 0},
             )
             for name, value in zip(names, values, strict=True):
                 slot[name] += value
@@ -202,6 +236,7 @@ def over_time(filters: Filters) -> list[dict]:
                 at,
                 func.count().filter(LeadEvent.kind == "search"),
                 func.count().filter(LeadEvent.kind == "click"),
+                func.count().filter(LeadEvent.kind == "contact"),
             )
             .join(Lead, Lead.id == LeadEvent.lead_id)
             .where(*lead_where, window(LeadEvent.at))
@@ -209,6 +244,7 @@ def over_time(filters: Filters) -> list[dict]:
         ).all(),
         "search",
         "click",
+        "contact",
     )
     return [{"period": k, **v} for k, v in sorted(figures.items(), reverse=True)]
 
@@ -232,6 +268,10 @@ class LeadRow:
     criteria: list[str] | None = None
     household: str | None = None
     budget: Decimal | None = None
+    #: Messages written to advertisers (counted for everyone: a count names no one).
+    messages: int = 0
+    #: The listing of the latest message, only while consent is in force.
+    last_listing: str | None = None
 
     @property
     def label(self) -> str:
@@ -270,6 +310,18 @@ def _identify(found: list[Lead]) -> list[LeadRow]:
     )
     leads = [(lead, numbers[lead.account_id]) for lead in found]
     names = names_of(lead.commune_insee for lead in found)
+    written = (
+        dict(
+            db.session.execute(
+                select(LeadEvent.lead_id, func.count())
+                .where(LeadEvent.lead_id.in_([lead.id for lead in found]))
+                .where(LeadEvent.kind == "contact")
+                .group_by(LeadEvent.lead_id)
+            ).all()
+        )
+        if found
+        else {}
+    )
     rows = [
         LeadRow(
             number=number,
@@ -280,6 +332,7 @@ def _identify(found: list[Lead]) -> list[LeadRow]:
             first_seen_at=lead.first_seen_at,
             last_seen_at=lead.last_seen_at,
             prospect_at=lead.prospect_at,
+            messages=written.get(lead.id, 0),
         )
         for lead, number in leads
     ]
@@ -300,11 +353,23 @@ def _identify(found: list[Lead]) -> list[LeadRow]:
         e.lead_id: e
         for e in db.session.execute(select(LeadEvent).where(LeadEvent.id.in_(latest))).scalars()
     }
+    latest_message = (
+        select(func.max(LeadEvent.id))
+        .where(LeadEvent.lead_id.in_(lead_ids), LeadEvent.kind == "contact")
+        .group_by(LeadEvent.lead_id)
+    )
+    wrote_about = {
+        e.lead_id: e.criteria
+        for e in db.session.execute(
+            select(LeadEvent).where(LeadEvent.id.in_(latest_message))
+        ).scalars()
+    }
     for (lead, _n), row in zip(leads, rows, strict=True):
         person = people.get(lead.account_id)
         if person is None:
             continue
         row.name, row.email = person.display_name, person.email
+        row.last_listing = describe_listing(wrote_about.get(lead.id))
         event = last.get(lead.id)
         if event is not None:
             row.criteria = describe_criteria(event.criteria)
@@ -361,6 +426,15 @@ def describe_criteria(snapshot, locale: str | None = None) -> list[str]:
         label = pick(criterion.label_fr, criterion.label_en, locale)
         out.append(f"{label} {sign} {_number(threshold)}{unit} ({importance})")
     return out
+
+
+def describe_listing(snapshot) -> str | None:
+    """The listing a message was about, as recorded in its event: its title."""
+    listing = snapshot.get("listing") if isinstance(snapshot, dict) else None
+    if not isinstance(listing, dict):
+        return None
+    title = listing.get("title")
+    return str(title) if title else None
 
 
 def describe_household(snapshot) -> str | None:

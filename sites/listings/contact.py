@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.extensions import db
-from core.mail import queue_mail
+from core.mail import queue_mail, valid_address
 from core.tenancy import TenantRef
 from ingest.listings.models import Listing
 from sites.leads.models import Lead, LeadEvent
@@ -26,7 +26,6 @@ MAX_LINKS = 2
 #: A form older than this is stale (a tab left open overnight): shown again with a fresh one.
 MAX_AGE_SECONDS = 24 * 3600
 _LINK = re.compile(r"https?://|www\.|\[url|<a\s", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^[+0-9 ().-]{6,30}$")
 #: The trap field: hidden from people (and from assistive technology), filled by robots.
 HONEYPOT = "website"
@@ -80,11 +79,7 @@ def read_form(data, listing: Listing) -> ContactForm:
         form.errors["name"] = _("Give your name, so that the advertiser knows whom to answer.")
     elif len(form.name) > MAX_NAME or any(c in form.name for c in "\r\n<>"):
         form.errors["name"] = _("Your name: at most %(num)s characters, on one line.", num=MAX_NAME)
-    if (
-        not _EMAIL.match(form.email)
-        or len(form.email) > 320
-        or any(c in form.email for c in ",;<>")
-    ):
+    if not valid_address(form.email):
         form.errors["email"] = _(
             "Give an e-mail address where the advertiser can answer you, such as "
             "prenom.nom@exemple.fr."
@@ -154,10 +149,18 @@ def send(listing: Listing, form: ContactForm, territory: TenantRef, page_url: st
             "",
             _(
                 "This message was sent through the form of the listing's page. The site does not "
-                "keep it: reply directly to the person's address above."
+                "keep it: your mail program's Reply answers the person directly, at the address "
+                "above."
             ),
         ]
-    queue_mail(listing.contact_email, subject.replace("\n", " "), "\n".join(lines))
+    # The person's address goes in Reply-To, never in From: a From on their domain sent by our
+    # servers would fail their DMARC policy and land in the advertiser's spam.
+    queue_mail(
+        listing.contact_email,
+        subject.replace("\n", " "),
+        "\n".join(lines),
+        reply_to=form.email,
+    )
 
 
 def record_lead(account_id: int, listing: Listing) -> None:

@@ -2,13 +2,14 @@
 subscription that hears every change as it is made.
 
 Tokens
-    A national token (bumped when `profiles_changed` is announced) and, per territory, one for
-    its cells (`cells_changed`) and one for its listings (`listings_changed`, announced by every
-    write path of listings). The signals (core.signals) are sent after the commit. A token is a
-    fresh random value, not a counter: an emptied Redis never brings an old value back. A token
-    that could not be bumped while Redis was away is bumped when Redis answers again (the next
-    check or bump of the process that missed it): a Redis restarted with its old tokens never
-    leaves another process's matrix stale.
+    A national token (bumped when `profiles_changed` is announced), one for the set of
+    territories (`territories_changed`: a wider territory's member sites may have changed) and,
+    per territory, one for its cells (`cells_changed`) and one for its listings
+    (`listings_changed`, announced by every write path of listings). The signals (core.signals)
+    are sent after the commit. A token is a fresh random value, not a counter: an emptied Redis
+    never brings an old value back. A token that could not be bumped while Redis was away is
+    bumped when Redis answers again (the next check or bump of the process that missed it): a
+    Redis restarted with its old tokens never leaves another process's matrix stale.
 
 Hearing changes
     Each bump also publishes on one channel. Every process keeps a thread subscribed to it
@@ -51,8 +52,10 @@ _missed_lock = threading.Lock()
 
 
 def keys(slug: str, members: tuple[str, ...]) -> list[str]:
-    """The tokens a territory's matrix depends on (an umbrella's: its members' listings too)."""
-    found = [f"{PREFIX}profiles", f"{PREFIX}cells:{slug}"]
+    """The tokens a territory's matrix depends on: a communauté's, département's or umbrella's
+    include its member sites' listings, and every one the set of territories (a commune site
+    created within a communauté is a new member, rare enough to reload every matrix)."""
+    found = [f"{PREFIX}profiles", f"{PREFIX}territories", f"{PREFIX}cells:{slug}"]
     return found + [f"{PREFIX}listings:{s}" for s in (slug, *members)]
 
 
@@ -112,11 +115,19 @@ def cells_changed(tenant: TenantRef, **_data) -> None:
     _bump(f"{PREFIX}cells:{tenant.slug}")
 
 
+@signals.territories_changed.connect
+def territories_changed(tenant: TenantRef, **_data) -> None:
+    """A territory was created, deleted or restored, its status or an umbrella's members
+    changed: wider territories' members are read again."""
+    _bump(f"{PREFIX}territories")
+
+
 @signals.listings_changed.connect
 def listings_changed(tenant: TenantRef, **_data) -> None:
     """A territory's listings changed (announced after the commit: bumped before it, a
-    concurrent search could cache the old rows under the new token): its matrix and its
-    umbrellas', which read its tokens, reload."""
+    concurrent search could cache the old rows under the new token): its matrix and those of
+    the wider territories it belongs to (umbrellas, communauté, département), which read its
+    tokens, reload."""
     _bump(f"{PREFIX}listings:{tenant.slug}")
 
 

@@ -6,10 +6,11 @@ The matrix
     umbrella's territory_cells already hold its members' cells). Stored criteria come from
     `cell_profiles`, rounded as they are shown (km and % to one decimal, the rest whole: see
     sites/search/values.py); the listing criteria (`jobs_count`, `homes_count`,
-    `businesses_count`) count the published listings per cell of the territory (for an
-    umbrella: its own and its current members', read schema by schema). Values are float32;
-    NaN means unknown (no profile, or no point of that type anywhere): an unknown value fails
-    a must-have and earns 0 as a nice-to-have.
+    `businesses_count`) count the published listings per cell of the territory: its own and,
+    for a communauté, département or umbrella, those of its member sites (the same members its
+    listing pages show: ingest.reference.territory.member_territories), read schema by schema.
+    Values are float32; NaN means unknown (no profile, or no point of that type anywhere): an
+    unknown value fails a must-have and earns 0 as a nice-to-have.
 
 Cache
     The matrix of a territory is loaded once per process and kept with the version tokens it was
@@ -33,9 +34,9 @@ from sqlalchemy import text
 
 from core.extensions import db
 from core.fanout import read_in
-from core.registry import members_of
 from core.tenancy import TenantRef
 from ingest.reference.criteria import CRITERIA
+from ingest.reference.territory import member_territories
 from sites.search import freshness
 from sites.search.values import round_rows
 
@@ -174,9 +175,9 @@ def cell_order(tenant: TenantRef) -> tuple[str, list[str]]:
 
 
 def _member_refs(tenant: TenantRef) -> list[TenantRef]:
-    if tenant.kind != "umbrella":
-        return []
-    return [m.ref() for m in members_of(db.session, tenant.id)]
+    """The territories whose listings this one's matrix counts too: the members its listing
+    pages show (one definition; the commune sites within a communauté included)."""
+    return member_territories(tenant)
 
 
 def _published_listings() -> list:
@@ -204,7 +205,7 @@ def _load(members: list[TenantRef]) -> Matrix:
         values[[ROW[c.id] for c in _STORED]] = stored
     m = Matrix(ids, [r[1] for r in rows], values)
     listings = _published_listings()
-    for member in members:  # an umbrella's members: explicit fan-out, one schema at a time
+    for member in members:  # member sites: explicit fan-out, one schema at a time
         listings += read_in(member, _published_listings)
     _count_listings(m, listings)
     return m
