@@ -32,6 +32,10 @@ KINDS = ("real_estate", "job", "business", "leisure", "poi")
          "Tuesday to Sunday, 10:00–12:30 and 14:00–19:00; Monday, closed"),
         ("Sa,Su 08:00-12:00", "le samedi, le dimanche, 8\xa0h–12\xa0h",
          "Saturday, Sunday, 08:00–12:00"),
+        ("Jul-Aug Mo-Su 10:00-19:00", "de juillet à août, tous les jours, 10\xa0h–19\xa0h",
+         "July to August, every day, 10:00–19:00"),
+        ("Aug Sa 08:00-12:00", "en août, le samedi, 8\xa0h–12\xa0h",
+         "in August, Saturday, 08:00–12:00"),
         ("24/7", "tous les jours, 24 h/24", "open every day, round the clock"),
         ("sunrise-sunset", "sunrise-sunset", "sunrise-sunset"),  # beyond the reading: as written
     ],
