@@ -190,3 +190,14 @@ def test_no_raw_code_on_a_public_page(seeded, visitor, lang):
         assert "Lieu de sports et de loisirs" in text
         assert "Pharmacie" in visible_text(pages["/annonces/poi/P-OSM"])
         assert "Médecin généraliste" in visible_text(pages["/annonces/poi/P-BPE"])
+
+
+def test_a_year_is_not_grouped_like_a_number(app):
+    from ingest.listings.declaration import fields_of  # noqa: PLC0415 - one test's need
+    from sites.listings.public import shown_value  # noqa: PLC0415
+
+    [year] = [f for f in fields_of("real_estate") if f.name == "year_built"]
+    [rooms] = [f for f in fields_of("real_estate") if f.name == "living_area_m2"]
+    with app.test_request_context(), force_locale("fr"):
+        assert shown_value(year, 1890) == "1890"  # was "1 890" on the demo's pages
+        assert shown_value(rooms, 1250) == "1\u202f250"
