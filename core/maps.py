@@ -20,15 +20,25 @@ BASEMAP_TEMPLATE = """{% macro script(this, kwargs) %}
 {% if this.own %}L.gridLayer.basemap({% else %}L.tileLayer({% endif %}{{ this.url|tojson }},
   {attribution: {{ this.attribution|tojson }}}).addTo({{ this._parent.get_name() }});
 {% endmacro %}"""
+#: The scale in metres and kilometres only (Leaflet's default adds feet and miles).
+SCALE_TEMPLATE = """{% macro script(this, kwargs) %}
+L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+{% endmacro %}"""
 
 
 def local_map(**options) -> folium.Map:
     """A folium map whose only resources are the vendored Leaflet files (folium's defaults
     also pull jQuery, Bootstrap and fonts from CDNs, which pages here never load)."""
     import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
+    from branca.element import MacroElement  # noqa: PLC0415 - heavy: folium's, with a map
 
     options.setdefault("tiles", None)
+    scale = options.pop("control_scale", False)
     fmap = folium.Map(**options)
+    if scale:
+        control = MacroElement()
+        control._name, control._template = "MetricScale", _template(SCALE_TEMPLATE)
+        control.add_to(fmap)
     # Follow the app's static URL (a prefix or another host in production).
     fmap.default_js = [("leaflet", url_for("static", filename=LEAFLET_JS))]
     fmap.default_css = [("leaflet_css", url_for("static", filename=LEAFLET_CSS))]

@@ -179,3 +179,10 @@ def test_osm_roads_water_and_built_up_areas_are_drawn(osm_shapes, visitor):
         visitor("admin.vivrau.localhost").get(url(*tile_of(*SAINT_FLOUR, 8))).get_data()
     )
     assert set(low) == {"road"}
+
+
+def test_the_scale_is_metric_only(shapes, make_tenant, visitor):
+    """A French page's map measured in feet (Leaflet's default scale), seen on the demo."""
+    page = visitor(make_tenant(name="Murat")).get("/recherche").get_data(as_text=True)
+    assert "L.control.scale({imperial: false})" in page
+    assert "L.control.scale()" not in page

@@ -32,6 +32,10 @@ KINDS = ("real_estate", "job", "business", "leisure", "poi")
          "Tuesday to Sunday, 10:00–12:30 and 14:00–19:00; Monday, closed"),
         ("Sa,Su 08:00-12:00", "le samedi, le dimanche, 8\xa0h–12\xa0h",
          "Saturday, Sunday, 08:00–12:00"),
+        ("Jul-Aug Mo-Su 10:00-19:00", "de juillet à août, tous les jours, 10\xa0h–19\xa0h",
+         "July to August, every day, 10:00–19:00"),
+        ("Aug Sa 08:00-12:00", "en août, le samedi, 8\xa0h–12\xa0h",
+         "in August, Saturday, 08:00–12:00"),
         ("24/7", "tous les jours, 24 h/24", "open every day, round the clock"),
         ("sunrise-sunset", "sunrise-sunset", "sunrise-sunset"),  # beyond the reading: as written
     ],
@@ -186,3 +190,14 @@ def test_no_raw_code_on_a_public_page(seeded, visitor, lang):
         assert "Lieu de sports et de loisirs" in text
         assert "Pharmacie" in visible_text(pages["/annonces/poi/P-OSM"])
         assert "Médecin généraliste" in visible_text(pages["/annonces/poi/P-BPE"])
+
+
+def test_a_year_is_not_grouped_like_a_number(app):
+    from ingest.listings.declaration import fields_of  # noqa: PLC0415 - one test's need
+    from sites.listings.public import shown_value  # noqa: PLC0415
+
+    [year] = [f for f in fields_of("real_estate") if f.name == "year_built"]
+    [rooms] = [f for f in fields_of("real_estate") if f.name == "living_area_m2"]
+    with app.test_request_context(), force_locale("fr"):
+        assert shown_value(year, 1890) == "1890"  # was "1 890" on the demo's pages
+        assert shown_value(rooms, 1250) == "1\u202f250"

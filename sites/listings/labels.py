@@ -111,8 +111,17 @@ _DAY_NAMES = {
     "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}  # fmt: skip
+_MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _RULE = re.compile(
-    r"^(?P<days>(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:[-,](?:Mo|Tu|We|Th|Fr|Sa|Su|PH))*)?\s*"
+    rf"^(?:(?P<months>{_MONTH}(?:-{_MONTH})?)\s+)?"
+    r"(?P<days>(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:[-,](?:Mo|Tu|We|Th|Fr|Sa|Su|PH))*)?\s*"
     r"(?P<times>off|closed|\d{1,2}:\d{2}-\d{1,2}:\d{2}(?:,\d{1,2}:\d{2}-\d{1,2}:\d{2})*)?$"
 )
 
@@ -124,7 +133,20 @@ def _time(text: str, en: bool) -> str:
     return f"{hours}\u00a0h" if minutes == 0 else f"{hours}\u00a0h\u00a0{minutes:02d}"
 
 
+def _months(text: str, en: bool) -> str:
+    """A season: "Jul-Aug" → "de juillet à août" (July to August), "Aug" → "en août"."""
+    names = _MONTH_NAMES["en" if en else "fr"]
+    first, _, last = text.partition("-")
+    a = names[_MONTHS.index(first)]
+    if not last:
+        return f"in {a}" if en else f"en {a}"
+    b = names[_MONTHS.index(last)]
+    return f"{a} to {b}" if en else f"de {a} à {b}"
+
+
 def _days(text: str, en: bool) -> str:
+    if text == "Mo-Su":
+        return "every day" if en else "tous les jours"
     names = _DAY_NAMES["en" if en else "fr"]
     parts = []
     for piece in text.split(","):
@@ -154,7 +176,7 @@ def opening_hours(value: str | None) -> str | None:
         found = _RULE.match(rule)
         if not found or not (found.group("days") or found.group("times")):
             return text  # beyond this reading: the editor's text, as written
-        days, times = found.group("days"), found.group("times")
+        days, times, months = found.group("days"), found.group("times"), found.group("months")
         if times in ("off", "closed"):
             words = "closed" if en else "fermé"
         elif times:
@@ -165,6 +187,8 @@ def opening_hours(value: str | None) -> str | None:
         else:
             words = ""
         label = _days(days, en) if days else ("every day" if en else "tous les jours")
+        if months:
+            label = f"{_months(months, en)}, {label}"
         out.append(f"{label}, {words}" if words else label)
     return (" ; " if not en else "; ").join(out)
 

@@ -78,6 +78,8 @@ def shown_value(f: Field, value):
         return format_date(value, "long")
     if f.type == "number" and "€" in f.title_en:
         return labels.euros(value)
+    if f.name == "year_built":
+        return str(value)  # a year, never grouped as a number ("1 890")
     if f.type in ("number", "integer"):
         return format_decimal(value)
     return str(value)
