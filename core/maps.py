@@ -19,6 +19,9 @@ BASEMAP_JS = "basemap.js"
 BASEMAP_TEMPLATE = """{% macro script(this, kwargs) %}
 {% if this.own %}L.gridLayer.basemap({% else %}L.tileLayer({% endif %}{{ this.url|tojson }},
   {attribution: {{ this.attribution|tojson }}}).addTo({{ this._parent.get_name() }});
+{% if this.scale %}
+L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+{% endif %}
 {% endmacro %}"""
 
 
@@ -28,11 +31,13 @@ def local_map(**options) -> folium.Map:
     import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
 
     options.setdefault("tiles", None)
+    # folium's scale also shows miles: ours is metric only (added with the base layer).
+    scale = options.pop("control_scale", False)
     fmap = folium.Map(**options)
     # Follow the app's static URL (a prefix or another host in production).
     fmap.default_js = [("leaflet", url_for("static", filename=LEAFLET_JS))]
     fmap.default_css = [("leaflet_css", url_for("static", filename=LEAFLET_CSS))]
-    _base_layer().add_to(fmap)
+    _base_layer(scale).add_to(fmap)
     if not current_app.config.get("BASEMAP_URL"):
         fmap.default_js.append(("basemap", url_for("static", filename=BASEMAP_JS)))
     return fmap
@@ -44,13 +49,14 @@ def basemap_tiles() -> str:
     return url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
 
 
-def _base_layer():
+def _base_layer(scale: bool = False):
     from branca.element import MacroElement  # noqa: PLC0415 - heavy: folium's, with a map
 
     layer = MacroElement()
     layer._name, layer._template = "Basemap", _template(BASEMAP_TEMPLATE)
     outside = current_app.config.get("BASEMAP_URL") or ""
     layer.own = not outside
+    layer.scale = scale
     layer.url = outside or basemap_tiles()
     # Leaflet shows attributions as HTML: the setting's text is escaped first.
     layer.attribution = str(

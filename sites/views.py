@@ -39,6 +39,7 @@ from sites.content import home_content
 from sites.models import Page
 from sites.search.form import preset_description, preset_name
 from sites.search.presets import BY_PRESET
+from sites.search.values import km, threshold_text
 
 bp = Blueprint("site", __name__)
 
@@ -99,10 +100,6 @@ def site_helpers():
     }
 
 
-def _km(value: float) -> str:
-    return format_decimal(value, format="#,##0.#")
-
-
 def _card_url(card: figures_of.Card) -> str:
     """A listing's page: on this site, or on the member town's that holds it."""
     values = {"kind": card.kind, "external_id": card.external_id}
@@ -127,8 +124,8 @@ def home():
         amenities=[
             (
                 pick(BY_ID[a.criterion].label_fr, BY_ID[a.criterion].label_en),
-                _km(a.median_km),
-                _km(a.threshold_km),
+                km(a.median_km),
+                threshold_text(BY_ID[a.criterion], a.threshold_km),
                 format_percent(a.share_within),
             )
             for a in figures.amenities

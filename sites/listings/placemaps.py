@@ -51,11 +51,15 @@ def _static(lat: float, lon: float, zoom: int) -> folium.Map:
 
 
 def cell_map(lon: float, lat: float, cell_id: str) -> MapParts:
-    """The listing's point in its 1 km cell (the square drawn dashed), centred on the point."""
+    """The listing's point in its 1 km cell (the square drawn dashed), centred on the cell: the
+    point lies inside it, and the whole square stays in the frame wherever the point is."""
     import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
 
-    fmap = _static(lat, lon, 14)
     ring = [(y, x) for x, y in grid.polygon(cell_id, 4326)]
+    corners = ring[:-1]  # a closed ring: its first corner twice
+    fmap = _static(
+        sum(p[0] for p in corners) / len(corners), sum(p[1] for p in corners) / len(corners), 14
+    )
     folium.Polygon(ring, **CELL_STYLE).add_to(fmap)
     folium.CircleMarker(
         [lat, lon],

@@ -44,6 +44,8 @@ RENAMED = {
     "bpe_code": ("Équipement", "Facility"),
     "category": ("Catégorie", "Category"),
     "opening_hours": ("Horaires", "Opening hours"),
+    # The value says its unit and period ("475 € / mois"): the file's "Prix (€)" would repeat it.
+    "price": ("Prix", "Price"),
 }
 
 
@@ -78,6 +80,8 @@ def shown_value(f: Field, value):
         return format_date(value, "long")
     if f.type == "number" and "€" in f.title_en:
         return labels.euros(value)
+    if f.name == "year_built":
+        return str(value)  # a year, never "1 890"
     if f.type in ("number", "integer"):
         return format_decimal(value)
     return str(value)
@@ -151,8 +155,3 @@ def summary(listing: Listing) -> list[str]:
             if shown is not None:
                 out.append(shown)
     return out
-
-
-def km(value: float) -> str:
-    """A distance in km with one decimal, in the reader's language."""
-    return format_decimal(round(value, 1), format="#,##0.0")

@@ -23,7 +23,8 @@ from ingest.reference.communes import names_of
 from sites.listings import browse, contact, labels, members, nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import cell_map as draw_cell
-from sites.listings.public import details, km, summary, visible
+from sites.listings.public import details, summary, visible
+from sites.search.values import km
 
 bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
 for _name, _label in labels.FILTERS.items():  # every page's templates name values the same way
