@@ -12,6 +12,7 @@ from core.auth.models import Role
 from core.auth.permissions import can, effective_roles
 from core.auth.service import territory_link
 from core.extensions import db
+from core.fanout import read_in
 from core.i18n import pick
 from core.registry import kind_label
 from core.security import csp_nonce
@@ -36,6 +37,7 @@ from sites.branding import (
     tokens,
 )
 from sites.content import home_content
+from sites.listings import members
 from sites.models import Page
 from sites.search.form import preset_description, preset_name
 from sites.search.presets import BY_PRESET
@@ -201,11 +203,25 @@ def _favicon(logo: str | None) -> str:
 def photo(name: str):
     """A listing photo of this territory, in one of its sizes; its name is its content's digest,
     so it never changes and is cached for a year."""
-    key = stored_name_exists(name)
+    return _photo(require_tenant().slug, stored_name_exists(name))
+
+
+@bp.get("/photos/membres/<slug>/<name>")
+def member_photo(slug: str, name: str):
+    """A member town's listing photo on its communauté's or umbrella's site (whose pages load
+    images from their own host only); 404 for a territory that is not a member."""
+    require_tenant()
+    member = members.member(slug)
+    if member is None:
+        abort(404)
+    return _photo(member.slug, read_in(member, lambda: stored_name_exists(name)))
+
+
+def _photo(slug: str, key: str | None) -> Response:
     if key is None:
         abort(404)
     try:
-        data = get_storage().for_tenant(require_tenant().slug).get(key)
+        data = get_storage().for_tenant(slug).get(key)
     except StorageError:
         abort(404)
     response = Response(data, mimetype="image/jpeg")

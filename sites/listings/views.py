@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, select
 
 from core.extensions import db, limiter
+from core.fanout import read_in
 from core.i18n import english
 from core.inputs import bounded_int
 from core.registry import primary_host
@@ -221,8 +222,10 @@ def _page(found: Listing, form: contact.ContactForm, status: int = 200, member=N
         kind_name=kind_title(kind),
         commune=names_of([found.commune_insee]).get(found.commune_insee),
         details=details(found),
-        # A member's listing lives in its own schema, its photos too (served by its own host).
-        photos=gallery(found) if member is None else [],
+        # A member's listing lives in its own schema, its photos too (served through this site).
+        photos=gallery(found)
+        if member is None
+        else read_in(member, lambda: gallery(found, members.photo_url(member))),
         paragraphs=[
             p for p in (found.description or "").replace("\r\n", "\n").split("\n\n") if p.strip()
         ],
