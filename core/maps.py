@@ -17,32 +17,29 @@ LEAFLET_CSS = "vendor/leaflet/leaflet.css"
 BASEMAP_JS = "basemap.js"
 #: The base map layer: the platform's vector tiles, or a raster tile service (BASEMAP_URL).
 BASEMAP_TEMPLATE = """{% macro script(this, kwargs) %}
-{% if this.own %}L.gridLayer.basemap({% else %}L.tileLayer({% endif %}{{ this.url|tojson }},
-  {attribution: {{ this.attribution|tojson }}}).addTo({{ this._parent.get_name() }});
-{% endmacro %}"""
-#: The scale in metres and kilometres only (Leaflet's default adds feet and miles).
-SCALE_TEMPLATE = """{% macro script(this, kwargs) %}
+{% if this.own %}L.basemap({% else %}L.tileLayer({% endif %}{{ this.url|tojson }},
+  {attribution: {{ this.attribution|tojson }}{% if this.own and this.avoid %},
+   avoid: {{ this.avoid|tojson }}{% endif %}}).addTo({{ this._parent.get_name() }});
+{% if this.scale %}
 L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+{% endif %}
 {% endmacro %}"""
 
 
-def local_map(**options) -> folium.Map:
+def local_map(avoid: list[tuple[float, float]] | None = None, **options) -> folium.Map:
     """A folium map whose only resources are the vendored Leaflet files (folium's defaults
-    also pull jQuery, Bootstrap and fonts from CDNs, which pages here never load)."""
+    also pull jQuery, Bootstrap and fonts from CDNs, which pages here never load). The base
+    map writes no place name over the `avoid` points ([lat, lon]: what the map is about)."""
     import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
-    from branca.element import MacroElement  # noqa: PLC0415 - heavy: folium's, with a map
 
     options.setdefault("tiles", None)
+    # folium's scale also shows miles: ours is metric only (added with the base layer).
     scale = options.pop("control_scale", False)
     fmap = folium.Map(**options)
-    if scale:
-        control = MacroElement()
-        control._name, control._template = "MetricScale", _template(SCALE_TEMPLATE)
-        control.add_to(fmap)
     # Follow the app's static URL (a prefix or another host in production).
     fmap.default_js = [("leaflet", url_for("static", filename=LEAFLET_JS))]
     fmap.default_css = [("leaflet_css", url_for("static", filename=LEAFLET_CSS))]
-    _base_layer().add_to(fmap)
+    _base_layer(scale, avoid).add_to(fmap)
     if not current_app.config.get("BASEMAP_URL"):
         fmap.default_js.append(("basemap", url_for("static", filename=BASEMAP_JS)))
     return fmap
@@ -54,13 +51,15 @@ def basemap_tiles() -> str:
     return url.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt")
 
 
-def _base_layer():
+def _base_layer(scale: bool = False, avoid=None):
     from branca.element import MacroElement  # noqa: PLC0415 - heavy: folium's, with a map
 
     layer = MacroElement()
     layer._name, layer._template = "Basemap", _template(BASEMAP_TEMPLATE)
     outside = current_app.config.get("BASEMAP_URL") or ""
     layer.own = not outside
+    layer.scale = scale
+    layer.avoid = [[float(lat), float(lon)] for lat, lon in avoid or ()]
     layer.url = outside or basemap_tiles()
     # Leaflet shows attributions as HTML: the setting's text is escaped first.
     layer.attribution = str(

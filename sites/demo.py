@@ -7,19 +7,31 @@ from core.registry import get_by_slug
 from core.tenancy import tenant_scope
 from sites.models import HomeText
 
-#: slug → introduction of each demo territory's French home page.
+#: slug → (title, introduction) of each demo territory's French home page. A commune's title is
+#: left to the page ("Vivre à Murat"); a grouping's name does not follow "Vivre à".
 DEMO_TEXTS = {
     "saint_flour": (
+        "",
         "Ville haute sur son éperon de basalte, Saint-Flour allie patrimoine, commerces et "
-        "services d'une sous-préfecture au calme de la Margeride."
+        "services d'une sous-préfecture au calme de la Margeride.",
     ),
     "saint_flour_communaute": (
-        "Cinquante-trois communes entre Margeride, Planèze et gorges de la Truyère."
+        "Vivre dans le pays de Saint-Flour",
+        "Cinquante-trois communes entre Margeride, Planèze et gorges de la Truyère.",
     ),
-    "pvd_cantal": ("Les petites villes du Cantal lauréates du programme Petites villes de demain."),
-    "mauriac": "Cité de basalte aux portes des monts du Cantal et de la vallée de la Dordogne.",
-    "murat": "Au pied du rocher de Bonnevie, la porte d'entrée du Parc des volcans d'Auvergne.",
-    "riom_es_montagnes": "Capitale de la gentiane, au cœur du plateau du Cézallier.",
+    "pvd_cantal": (
+        "Vivre dans une petite ville du Cantal",
+        "Les petites villes du Cantal lauréates du programme Petites villes de demain.",
+    ),
+    "mauriac": (
+        "",
+        "Cité de basalte aux portes des monts du Cantal et de la vallée de la Dordogne.",
+    ),
+    "murat": (
+        "",
+        "Au pied du rocher de Bonnevie, la porte d'entrée du Parc des volcans d'Auvergne.",
+    ),
+    "riom_es_montagnes": ("", "Capitale de la gentiane, au cœur du plateau du Cézallier."),
 }
 
 
@@ -27,7 +39,7 @@ def seed_home_texts(echo=print) -> int:
     """Give each demo territory that exists a French home text, unless it has one; running it
     again changes nothing. Returns how many were written."""
     written = 0
-    for slug, introduction in DEMO_TEXTS.items():
+    for slug, (title, introduction) in DEMO_TEXTS.items():
         tenant = get_by_slug(db.session, slug)
         if tenant is None:
             continue
@@ -35,9 +47,7 @@ def seed_home_texts(echo=print) -> int:
         db.session.rollback()
         with tenant_scope(ref):
             if db.session.get(HomeText, "fr") is None:
-                db.session.add(
-                    HomeText(locale="fr", title=f"Vivre à {ref.name}", introduction=introduction)
-                )
+                db.session.add(HomeText(locale="fr", title=title, introduction=introduction))
                 written += 1
                 echo(f"home text of {slug}")
             db.session.commit()

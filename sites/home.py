@@ -17,11 +17,12 @@ from core.registry import Tenant, TenantKind, TenantStatus, members_of
 from core.tenancy import TenantRef
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing
-from ingest.listings.photos import main_photos
+from ingest.listings.photos import main_photos, own_url
 from ingest.reference.communes import names_of
 from ingest.reference.criteria import BY_ID
 from ingest.reference.models import CellPopulation, CellProfile, Commune
 from ingest.reference.territory import TerritoryCell, territory_communes
+from sites.listings.members import photo_url
 from sites.listings.public import summary, visible
 
 #: The amenities the home page speaks of, in this order (criteria of the catalogue, in km).
@@ -229,7 +230,7 @@ class Card:
     photo: str | None = None  # its main photo's thumbnail, served by its own site
 
 
-def _latest(limit: int) -> list[tuple]:
+def _latest(limit: int, url=own_url) -> list[tuple]:
     """(updated at, card) of the newest visible listings, `limit` of each kind at most."""
     newest = (
         select(
@@ -249,7 +250,7 @@ def _latest(limit: int) -> list[tuple]:
             select(picked).where(newest.c.rank <= limit).order_by(newest.c.rank)
         ).scalars()
     )
-    photos = main_photos(rows)
+    photos = main_photos(rows, url)
     return [
         (
             x.updated_at,
@@ -270,10 +271,10 @@ def latest_listings(tenant: TenantRef, limit: int = 8) -> list[Card]:
     if tenant.kind == TenantKind.umbrella:
         for member in members_of(db.session, tenant.id):
             ref = member.ref()
-            # A member's photos are served by its own host, which this page's policy does not
-            # load images from: its cards show the kind's drawing.
-            for at, card, _photo in read_in(ref, lambda: _latest(limit)):
-                card.site = ref
+            # A member's photos are served through this site (its pages load images from their
+            # own host only).
+            for at, card, photo in read_in(ref, lambda ref=ref: _latest(limit, photo_url(ref))):
+                card.site, card.photo = ref, photo
                 found.append((at, card))
     by_kind: dict[str, list[Card]] = {}
     for _at, card in sorted(found, key=lambda pair: pair[0], reverse=True):

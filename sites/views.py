@@ -12,6 +12,7 @@ from core.auth.models import Role
 from core.auth.permissions import can, effective_roles
 from core.auth.service import territory_link
 from core.extensions import db
+from core.fanout import read_in
 from core.i18n import pick
 from core.registry import kind_label
 from core.security import csp_nonce
@@ -36,9 +37,11 @@ from sites.branding import (
     tokens,
 )
 from sites.content import home_content
+from sites.listings import members
 from sites.models import Page
 from sites.search.form import preset_description, preset_name
 from sites.search.presets import BY_PRESET
+from sites.search.values import km, threshold_text
 
 bp = Blueprint("site", __name__)
 
@@ -99,10 +102,6 @@ def site_helpers():
     }
 
 
-def _km(value: float) -> str:
-    return format_decimal(value, format="#,##0.#")
-
-
 def _card_url(card: figures_of.Card) -> str:
     """A listing's page: on this site, or on the member town's that holds it."""
     values = {"kind": card.kind, "external_id": card.external_id}
@@ -127,8 +126,8 @@ def home():
         amenities=[
             (
                 pick(BY_ID[a.criterion].label_fr, BY_ID[a.criterion].label_en),
-                _km(a.median_km),
-                _km(a.threshold_km),
+                km(a.median_km),
+                threshold_text(BY_ID[a.criterion], a.threshold_km),
                 format_percent(a.share_within),
             )
             for a in figures.amenities
@@ -204,11 +203,25 @@ def _favicon(logo: str | None) -> str:
 def photo(name: str):
     """A listing photo of this territory, in one of its sizes; its name is its content's digest,
     so it never changes and is cached for a year."""
-    key = stored_name_exists(name)
+    return _photo(require_tenant().slug, stored_name_exists(name))
+
+
+@bp.get("/photos/membres/<slug>/<name>")
+def member_photo(slug: str, name: str):
+    """A member town's listing photo on its communauté's or umbrella's site (whose pages load
+    images from their own host only); 404 for a territory that is not a member."""
+    require_tenant()
+    member = members.member(slug)
+    if member is None:
+        abort(404)
+    return _photo(member.slug, read_in(member, lambda: stored_name_exists(name)))
+
+
+def _photo(slug: str, key: str | None) -> Response:
     if key is None:
         abort(404)
     try:
-        data = get_storage().for_tenant(require_tenant().slug).get(key)
+        data = get_storage().for_tenant(slug).get(key)
     except StorageError:
         abort(404)
     response = Response(data, mimetype="image/jpeg")

@@ -60,6 +60,17 @@ def test_low_zoom_shows_the_departement_not_the_communes(shapes, visitor):
     assert "Saint-Flour" not in names(decoded)  # a 6 600-inhabitant town: from zoom 8 on
 
 
+def test_departement_names_while_a_whole_departement_fits_the_screen(shapes, visitor):
+    client = visitor("admin.vivrau.localhost")
+    for z in range(basemap.AREA_ZOOMS[0], basemap.AREA_ZOOMS[1] + 1):
+        decoded = mapbox_vector_tile.decode(client.get(url(*tile_of(*SAINT_FLOUR, z))).get_data())
+        areas = decoded.get("area", {}).get("features", [])
+        assert [f["properties"]["name"] for f in areas] == ["Cantal"], f"zoom {z}"
+        assert areas[0]["geometry"]["type"] == "Point"
+    closer = client.get(url(*tile_of(*SAINT_FLOUR, basemap.AREA_ZOOMS[1] + 1))).get_data()
+    assert "area" not in mapbox_vector_tile.decode(closer)  # the communes' names say it there
+
+
 def test_tiles_are_small_at_every_zoom_the_maps_use(shapes, visitor):
     client = visitor("admin.vivrau.localhost")
     for z in range(5, basemap.MAX_ZOOM + 1):

@@ -175,9 +175,9 @@ def test_home_page_shows_figures_presets_and_cards(land, visitor, redis_conn):
     assert page.status_code == 200
     assert "en chiffres" in body and "Habitants" in body and "400" in body
     assert "2\u202f000 €/m²" in body  # the median house price, as French writes it
-    assert (
-        "la moitié des habitants à moins de 2 km" in body and "75\u00a0% à moins de 10 km" in body
-    )
+    # Worded as the search page words km: a distance to one decimal, a threshold as set.
+    assert "la moitié des habitants à moins de 2,0\u00a0km" in body
+    assert "75\u00a0% à moins de 10\u00a0km" in body
     assert 'href="/recherche?preset=young_family"' in body
     assert 'href="/annonces/job/job-1"' in body and 'class="kind-icon"' in body  # no photo
     for target in ("/recherche", "/annonces/real_estate", "/annonces/poi", "/compte/favoris/"):

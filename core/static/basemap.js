@@ -168,42 +168,84 @@
   // Names: bigger places first and larger; a name that would overlap one already placed is
   // left out. Tiles carry names with a wide margin and decide alike (same names, same order),
   // so a name across an edge is drawn whole by both tiles.
-  function drawLabels(ctx, layer, z, size) {
-    if (!layer) return;
-    var scale = size / layer.extent;
-    var places = layer.features.filter(function (f) { return f.type === 1 && f.props.name; });
-    places.sort(function (a, b) {
-      return (b.props.rank || 0) - (a.props.rank || 0) || (a.props.name < b.props.name ? -1 : 1);
-    });
+  // Département names ("area") are placed first, in capitals and the départements' colour.
+  function drawLabels(ctx, layers, z, size, avoid) {
+    var placed = [];
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     ctx.lineJoin = "round";
-    var placed = [];
-    places.forEach(function (f) {
+    drawNames(ctx, layers.area, size, placed, avoid, function () {
+      return { px: 14, font: "bold 14px system-ui, sans-serif", colour: "#6f5a82", upper: true };
+    });
+    drawNames(ctx, layers.place, size, placed, avoid, function (f) {
       var people = f.props.rank || 0;
       var px = people >= 5000 ? 15 : people >= 1000 ? 13 : 12;
-      ctx.font = (people >= 5000 ? "bold " : "") + px + "px system-ui, sans-serif";
+      return { px: px, font: (people >= 5000 ? "bold " : "") + px + "px system-ui, sans-serif", colour: "#3a3340" };
+    });
+  }
+
+  function drawNames(ctx, layer, size, placed, avoid, look) {
+    if (!layer) return;
+    var scale = size / layer.extent;
+    var names = layer.features.filter(function (f) { return f.type === 1 && f.props.name; });
+    names.sort(function (a, b) {
+      return (b.props.rank || 0) - (a.props.rank || 0) || (a.props.name < b.props.name ? -1 : 1);
+    });
+    names.forEach(function (f) {
+      var style = look(f), px = style.px;
+      var name = style.upper ? f.props.name.toLocaleUpperCase("fr") : f.props.name;
+      ctx.font = style.font;
       var p = f.rings[0] && f.rings[0][0];
       if (!p) return;
-      var x = p[0] * scale, y = p[1] * scale, half = ctx.measureText(f.props.name).width / 2 + 3;
-      var box = [x - half, y - px / 2 - 2, x + half, y + px / 2 + 2];
-      var hit = placed.some(function (b) {
-        return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
+      var x = p[0] * scale, half = ctx.measureText(name).width / 2 + 3, y = null, box;
+      function at(shift) {
+        var middle = p[1] * scale + shift;
+        return [x - half, middle - px / 2 - 2, x + half, middle + px / 2 + 2];
+      }
+      function hits(boxes, c) {
+        return boxes.some(function (b) { return c[0] < b[2] && b[0] < c[2] && c[1] < b[3] && b[1] < c[3]; });
+      }
+      // On its point; a name only kept off a dot (not by another name) goes just above or
+      // below it.
+      var shifts = hits(placed, at(0)) ? [] : [0, -(px + 10), px + 10];
+      shifts.some(function (shift) {
+        box = at(shift);
+        if (hits(placed, box) || hits(avoid, box)) return false;
+        y = p[1] * scale + shift;
+        return true;
       });
-      if (hit) return;
+      if (y === null) return;
       placed.push(box);
       ctx.strokeStyle = "rgba(255,255,255,0.9)";
       ctx.lineWidth = 3;
-      ctx.strokeText(f.props.name, x, y);
-      ctx.fillStyle = "#3a3340";
-      ctx.fillText(f.props.name, x, y);
+      ctx.strokeText(name, x, y);
+      ctx.fillStyle = style.colour;
+      ctx.fillText(name, x, y);
     });
+  }
+
+  // One request per tile even when two layers (shapes, names) draw it.
+  var pending = {}, pendingCount = 0;
+  function load(url) {
+    if (!pending[url]) {
+      if (pendingCount > 256) { pending = {}; pendingCount = 0; }
+      pendingCount += 1;
+      pending[url] = fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("tile " + url + ": HTTP " + response.status);
+        return response.arrayBuffer();
+      }).then(readTile);
+      pending[url].catch(function () { delete pending[url]; });
+    }
+    return pending[url];
   }
 
   var ORDER = ["built", "water", "waterway", "road", "commune", "departement"];
 
+  // `names`: "with" (one layer draws all), "without" (shapes only) or "only" (names only, in
+  // a pane above the cells and markers' shadows, so that what is drawn over the map never
+  // hides a place's name).
   L.GridLayer.Basemap = L.GridLayer.extend({
-    options: { maxNativeZoom: 16, className: "basemap" },
+    options: { maxNativeZoom: 16, className: "basemap", names: "with" },
 
     initialize: function (url, options) {
       this._url = url;
@@ -212,25 +254,28 @@
 
     createTile: function (coords, done) {
       var tile = document.createElement("canvas");
-      var size = this.getTileSize();
+      var size = this.getTileSize(), names = this.options.names;
       var ratio = window.devicePixelRatio || 1;
       tile.width = size.x * ratio;
       tile.height = size.y * ratio;
       tile.setAttribute("aria-hidden", "true");
       var url = L.Util.template(this._url, { z: coords.z, x: coords.x, y: coords.y });
-      fetch(url, { credentials: "same-origin" })
-        .then(function (response) {
-          if (!response.ok) throw new Error("tile " + url + ": HTTP " + response.status);
-          return response.arrayBuffer();
-        })
-        .then(function (buffer) {
-          var layers = readTile(buffer);
+      // The points no name may cover (a listing's dot), as boxes in this tile's pixels.
+      var map = this._map, avoid = (this.options.avoid || []).map(function (ll) {
+        var p = map.project(L.latLng(ll[0], ll[1]), coords.z);
+        var x = p.x - coords.x * size.x, y = p.y - coords.y * size.y;
+        return [x - 12, y - 12, x + 12, y + 12];
+      });
+      load(url)
+        .then(function (layers) {
           var ctx = tile.getContext("2d");
           ctx.scale(ratio, ratio);
-          ctx.fillStyle = BACKGROUND;
-          ctx.fillRect(0, 0, size.x, size.y);
-          ORDER.forEach(function (name) { drawLayer(ctx, layers[name], name, coords.z, size.x); });
-          drawLabels(ctx, layers.place, coords.z, size.x);
+          if (names !== "only") {
+            ctx.fillStyle = BACKGROUND;
+            ctx.fillRect(0, 0, size.x, size.y);
+            ORDER.forEach(function (name) { drawLayer(ctx, layers[name], name, coords.z, size.x); });
+          }
+          if (names !== "without") drawLabels(ctx, layers, coords.z, size.x, avoid);
           tile.setAttribute("data-features", String(Object.keys(layers).reduce(function (n, k) {
             return n + layers[k].features.length;
           }, 0)));
@@ -242,4 +287,31 @@
   });
 
   L.gridLayer.basemap = function (url, options) { return new L.GridLayer.Basemap(url, options); };
+
+  // The base map as pages use it: shapes under everything, names above the overlays.
+  var NAMES_PANE = "basemapNames";
+  L.Basemap = L.LayerGroup.extend({
+    initialize: function (url, options) {
+      L.LayerGroup.prototype.initialize.call(this);
+      this._url = url;
+      this._options = options || {};
+    },
+    onAdd: function (map) {
+      if (!map.getPane(NAMES_PANE)) {
+        var pane = map.createPane(NAMES_PANE);
+        pane.style.zIndex = 450; // over the overlay pane (400), under markers (600)
+        pane.style.pointerEvents = "none";
+      }
+      if (!this.getLayers().length) {
+        var shapes = L.extend({}, this._options, { names: "without" });
+        delete shapes.avoid;
+        this.addLayer(L.gridLayer.basemap(this._url, shapes));
+        this.addLayer(L.gridLayer.basemap(this._url, {
+          names: "only", pane: NAMES_PANE, className: "basemap-names", avoid: this._options.avoid
+        }));
+      }
+      L.LayerGroup.prototype.onAdd.call(this, map);
+    }
+  });
+  L.basemap = function (url, options) { return new L.Basemap(url, options); };
 })();

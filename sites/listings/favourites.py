@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import and_, delete, select
@@ -22,10 +21,11 @@ from ingest.reference.criteria import BY_ID
 from sites.listings import nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import place_map as draw
-from sites.listings.public import km, summary, visible
+from sites.listings.public import summary, visible
 from sites.search.engine import evaluate_cell
 from sites.search.query import QueryError, parse_query
 from sites.search.saved import latest_search
+from sites.search.values import km
 
 bp = Blueprint("favourites", __name__, url_prefix="/compte/favoris")
 RADII = (5, 10, 20, 30)
@@ -168,14 +168,6 @@ def default_query() -> dict:
     }
 
 
-def _value(number, unit: str) -> str:
-    """A criterion value with its unit, in the reader's language."""
-    if number is None:
-        return _("unknown")
-    shown = km(number) if unit == "km" else format_decimal(round(float(number), 1))
-    return shown if unit == "count" else f"{shown}\u00a0{unit}"
-
-
 def missing_amenities(tenant, cell_id: str | None, point) -> tuple[list[Missing], str, str | None]:
     """(failing criteria, where the criteria come from, a reason when none can be judged)."""
 
@@ -199,15 +191,15 @@ def missing_amenities(tenant, cell_id: str | None, point) -> tuple[list[Missing]
     out = []
     for c in failing:
         criterion = BY_ID[c["id"]]
-        bound = ("≤ " if criterion.direction == "lower" else "≥ ") + _value(
-            c["threshold"], criterion.unit
-        )
+        # Worded by the engine, as the search page words them (one rounding, one unit word).
+        bound = ("≤ " if criterion.direction == "lower" else "≥ ") + c["threshold_text"]
+        value = c["value_text"] or _("unknown")
         if criterion.method == "nearest":
             text = (
                 _(
                     "%(label)s at %(value)s while you asked for %(bound)s",
                     label=c["label"],
-                    value=_value(c["value"], "km"),
+                    value=value,
                     bound=bound,
                 )
                 if c["value"] is not None
@@ -221,7 +213,7 @@ def missing_amenities(tenant, cell_id: str | None, point) -> tuple[list[Missing]
             text = _(
                 "%(label)s: %(value)s while you asked for %(bound)s",
                 label=c["label"],
-                value=_value(c["value"], criterion.unit),
+                value=value,
                 bound=bound,
             )
         amenity = amenities.get(c["id"])

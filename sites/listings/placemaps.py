@@ -35,9 +35,10 @@ def _link_popup(html: str) -> folium.MacroElement:
     return popup
 
 
-def _static(lat: float, lon: float, zoom: int) -> folium.Map:
+def _static(lat: float, lon: float, zoom: int, avoid=None) -> folium.Map:
     # A picture rather than a tool: no dragging or zooming that would trap a finger or a keyboard.
     return local_map(
+        avoid=avoid,
         location=[lat, lon],
         zoom_start=zoom,
         dragging=False,
@@ -51,11 +52,16 @@ def _static(lat: float, lon: float, zoom: int) -> folium.Map:
 
 
 def cell_map(lon: float, lat: float, cell_id: str) -> MapParts:
-    """The listing's point in its 1 km cell (the square drawn dashed), centred on the point."""
+    """The listing's point in its 1 km cell (the square drawn dashed), centred on the cell: the
+    point lies inside it, and the whole square stays in the frame wherever the point is."""
     import folium  # noqa: PLC0415 - heavy: imported when a page draws a map
 
-    fmap = _static(lat, lon, 14)
     ring = [(y, x) for x, y in grid.polygon(cell_id, 4326)]
+    corners = ring[:-1]  # a closed ring: its first corner twice
+    centre = (sum(p[0] for p in corners) / 4, sum(p[1] for p in corners) / 4)
+    # Zoom 13: the square (about 75 px) with its surroundings and the nearest names, none of
+    # them under the listing's dot (listings gather around a bourg, where its name is written).
+    fmap = _static(*centre, 13, avoid=[(lat, lon)])
     folium.Polygon(ring, **CELL_STYLE).add_to(fmap)
     folium.CircleMarker(
         [lat, lon],
@@ -76,7 +82,9 @@ def place_map(lon: float, lat: float, radius_km: int, items) -> MapParts:
 
     # Zoom so that the radius fits a phone's width: about 2^(14 - log2(km)).
     zoom = max(8, min(14, round(14 - math.log2(max(radius_km, 1)))))
-    fmap = local_map(location=[lat, lon], zoom_start=zoom, scroll_wheel_zoom=False)
+    fmap = local_map(
+        avoid=[(lat, lon)], location=[lat, lon], zoom_start=zoom, scroll_wheel_zoom=False
+    )
     folium.Circle(
         [lat, lon], radius=radius_km * 1000, color="#000091", weight=2, fill=False
     ).add_to(fmap)

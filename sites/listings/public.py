@@ -44,6 +44,8 @@ RENAMED = {
     "bpe_code": ("Équipement", "Facility"),
     "category": ("Catégorie", "Category"),
     "opening_hours": ("Horaires", "Opening hours"),
+    # The value says its unit and period ("475 € / mois"): the file's "Prix (€)" would repeat it.
+    "price": ("Prix", "Price"),
 }
 
 
@@ -153,8 +155,3 @@ def summary(listing: Listing) -> list[str]:
             if shown is not None:
                 out.append(shown)
     return out
-
-
-def km(value: float) -> str:
-    """A distance in km with one decimal, in the reader's language."""
-    return format_decimal(round(value, 1), format="#,##0.0")

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, select
 
 from core.extensions import db, limiter
+from core.fanout import read_in
 from core.i18n import english
 from core.inputs import bounded_int
 from core.registry import primary_host
@@ -23,7 +24,8 @@ from ingest.reference.communes import names_of
 from sites.listings import browse, contact, labels, members, nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import cell_map as draw_cell
-from sites.listings.public import details, km, summary, visible
+from sites.listings.public import details, summary, visible
+from sites.search.values import km
 
 bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
 for _name, _label in labels.FILTERS.items():  # every page's templates name values the same way
@@ -220,8 +222,10 @@ def _page(found: Listing, form: contact.ContactForm, status: int = 200, member=N
         kind_name=kind_title(kind),
         commune=names_of([found.commune_insee]).get(found.commune_insee),
         details=details(found),
-        # A member's listing lives in its own schema, its photos too (served by its own host).
-        photos=gallery(found) if member is None else [],
+        # A member's listing lives in its own schema, its photos too (served through this site).
+        photos=gallery(found)
+        if member is None
+        else read_in(member, lambda: gallery(found, members.photo_url(member))),
         paragraphs=[
             p for p in (found.description or "").replace("\r\n", "\n").split("\n\n") if p.strip()
         ],

@@ -100,11 +100,27 @@ def _with_unit(criterion: Criterion, number: str) -> str:
 def text(criterion: Criterion, value) -> str:
     """A value in the reader's language with its unit ("2,4 km"); "" when unknown (callers say
     "unknown" in their own words)."""
-    shown = rounded(criterion, value)
-    if shown is None:
+    return measure(criterion.unit, value)
+
+
+def measure(unit: str, value) -> str:
+    """A value of `unit` rounded and worded as every output words it: the one place numbers
+    with units are written ("2,4 km", "2 500 €/m²"); "" when unknown."""
+    if value is None:
         return ""
-    pattern = "#,##0." + "0" * decimals(criterion) if decimals(criterion) else "#,##0"
-    return _with_unit(criterion, format_decimal(shown, format=pattern))
+    value = float(value)
+    if not math.isfinite(value):
+        return ""
+    d = DECIMALS.get(unit, 0)
+    pattern = "#,##0." + "0" * d if d else "#,##0"
+    number = format_decimal(round(value, d) if d else int(round(value)), format=pattern)
+    word = UNIT_WORDS.get(unit)
+    return f"{number}{_NBSP}{word}" if word is not None else number
+
+
+def km(value) -> str:
+    """A distance that is no criterion's (a listing's nearest amenities, "my place")."""
+    return measure("km", value)
 
 
 def threshold_text(criterion: Criterion, threshold: float) -> str:

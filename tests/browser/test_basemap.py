@@ -55,6 +55,19 @@ def test_search_map_draws_the_platforms_own_base_map(
         assert drawn and sum(drawn) > 0, drawn  # the commune's boundaries and names
         tiles = [u for u in requests if "/fond-de-carte/" in u]
         assert tiles and all(u.endswith(".mvt") for u in tiles)
+        # Names are drawn in a pane over the cells (never hidden under a result), from the
+        # same tiles: one request per tile for both layers.
+        names = page.evaluate(
+            """() => {
+              const pane = document.querySelector(".leaflet-basemapNames-pane");
+              const drawn = pane && pane.querySelectorAll("canvas").length;
+              return pane && [getComputedStyle(pane).zIndex, drawn];
+            }"""
+        )
+        assert names and int(names[0]) > 400 and names[1] > 0, names
+        assert len(tiles) == len(set(tiles)), tiles
+        # A metric scale only (no miles on a French page).
+        assert "mi" not in page.locator(".leaflet-control-scale").inner_text().split()
         # Every request went to the page's own host (127.0.0.1): no CDN, no outside tiles.
         assert all(u.startswith((site + "/", "data:")) for u in requests), requests
         assert not [u for u in failed if "favicon" not in u], failed
