@@ -184,8 +184,8 @@ def measure_demo(bench: Bench, port: int, runs: int = 5) -> None:
         [done for _, done, _ in found],
         "ms",
         at_most=PAINT_BUDGET_MS,
-        note=f"cells drawn, still grey, at {statistics.median(d for _, _, d in found):.0f} ms "
-        "(median); the search is asked once they are",
+        note=f"cells drawn at {statistics.median(d for _, _, d in found):.0f} ms (median); a "
+        "searched page carries its statuses, so its cells are drawn coloured",
     )
 
 

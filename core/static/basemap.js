@@ -286,6 +286,26 @@
     }
   });
 
+  // A map with something to draw first (the search map's cells) names on an ancestor, in
+  // data-basemap-after, the map event after which its tiles are asked for: decoding and drawing
+  // them meanwhile would take a slow phone's only thread from that first drawing. HOLD_MS: the
+  // tiles come anyway should the event never fire (a script that failed).
+  var HOLD_MS = 5000;
+  L.GridLayer.Basemap.prototype.addTo = function (map) {
+    var holder = map.getContainer().closest("[data-basemap-after]");
+    if (!holder) return L.GridLayer.prototype.addTo.call(this, map);
+    var layer = this, added = false;
+    var add = function () {
+      if (added) return;
+      added = true;
+      map.off(holder.getAttribute("data-basemap-after"), add);
+      L.GridLayer.prototype.addTo.call(layer, map);
+    };
+    map.on(holder.getAttribute("data-basemap-after"), add);
+    setTimeout(add, HOLD_MS);
+    return this;
+  };
+
   L.gridLayer.basemap = function (url, options) { return new L.GridLayer.Basemap(url, options); };
 
   // The base map as pages use it: shapes under everything, names above the overlays.

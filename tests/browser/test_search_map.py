@@ -3,6 +3,9 @@ only, a phone-sized screen, and an axe-core accessibility check."""
 
 from __future__ import annotations
 
+import re
+import urllib.request
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import insert, text
@@ -219,3 +222,87 @@ def test_phone_screen_and_accessibility(land, live_server, browser):
         assert axe_violations(page) == []
     finally:
         checked.close()
+
+
+SEARCHED = "/recherche?c=gp_km&gp_km=3&gp_km_i=must&c=pharmacy_km&pharmacy_km=3&pharmacy_km_i=must"
+#: When the cells were coloured, stamped by the page (as bench/pages_demo.py does).
+COLOURED_AT = """
+window.colouredAt = null;
+new MutationObserver((_, watcher) => {
+  const figure = document.getElementById("search-map");
+  if (figure && figure.getAttribute("data-statuses") === "1") {
+    window.colouredAt = performance.now();
+    watcher.disconnect();
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-statuses"]});
+"""
+TILES_ASKED = """() => performance.getEntriesByType("resource")
+  .filter((e) => e.name.includes("/fond-de-carte/")).map((e) => e.startTime)"""
+
+
+def asked(page) -> list[str]:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(f"{r.method} {r.url.split('?')[0]}"))
+    return requests
+
+
+def test_a_searched_page_draws_its_cells_coloured_from_its_own_answer(land, live_server, browser):
+    """The page carries the statuses the server searched for its table: the cells are drawn in
+    them, with no search asked again, the cell layer asked once (preloaded from the head), and the
+    base map's tiles asked for only once the cells are coloured."""
+    site = f"http://{host(land)}:{live_server}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    errors, outside = watch(page, site)
+    requests = asked(page)
+    page.add_init_script(COLOURED_AT)
+    try:
+        page.goto(site + SEARCHED)
+        figure = page.locator("#search-map")
+        expect(figure).to_have_attribute("data-statuses", "1")
+        styles = page.evaluate(STYLE)
+        assert styles[cell(0, 0)] == [1, None]  # green
+        assert styles[cell(3, 1)] == [1, "1 3"]  # yellow
+        assert styles[cell(2, 0)] == [3, "6 3"]  # orange
+        expect(page.locator("canvas.leaflet-tile[data-features]").first).to_be_attached()
+        coloured, tiles = page.evaluate("window.colouredAt"), page.evaluate(TILES_ASKED)
+        assert tiles and min(tiles) >= coloured
+        assert not [r for r in requests if r.startswith("POST ") and "/api/v1/search" in r]
+        assert requests.count(f"GET {site}/recherche/cellules.json") == 1
+        assert errors == [] and outside == []
+    finally:
+        context.close()
+
+
+def test_a_page_made_for_other_cells_searches_again(land, live_server, browser):
+    """Statuses made for another version of the cells than the layer's are not used: the map asks
+    the API, and colours from its answer."""
+    site = f"http://{host(land)}:{live_server}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    page = context.new_page()
+    errors, outside = watch(page, site)
+    requests = asked(page)
+
+    def stale(route):
+        # Fetched here: only Chromium resolves *.localhost names by itself.
+        ask = urllib.request.Request(
+            f"http://127.0.0.1:{live_server}{SEARCHED}",
+            headers={"Host": f"{host(land)}:{live_server}"},
+        )
+        with urllib.request.urlopen(ask, timeout=30) as answer:  # noqa: S310 - the test's server
+            body = answer.read().decode()
+            headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
+        version = r'("result": \{"statuses": "\w+", "version": ")'
+        body, made = re.subn(version, r"\1old-", body)
+        assert made == 1
+        route.fulfill(status=200, headers=headers, body=body)
+
+    page.route(site + SEARCHED, stale)
+    try:
+        page.goto(site + SEARCHED)
+        expect(page.locator("#search-map")).to_have_attribute("data-statuses", "1")
+        assert page.evaluate(STYLE)[cell(2, 0)] == [3, "6 3"]  # orange, from the API's answer
+        assert f"POST {site}/api/v1/search" in requests
+        assert errors == [] and outside == []
+    finally:
+        context.close()

@@ -71,36 +71,51 @@
   }
 
   // --- the geometry layer ------------------------------------------------------------------
+  // Asked for as soon as the script runs (the page's <link rel=preload> has usually asked
+  // already); drawn once, each cell in its final style when the statuses are known by then.
+  function fetchLayer() {
+    return fetch(figure.getAttribute("data-cells"), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+  }
+
+  function drawCells(layer) {
+    var renderer = L.canvas({ padding: 0.2 });
+    var v = layer.cells, scale = layer.scale;
+    var n = 0, e = 0, lon = 0, lat = 0, rings = [];
+    var south = Infinity, west = Infinity, north = -Infinity, east = -Infinity;
+    for (var i = 0, k = 0; i < layer.count; i++, k += 8) {
+      n += v[k]; e += v[k + 1]; lon += v[k + 2]; lat += v[k + 3];
+      var ex = [v[k + 4], v[k + 5]], ny = [v[k + 6], v[k + 7]];
+      var ring = [
+        [lat / scale, lon / scale],
+        [(lat + ex[1]) / scale, (lon + ex[0]) / scale],
+        [(lat + ex[1] + ny[1]) / scale, (lon + ex[0] + ny[0]) / scale],
+        [(lat + ny[1]) / scale, (lon + ny[0]) / scale],
+      ];
+      for (var c = 0; c < 4; c++) {
+        south = Math.min(south, ring[c][0]); north = Math.max(north, ring[c][0]);
+        west = Math.min(west, ring[c][1]); east = Math.max(east, ring[c][1]);
+      }
+      var grid = layer.grid || layer.grids[i];
+      cells.push({ id: "CRS" + grid + "RES1000mN" + n * 1000 + "E" + e * 1000, ring: ring });
+    }
+    // The view first, then the cells: each is projected once, at the zoom it is shown at.
+    if (cells.length) map.fitBounds([[south, west], [north, east]], { animate: false });
+    for (var j = 0; j < cells.length; j++) {
+      var polygon = L.polygon(cells[j].ring, L.extend({ renderer: renderer }, styleOf(j)));
+      polygon.cellId = cells[j].id;
+      polygon.on("click", onCellClick);
+      polygon.addTo(map);
+      cells[j].layer = polygon;
+      cells[j].ring = null;
+    }
+    figure.setAttribute("data-cell-count", String(cells.length));
+    if (statuses) figure.setAttribute("data-statuses", "1");
+  }
+
   function loadCells() {
     if (!map) return Promise.resolve();
-    return fetch(figure.getAttribute("data-cells"), { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (layer) {
-        var renderer = L.canvas({ padding: 0.2 });
-        var v = layer.cells, scale = layer.scale;
-        var n = 0, e = 0, lon = 0, lat = 0;
-        for (var i = 0, k = 0; i < layer.count; i++, k += 8) {
-          n += v[k]; e += v[k + 1]; lon += v[k + 2]; lat += v[k + 3];
-          var ex = [v[k + 4], v[k + 5]], ny = [v[k + 6], v[k + 7]];
-          var ring = [
-            [lat / scale, lon / scale],
-            [(lat + ex[1]) / scale, (lon + ex[0]) / scale],
-            [(lat + ex[1] + ny[1]) / scale, (lon + ex[0] + ny[0]) / scale],
-            [(lat + ny[1]) / scale, (lon + ny[0]) / scale],
-          ];
-          var grid = layer.grid || layer.grids[i];
-          var id = "CRS" + grid + "RES1000mN" + n * 1000 + "E" + e * 1000;
-          var polygon = L.polygon(ring, L.extend({ renderer: renderer }, STYLES.n));
-          polygon.cellId = id;
-          polygon.on("click", onCellClick);
-          polygon.addTo(map);
-          cells.push({ id: id, layer: polygon });
-        }
-        if (cells.length) {
-          map.fitBounds(L.featureGroup(cells.map(function (c) { return c.layer; })).getBounds());
-        }
-        figure.setAttribute("data-cell-count", String(cells.length));
-      });
+    return fetchLayer().then(drawCells);
   }
 
   function onCellClick(event) {
@@ -161,9 +176,11 @@
   }
 
   // --- search --------------------------------------------------------------------------------
-  function search(updateTable) {
+  // The API's answer to the form: {q, result}, result null when the server is to say what is
+  // wrong (the form is then sent as a page, errors beside their fields).
+  function ask() {
     var q = readForm();
-    if (q.bad) { form.submit(); return Promise.resolve(); } // the server says what is wrong
+    if (q.bad) { form.submit(); return Promise.resolve({ q: q, result: null }); }
     form.setAttribute("aria-busy", "true");
     return post(form.getAttribute("data-api") + "?format=compact", q.body)
       .then(function (r) {
@@ -171,24 +188,33 @@
         if (!r.ok) throw new Error(r.status);
         return r.json();
       })
-      .then(function (result) {
-        if (!result) return;
-        lastQuery = q.body;
-        statuses = cells.length === result.statuses.length ? result.statuses : "";
-        if (cells.length && !statuses) loadAgain();
-        recolour();
-        history.replaceState(null, "", location.pathname + (q.qs ? "?" + q.qs : ""));
-        if (saveQuery) saveQuery.value = q.qs;
-        if (figure) figure.setAttribute("data-version", result.version);
-        if (updateTable) {
-          tableState = { sort: null, page: null };
-          return refreshTable(q.qs).then(reveal);
-        }
-      })
-      .catch(function () {
-        summary.textContent = T.failed;
-      })
-      .then(function () { form.removeAttribute("aria-busy"); });
+      .then(function (result) { return { q: q, result: result }; });
+  }
+
+  function show(answer, updateTable) {
+    var q = answer.q, result = answer.result;
+    if (!result) return;
+    lastQuery = q.body;
+    statuses = cells.length === result.statuses.length ? result.statuses : "";
+    if (cells.length && !statuses) loadAgain();
+    recolour();
+    history.replaceState(null, "", location.pathname + (q.qs ? "?" + q.qs : ""));
+    if (saveQuery) saveQuery.value = q.qs;
+    if (figure) figure.setAttribute("data-version", result.version);
+    if (updateTable) {
+      tableState = { sort: null, page: null };
+      return refreshTable(q.qs).then(reveal);
+    }
+  }
+
+  function failed() { summary.textContent = T.failed; }
+  function settled() { form.removeAttribute("aria-busy"); }
+
+  function search(updateTable) {
+    return ask()
+      .then(function (answer) { return show(answer, updateTable); })
+      .catch(failed)
+      .then(settled);
   }
 
   function loadAgain() {
@@ -435,11 +461,29 @@
   }
 
   // --- start -----------------------------------------------------------------------------------
-  if (map) {
-    figure.hidden = false;
-    map.invalidateSize();
-  }
-  loadCells().then(function () {
-    if (form.getAttribute("data-searched") === "1") search(false);
-  });
+  // A searched page carries the server's answer (the table below is made from it): the cells are
+  // drawn coloured from the start. Otherwise the search is asked for at the same time as the
+  // layer, and the cells coloured once both are there.
+  var searched = form.getAttribute("data-searched") === "1";
+  var given = searched ? data.result : null;
+  var asked = searched && !given ? ask() : null;
+  var layerAsked = map ? fetchLayer() : Promise.resolve(null);
+  layerAsked
+    .then(function (layer) {
+      if (!layer) return;
+      if (given && given.version === layer.version && given.statuses.length === layer.count) {
+        statuses = given.statuses;
+        lastQuery = readForm().body;
+        figure.setAttribute("data-version", given.version);
+      } else if (given) {
+        asked = ask(); // the cells changed since the page was made: ask again
+      }
+      drawCells(layer);
+    })
+    .then(function () { return asked && asked.then(function (answer) { return show(answer, false); }); })
+    .catch(failed)
+    .then(function () {
+      settled();
+      if (map) map.fire("cellsready"); // the base map's tiles waited for this (basemap.js)
+    });
 })();
