@@ -178,7 +178,7 @@ def test_home_page_shows_figures_presets_and_cards(land, visitor, redis_conn):
     # Worded as the search page words km: a distance to one decimal, a threshold as set.
     assert "la moitié des habitants à moins de 2,0\u00a0km" in body
     assert "75\u00a0% à moins de 10\u00a0km" in body
-    assert 'href="/recherche?preset=young_family"' in body
+    assert 'href="/recherche?preset=young_family#results-title"' in body  # lands on the results
     assert 'href="/annonces/job/job-1"' in body and 'class="kind-icon"' in body  # no photo
     for target in ("/recherche", "/annonces/real_estate", "/annonces/poi", "/compte/favoris/"):
         assert f'href="{target}"' in body

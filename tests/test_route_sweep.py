@@ -182,7 +182,9 @@ def _fill(rule, index: int, real: dict) -> str:
     the last value is a real one where the world has it (so that views reach their forms)."""
     path = rule.rule
     for name, converter in rule._converters.items():
-        values = PATH_VALUES[type(converter).__name__]
+        # A converter of our own is swept as the Werkzeug converter it extends.
+        kinds = [c.__name__ for c in type(converter).__mro__ if c.__name__ in PATH_VALUES]
+        values = PATH_VALUES[kinds[0]]
         value = values[index % len(values)]
         if index % len(values) == len(values) - 1:
             value = str(real.get(name, value))
