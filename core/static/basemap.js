@@ -291,19 +291,22 @@
   // them meanwhile would take a slow phone's only thread from that first drawing. HOLD_MS: the
   // tiles come anyway should the event never fire (a script that failed).
   var HOLD_MS = 5000;
-  L.GridLayer.Basemap.prototype.addTo = function (map) {
+  function addWhenReady(layer, map, addTo) {
     var holder = map.getContainer().closest("[data-basemap-after]");
-    if (!holder) return L.GridLayer.prototype.addTo.call(this, map);
-    var layer = this, added = false;
+    if (!holder) return addTo.call(layer, map);
+    var added = false, event = holder.getAttribute("data-basemap-after");
     var add = function () {
       if (added) return;
       added = true;
-      map.off(holder.getAttribute("data-basemap-after"), add);
-      L.GridLayer.prototype.addTo.call(layer, map);
+      map.off(event, add);
+      addTo.call(layer, map);
     };
-    map.on(holder.getAttribute("data-basemap-after"), add);
+    map.on(event, add);
     setTimeout(add, HOLD_MS);
-    return this;
+    return layer;
+  }
+  L.GridLayer.Basemap.prototype.addTo = function (map) {
+    return addWhenReady(this, map, L.GridLayer.prototype.addTo);
   };
 
   L.gridLayer.basemap = function (url, options) { return new L.GridLayer.Basemap(url, options); };
@@ -333,5 +336,9 @@
       L.LayerGroup.prototype.onAdd.call(this, map);
     }
   });
+  // The group's layers join the map through it, not through their own addTo: it waits too.
+  L.Basemap.prototype.addTo = function (map) {
+    return addWhenReady(this, map, L.LayerGroup.prototype.addTo);
+  };
   L.basemap = function (url, options) { return new L.Basemap(url, options); };
 })();
