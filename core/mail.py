@@ -28,7 +28,6 @@ from core.commit import after_commit_point
 from core.db import PublicBase, utcnow
 from core.extensions import db
 from core.jobs import job
-from core.mailcatcher import MailCatcher
 from core.tenancy import current_tenant
 
 log = logging.getLogger("vivrau.mail")
@@ -252,6 +251,8 @@ def catch_command(web_port: int):
         )
     folder = Path(current_app.config["VAR_DIR"]) / "demo-mail"
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's line per connection
+    from core.mailcatcher import MailCatcher  # noqa: PLC0415 - the demo's command alone needs it
+
     try:
         catcher = MailCatcher(folder, settings.port, web_port).start()
     except OSError as exc:

@@ -21,7 +21,6 @@ from sqlalchemy import select, text, update
 
 from core.commit import after_commit
 from core.extensions import db
-from core.fetch import FetchError, fetch
 from core.images import MAX_PHOTO_BYTES
 from core.jobs import job
 from core.storage import StorageError, get_storage
@@ -126,6 +125,8 @@ def fetch_photos(listing_id: int, import_id: int | None = None) -> dict:
             )
         ).scalars()
     }
+    from core.fetch import FetchError, fetch  # noqa: PLC0415 - http.client, ssl: in the worker
+
     failures: list[tuple[int, str, str, dict]] = []
     fetched = removed = 0
     for url, photo in existing.items():
