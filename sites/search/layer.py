@@ -131,7 +131,11 @@ def page_map(tenant: TenantRef) -> MapParts:
     """The folium map of the page: the perimeter, fitted; cells come from the layer."""
     import folium  # noqa: PLC0415 - heavy: imported when the search page draws its map
 
-    fmap = local_map(location=[46.6, 2.4], zoom_start=6, prefer_canvas=True, control_scale=True)
+    # Quarter zoom steps: fitted to a communauté, whole steps left it a small patch of a
+    # département-wide view.
+    fmap = local_map(
+        location=[46.6, 2.4], zoom_start=6, zoom_snap=0.25, prefer_canvas=True, control_scale=True
+    )
     outline = perimeter(tenant)
     if outline is not None:
         shape = folium.GeoJson(
