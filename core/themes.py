@@ -90,3 +90,13 @@ def file(filename: str):
     if response is None:
         abort(404)
     return response
+
+
+@bp.get("/theme-base/<path:filename>")
+def base_file(filename: str):
+    """A static file of the default theme, under another theme's own: a theme restyles the look
+    and inherits every component's styles (cards, menus, forms) it does not restyle itself."""
+    response = theme_static(DEFAULT_THEME, filename)
+    if response is None:
+        abort(404)
+    return response

@@ -88,9 +88,16 @@ def test_two_themes_and_colours_never_mix_in_one_process(app, make_tenant, make_
             if name == "Alpha":  # the bocage theme puts the kind above the title
                 assert "#2f5d34" in body and "#7a1f1f" not in body
                 assert body.index('class="kind"') < body.index("<h1")
+                # Its look over the default theme's components (cards, menu, forms).
+                assert body.index("/theme-base/site.css") < body.index("/theme/site.css")
             else:
                 assert "#7a1f1f" in body and "#2f5d34" not in body
                 assert body.index("<h1") < body.index('class="kind"')
+                assert "/theme-base/" not in body
+    base = sites["Alpha"].get("/theme-base/site.css")
+    own = sites["Alpha"].get("/theme/site.css")
+    assert base.status_code == own.status_code == 200
+    assert b".listing-card" in base.data and base.data != own.data
 
 
 def png_bytes() -> bytes:
