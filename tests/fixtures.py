@@ -21,7 +21,10 @@ from core.databases import ensure_database
 from core.db import utcnow
 from core.extensions import bind_migrations, db
 from core.mail import OutboxMail, deliver_outbox
+from ingest.reference.cells import build_cells
 from ingest.reference.communes import load_communes
+from ingest.reference.profiles import build_profiles
+from ingest.reference.synth import synth
 from tenants.provisioning import TenantSpec, create_tenant
 from tests.support import (
     PASSWORD,
@@ -90,6 +93,29 @@ def cantal(app):
     with app.app_context():
         db.session.execute(text("DELETE FROM communes WHERE departement = '15'"))
         db.session.commit()
+
+
+@pytest.fixture
+def cantal_profiles(app, cantal):
+    """The Cantal's cells and profiles over synthetic equipment, as the demo builds them;
+    removed afterwards."""
+    try:
+        with app.app_context():
+            synth(["15"])
+            build_cells("15")
+            build_profiles("15")
+            db.session.commit()
+        yield
+    finally:
+        with app.app_context():
+            db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '15'"))
+            db.session.execute(
+                text("DELETE FROM cells WHERE commune_insee IN (SELECT insee FROM communes"
+                     " WHERE departement = '15')")
+            )  # fmt: skip
+            for table in ("pois", "property_sales", "cell_population"):
+                db.session.execute(text(f"DELETE FROM {table} WHERE source = 'synth'"))  # noqa: S608
+            db.session.commit()
 
 
 @pytest.fixture

@@ -16,9 +16,6 @@ from ingest.listings.declaration import KINDS
 from ingest.listings.demo import demo_rows, normed_csv
 from ingest.listings.demo import words as w
 from ingest.listings.normed import read_normed
-from ingest.reference.cells import build_cells
-from ingest.reference.profiles import build_profiles
-from ingest.reference.synth import synth
 from sites.search.engine import score
 from sites.search.presets import PRESETS
 from sites.search.query import parse_query
@@ -33,26 +30,6 @@ DEMO = {
 }
 DAY = date(2026, 12, 7)
 PHONE = re.compile(r"^04 65 71 \d\d \d\d$")
-
-
-@pytest.fixture
-def cantal_profiles(ctx, cantal):
-    """The Cantal's cells and profiles over synthetic equipment, removed afterwards."""
-    try:
-        synth(["15"])
-        build_cells("15")
-        build_profiles("15")
-        yield
-    finally:
-        db.session.rollback()
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '15'"))
-        db.session.execute(
-            text("DELETE FROM cells WHERE commune_insee IN (SELECT insee FROM communes"
-                 " WHERE departement = '15')")
-        )  # fmt: skip
-        for table in ("pois", "property_sales", "cell_population"):
-            db.session.execute(text(f"DELETE FROM {table} WHERE source = 'synth'"))  # noqa: S608
-        db.session.commit()
 
 
 @pytest.fixture
@@ -111,7 +88,7 @@ def _published(slug: str) -> dict[str, int]:
 
 
 def test_demo_listings_are_imported_and_every_preset_separates_the_communaute(
-    app, runner, cantal_profiles, make_tenant, tmp_path
+    app, ctx, runner, cantal_profiles, make_tenant, tmp_path
 ):
     refs = {slug: make_tenant(slug=slug, kind=k, code=c) for slug, (k, c) in DEMO.items()}
     result = runner.invoke(args=["ingest", "demo-listings", "-o", str(tmp_path)])

@@ -17,16 +17,12 @@ from core.tenancy import tenant_scope
 from ingest.listings.models import Listing, ListingPhoto
 from ingest.listings.service import save
 from tests.image_helpers import encode, noise, png_declaring, reopen
+from tests.test_listings_console import HOUSE as CONSOLE_HOUSE
 
+#: The console tests' house, published, without coordinates (placed at its commune).
 HOUSE = {
-    "external_id": "IMMO-1",
-    "title": "Maison de bourg",
-    "commune_insee": "15187",
-    "transaction": "sale",
-    "property_type": "house",
-    "price": "149000",
-    "status": "published",
-}
+    k: v for k, v in CONSOLE_HOUSE.items() if k not in ("latitude", "longitude", "furnished")
+} | {"status": "published"}
 
 
 def photo_bytes(size=(2400, 1600), fmt="JPEG") -> bytes:

@@ -15,16 +15,7 @@ from ingest.listings.photos import add_photo, file_name
 from ingest.listings.service import save
 from sites.demo_photos import draw
 from tenants.provisioning import add_member
-
-HOUSE = {
-    "external_id": "IMMO-1",
-    "title": "Maison de bourg",
-    "commune_insee": "15187",
-    "transaction": "sale",
-    "property_type": "house",
-    "price": "149000",
-    "status": "published",
-}
+from tests.test_listing_photos import HOUSE
 
 
 @pytest.fixture

@@ -7,14 +7,10 @@ import json
 
 import numpy as np
 import pytest
-from sqlalchemy import text
 
 from core.extensions import db
 from core.tenancy import tenant_scope
-from ingest.reference.cells import build_cells
 from ingest.reference.criteria import CRITERIA
-from ingest.reference.profiles import build_profiles
-from ingest.reference.synth import synth
 from sites.search import engine, values
 from sites.search.query import parse_query
 
@@ -52,23 +48,9 @@ def explained_cell_by_cell(result: engine.Result) -> dict:
 
 
 @pytest.fixture
-def cantal_cells(ctx, cantal, make_tenant):
+def cantal_cells(ctx, cantal_profiles, make_tenant):
     """The Cantal as a département territory over its real cells, with synthetic profiles."""
-    try:
-        synth(["15"])
-        build_cells("15")
-        build_profiles("15")
-        yield make_tenant(kind="departement", code="15")
-    finally:
-        db.session.rollback()
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '15'"))
-        db.session.execute(
-            text("DELETE FROM cells WHERE commune_insee IN (SELECT insee FROM communes"
-                 " WHERE departement = '15')")
-        )  # fmt: skip
-        for table in ("pois", "property_sales", "cell_population"):
-            db.session.execute(text(f"DELETE FROM {table} WHERE source = 'synth'"))  # noqa: S608
-        db.session.commit()
+    return make_tenant(kind="departement", code="15")
 
 
 def _criteria(importance, threshold=lambda c: c.threshold) -> list[dict]:

@@ -13,16 +13,16 @@ from contextlib import contextmanager
 from html import unescape
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
 from core import grid
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.criteria import CRITERIA
-from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
-from sites.search import freshness, layer, matrix, table
+from sites.search import freshness, matrix, table
 from sites.search.presets import PRESETS
+from tests.search_helpers import searched_land
 from tests.support import host
 
 E0, N0 = 3_100_000, 2_450_000
@@ -57,30 +57,8 @@ def bound(app, ref):
 
 @pytest.fixture
 def land(app, make_tenant):
-    ref = make_tenant(name="Terre <Haute>")
-    context = app.app_context()
-    context.push()
-    with tenant_scope(ref):
-        db.session.execute(TerritoryCell.__table__.delete())
-        db.session.execute(
-            insert(TerritoryCell), [{"cell_id": c, "commune_insee": None} for c in CELLS]
-        )
-        db.session.commit()
-    db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0c'"))
-    db.session.execute(
-        insert(CellProfile),
-        [{"cell_id": c, "departement": "0c", **v} for c, v in PROFILES.items()],
-    )
-    db.session.commit()
-    freshness.cells_changed(ref)
-    freshness.profiles_changed()
-    layer.clear_cache()
-    db.session.remove()
-    context.pop()
-    yield ref
-    with app.app_context():
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0c'"))
-        db.session.commit()
+    with searched_land(app, make_tenant(name="Terre <Haute>"), PROFILES, "0c") as ref:
+        yield ref
 
 
 @pytest.fixture

@@ -12,14 +12,9 @@ import re
 from html import unescape
 
 import pytest
-from sqlalchemy import insert, text
 
 from core import grid
-from core.extensions import db
-from core.tenancy import tenant_scope
-from ingest.reference.models import CellProfile
-from ingest.reference.territory import TerritoryCell
-from sites.search import freshness, layer
+from tests.search_helpers import searched_land
 
 E0, N0 = 3_108_000, 2_460_000
 NBSP = "\u00a0"
@@ -37,27 +32,8 @@ PROFILES = {
 
 @pytest.fixture
 def land(app, make_tenant):
-    ref = make_tenant(name="Planèze")
-    with app.app_context():
-        with tenant_scope(ref):
-            db.session.execute(TerritoryCell.__table__.delete())
-            db.session.execute(
-                insert(TerritoryCell), [{"cell_id": c, "commune_insee": None} for c in CELLS]
-            )
-            db.session.commit()
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0e'"))
-        db.session.execute(
-            insert(CellProfile),
-            [{"cell_id": c, "departement": "0e", **v} for c, v in PROFILES.items()],
-        )
-        db.session.commit()
-        freshness.cells_changed(ref)
-        freshness.profiles_changed()
-        layer.clear_cache()
-    yield ref
-    with app.app_context():
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0e'"))
-        db.session.commit()
+    with searched_land(app, make_tenant(name="Planèze"), PROFILES, "0e") as ref:
+        yield ref
 
 
 def page(visitor, ref, query: str) -> str:

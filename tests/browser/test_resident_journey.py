@@ -1,83 +1,61 @@
 """The resident's whole visit on the demo's communauté, in Chromium, in French, on a desktop and a
 390 px phone: home → a preset → the results in view → a green cell's panel → a listing in it →
 a message to its advertiser (received by the test SMTP server) → a job saved as a favourite →
-the account page lists favourites of two territories. Screenshots in /work/shots/journey/;
+the account page lists favourites of two territories. Screenshots in tests/artifacts/;
 axe-core on the home, search, listing and account pages; no request leaves 127.0.0.1."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.demo import demo_rows, normed_csv
 from ingest.listings.imports import submit
 from ingest.listings.models import Listing
-from ingest.reference.cells import build_cells
-from ingest.reference.profiles import build_profiles
-from ingest.reference.synth import synth
 from sites.search import freshness, layer
 from sites.search.engine import score
 from sites.search.presets import BY_PRESET
 from sites.search.query import parse_query
-from tests.browser.support import axe_violations, cell_centre
+from tests.browser.support import ARTIFACTS, axe_violations, cell_centre
 from tests.support import PASSWORD, host
 from tests.test_account_everywhere import account_id, keep
 
-SHOTS = Path("/work/shots/journey")
+SHOTS = ARTIFACTS / "resident_journey"  # looked at after a run; ignored by git
 DAY = date(2026, 12, 7)
 
 
 @pytest.fixture
-def demo(app, cantal, make_tenant):
+def demo(app, cantal_profiles, make_tenant):
     """The communauté as the demo makes it: synthetic equipment, cells and profiles over the
     Cantal, its generated homes and jobs; Saint-Flour beside it. Which preset to pick and the
     green cell holding a home, as the engine answers."""
+    ref = make_tenant(kind="epci", code="200066660", name="Saint-Flour Communauté")
+    flour = make_tenant(name="Saint-Flour")
     with app.app_context():
-        synth(["15"])
-        build_cells("15")
-        build_profiles("15")
-        db.session.commit()
-    try:
-        ref = make_tenant(kind="epci", code="200066660", name="Saint-Flour Communauté")
-        flour = make_tenant(name="Saint-Flour")
-        with app.app_context():
-            for kind in ("real_estate", "job"):
-                rows = demo_rows(ref, kind, 60, today=DAY)
-                db.session.rollback()  # the communes were read outside the territory
-                with tenant_scope(ref):
-                    assert (
-                        submit(kind, normed_csv(kind, rows), "f.csv", inline=True).status == "done"
-                    )
-                    db.session.commit()
-            freshness.cells_changed(ref)
-            freshness.profiles_changed()
-            layer.clear_cache()
+        for kind in ("real_estate", "job"):
+            rows = demo_rows(ref, kind, 60, today=DAY)
+            db.session.rollback()  # the communes were read outside the territory
             with tenant_scope(ref):
-                homes = dict(
-                    db.session.execute(
-                        select(Listing.cell_id, Listing.title).where(Listing.kind == "real_estate")
-                    ).all()
-                )
-                key, cell = _green_home(ref, homes)
-                db.session.rollback()
-        yield {"ref": ref, "other": flour, "preset": key, "cell": cell}
-    finally:
-        with app.app_context():
-            db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '15'"))
-            db.session.execute(
-                text("DELETE FROM cells WHERE commune_insee IN (SELECT insee FROM communes"
-                     " WHERE departement = '15')")
-            )  # fmt: skip
-            for table in ("pois", "property_sales", "cell_population"):
-                db.session.execute(text(f"DELETE FROM {table} WHERE source = 'synth'"))  # noqa: S608
-            db.session.commit()
+                assert submit(kind, normed_csv(kind, rows), "f.csv", inline=True).status == "done"
+                db.session.commit()
+        freshness.cells_changed(ref)
+        freshness.profiles_changed()
+        layer.clear_cache()
+        with tenant_scope(ref):
+            homes = dict(
+                db.session.execute(
+                    select(Listing.cell_id, Listing.title).where(Listing.kind == "real_estate")
+                ).all()
+            )
+            key, cell = _green_home(ref, homes)
+            db.session.rollback()
+    yield {"ref": ref, "other": flour, "preset": key, "cell": cell}
 
 
 def _green_home(ref, homes) -> tuple[str, str]:

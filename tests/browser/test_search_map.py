@@ -8,15 +8,10 @@ import urllib.request
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import insert, text
 
 from core import grid
-from core.extensions import db
-from core.tenancy import tenant_scope
-from ingest.reference.models import CellProfile
-from ingest.reference.territory import TerritoryCell
-from sites.search import freshness, layer
 from tests.browser.support import axe_violations, cell_centre, shot
+from tests.search_helpers import searched_land
 from tests.support import host
 
 E0, N0 = 3_104_000, 2_455_000
@@ -42,27 +37,8 @@ STYLE = """() => {
 
 @pytest.fixture
 def land(app, make_tenant):
-    ref = make_tenant(name="Plateau")
-    with app.app_context():
-        with tenant_scope(ref):
-            db.session.execute(TerritoryCell.__table__.delete())
-            db.session.execute(
-                insert(TerritoryCell), [{"cell_id": c, "commune_insee": None} for c in CELLS]
-            )
-            db.session.commit()
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0d'"))
-        db.session.execute(
-            insert(CellProfile),
-            [{"cell_id": c, "departement": "0d", **v} for c, v in PROFILES.items()],
-        )
-        db.session.commit()
-        freshness.cells_changed(ref)
-        freshness.profiles_changed()
-        layer.clear_cache()
-    yield ref
-    with app.app_context():
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0d'"))
-        db.session.commit()
+    with searched_land(app, make_tenant(name="Plateau"), PROFILES, "0d") as ref:
+        yield ref
 
 
 def watch(page, site):

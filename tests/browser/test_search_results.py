@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import insert, text
 
 from core import grid
-from core.extensions import db
-from core.tenancy import tenant_scope
-from ingest.reference.models import CellProfile
-from ingest.reference.territory import TerritoryCell
-from sites.search import freshness, layer
 from tests.browser.support import ARTIFACTS
+from tests.search_helpers import searched_land
 from tests.support import host
 
 E0, N0 = 3_112_000, 2_465_000
@@ -33,27 +28,8 @@ PROFILES = {
 
 @pytest.fixture
 def land(app, make_tenant):
-    ref = make_tenant(name="Margeride")
-    with app.app_context():
-        with tenant_scope(ref):
-            db.session.execute(TerritoryCell.__table__.delete())
-            db.session.execute(
-                insert(TerritoryCell), [{"cell_id": c, "commune_insee": None} for c in CELLS]
-            )
-            db.session.commit()
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0f'"))
-        db.session.execute(
-            insert(CellProfile),
-            [{"cell_id": c, "departement": "0f", **v} for c, v in PROFILES.items()],
-        )
-        db.session.commit()
-        freshness.cells_changed(ref)
-        freshness.profiles_changed()
-        layer.clear_cache()
-    yield ref
-    with app.app_context():
-        db.session.execute(text("DELETE FROM cell_profiles WHERE departement = '0f'"))
-        db.session.commit()
+    with searched_land(app, make_tenant(name="Margeride"), PROFILES, "0f") as ref:
+        yield ref
 
 
 #: True once the page has not scrolled for ten frames (a smooth scroll has settled).
