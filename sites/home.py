@@ -276,11 +276,19 @@ def latest_listings(tenant: TenantRef, limit: int = 8) -> list[Card]:
             for at, card, photo in read_in(ref, lambda ref=ref: _latest(limit, photo_url(ref))):
                 card.site, card.photo = ref, photo
                 found.append((at, card))
-    by_kind: dict[str, list[Card]] = {}
+    by_kind: dict[str, dict[str, list[Card]]] = {}
     for _at, card in sorted(found, key=lambda pair: pair[0], reverse=True):
-        by_kind.setdefault(card.kind, []).append(card)
-    turns = [cards[i] for i in range(limit) for cards in by_kind.values() if i < len(cards)]
-    return turns[:limit]
+        site = card.site.slug if card.site else ""
+        by_kind.setdefault(card.kind, {}).setdefault(site, []).append(card)
+    # Within a kind the sites take turns too: the member that imported a file last would
+    # otherwise fill every card of its kinds.
+    return _turns([_turns(list(sites.values())) for sites in by_kind.values()])[:limit]
+
+
+def _turns(lists: list[list]) -> list:
+    """The lists' items taking turns: the first of each, then the second of each…"""
+    longest = max(map(len, lists), default=0)
+    return [items[i] for i in range(longest) for items in lists if i < len(items)]
 
 
 @dataclass

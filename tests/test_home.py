@@ -156,6 +156,22 @@ def test_umbrella_figures_follow_a_member_s_listings(land, make_tenant, visitor,
     assert "Ses villes membres" in body and f"http://{land.slug.replace('_', '-')}." in body
 
 
+def test_umbrella_s_latest_listings_take_turns_among_its_members(make_tenant, ctx):
+    umbrella = make_tenant(kind="umbrella", name="Petites villes")
+    first, last = make_tenant(), make_tenant()
+    for member in (first, last):
+        add_member(umbrella.slug, member.slug)
+    for n in range(4):
+        add_listing(first, n)
+    for n in range(4, 8):  # imported after: every one newer than the first town's
+        add_listing(last, n)
+    db.session.rollback()
+    with tenant_scope(umbrella):
+        cards = home.latest_listings(umbrella, limit=4)
+    assert [c.site.slug for c in cards] == [last.slug, first.slug, last.slug, first.slug]
+    assert [c.title for c in cards] == ["job 7", "job 3", "job 6", "job 2"]
+
+
 def test_key_figures_without_redis_are_computed_for_the_page(land, app):
     saved = app.config["REDIS_URL"]
     app.extensions.pop("redis", None)

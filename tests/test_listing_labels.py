@@ -14,9 +14,11 @@ from flask_babel import force_locale
 
 from core.extensions import db
 from core.tenancy import tenant_scope
+from ingest.listings.declaration import all_fields, fields_of
 from ingest.listings.imports import submit
 from ingest.listings.templates_xlsx import workbook
 from sites.listings import labels
+from sites.listings.public import reader_title, shown_value
 from tests.listing_page_helpers import HOME, publish
 
 KINDS = ("real_estate", "job", "business", "leisure", "poi")
@@ -73,6 +75,31 @@ def test_prices_jobs_activities_and_equipment_are_named(app):
             assert labels.euros(185000) == "€185,000"
             assert labels.listing_price(rent) == "€650 / month incl. charges"
             assert labels.equipment("amenity=library") == "Library"
+
+
+def test_salaries_and_units_read_with_their_values(app):
+    def job(**salary):
+        values = {"salary_min": None, "salary_max": None, "salary_text": None} | salary
+        return SimpleNamespace(kind="job", **values)
+
+    fields = all_fields()
+    with app.test_request_context():
+        with force_locale("fr"):
+            both = job(salary_min=Decimal("28000"), salary_max=Decimal("32000.00"))
+            assert labels.salary(both) == "28\u202f000\xa0€ – 32\u202f000\xa0€ / an"
+            low, high = job(salary_min=Decimal("30000")), job(salary_max=Decimal("30000"))
+            assert labels.salary(low) == "à partir de 30\u202f000\xa0€ / an"
+            assert labels.salary(high) == "jusqu’à 30\u202f000\xa0€ / an"
+            words = job(salary_text="Selon convention collective des transports routiers")
+            assert labels.salary(words) == "Selon convention collective des transpo…"
+            assert labels.salary(job()) is None
+            assert shown_value(fields["living_area_m2"], Decimal("60.00")) == "60\xa0m²"
+            assert shown_value(fields["charges"], Decimal("85")) == "85\xa0€ / mois"
+            assert reader_title(fields["living_area_m2"]) == "Surface habitable"
+            assert reader_title(fields["theme"]) == "Thème"
+        with force_locale("en"):
+            assert labels.salary(job(salary_min=Decimal("28000"))) == "from €28,000 / year"
+            assert reader_title(fields["living_area_m2"]) == "Living area"
 
 
 # --- no raw code on a public page ----------------------------------------------------------------
@@ -193,11 +220,8 @@ def test_no_raw_code_on_a_public_page(seeded, visitor, lang):
 
 
 def test_a_year_is_not_grouped_like_a_number(app):
-    from ingest.listings.declaration import fields_of  # noqa: PLC0415 - one test's need
-    from sites.listings.public import shown_value  # noqa: PLC0415
-
     [year] = [f for f in fields_of("real_estate") if f.name == "year_built"]
-    [rooms] = [f for f in fields_of("real_estate") if f.name == "living_area_m2"]
+    [area] = [f for f in fields_of("real_estate") if f.name == "living_area_m2"]
     with app.test_request_context(), force_locale("fr"):
         assert shown_value(year, 1890) == "1890"  # was "1 890" on the demo's pages
-        assert shown_value(rooms, 1250) == "1\u202f250"
+        assert shown_value(area, 1250) == "1\u202f250\xa0m²"

@@ -123,7 +123,7 @@ def test_a_big_batch_is_counted_logged_and_announced_like_a_small_one(
     created / updated / unchanged, one event per change, the newly published ids announced."""
     monkeypatch.setattr(store, "TRACKED_BATCH", 2)
     announced = []
-    monkeypatch.setattr(store, "_announce", announced.append)
+    monkeypatch.setattr(store, "announce_written", announced.append)
     ref = make_tenant()
     with tenant_scope(ref):
         batch = [house(f"R-{i}") for i in range(4)]
@@ -141,6 +141,71 @@ def test_a_big_batch_is_counted_logged_and_announced_like_a_small_one(
             select(ListingEvent.action, func.count()).group_by(ListingEvent.action)
         ).all()
         assert dict(events) == {"create": 4, "update": 2}
+
+
+def test_a_big_batch_s_new_listings_go_in_by_copy_and_existing_ones_by_the_upsert(
+    ctx, cantal, make_tenant, monkeypatch
+):
+    """New listings of a big batch are copied straight into the table, those that exist take
+    the upsert: the same rows, counts, log and announcements as one upsert of them all, and the
+    snapshot still unpublishes only what the file left out."""
+    monkeypatch.setattr(store, "TRACKED_BATCH", 2)
+    announced = []
+    monkeypatch.setattr(store, "announce_written", announced.append)
+    copied = []
+    insert = store.fresh.insert
+    monkeypatch.setattr(
+        store.fresh,
+        "insert",
+        lambda c, k, r, *a, **kw: copied.append(len(r)) or insert(c, k, r, *a, **kw),
+    )
+    ref = make_tenant()
+    with tenant_scope(ref):
+        write([house("R-0"), house("R-1"), house("R-9")])
+        ids = dict(db.session.execute(select(Listing.external_id, Listing.id)).all())
+        batch = [house("R-0", price=Decimal("99000")), house("R-1")]
+        batch += [house("R-2", latitude=None, longitude=None), house("R-3", status="draft")]
+        batch += [house("R-4", description="a\tb\\N")]
+        outcome = write(batch, snapshot=True)
+        assert copied == [3, 3]  # the first write's three, then R-2, R-3 and R-4
+        assert (outcome.created, outcome.updated, outcome.unchanged) == (3, 1, 1)
+        assert outcome.unpublished == 1  # R-9, absent from the file
+        rows = {x.external_id: x for x in db.session.execute(select(Listing)).scalars()}
+        assert rows["R-0"].id == ids["R-0"] and rows["R-0"].price == Decimal("99000")
+        assert rows["R-9"].status == "unpublished" and rows["R-3"].status == "draft"
+        assert rows["R-2"].location_approximate and rows["R-2"].cell_id and rows["R-2"].geom
+        assert not rows["R-4"].location_approximate and rows["R-4"].cell_id == rows["R-1"].cell_id
+        assert rows["R-4"].description == "a\tb\\N" and rows["R-4"].source == "api"
+        assert announced[-1] == [rows["R-2"].id, rows["R-4"].id]
+        events = db.session.execute(
+            select(ListingEvent.external_id, ListingEvent.action).order_by(ListingEvent.id)
+        ).all()
+        assert [tuple(e) for e in events[3:]] == [
+            ("R-2", "create"), ("R-3", "create"), ("R-4", "create"),
+            ("R-0", "update"), ("R-9", "unpublish"),
+        ]  # fmt: skip
+
+
+def test_a_listing_created_meanwhile_sends_the_batch_back_to_the_upsert(
+    ctx, cantal, make_tenant, monkeypatch
+):
+    """Another writer created one of the 'new' listings between the check and the COPY: the
+    copy is undone (nothing of it kept) and the whole batch upserted."""
+    monkeypatch.setattr(store, "TRACKED_BATCH", 2)
+    ref = make_tenant()
+    with tenant_scope(ref):
+        write([house("R-1")])
+        monkeypatch.setattr(
+            store.fresh, "new_ones", lambda c, k, records: list(range(len(records)))
+        )
+        outcome = write([house("R-0"), house("R-1", price=Decimal("1")), house("R-2")])
+        assert (outcome.created, outcome.updated, outcome.unchanged) == (2, 1, 0)
+        assert db.session.scalar(select(func.count()).select_from(Listing)) == 3
+        assert db.session.scalar(select(Listing.price).filter_by(external_id="R-1")) == 1
+        actions = db.session.execute(
+            select(ListingEvent.action, func.count()).group_by(ListingEvent.action)
+        ).all()
+        assert dict(actions) == {"create": 3, "update": 1}
 
 
 def test_staging_keeps_every_character_a_text_may_hold(ctx, cantal, make_tenant):

@@ -18,7 +18,8 @@ from core.extensions import db
 from core.registry import TenantStatus
 from core.tenancy import tenant_scope
 from ingest.listings.models import Listing
-from ingest.listings.store import publish_or_unpublish, upsert
+from ingest.listings.statuses import publish_or_unpublish
+from ingest.listings.store import upsert
 from ingest.reference.criteria import CRITERIA
 from ingest.reference.models import CellProfile
 from ingest.reference.profiles import build_profiles

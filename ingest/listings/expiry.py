@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from core.jobs import for_each_territory
-from ingest.listings.store import expire_past
+from ingest.listings.statuses import expire_past
 
 log = logging.getLogger("vivrau.ingest")
 PARIS = ZoneInfo("Europe/Paris")

@@ -2,30 +2,27 @@
 
 Records (typed, located by `rules.locate`) go through a temporary staging table filled by COPY,
 then one `INSERT … ON CONFLICT (kind, external_id) DO UPDATE … WHERE … IS DISTINCT FROM` in the
-caller's transaction: readers see all of a batch or none of it, an identical batch changes
-nothing (not even `updated_at`), and every change is written to the activity log. Publishing,
-unpublishing and expiring go through `change_status` / `expire_past`, logged the same way. Each
-write announces `listings_changed` (and `listing_published` for listings that became
-published) once its transaction commits.
+caller's transaction (a big batch's new listings by one COPY into the table, ingest.listings.fresh):
+readers see all of a batch or none of it, an identical batch changes nothing (not even
+`updated_at`), and every change is written to the activity log. Status changes are in
+ingest.listings.statuses, logged the same way. Each write announces `listings_changed` (and
+`listing_published` for listings that became published) once its transaction commits.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import operator
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import text
 
-from core.extensions import db
 from core.signals import announce, listing_published, listings_changed
 from core.tenancy import require_tenant
+from ingest.listings import copy_text, fresh
 from ingest.listings.declaration import KINDS, fields_of
-from ingest.listings.models import LOCATION_FIELDS, Listing
+from ingest.listings.models import LOCATION_FIELDS
 
 #: Statuses a writer may ask for; `expired` is set by the expiry date only.
 WRITABLE_STATUSES = ("draft", "published", "unpublished")
@@ -42,13 +39,6 @@ _SQL = {
 
 #: A staged record's point (none without coordinates).
 _POINT = "CASE WHEN lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END"
-#: COPY's text format writes these characters of a value as escapes, and NULL as `\N`.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_ESCAPED = re.compile(r"[\\\t\n\r]")
-_NULL = "\\N"
-#: Records sent to the staging table per COPY write: the text of a few thousand rows is held
-#: at a time, besides the records.
-STAGE_ROWS = 10_000
 
 
 @dataclass
@@ -61,6 +51,8 @@ class Outcome:
     unchanged: int = 0
     unpublished: int = 0
     results: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: Ids of the listings that became published (announced once committed).
+    published: list[int] = field(default_factory=list)
 
 
 def data_columns(kind: str) -> list[str]:
@@ -82,66 +74,42 @@ def upsert(
     """Create or update `records` of `kind`; with `snapshot`, unpublish the kind's published
     listings absent from them. Runs in the session's transaction; the caller commits."""
     columns = data_columns(kind)
-    statuses = _statuses(_values(records, "status"), _values(records, "expires_on"))
-    status_of = dict(zip(_values(records, "external_id"), statuses, strict=True))
+    statuses = _statuses(
+        copy_text.values(records, "status"), copy_text.values(records, "expires_on")
+    )
     connection = session.connection()
-    _stage(connection, kind, records, statuses, columns)
-    before = _current(connection, kind, records) if len(records) <= TRACKED_BATCH else {}
-    compared = [*columns, "status", "cell_id", "location_approximate"]
-    inserted_columns = [*columns, "status", "cell_id", "location_approximate"]
-    quoted = _quoted(inserted_columns)
-    _compare(connection, kind, compared, big=len(records) > TRACKED_BATCH)
-    # The insert reads the staging table only: a query of `listings` inside it would walk, row
-    # after row, the rows it has just inserted (invisible to it, yet there).
-    upsert_sql = f"""
-        INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
-        SELECT :kind, :source, {_POINT}, :account, :account, {quoted}
-        FROM listing_staging WHERE NOT same
-        ORDER BY n
-        ON CONFLICT (kind, external_id) DO UPDATE SET
-            {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in inserted_columns)},
-            geom = EXCLUDED.geom, source = EXCLUDED.source,
-            updated_by_id = EXCLUDED.updated_by_id, updated_at = now()
-        WHERE ({", ".join(f'listings."{c}"' for c in compared)}, ST_AsEWKB(listings.geom))
-            IS DISTINCT FROM
-              ({", ".join(f'EXCLUDED."{c}"' for c in compared)}, ST_AsEWKB(EXCLUDED.geom))
-        RETURNING id, external_id, (xmax = 0) AS inserted, status
-    """  # noqa: S608 - column names come from the declarations, values are bound
-    parameters = {"kind": kind, "source": source, "account": account_id}
+    who = {
+        "source": source,
+        "account_id": account_id,
+        "api_key_id": api_key_id,
+        "import_id": import_id,
+    }
     outcome = Outcome()
     events: list[tuple[int, str, str, dict]] = []
-    published: list[int] = []
+    rest, rest_statuses = records, statuses
     if len(records) > TRACKED_BATCH:
-        outcome.created, outcome.updated, published = _upsert_counted(
-            connection, upsert_sql, parameters | {"key": api_key_id, "import": import_id}
-        )
-        outcome.unchanged = len(records) - outcome.created - outcome.updated
-    else:
-        rows = connection.execute(text(upsert_sql), parameters).all()
-        changed = {external_id: (id_, inserted) for id_, external_id, inserted, _ in rows}
-        published = [
-            id_
-            for id_, external_id, inserted, status in rows
-            if status == "published"
-            and (inserted or before.get(external_id, {}).get("status") != "published")
-        ]
-        untouched = [r["external_id"] for r in records if r["external_id"] not in changed]
-        existing = _ids(connection, kind, untouched)
-        for r in records:
-            external_id = r["external_id"]
-            if external_id in changed:
-                listing_id, inserted = changed[external_id]
-                action = "create" if inserted else "update"
-                if inserted:
-                    outcome.created += 1
-                else:
-                    outcome.updated += 1
-                diff = _diff(before.get(external_id), r, status_of[external_id], columns)
-                events.append((listing_id, external_id, action, diff))
-            else:
-                listing_id, action = existing[external_id], "unchanged"
-                outcome.unchanged += 1
-            outcome.results[external_id] = (listing_id, action)
+        # A big batch's new listings go in by one COPY; only those that exist take the upsert.
+        _know_size(connection)
+        new = fresh.new_ones(connection, kind, records)
+        made = None
+        if new:
+            made = fresh.insert(
+                connection,
+                kind,
+                [records[i] for i in new],
+                [statuses[i] for i in new],
+                columns,
+                **who,
+            )
+        if made is not None:
+            outcome.created, outcome.published = len(new), made
+            taken = set(new)
+            kept = [i for i in range(len(records)) if i not in taken]
+            rest, rest_statuses = [records[i] for i in kept], [statuses[i] for i in kept]
+    if rest:
+        big = len(records) > TRACKED_BATCH
+        _apply(connection, kind, rest, rest_statuses, columns, who, outcome, events, big=big)
+    outcome.unchanged = len(records) - outcome.created - outcome.updated
     if snapshot:
         gone = connection.execute(
             text(
@@ -149,12 +117,17 @@ def upsert(
                 UPDATE listings SET status = 'unpublished', updated_at = now(),
                        updated_by_id = :account, source = :source
                 WHERE kind = :kind AND status = 'published'
-                  AND NOT EXISTS (SELECT 1 FROM listing_staging s
-                                  WHERE s.external_id = listings.external_id)
+                  AND NOT EXISTS (SELECT 1 FROM unnest(CAST(:ids AS text[])) AS f(external_id)
+                                  WHERE f.external_id = listings.external_id)
                 RETURNING id, external_id
                 """
             ),
-            {"kind": kind, "account": account_id, "source": source},
+            {
+                "kind": kind,
+                "account": account_id,
+                "source": source,
+                "ids": copy_text.values(records, "external_id"),
+            },
         ).all()
         outcome.unpublished = len(gone)
         flip = {"status": ["published", "unpublished"]}
@@ -168,14 +141,72 @@ def upsert(
         api_key_id=api_key_id,
         import_id=import_id,
     )
-    _announce(published)
+    announce_written(outcome.published)
     return outcome
 
 
+def _apply(connection, kind, records, statuses, columns, who, outcome, events, *, big) -> None:
+    """The upsert of `records` through the staging table, added to `outcome`: counts, ids of
+    listings that became published, and for a small batch each record's result and logged
+    change (in `events`); a big batch's changes are logged here, in SQL."""
+    status_of = dict(zip(copy_text.values(records, "external_id"), statuses, strict=True))
+    _stage(connection, kind, records, statuses, columns)
+    before = {} if big else _current(connection, kind, records)
+    compared = [*columns, "status", "cell_id", "location_approximate"]
+    quoted = _quoted(compared)
+    _compare(connection, kind, compared, big=big)
+    # The insert reads the staging table only: a query of `listings` inside it would walk, row
+    # after row, the rows it has just inserted (invisible to it, yet there).
+    upsert_sql = f"""
+        INSERT INTO listings (kind, source, geom, created_by_id, updated_by_id, {quoted})
+        SELECT :kind, :source, {_POINT}, :account, :account, {quoted}
+        FROM listing_staging WHERE NOT same
+        ORDER BY n
+        ON CONFLICT (kind, external_id) DO UPDATE SET
+            {", ".join(f'"{c}" = EXCLUDED."{c}"' for c in compared)},
+            geom = EXCLUDED.geom, source = EXCLUDED.source,
+            updated_by_id = EXCLUDED.updated_by_id, updated_at = now()
+        WHERE ({", ".join(f'listings."{c}"' for c in compared)}, ST_AsEWKB(listings.geom))
+            IS DISTINCT FROM
+              ({", ".join(f'EXCLUDED."{c}"' for c in compared)}, ST_AsEWKB(EXCLUDED.geom))
+        RETURNING id, external_id, (xmax = 0) AS inserted, status
+    """  # noqa: S608 - column names come from the declarations, values are bound
+    parameters = {"kind": kind, "source": who["source"], "account": who["account_id"]}
+    if big:
+        logged = {"key": who["api_key_id"], "import": who["import_id"]}
+        created, updated, published = _upsert_counted(connection, upsert_sql, parameters | logged)
+        outcome.created += created
+        outcome.updated += updated
+        outcome.published += published
+        return
+    rows = connection.execute(text(upsert_sql), parameters).all()
+    changed = {external_id: (id_, inserted) for id_, external_id, inserted, _ in rows}
+    outcome.published += [
+        id_
+        for id_, external_id, inserted, status in rows
+        if status == "published"
+        and (inserted or before.get(external_id, {}).get("status") != "published")
+    ]
+    untouched = [r["external_id"] for r in records if r["external_id"] not in changed]
+    existing = _ids(connection, kind, untouched)
+    for r in records:
+        external_id = r["external_id"]
+        if external_id in changed:
+            listing_id, inserted = changed[external_id]
+            action = "create" if inserted else "update"
+            if inserted:
+                outcome.created += 1
+            else:
+                outcome.updated += 1
+            diff = _diff(before.get(external_id), r, status_of[external_id], columns)
+            events.append((listing_id, external_id, action, diff))
+        else:
+            listing_id, action = existing[external_id], "unchanged"
+        outcome.results[external_id] = (listing_id, action)
+
+
 def _stage(connection, kind: str, records: list[dict], statuses: list[str], columns) -> None:
-    """The batch into the temporary staging table by one COPY in text format, its text built
-    column by column (a value is formatted by its declared type, escaped only in a column that
-    needs it) and sent a few thousand rows at a time."""
+    """The batch into the temporary staging table by one COPY in text format."""
     connection.exec_driver_sql(
         "CREATE TEMP TABLE IF NOT EXISTS listing_staging (n integer, status text, lon float8, "
         "lat float8, cell_id text, location_approximate boolean, "
@@ -185,42 +216,24 @@ def _stage(connection, kind: str, records: list[dict], statuses: list[str], colu
     )
     connection.exec_driver_sql("TRUNCATE listing_staging")
     declared = {f.name: f.type for f in fields_of(kind)}
-    # A column no record holds stays NULL without being sent (a file has some of the kind's).
-    held = set(itertools.chain.from_iterable(records))
-    columns = [c for c in columns if c in held]
+    columns = copy_text.held(records, columns)
     staged = ["n", "status", "location_approximate", "lon", "lat", "cell_id", *columns]
     typed = [("_lon", "number"), ("_lat", "number"), ("cell_id", "string")]
     typed += [(c, declared[c]) for c in columns]
+
+    def texts(start: int, stop: int) -> list[list[str]]:
+        chunk = records[start:stop]
+        return [
+            list(map(str, range(start, stop))),
+            statuses[start:stop],
+            ["t" if r.get("location_approximate") else "f" for r in chunk],
+            *(copy_text.texts(copy_text.values(chunk, name), type_) for name, type_ in typed),
+        ]
+
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:
         with cursor.copy(f"COPY listing_staging ({_quoted(staged)}) FROM STDIN") as copy:
-            for start in range(0, len(records), STAGE_ROWS):
-                chunk = records[start : start + STAGE_ROWS]
-                texts = [
-                    list(map(str, range(start, start + len(chunk)))),
-                    statuses[start : start + len(chunk)],
-                    ["t" if r.get("location_approximate") else "f" for r in chunk],
-                    *(_texts(_values(chunk, name), type_) for name, type_ in typed),
-                ]
-                copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
-
-
-def _values(records: list[dict], name: str) -> list:
-    """One field of every record (None where a record lacks it)."""
-    try:
-        return list(map(operator.itemgetter(name), records))  # C code, when all have it
-    except KeyError:
-        return [r.get(name) for r in records]
-
-
-def _texts(values: list, type_: str) -> list[str]:
-    """A column's values as COPY text: NULL, booleans as t/f, every other value as `str` writes
-    it (dates ISO, decimals exact), a string escaped only if some value of the column needs it."""
-    if type_ == "boolean":
-        return [_NULL if v is None else ("t" if v else "f") for v in values]
-    if type_ == "string" and _ESCAPED.search("".join(map(str, filter(None, values)))):
-        return [_NULL if v is None else str(v).translate(_COPY_ESCAPES) for v in values]
-    return [_NULL if v is None else str(v) for v in values]
+            copy_text.write(copy, len(records), texts)
 
 
 def _upsert_counted(connection, upsert_sql: str, parameters: dict) -> tuple[int, int, list[int]]:
@@ -307,98 +320,7 @@ def _know_size(connection) -> None:
         connection.exec_driver_sql("ANALYZE listings (id)")
 
 
-def change_status(
-    listings: list[tuple[int, str, str, str]],
-    status: str,
-    *,
-    source: str,
-    account_id: int | None = None,
-    api_key_id: int | None = None,
-    connection=None,
-) -> None:
-    """Give (id, external id, kind, current status) listings `status`, each change logged as
-    `publish`, `unpublish` or `expire` with who did it. Runs in the caller's transaction."""
-    if status not in (*WRITABLE_STATUSES, "expired"):
-        raise ValueError(f"status {status!r}: one of {', '.join(WRITABLE_STATUSES)} or expired")
-    changing = [row for row in listings if row[3] != status]
-    if not changing:
-        return
-    connection = connection if connection is not None else db.session.connection()
-    # A person or a client changing the status becomes the listing's last editor; the daily
-    # expiry (source "system") leaves who edited it last alone.
-    who = "" if source == "system" else ", source = :source, updated_by_id = :account"
-    connection.execute(
-        text(f"UPDATE listings SET status = :status, updated_at = now(){who} WHERE id = ANY(:ids)"),  # noqa: S608 - fixed text
-        {
-            "status": status,
-            "source": source,
-            "account": account_id,
-            "ids": [r[0] for r in changing],
-        },
-    )
-    action = {"published": "publish", "expired": "expire"}.get(status, "unpublish")
-    by_kind: dict[str, list] = {}
-    for listing_id, external_id, kind, before in changing:
-        by_kind.setdefault(kind, []).append(
-            (listing_id, external_id, action, {"status": [before, status]})
-        )
-    for kind, events in by_kind.items():
-        log(connection, kind, events, source=source, account_id=account_id, api_key_id=api_key_id)
-    _announce([r[0] for r in changing] if status == "published" else [])
-
-
-@dataclass
-class StatusChange:
-    changed: list[Listing] = field(default_factory=list)
-    expired: list[Listing] = field(default_factory=list)
-
-
-def publish_or_unpublish(
-    listings: list[Listing], status: str, account_id: int | None
-) -> StatusChange:
-    """Publish or unpublish, logged as such with who did it; a listing past its expiry date
-    cannot be published (it would be expired at once) and is reported instead."""
-    if status not in ("published", "unpublished"):
-        raise ValueError(f"status {status!r}: published or unpublished")
-    result = StatusChange()
-    today = date.today()
-    for listing in listings:
-        if listing.status == status:
-            continue
-        if status == "published" and listing.expires_on is not None and listing.expires_on < today:
-            result.expired.append(listing)
-            continue
-        result.changed.append(listing)
-    if not result.changed:
-        return result
-    db.session.flush()
-    change_status(
-        [(x.id, x.external_id, x.kind, x.status) for x in result.changed],
-        status,
-        source="manual",
-        account_id=account_id,
-    )
-    for x in result.changed:
-        db.session.expire(x)  # changed in SQL: read again when next used
-    return result
-
-
-def expire_past(today: date) -> int:
-    """Expire the bound territory's published listings whose `expires_on` is before `today`,
-    each logged as `expire` by the system; returns how many. Runs in the caller's transaction."""
-    connection = db.session.connection()
-    rows = connection.execute(
-        text(
-            "SELECT id, external_id, kind, status FROM listings "
-            "WHERE status = 'published' AND expires_on < :today FOR UPDATE"
-        ),
-        {"today": today},
-    ).all()
-    change_status([tuple(r) for r in rows], "expired", source="system", connection=connection)
-    return len(rows)
-
-
-def _announce(published: list[int]) -> None:
+def announce_written(published: list[int]) -> None:
     """The search cache (and, for newly published listings, alerts) hear of it after commit."""
     territory = require_tenant()
     announce(listings_changed, territory)

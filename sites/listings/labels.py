@@ -42,6 +42,41 @@ def listing_price(listing) -> str | None:
     return _("%(amount)s / month", amount=euros(listing.price))
 
 
+def per_period(value, title_en: str) -> str | None:
+    """An amount whose column says its period ("Charges (€/month)", "Minimum salary
+    (€/year)") with it: "85 € / mois", "28 000 € / an"."""
+    amount = euros(value)
+    if amount is None:
+        return None
+    if "/month" in title_en:
+        return _("%(amount)s / month", amount=amount)
+    if "/year" in title_en:
+        return _("%(amount)s / year", amount=amount)
+    return amount
+
+
+#: A salary written out in a card keeps this many characters.
+SALARY_TEXT = 40
+
+
+def salary(listing) -> str | None:
+    """A job's salary in a few words: its range per year ("28 000 – 32 000 € / an"), one
+    bound ("à partir de 28 000 € / an"), or else what the employer wrote."""
+    low, high = listing.salary_min, listing.salary_max
+    if low is not None and high is not None and low != high:
+        return _("%(low)s – %(high)s / year", low=euros(low), high=euros(high))
+    if low is not None and high is not None:
+        return _("%(amount)s / year", amount=euros(low))
+    if low is not None:
+        return _("from %(amount)s / year", amount=euros(low))
+    if high is not None:
+        return _("up to %(amount)s / year", amount=euros(high))
+    text = (listing.salary_text or "").strip()
+    if len(text) > SALARY_TEXT:
+        text = text[: SALARY_TEXT - 1].rstrip() + "…"
+    return text or None
+
+
 # --- jobs, activities, equipment ---------------------------------------------------------------
 
 

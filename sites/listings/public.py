@@ -3,6 +3,7 @@ and distances as a reader reads them (in their language)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -79,7 +80,9 @@ def shown_value(f: Field, value):
     if f.type == "date":
         return format_date(value, "long")
     if f.type == "number" and "€" in f.title_en:
-        return labels.euros(value)
+        return labels.per_period(value, f.title_en)
+    if f.title_en.endswith("(m²)"):
+        return _("%(area)s m²", area=format_decimal(value))
     if f.name == "year_built":
         return str(value)  # a year, never grouped as a number ("1 890")
     if f.type in ("number", "integer"):
@@ -115,15 +118,28 @@ def details(listing: Listing) -> list[Detail]:
         if f.name == "price" and listing.kind == "real_estate":
             value = labels.listing_price(listing)
         if value is not None:
-            title = pick(*RENAMED[f.name]) if f.name in RENAMED else label(f)
-            rows.append(Detail(title, value, f.name in _LINKS))
+            rows.append(Detail(reader_title(f), value, f.name in _LINKS))
     return rows
+
+
+#: What a file's column title says in brackets for the person filling it in: the unit
+#: ("Surface habitable (m²)", shown with the value instead), the format ("Horaires (syntaxe
+#: OSM)", "Candidater (lien)") or the source ("Thème (SCDL équipements)").
+_BRACKETED = re.compile(r"\s*\([^)]*\)$")
+
+
+def reader_title(f: Field) -> str:
+    """A field's title as a reader of the listing sees it: "Surface habitable", "Salaire
+    minimum", "Métier"."""
+    if f.name in RENAMED:
+        return pick(*RENAMED[f.name])
+    return _BRACKETED.sub("", label(f))
 
 
 #: The few fields a card, the API and "my place" show to tell listings of a kind apart.
 KEY_FIELDS = {
     "real_estate": ("transaction", "property_type", "price", "living_area_m2", "rooms"),
-    "job": ("contract_type", "employer_name", "rome_code", "full_time"),
+    "job": ("contract_type", "employer_name", "rome_code", "salary_min", "full_time"),
     "business": ("activity", "transfer_type", "price"),
     "leisure": ("category", "start_on", "end_on"),
     "poi": ("theme", "poi_type"),
@@ -136,6 +152,8 @@ def summary(listing: Listing) -> list[str]:
     out = []
     for name in KEY_FIELDS[listing.kind]:
         value = getattr(listing, name)
+        if name == "salary_min":  # the salary's range, or its text when it has no figures
+            value = labels.salary(listing)
         if value is None or value == "" or (name == "full_time" and not value):
             continue
         if name == "living_area_m2":
@@ -150,6 +168,8 @@ def summary(listing: Listing) -> list[str]:
             out.append(_("until %(date)s", date=format_date(value, "medium")))
         elif name == "price" and listing.kind == "real_estate":
             out.append(labels.listing_price(listing))
+        elif name == "salary_min":
+            out.append(value)
         else:
             shown = shown_value(fields[name], value)
             if shown is not None:

@@ -40,7 +40,7 @@ from ingest.listings.api.representation import (
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import STATUSES, Listing
 from ingest.listings.service import as_input, contract_errors, validate, write_apart
-from ingest.listings.store import change_status
+from ingest.listings.statuses import change_status
 
 PAGE_MAX = 500
 PAGE_DEFAULT = 100

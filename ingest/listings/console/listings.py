@@ -27,7 +27,7 @@ from ingest.listings.form import build_form, error_summary, exists, kept_status,
 from ingest.listings.models import Listing
 from ingest.listings.photos import MAX_PHOTOS, all_photos, refusal, shown
 from ingest.listings.service import as_input, point_of, save
-from ingest.listings.store import publish_or_unpublish
+from ingest.listings.statuses import publish_or_unpublish
 
 # --- the list ------------------------------------------------------------------------------------
 
