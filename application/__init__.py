@@ -21,7 +21,7 @@ from core import web
 from core.api import make_api
 from core.auth.cli import cli as users_cli
 from core.auth.views import bp as account_bp
-from core.cli import migrations_cli
+from core.cli import migrations_cli, said_in_one_line
 from core.config import ROOT, Config
 from core.db import install_fork_guard
 from core.extensions import (
@@ -135,7 +135,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_search_api(api)
 
     for command in COMMANDS:
-        app.cli.add_command(command)
+        app.cli.add_command(said_in_one_line(command))
     return app
 
 

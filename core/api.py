@@ -19,25 +19,68 @@ API_VERSION = "1.0.0"
 
 
 class BridgeApi(Api):
-    """flask-smorest, with RFC 7807 problems for errors (documented and served)."""
+    """flask-smorest, with RFC 7807 problems for errors (documented and served), whose OpenAPI
+    document is written when first read: the routes are mounted at once, but describing them
+    was a tenth of the start of every `flask` command and worker, which never read it."""
 
     ERROR_SCHEMA = problems.ProblemSchema
+
+    def __init__(self, *args, **kwargs):
+        self._undocumented: list = []
+        self._documenting = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        """The document, with everything asked of it so far written in, in the order asked."""
+        spec = self.__dict__["_spec"]
+        if self._undocumented and not self._documenting:
+            self._documenting = True  # what the writing reads of the document is not flushed
+            try:
+                while self._undocumented:
+                    self._undocumented.pop(0)(spec)
+            finally:
+                self._documenting = False
+        return spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        self.__dict__["_spec"] = value
+
+    def document(self, write) -> None:
+        """Have `write(spec)` run on the document before it is first read."""
+        self._undocumented.append(write)
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Mount the blueprint now, describe its views in the document when it is read."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def describe(spec) -> None:
+            blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
+            spec.tag({"name": name, "description": blp.description})
+
+        self.document(describe)
 
     def _register_error_handlers(self):
         problems.install(self._app)
 
     def _register_responses(self):
+        self.document(self._describe_responses)
+
+    def _describe_responses(self, spec) -> None:
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
             content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 content_type = problems.PROBLEM_JSON
-            prepare_response(response, self.spec, content_type)
-            self.spec.components.response(status.name, response, lazy=True)
+            prepare_response(response, spec, content_type)
+            spec.components.response(status.name, response, lazy=True)
         response = {"description": "Error", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, problems.PROBLEM_JSON)
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+        prepare_response(response, spec, problems.PROBLEM_JSON)
+        spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def _plain_numbers(converter, field, ret=None, **kwargs) -> dict:
@@ -76,7 +119,12 @@ def make_api(app, title: str, description: str) -> BridgeApi:
     )
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_plain_numbers)
-    api.spec.components.security_scheme(
+    api.document(_describe_security)
+    return api
+
+
+def _describe_security(spec) -> None:
+    spec.components.security_scheme(
         "bearer",
         {
             "type": "http",
@@ -84,9 +132,8 @@ def make_api(app, title: str, description: str) -> BridgeApi:
             "description": "A territory's API key (vvk_…), scopes listings:read / listings:write",
         },
     )
-    if "Problem" not in api.spec.components.schemas:  # the error responses may have added it
-        api.spec.components.schema("Problem", schema=problems.ProblemSchema)
-    return api
+    if "Problem" not in spec.components.schemas:  # the error responses may have added it
+        spec.components.schema("Problem", schema=problems.ProblemSchema)
 
 
 def current_spec() -> dict:

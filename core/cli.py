@@ -1,9 +1,14 @@
-"""What every CLI group shares: naming a territory by its slug or by its host form."""
+"""What every CLI group shares: naming a territory by its slug or by its host form, and one line
+instead of a traceback when the database or Redis cannot be reached."""
 
 from __future__ import annotations
 
+import functools
+
 import click
 from flask.cli import ScriptInfo
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import OperationalError
 
 from core.extensions import bind_migrations
 from core.tenancy import slug_of
@@ -35,3 +40,32 @@ class MigrationCommands(click.Command):
 
 
 migrations_cli = MigrationCommands("db", help="Migrations of the public schema (Flask-Migrate).")
+
+
+def said_in_one_line(command: click.Command) -> click.Command:
+    """`command` (and every command of a group, recursively) says in one line on stderr, exit
+    status 1, that the database or Redis cannot be reached, rather than print a traceback."""
+    for sub in getattr(command, "commands", {}).values():
+        said_in_one_line(sub)
+    if command.callback is not None:
+        command.callback = _unreachable_in_one_line(command.callback)
+    return command
+
+
+def _unreachable_in_one_line(callback):
+    @functools.wraps(callback)
+    def wrapper(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except OperationalError as exc:
+            raise click.ClickException(
+                f"database unreachable: {_first_line(exc.orig or exc)}"
+            ) from None
+        except RedisConnectionError as exc:
+            raise click.ClickException(f"Redis unreachable: {_first_line(exc)}") from None
+
+    return wrapper
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -27,7 +27,7 @@ DESCRIPTION = (
 
 def register(api) -> None:
     """The listings endpoints and their schemas, on the application's API."""
-    register_components(api.spec)
+    api.document(register_components)
     api.register_blueprint(blp)
 
 

@@ -10,7 +10,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from core.cli import SLUG
 from core.extensions import db
@@ -32,10 +31,6 @@ def guarded(func):
             return func(*args, **kwargs)
         except prov.ProvisioningError as exc:
             raise click.ClickException(str(exc)) from None
-        except OperationalError as exc:
-            raise click.ClickException(
-                f"database unreachable: {str(exc.orig or exc).strip().splitlines()[0]}"
-            ) from None
 
     wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
     return wrapper

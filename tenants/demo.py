@@ -55,6 +55,8 @@ DEMO_TENANTS = [
         (),
     ),
 ]
+#: Territories dressed in another theme than the default one, so the demo shows both.
+DEMO_THEMES = {"murat": "bocage"}
 DEMO_MEMBERS = [
     ("pvd_cantal", "mauriac"),
     ("pvd_cantal", "murat"),
@@ -81,7 +83,12 @@ def seed_demo(base_domain: str, echo=print) -> None:
     for slug, name, kind, code, hosts in DEMO_TENANTS:
         if get_by_slug(db.session, slug) is None:
             spec = prov.TenantSpec(
-                slug, name, kind, code, tuple(h.format(base=base_domain) for h in hosts)
+                slug,
+                name,
+                kind,
+                code,
+                tuple(h.format(base=base_domain) for h in hosts),
+                theme=DEMO_THEMES.get(slug, "default"),
             )
             prov.create_tenant(spec)
             echo(f"created {slug}")

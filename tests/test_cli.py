@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from application import create_app
 from core.extensions import db
 from core.registry import Tenant
+from tests.support import TEST_DATABASE_URL
 
 
 def test_a_slug_in_its_host_form_is_accepted_and_stored_with_underscores(app, runner):
@@ -47,3 +49,15 @@ def test_refusals_name_kinds_with_their_article(app, runner, make_tenant):
     )
     assert refused.exit_code == 1
     assert "for an umbrella" in refused.output and "Traceback" not in refused.output
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback():
+    """Any command of any group, the database away: one line on stderr, status 1."""
+    gone = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/vivrau_no_such_database"
+    runner = create_app({"DATABASE_URL": gone}).test_cli_runner()
+    grant = ["users", "grant", "x@example.org", "billing_admin"]
+    for args in (["tenants", "list", "--json"], grant):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: database unreachable: "), result.output
+        assert "Traceback" not in result.output and len(result.output.splitlines()) == 1

@@ -273,9 +273,13 @@ def _problems(*codes) -> dict:
 
 def register(api) -> None:
     """Document the schemas and mount the blueprint on the /api/v1 Api (the application)."""
-    for name, schema in SCHEMAS.items():
-        if name not in api.spec.components.schemas:
-            api.spec.components.schema(name, schema=schema)
+
+    def describe(spec) -> None:
+        for name, schema in SCHEMAS.items():
+            if name not in spec.components.schemas:
+                spec.components.schema(name, schema=schema)
+
+    api.document(describe)
     api.register_blueprint(blp)
 
 
