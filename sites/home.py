@@ -280,9 +280,15 @@ def latest_listings(tenant: TenantRef, limit: int = 8) -> list[Card]:
     for _at, card in sorted(found, key=lambda pair: pair[0], reverse=True):
         site = card.site.slug if card.site else ""
         by_kind.setdefault(card.kind, {}).setdefault(site, []).append(card)
-    # Within a kind the sites take turns too: the member that imported a file last would
-    # otherwise fill every card of its kinds.
-    return _turns([_turns(list(sites.values())) for sites in by_kind.values()])[:limit]
+    # Within a kind the sites take turns too (the member that imported a file last would
+    # otherwise fill every card of its kinds), each kind starting with the next site, so that
+    # the first cards already show several towns.
+    mixed = []
+    for i, sites in enumerate(by_kind.values()):
+        lists = list(sites.values())
+        start = i % len(lists)
+        mixed.append(_turns(lists[start:] + lists[:start]))
+    return _turns(mixed)[:limit]
 
 
 def _turns(lists: list[list]) -> list:

@@ -16,9 +16,10 @@ from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.declaration import all_fields, fields_of
 from ingest.listings.imports import submit
+from ingest.listings.models import Listing
 from ingest.listings.templates_xlsx import workbook
 from sites.listings import labels
-from sites.listings.public import reader_title, shown_value
+from sites.listings.public import details, reader_title, shown_value
 from tests.listing_page_helpers import HOME, publish
 
 KINDS = ("real_estate", "job", "business", "leisure", "poi")
@@ -97,6 +98,12 @@ def test_salaries_and_units_read_with_their_values(app):
             assert shown_value(fields["charges"], Decimal("85")) == "85\xa0€ / mois"
             assert reader_title(fields["living_area_m2"]) == "Surface habitable"
             assert reader_title(fields["theme"]) == "Thème"
+            offer = Listing(kind="job", salary_min=Decimal("22500"), salary_max=Decimal("23200"))
+            offer.salary_text = "13e mois"
+            shown = {d.label: d.value for d in details(offer)}
+            assert shown["Salaire"] == "22\u202f500\xa0€ – 23\u202f200\xa0€ / an"
+            assert shown["Précisions sur le salaire"] == "13e mois"
+            assert not {"Salaire minimum", "Salaire maximum"} & set(shown)
         with force_locale("en"):
             assert labels.salary(job(salary_min=Decimal("28000"))) == "from €28,000 / year"
             assert reader_title(fields["living_area_m2"]) == "Living area"

@@ -47,6 +47,8 @@ RENAMED = {
     "opening_hours": ("Horaires", "Opening hours"),
     # The value says its unit and period ("475 € / mois"): the file's "Prix (€)" would repeat it.
     "price": ("Prix", "Price"),
+    # Beside the salary's figures, what the employer wrote of it.
+    "salary_text": ("Précisions sur le salaire", "About the salary"),
 }
 
 
@@ -111,6 +113,10 @@ def details(listing: Listing) -> list[Detail]:
         if f.name in ("energy_class", "ges_class") and raw:
             steps = labels.scale("energy" if f.name == "energy_class" else "ges", raw)
             rows.append(Detail(label(f), raw, scale=steps))
+            continue
+        if f.name in ("salary_min", "salary_max"):  # one line: "22 500 – 23 200 € / an"
+            if f.name == "salary_min" and (raw is not None or listing.salary_max is not None):
+                rows.append(Detail(pick("Salaire", "Salary"), labels.salary(listing)))
             continue
         if f.name == "bpe_code" and not raw and listing.osm_tag:
             raw = listing.osm_tag  # the facility named by its OSM tag when it has no BPE code
