@@ -15,6 +15,7 @@ from core.extensions import db
 from core.fetch import FetchError, fetch
 from core.jobs import get_queue, run
 from core.tenancy import tenant_scope
+from ingest.listings import store
 from ingest.listings.imports import submit
 from ingest.listings.models import ListingPhoto
 from ingest.listings.photo_fetch import fetch_photos
@@ -114,9 +115,12 @@ def queued_photo_jobs():
     return [j for j in get_queue("low").jobs if j.args[0].endswith(":fetch_photos")]
 
 
+@pytest.mark.parametrize("tracked", [1000, 2], ids=["small file", "big file"])
 def test_a_files_addresses_are_fetched_once_and_failures_reported(
-    ctx, cantal, make_tenant, images_server, loopback_allowed, redis_conn
+    ctx, cantal, make_tenant, images_server, loopback_allowed, redis_conn, monkeypatch, tracked
 ):
+    """A big file's upsert says counts only: its listings are found again for the report."""
+    monkeypatch.setattr(store, "TRACKED_BATCH", tracked)
     server, base = images_server
     ref = make_tenant(kind="departement", code="15")
     rows = [

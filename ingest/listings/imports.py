@@ -354,7 +354,7 @@ def _run(record: ListingImport, ref) -> dict:
                 savepoint.rollback()
         else:
             outcome = upsert(db.session, kind, valid, **apply)
-            plan_import(import_id, valid, outcome.results)
+            plan_import(import_id, kind, valid, outcome.results)
     report_key = f"imports/{import_id}/report.json"
     summary = counts | _outcome_counts(outcome, record.dry_run)
     report = build_report(record, issues, status, summary, meta)

@@ -78,22 +78,46 @@ def schedule(listing_ids: list[int], import_id: int | None = None) -> None:
     after_commit(lambda: queue(slug, [tuple(j) for j in jobs], import_id))
 
 
-def plan_import(import_id: int, rows: list[dict], results: dict) -> None:
+def plan_import(import_id: int, kind: str, rows: list[dict], results: dict) -> None:
     """Keep which row of an applied file gave each listing its addresses, for the report, and
-    schedule their fetch. `results`: external_id → (listing id, action), as the upsert says."""
+    schedule their fetch. `results`: external_id → (listing id, action), as the upsert says; a
+    big file's upsert says counts only, and its listings with addresses but no photo fetched
+    yet are looked up (an existing listing's changed addresses are left to the sweep)."""
     plan = {}
+    unknown = []
     for row in rows:
         found = results.get(row.get("external_id"))
         if found is None:
+            if row.get(COLUMN):
+                unknown.append(row)
             continue
         listing_id, action = found
         if row.get(COLUMN) or action == "update":  # an emptied column removes fetched photos
             plan[str(listing_id)] = row["_row"]
+    if unknown:
+        plan.update(_never_fetched(kind, unknown))
     if not plan:
         return
     storage = get_storage().for_tenant(require_tenant().slug)
     storage.put(plan_key(import_id), json.dumps(plan).encode(), "application/json")
     schedule([int(i) for i in plan], import_id)
+
+
+def _never_fetched(kind: str, rows: list[dict]) -> dict[str, int]:
+    """Listing id → file row of the rows' listings that have no fetched photo yet."""
+    found = db.session.execute(
+        text(
+            """
+            SELECT l.id, b.row_number FROM unnest(CAST(:ids AS text[]), CAST(:rows AS int[]))
+                AS b(external_id, row_number)
+            JOIN listings l ON l.kind = :kind AND l.external_id = b.external_id
+            WHERE NOT EXISTS (SELECT 1 FROM listing_photos p
+                              WHERE p.listing_id = l.id AND p.source_url IS NOT NULL)
+            """
+        ),
+        {"ids": [r["external_id"] for r in rows], "rows": [r["_row"] for r in rows], "kind": kind},
+    ).all()
+    return {str(listing_id): row_number for listing_id, row_number in found}
 
 
 #: Seconds: MAX_PHOTOS fetches of PHOTO_FETCH_TIMEOUT (10 s by default) and their resizing.
