@@ -35,20 +35,27 @@ DEMO_TEXTS = {
 }
 
 
-def seed_home_texts(echo=print) -> int:
-    """Give each demo territory that exists a French home text, unless it has one; running it
-    again changes nothing. Returns how many were written."""
-    written = 0
-    for slug, (title, introduction) in DEMO_TEXTS.items():
+def demo_territories(slugs=None):
+    """Each demo territory (or each of `slugs`) that exists, bound in turn: its slug."""
+    for slug in slugs or DEMO_TEXTS:
         tenant = get_by_slug(db.session, slug)
         if tenant is None:
             continue
         ref = tenant.ref()
         db.session.rollback()
         with tenant_scope(ref):
-            if db.session.get(HomeText, "fr") is None:
-                db.session.add(HomeText(locale="fr", title=title, introduction=introduction))
-                written += 1
-                echo(f"home text of {slug}")
-            db.session.commit()
+            yield slug
+
+
+def seed_home_texts(echo=print) -> int:
+    """Give each demo territory that exists a French home text, unless it has one; running it
+    again changes nothing. Returns how many were written."""
+    written = 0
+    for slug in demo_territories():
+        if db.session.get(HomeText, "fr") is None:
+            title, introduction = DEMO_TEXTS[slug]
+            db.session.add(HomeText(locale="fr", title=title, introduction=introduction))
+            written += 1
+            echo(f"home text of {slug}")
+        db.session.commit()
     return written

@@ -10,11 +10,9 @@ import io
 from sqlalchemy import select
 
 from core.extensions import db
-from core.registry import get_by_slug
-from core.tenancy import tenant_scope
 from ingest.listings.models import Listing, ListingPhoto
 from ingest.listings.photos import add_photo
-from sites.demo import DEMO_TEXTS
+from sites.demo import demo_territories
 
 WIDTH, HEIGHT = 1200, 800
 #: What each kind's illustration shows, as its alt text says it (French: the demo's language).
@@ -97,27 +95,21 @@ def demo_photos(slugs=None, echo=print) -> int:
     """Give every listing of the demo territories (or of `slugs`) that has no photo a drawn
     one; running it again adds none. Returns how many were added."""
     added = 0
-    for slug in slugs or DEMO_TEXTS:
-        tenant = get_by_slug(db.session, slug)
-        if tenant is None:
-            continue
-        ref = tenant.ref()
-        db.session.rollback()
-        with tenant_scope(ref):
-            with_photo = select(ListingPhoto.listing_id).where(ListingPhoto.status == "ready")
-            listings = db.session.execute(
-                select(Listing).where(Listing.id.not_in(with_photo)).order_by(Listing.id)
-            ).scalars()
-            count = 0
-            for listing in listings:
-                add_photo(
-                    listing,
-                    draw(listing.kind, listing.external_id),
-                    source="demo",
-                    alt=alt_text(listing.kind, listing.title)[:300],
-                )
-                count += 1
-            db.session.commit()
+    for slug in demo_territories(slugs):
+        with_photo = select(ListingPhoto.listing_id).where(ListingPhoto.status == "ready")
+        listings = db.session.execute(
+            select(Listing).where(Listing.id.not_in(with_photo)).order_by(Listing.id)
+        ).scalars()
+        count = 0
+        for listing in listings:
+            add_photo(
+                listing,
+                draw(listing.kind, listing.external_id),
+                source="demo",
+                alt=alt_text(listing.kind, listing.title)[:300],
+            )
+            count += 1
+        db.session.commit()
         if count:
             echo(f"{count} demo pictures in {slug}")
         added += count

@@ -174,18 +174,20 @@ def _stored(key: str | None, content_type: str | None, name: str) -> Response:
 
 @bp.get("/logo/<name>")
 def logo(name: str):
-    branding = current_branding()
-    if branding is None:
-        abort(404)
-    return _stored(branding.logo_key, branding.logo_type, name)
+    return _branding_file("logo", name)
 
 
 @bp.get("/photo/<name>")
 def stored_image(name: str):
+    return _branding_file("hero", name)
+
+
+def _branding_file(which: str, name: str):
+    """The territory's logo or its home page's photo (`which`), stored under its digest."""
     branding = current_branding()
     if branding is None:
         abort(404)
-    return _stored(branding.hero_key, branding.hero_type, name)
+    return _stored(getattr(branding, f"{which}_key"), getattr(branding, f"{which}_type"), name)
 
 
 @bp.get("/favicon.ico")

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from redis import Redis
+from rq import Queue
 
 from application import create_app
-from core.extensions import db, limiter
-from tests.support import free_port, settings_for_tests
+from core.extensions import db, limiter, redis_connection
+from core.tenancy import tenant_scope
+from tests.support import InProcessWorker, free_port, settings_for_tests
 
 
 class PrivateRedis:
@@ -102,3 +105,20 @@ def server(tmp_path):
 def town(app, cantal, make_tenant):
     """A commune territory of the Cantal."""
     return make_tenant()
+
+
+def queued_ids(server: PrivateRedis, queue: str = "low") -> list[str]:
+    """The ids of the jobs waiting in a queue of the private server."""
+    shared = Redis.from_url(server.url)
+    try:
+        return Queue(queue, connection=shared).job_ids
+    finally:
+        shared.close()
+
+
+def run_queued_jobs(app: Flask) -> None:
+    """The queue's jobs run here, as a worker runs them."""
+    with app.app_context(), tenant_scope(None):
+        connection = redis_connection()
+        worker = InProcessWorker([Queue("low", connection=connection)], connection=connection)
+        worker.work(burst=True)

@@ -8,6 +8,7 @@ import re
 import smtplib
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -24,20 +25,29 @@ EMAIL = "nouvelle.venue@example.org"
 UNTIL = "Tant que votre adresse n’est pas confirmée"
 
 
-@pytest.fixture
-def catcher(app, tmp_path):
-    """The demo's catcher on free ports, the application's mail sent to it."""
-    running = MailCatcher(tmp_path / "demo-mail", free_port(), 0).start()
+@contextmanager
+def catching(app, directory, email: str):
+    """The demo's catcher on free ports, the application's mail sent to it; afterwards the
+    outbox and the account of `email` are gone."""
+    running = MailCatcher(directory / "demo-mail", free_port(), 0).start()
     previous = app.config["SMTP_URL"], app.config["MAIL_VIEWER_URL"]
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{running.smtp_port}"
     app.config["MAIL_VIEWER_URL"] = running.viewer_url
-    yield running
-    app.config["SMTP_URL"], app.config["MAIL_VIEWER_URL"] = previous
-    running.stop()
-    with app.app_context():
-        db.session.execute(OutboxMail.__table__.delete())
-        db.session.execute(Account.__table__.delete().where(Account.email == EMAIL))
-        db.session.commit()
+    try:
+        yield running
+    finally:
+        app.config["SMTP_URL"], app.config["MAIL_VIEWER_URL"] = previous
+        running.stop()
+        with app.app_context():
+            db.session.execute(OutboxMail.__table__.delete())
+            db.session.execute(Account.__table__.delete().where(Account.email == email))
+            db.session.commit()
+
+
+@pytest.fixture
+def catcher(app, tmp_path):
+    with catching(app, tmp_path, EMAIL) as running:
+        yield running
 
 
 def read(url: str) -> str:

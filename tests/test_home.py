@@ -17,16 +17,15 @@ from sqlalchemy import insert, select, text
 from core import grid
 from core.extensions import db
 from core.images import MAX_PHOTO_BYTES
-from core.signals import announce, listings_changed
 from core.storage import get_storage
 from core.tenancy import tenant_scope
-from ingest.listings.models import Listing
 from ingest.reference.models import CellPopulation, CellProfile, PropertySale
 from ingest.reference.territory import TerritoryCell
 from sites import home
 from sites.models import Branding
 from tenants.provisioning import add_member
 from tests.image_helpers import encode, noise, png_declaring
+from tests.search_helpers import listing_in
 
 E0, N0 = 3_050_000, 2_800_000
 DEPARTEMENT = "98"
@@ -88,20 +87,7 @@ def land(ctx, make_tenant):
 
 
 def add_listing(ref, n: int, kind: str = "job", status: str = "published") -> None:
-    db.session.rollback()
-    with tenant_scope(ref):
-        db.session.add(
-            Listing(
-                kind=kind,
-                external_id=f"{kind}-{n}",
-                title=f"{kind} {n}",
-                commune_insee="15187",
-                status=status,
-                cell_id=cell(0),
-            )
-        )
-        announce(listings_changed, ref)
-        db.session.commit()
+    listing_in(ref, kind, n, cell(0), status, announced=True)
 
 
 def figures_of(ref) -> home.KeyFigures:

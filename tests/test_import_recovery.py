@@ -14,14 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from redis import Redis
-from rq import Queue
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.pool import NullPool
 
 from core.config import ROOT, database_url
 from core.db import utcnow
-from core.extensions import db, redis_connection
+from core.extensions import db
 from core.mail import OutboxMail
 from core.tenancy import tenant_scope
 from ingest.listings.imports import INLINE_ROWS, submit
@@ -29,8 +27,8 @@ from ingest.listings.models import INTERRUPTED, Listing, ListingImport
 from ingest.listings.recovery import sweep_imports
 from tests import private_redis as private_redis_fixtures
 from tests.listing_import_helpers import csv_file, house
-from tests.private_redis import app_on
-from tests.support import TEST_DATABASE_URL, InProcessWorker, Visitor, host
+from tests.private_redis import app_on, queued_ids, run_queued_jobs
+from tests.support import TEST_DATABASE_URL, Visitor, host
 
 #: Seconds: the longest a worker process may take to start, run or stop here.
 PROCESS_BOUND = 90
@@ -56,22 +54,6 @@ def record_of(app, town, import_id: int) -> ListingImport:
 def sweep(app) -> dict[str, int]:
     with app.app_context(), tenant_scope(None):
         return sweep_imports()
-
-
-def queued_ids(server, queue: str = "low") -> list[str]:
-    shared = Redis.from_url(server.url)
-    try:
-        return Queue(queue, connection=shared).job_ids
-    finally:
-        shared.close()
-
-
-def run_queued_jobs(app) -> None:
-    """The queue's jobs run here, as a worker runs them."""
-    with app.app_context(), tenant_scope(None):
-        connection = redis_connection()
-        worker = InProcessWorker([Queue("low", connection=connection)], connection=connection)
-        worker.work(burst=True)
 
 
 def test_an_import_sent_while_redis_is_away_is_queued_by_the_sweep_once_it_is_back(

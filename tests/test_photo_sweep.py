@@ -4,19 +4,16 @@ worker, and the sweep then finds nothing left; an emptied column is swept too.""
 
 from __future__ import annotations
 
-from redis import Redis
-from rq import Queue
 from sqlalchemy import select
 
-from core.extensions import db, redis_connection
+from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.listings.models import ListingPhoto
 from ingest.listings.photo_fetch import job_id
 from ingest.listings.photo_sweep import pending, sweep_photos
 from ingest.listings.service import save
 from tests import private_redis as private_redis_fixtures
-from tests.private_redis import app_on
-from tests.support import InProcessWorker
+from tests.private_redis import app_on, queued_ids, run_queued_jobs
 from tests.test_photo_fetch import images_server  # noqa: F401 - the fixture
 
 server = private_redis_fixtures.server
@@ -47,21 +44,6 @@ def saved(app, town, item) -> tuple[int, str | None]:
 def sweep(app) -> dict[str, int]:
     with app.app_context(), tenant_scope(None):
         return sweep_photos()
-
-
-def queued_ids(server) -> list[str]:
-    shared = Redis.from_url(server.url)
-    try:
-        return Queue("low", connection=shared).job_ids
-    finally:
-        shared.close()
-
-
-def run_queued_jobs(app) -> None:
-    with app.app_context(), tenant_scope(None):
-        connection = redis_connection()
-        worker = InProcessWorker([Queue("low", connection=connection)], connection=connection)
-        worker.work(burst=True)
 
 
 def photos(app, town) -> list[tuple[str, str]]:

@@ -27,6 +27,7 @@ from ingest.reference.territory import TerritoryCell
 from sites.search import engine, freshness, matrix
 from sites.search.query import Query, QueryError, Wanted, parse_query
 from tenants.provisioning import add_member, set_status
+from tests.search_helpers import listing_in
 
 E0, N0 = 3_000_000, 2_500_000
 
@@ -96,21 +97,8 @@ def run(ref, body) -> engine.Result:
 
 
 def listing(ref, kind, n, cell_id, status="published", **values):
-    db.session.rollback()
-    with tenant_scope(ref):
-        db.session.add(
-            Listing(
-                kind=kind,
-                external_id=f"{kind}-{n}",
-                title=f"{kind} {n}",
-                commune_insee="15187",
-                status=status,
-                cell_id=cell_id,
-                **values,
-            )
-        )
-        db.session.commit()
-        freshness.listings_changed(tenant=ref)
+    listing_in(ref, kind, n, cell_id, status, **values)
+    freshness.listings_changed(tenant=ref)
 
 
 # --- hand-computed results ----------------------------------------------------------------------

@@ -13,21 +13,18 @@ from html import unescape
 
 import pytest
 
-from core import grid
-from tests.search_helpers import searched_land
+from tests.search_helpers import cell_at, graded_profiles, searched_land
 
 E0, N0 = 3_108_000, 2_460_000
 NBSP = "\u00a0"
 
 
 def cell(c: int, r: int) -> str:
-    return grid.format_ids([N0 + 1000 * r], [E0 + 1000 * c]).tolist()[0]
+    return cell_at(E0, N0, c, r)
 
 
 CELLS = [cell(c, r) for r in range(3) for c in range(4)]
-PROFILES = {
-    cell(c, r): {"gp_km": 1.04 + c + r, "pharmacy_km": 2.0 * c} for c in range(4) for r in range(3)
-}
+PROFILES = graded_profiles(E0, N0)
 
 
 @pytest.fixture

@@ -10,28 +10,19 @@ from sqlalchemy import select
 
 from core.auth.models import Account
 from core.extensions import db
-from core.mail import OutboxMail, deliver_outbox
-from core.mailcatcher import MailCatcher
+from core.mail import deliver_outbox
 from tests.browser.support import axe_violations, shot
-from tests.support import PASSWORD, free_port, host
+from tests.support import PASSWORD, host
 from tests.test_account_everywhere import account_id, keep
+from tests.test_demo_mail import catching
 
 EMAIL = "ines.navigateur@example.org"
 
 
 @pytest.fixture
 def catcher(app, tmp_path):
-    running = MailCatcher(tmp_path / "demo-mail", free_port(), 0).start()
-    previous = app.config["SMTP_URL"], app.config["MAIL_VIEWER_URL"]
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{running.smtp_port}"
-    app.config["MAIL_VIEWER_URL"] = running.viewer_url
-    yield running
-    app.config["SMTP_URL"], app.config["MAIL_VIEWER_URL"] = previous
-    running.stop()
-    with app.app_context():
-        db.session.execute(OutboxMail.__table__.delete())
-        db.session.execute(Account.__table__.delete().where(Account.email == EMAIL))
-        db.session.commit()
+    with catching(app, tmp_path, EMAIL) as running:
+        yield running
 
 
 def local_only(page, allowed):
