@@ -47,6 +47,10 @@ def app(tmp_path_factory):
     compile_catalogues()
     ensure_database(TEST_DATABASE_URL)  # a TEST_DATABASE_URL of one's own needs no set-up
     wipe()
+    # The suite's own Redis db: rate-limit counters left by an earlier run (an hour's window)
+    # would refuse this run's requests.
+    with Redis.from_url(TEST_REDIS_URL) as redis:
+        redis.flushdb()
     application = create_app(settings_for_tests(tmp_path_factory))
     bind_migrations(application)
     with application.app_context():
