@@ -79,9 +79,9 @@ def private_redis(directory: Path):
 
 
 @contextmanager
-def app_on(server: PrivateRedis, suite_app: Flask, tmp_path_factory, **settings):
-    """An application whose Redis (queues, rate limits, search cache) is `server`'s."""
-    app = create_app(settings_for_tests(tmp_path_factory, REDIS_URL=server.url, **settings))
+def other_app(suite_app: Flask, tmp_path_factory, **settings):
+    """An application of the test's own: the suite's settings, changed by `settings`."""
+    app = create_app(settings_for_tests(tmp_path_factory, **settings))
     try:
         yield app
     finally:
@@ -92,6 +92,13 @@ def app_on(server: PrivateRedis, suite_app: Flask, tmp_path_factory, **settings)
             app.extensions["redis"].close()
         # Flask-Limiter keeps one storage per process: give the suite's application its own back.
         limiter.init_app(suite_app)
+
+
+@contextmanager
+def app_on(server: PrivateRedis, suite_app: Flask, tmp_path_factory, **settings):
+    """An application whose Redis (queues, rate limits, search cache) is `server`'s."""
+    with other_app(suite_app, tmp_path_factory, REDIS_URL=server.url, **settings) as app:
+        yield app
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from application import create_app
 from core.extensions import db
 from core.registry import Tenant
+from tests.private_redis import other_app
 from tests.support import TEST_DATABASE_URL
 
 
@@ -51,13 +51,14 @@ def test_refusals_name_kinds_with_their_article(app, runner, make_tenant):
     assert "for an umbrella" in refused.output and "Traceback" not in refused.output
 
 
-def test_an_unreachable_database_is_one_line_not_a_traceback():
+def test_an_unreachable_database_is_one_line_not_a_traceback(app, tmp_path_factory):
     """Any command of any group, the database away: one line on stderr, status 1."""
     gone = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/vivrau_no_such_database"
-    runner = create_app({"DATABASE_URL": gone}).test_cli_runner()
     grant = ["users", "grant", "x@example.org", "billing_admin"]
-    for args in (["tenants", "list", "--json"], grant):
-        result = runner.invoke(args=args)
-        assert result.exit_code == 1, result.output
-        assert result.output.startswith("Error: database unreachable: "), result.output
-        assert "Traceback" not in result.output and len(result.output.splitlines()) == 1
+    with other_app(app, tmp_path_factory, DATABASE_URL=gone) as without_database:
+        runner = without_database.test_cli_runner()
+        for args in (["tenants", "list", "--json"], grant):
+            result = runner.invoke(args=args)
+            assert result.exit_code == 1, result.output
+            assert result.output.startswith("Error: database unreachable: "), result.output
+            assert "Traceback" not in result.output and len(result.output.splitlines()) == 1

@@ -10,8 +10,10 @@ import sys
 import pytest
 from werkzeug.routing import Map
 
+from core.api import current_spec
 from core.config import ROOT
 from core.web import LazyBuildRule
+from tests.private_redis import other_app
 
 #: Imported when the work that needs them runs, never by the factory (GeoAlchemy2, which every
 #: model with a geometry column needs, is loaded without Shapely: core.spatial).
@@ -107,19 +109,16 @@ def test_url_builders_compiled_when_first_used(app):
     )
 
 
-def test_the_api_document_is_written_when_first_read():
+def test_the_api_document_is_written_when_first_read(app, tmp_path_factory):
     """The factory mounts the API's routes but leaves its document to its first reader, which
     gets it whole: every path, component and tag, in the order they were registered."""
-    from application import create_app  # noqa: PLC0415 - a fresh application of its own
-    from core.api import current_spec  # noqa: PLC0415
-
-    app = create_app()
-    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    assert api._undocumented, "the document was written by the factory"
-    assert any(r.rule == "/api/v1/listings/bulk" for r in app.url_map.iter_rules())
-    with app.app_context():
-        spec = current_spec()
-    assert not api._undocumented
+    with other_app(app, tmp_path_factory) as fresh:
+        api = fresh.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+        assert api._undocumented, "the document was written by the factory"
+        assert any(r.rule == "/api/v1/listings/bulk" for r in fresh.url_map.iter_rules())
+        with fresh.app_context():
+            spec = current_spec()
+        assert not api._undocumented
     assert [t["name"] for t in spec["tags"]] == ["listings_api", "cells_api", "search_api"]
     assert {"/api/v1/listings/bulk", "/api/v1/search"} <= set(spec["paths"])
     assert {"RealEstateInput", "Problem", "SearchRequest"} <= set(spec["components"]["schemas"])
