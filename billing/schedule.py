@@ -324,6 +324,7 @@ def plan(
                 b - last_day,
                 tuple(lines),
                 rate,
+                year=year_no,
             )
         )
         n += 1
@@ -367,6 +368,7 @@ def plan(
                 day - last_day,
                 tuple(lines),
                 rate,
+                year=1 + grid.index(day - last_day) // 12,  # the year of its period's last day
             )
         )
     out = [i for i in out if i.lines]

@@ -61,6 +61,20 @@ def test_five_years_is_three_plus_sixteen_invoices_none_after_the_end():
     assert sum(i.total_ht_cents for i in plan) == 160000 * 60
 
 
+def test_each_instalment_falls_in_its_contract_year():
+    """The console's "Total of year N" adds the instalments of year N only: a year's quarters
+    are that year's, a true-up is the year of its period's end."""
+    plan = schedule(terms(options=(OptionTerm(Item.option2, START),)))
+    totals: dict[int, int] = {}
+    for instalment in plan:
+        totals[instalment.year] = totals.get(instalment.year, 0) + instalment.total_ht_cents
+    assert totals == dict.fromkeys(range(1, 6), 160000 * 12)
+    assert by_key(plan)["y3-q4"].year == 3
+    option = OptionTerm(Item.option1, date(2028, 1, 15), date(2028, 7, 15))
+    (true_up,) = [i for i in schedule(terms(options=(option,))) if i.kind == "true_up"]
+    assert true_up.year == 2
+
+
 def test_option_cancelled_after_six_months_is_trued_up():
     option = OptionTerm(Item.option1, date(2028, 1, 15), date(2028, 7, 15))
     plan = schedule(terms(options=(option,)))
