@@ -10,10 +10,12 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import application.loading  # first: the collector waits while the modules below load
+import billing.entitled  # noqa: F401 - the contracts' periods, read by the entitlements
 import core.auth.login  # noqa: F401 - registers the account loader
 import ingest.reference.territory  # noqa: F401 - receives perimeter_changed (cells follow)
 import migrations.models  # noqa: F401 - every model known (people's data, metadata)
 import sites.search.freshness  # noqa: F401 - receives *_changed (the search cache reloads)
+import tenants.rights  # noqa: F401 - the platform console's entitlements pages
 from billing.cli import cli as billing_cli
 from billing.console import bp as billing_console_bp
 from billing.console import coordinator_bp as billing_coordinator_bp
@@ -55,6 +57,7 @@ from sites.listings.views import bp as listings_site_bp
 from sites.search.api import register as register_search_api
 from sites.search.views import bp as search_bp
 from sites.views import bp as site_bp
+from tenants import entitlements
 from tenants.cli import cli as tenants_cli
 from tenants.console import bp as platform_bp
 from workers.cli import cron_command, worker_command
@@ -114,6 +117,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         install_fork_guard(db.engine)
     app.extensions["host_cache"] = HostCache(app.config["TENANT_CACHE_SECONDS"])
+    entitlements.register(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     compress.init_app(app)

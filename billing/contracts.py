@@ -24,6 +24,7 @@ from billing.models import (
 )
 from billing.schedule import add_months
 from core.extensions import db
+from core.signals import announce, entitlements_changed
 
 MAX_YEARS = 5
 
@@ -295,6 +296,7 @@ def _member(contract, tenant_id, name, tier, joined_on) -> UmbrellaMember:
 def save_contract(contract: Contract) -> Contract:
     db.session.add(contract)
     db.session.flush()
+    announce(entitlements_changed)
     return contract
 
 
@@ -320,6 +322,7 @@ def add_option(contract: Contract, code, start_on: date) -> ContractOption:
     option = ContractOption(item=item, start_on=start_on)
     contract.options.append(option)
     db.session.flush()
+    announce(entitlements_changed)
     return option
 
 
@@ -333,6 +336,7 @@ def cancel_option(option: ContractOption, on: date) -> ContractOption:
         )
     option.cancelled_on = on
     db.session.flush()
+    announce(entitlements_changed)
     return option
 
 
@@ -346,6 +350,7 @@ def member_joins(contract: Contract, tenant_id, name: str, tier, on: date) -> Um
     member = _member(contract, tenant_id, name, tier, on)
     contract.members.append(member)
     db.session.flush()
+    announce(entitlements_changed)
     return member
 
 
@@ -361,6 +366,7 @@ def member_leaves(member: UmbrellaMember, on: date) -> UmbrellaMember:
         raise BillingInputError(_("The last member town cannot leave the umbrella."), "on")
     member.left_on = on
     db.session.flush()
+    announce(entitlements_changed)
     return member
 
 
@@ -406,4 +412,5 @@ def terminate(contract: Contract, on: date) -> Contract:
         )
     contract.terminated_on = on
     db.session.flush()
+    announce(entitlements_changed)
     return contract

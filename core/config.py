@@ -78,6 +78,10 @@ class Config:
     TRUSTED_HOSTS: str = ""
     #: Seconds a host → territory lookup is cached by a web process (0: no cache).
     TENANT_CACHE_SECONDS: float = 5.0
+    #: Seconds a territory's entitlements (what its contracts switch on) are cached by a process;
+    #: the process that changes a contract or a grant drops its cache at once, the others after
+    #: this delay.
+    ENTITLEMENT_CACHE_SECONDS: float = 30.0
     #: Connections per web process to PostgreSQL.
     DB_POOL_SIZE: int = 5
     #: `json` for one JSON object per log line, `text` for humans.

@@ -30,6 +30,9 @@ perimeter_changed = _signals.signal("perimeter-changed")
 #: an umbrella's members changed (a wider territory's member sites may differ). Sender: the
 #: TenantRef of the territory concerned.
 territories_changed = _signals.signal("territories-changed")
+#: What some territories may use changed: a contract, an option, an umbrella's member or a manual
+#: grant. Sender: None (every territory's entitlements are read again).
+entitlements_changed = _signals.signal("entitlements-changed")
 #: A person confirmed their e-mail address (the first time). Sender: the account id;
 #: `territory`: the TenantRef of the site they registered on (None: the console host);
 #: `share`: they ticked "share my details" there when registering; `locale`: the language of it.

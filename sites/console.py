@@ -31,8 +31,10 @@ from core.themes import available_themes
 from sites import branding as look
 from sites import content
 from sites.console_forms import HeroForm, HomeTextForm, InviteForm, LogoForm, LookForm
+from tenants.entitlements import Feature, guard
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
+bp.before_request(guard(Feature.base))
 EDITORS = (Role.admin, Role.editor)
 
 

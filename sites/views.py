@@ -42,8 +42,10 @@ from sites.models import Page
 from sites.search.form import preset_description, preset_name
 from sites.search.presets import BY_PRESET
 from sites.search.values import km, threshold_text
+from tenants.entitlements import Feature, always_open, guard
 
 bp = Blueprint("site", __name__)
+bp.before_request(guard(Feature.site))  # the dedicated site: option 2
 
 
 @bp.app_context_processor
@@ -153,6 +155,7 @@ def page(slug: str):
 
 
 @bp.get("/confidentialite")
+@always_open
 def privacy():
     return render_site("privacy.html", tenant=require_tenant())
 
@@ -173,11 +176,13 @@ def _stored(key: str | None, content_type: str | None, name: str) -> Response:
 
 
 @bp.get("/logo/<name>")
+@always_open
 def logo(name: str):
     return _branding_file("logo", name)
 
 
 @bp.get("/photo/<name>")
+@always_open
 def stored_image(name: str):
     return _branding_file("hero", name)
 
@@ -191,6 +196,7 @@ def _branding_file(which: str, name: str):
 
 
 @bp.get("/favicon.ico")
+@always_open
 def favicon():
     """Browsers ask here whatever the page says: the territory's logo, else its theme's icon."""
     require_tenant()
@@ -202,6 +208,7 @@ def _favicon(logo: str | None) -> str:
 
 
 @bp.get("/photos/<name>")
+@always_open
 def photo(name: str):
     """A listing photo of this territory, in one of its sizes; its name is its content's digest,
     so it never changes and is cached for a year."""
@@ -209,6 +216,7 @@ def photo(name: str):
 
 
 @bp.get("/photos/membres/<slug>/<name>")
+@always_open
 def member_photo(slug: str, name: str):
     """A member town's listing photo on its communauté's or umbrella's site (whose pages load
     images from their own host only); 404 for a territory that is not a member."""

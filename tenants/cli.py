@@ -15,9 +15,11 @@ from core.cli import SLUG
 from core.extensions import db
 from core.registry import Tenant, TenantKind, TenantStatus
 from core.tenancy import TEMPLATE_SCHEMA
+from tenants import entitlements, grants
 from tenants import migrate as tenant_migrate
 from tenants import provisioning as prov
 from tenants.demo import seed_demo
+from tenants.entitlements import Feature
 from tenants.template import migrate_template
 
 cli = AppGroup("tenants", help="Create, inspect, migrate, back up and delete territories.")
@@ -266,3 +268,71 @@ def seed_demo_command():
     """Provision the demo territories (idempotent)."""
     seed_demo(current_app.config["BASE_DOMAIN"], echo=click.echo)
     click.echo("demo territories ready")
+
+
+@cli.command("grant")
+@click.argument("slug", type=SLUG)
+@click.option(
+    "--feature",
+    "features",
+    multiple=True,
+    required=True,
+    type=click.Choice([f.value for f in Feature]),
+    help="What to switch on (repeatable): base, barometer (option 1), site (option 2), jobs "
+    "(option 3).",
+)
+@click.option("--from", "starts_on", type=click.DateTime(["%Y-%m-%d"]), help="Default: today.")
+@click.option(
+    "--until",
+    "ends_on",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Exclusive end date, at most a year later.",
+)
+@click.option("--reason", required=True, help="Why, e.g. « contrat en cours de signature ».")
+@guarded
+def grant_command(slug, features, starts_on, ends_on, reason):
+    """Grant features to a territory being set up before its contract is signed (audited)."""
+    tenant = prov.require(slug)
+    try:
+        made = grants.grant(
+            tenant,
+            features,
+            starts_on.date() if starts_on else None,
+            ends_on.date(),
+            reason,
+        )
+    except grants.GrantError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    for row in made:
+        click.echo(
+            f"grant {row.id}: {row.feature.value} for {slug} [{row.starts_on}, {row.ends_on})"
+        )
+
+
+@cli.command("revoke-grant")
+@click.argument("grant_id", type=int)
+def revoke_command(grant_id):
+    """End a manual grant today (audited)."""
+    try:
+        row = grants.revoke(grant_id)
+    except grants.GrantError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"grant {row.id} revoked")
+
+
+@cli.command("entitlements")
+@click.argument("slug", type=SLUG)
+@click.option("--on", "day", type=click.DateTime(["%Y-%m-%d"]), help="Default: today (Paris).")
+@guarded
+def entitlements_command(slug, day):
+    """What a territory may use on a day, and every period that decides it."""
+    tenant = prov.require(slug)
+    day = day.date() if day else entitlements.today()
+    have = entitlements.features_of(tenant.id, day)
+    click.echo(f"{slug} on {day}: {', '.join(sorted(have)) or 'nothing'}")
+    for p in entitlements.load_periods(tenant.id):
+        end = p.ends_on.isoformat() if p.ends_on else "…"
+        click.echo(f"  {p.feature.value:<9} {p.starts_on} → {end}  {p.origin} #{p.reference}")

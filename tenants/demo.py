@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.auth import service as auth
 from core.auth.models import Account, Role
 from core.auth.passwords import hash_password
 from core.db import utcnow
 from core.extensions import db
 from core.registry import get_by_slug
+from tenants import grants
 from tenants import provisioning as prov
+from tenants.entitlements import Feature, today
 
 #: slug, name, kind, official code, extra hosts
 DEMO_TENANTS = [
@@ -57,6 +61,16 @@ DEMO_TENANTS = [
 ]
 #: Territories dressed in another theme than the default one, so the demo shows both.
 DEMO_THEMES = {"murat": "bocage"}
+#: Territories without a contract in the demo, set up under a manual grant (the others have the
+#: contracts of `flask billing seed-demo`): slug, features, days, reason.
+DEMO_GRANTS = [
+    (
+        "saint_flour_communaute",
+        (Feature.base, Feature.site),
+        180,
+        "Contrat en cours de signature : mise en place du site (démonstration)",
+    ),
+]
 DEMO_MEMBERS = [
     ("pvd_cantal", "mauriac"),
     ("pvd_cantal", "murat"),
@@ -97,6 +111,11 @@ def seed_demo(base_domain: str, echo=print) -> None:
         if prov.current_membership(u, m) is None:
             prov.add_member(umbrella, member)
             echo(f"{member} joined {umbrella}")
+    for slug, features, days, reason in DEMO_GRANTS:
+        tenant = get_by_slug(db.session, slug)
+        if not grants.grants_of(tenant.id):
+            grants.grant(tenant, features, today(), today() + timedelta(days=days), reason)
+            echo(f"granted {', '.join(features)} to {slug} for {days} days")
     for email, name, role, slug in DEMO_PEOPLE:
         account = auth.find_account(email)
         if account is None:

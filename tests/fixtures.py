@@ -34,6 +34,7 @@ from tests.support import (
     Visitor,
     compile_catalogues,
     drop_tenants,
+    entitle,
     free_port,
     host,
     settings_for_tests,
@@ -132,8 +133,11 @@ def make_tenant(app):
         kind: str = "commune",
         code: str | None = "15187",
         name: str | None = None,
+        entitled: bool = True,
         **kwargs,
     ):
+        """`entitled`: every feature granted for a year, as to a territory being set up (the
+        entitlement tests pass False and give it contracts or grants of their own)."""
         slug = slug or unique_slug()
         if kind == "epci" and code == "15187":
             code = "200066660"
@@ -142,6 +146,9 @@ def make_tenant(app):
         with app.app_context():
             tenant = create_tenant(TenantSpec(slug, name or f"Ville {slug}", kind, code, **kwargs))
             ref = tenant.ref()
+            if entitled:
+                entitle(tenant)
+                db.session.commit()
         created.append(slug)
         return ref
 

@@ -14,7 +14,7 @@ from core.extensions import db
 from ingest.reference.communes import load_communes
 from tenants.provisioning import TenantSpec, create_tenant
 from tests.listing_api_helpers import new_key
-from tests.support import drop_tenants, host, unique_slug
+from tests.support import drop_tenants, entitle, host, unique_slug
 
 #: Random requests per operation and mode: with the schema's own examples and the boundary
 #: values, about 40 s for the whole document on 2 CPUs.
@@ -30,7 +30,10 @@ def territory(app):
     makes (the rate limit is checked by its own test)."""
     with app.app_context():
         load_communes(["15"])
-        ref = create_tenant(TenantSpec(unique_slug(), "Saint-Flour", "commune", "15187")).ref()
+        tenant = create_tenant(TenantSpec(unique_slug(), "Saint-Flour", "commune", "15187"))
+        entitle(tenant)
+        db.session.commit()
+        ref = tenant.ref()
     previous = app.config["API_RATE_LIMIT"]
     app.config["API_RATE_LIMIT"] = "100000/minute"
     yield ref, new_key(app, ref)

@@ -29,7 +29,15 @@ from sites.listings.models import Favourite
 from sites.search.saved import save_search
 from tenants.provisioning import TenantSpec, add_member, create_tenant
 from tests.listing_page_helpers import published_home
-from tests.support import PASSWORD, TEST_DATABASE_URL, Visitor, drop_tenants, host, unique_slug
+from tests.support import (
+    PASSWORD,
+    TEST_DATABASE_URL,
+    Visitor,
+    drop_tenants,
+    entitle,
+    host,
+    unique_slug,
+)
 
 PLATFORM = "admin.vivrau.localhost"
 UNKNOWN = "nulle-part.vivrau.localhost"
@@ -119,8 +127,11 @@ def world(app):
     not revoke what it runs with)."""
     slug, umbrella_slug = unique_slug("sweep"), unique_slug("sweepumb")
     with app.app_context():
-        ref = create_tenant(TenantSpec(slug, "Balayage", "commune", "15187")).ref()
-        umbrella = create_tenant(TenantSpec(umbrella_slug, "PVD balayé", "umbrella", None)).ref()
+        territory = create_tenant(TenantSpec(slug, "Balayage", "commune", "15187"))
+        pvd = create_tenant(TenantSpec(umbrella_slug, "PVD balayé", "umbrella", None))
+        entitle(territory)
+        entitle(pvd)
+        ref, umbrella = territory.ref(), pvd.ref()
         add_member(umbrella_slug, slug)
         db.session.commit()
     admin, admin_id = _account(app, [(Role.admin, ref)])

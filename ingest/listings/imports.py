@@ -45,6 +45,7 @@ from ingest.listings.rules import locate, visible
 from ingest.listings.store import upsert
 from ingest.listings.wording import MAIL, describe, quoted
 from ingest.listings.xlsx import DAMAGED
+from tenants.entitlements import Feature, entitled
 
 log = logging.getLogger("vivrau.ingest")
 
@@ -155,6 +156,10 @@ def submit(
     return record
 
 
+#: The import's message when its territory may no longer import (the console shows it).
+NOT_SUBSCRIBED = "not run: this territory's subscription does not cover listings today"
+
+
 def run_job_id(slug: str, import_id: int, attempts: int) -> str:
     """The job id of an import's next run, deterministic so that a run is queued once however
     many sweeps find it: `import-<territory>-<id>`, then `…-2`, `…-3` for the runs after an
@@ -177,7 +182,12 @@ def queue_run(record: ListingImport, locale: str | None = None):
 
 @job(queue="low", timeout=JOB_TIMEOUT)
 def import_job(import_id: int) -> str:
-    """Worker: run the import, then mail the person who uploaded it."""
+    """Worker: run the import, then mail the person who uploaded it. A territory whose
+    subscription has ended gets its import failed with the reason, never run (its file is kept:
+    it can run again once the subscription is back)."""
+    if not entitled(require_tenant(), Feature.base):
+        _progress(import_id, status="failed", finished_at=utcnow(), message=NOT_SUBSCRIBED)
+        return "failed"
     return run_import(import_id, notify=True).status
 
 

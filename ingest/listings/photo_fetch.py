@@ -34,6 +34,7 @@ from ingest.listings.photos import (
     source_urls,
     touch,
 )
+from tenants.entitlements import Feature, entitled
 
 log = logging.getLogger("vivrau.ingest")
 COLUMN = "photo_url"
@@ -128,6 +129,8 @@ JOB_TIMEOUT = 300
 def fetch_photos(listing_id: int, import_id: int | None = None) -> dict:
     """Bring a listing's stored photos in line with its addresses: new addresses fetched
     (once: a failure is kept and not tried again), removed ones' photos deleted."""
+    if not entitled(require_tenant(), Feature.base):  # its photos wait for the subscription
+        return {"fetched": 0, "failed": 0}
     config = current_app.config
     source = "file" if import_id is not None else "api"
     listing = db.session.get(Listing, listing_id)

@@ -14,6 +14,7 @@ from ingest.listings.models import Listing, ListingPhoto
 from ingest.listings.photo_fetch import job_id, queue
 from ingest.listings.photos import source_urls
 from ingest.listings.recovery import has_live_job
+from tenants.entitlements import Feature, entitled
 
 log = logging.getLogger("vivrau.ingest")
 
@@ -63,7 +64,10 @@ def sweep_photos() -> dict[str, dict[str, int]]:
 
 
 def sweep_territory(ref: TenantRef) -> dict[str, int]:
-    """The bound territory's sweep: how many listings had work left, how many were queued."""
+    """The bound territory's sweep: how many listings had work left, how many were queued
+    (none while its subscription does not cover listings)."""
+    if not entitled(ref, Feature.base):
+        return {"pending": 0, "queued": 0}
     left = pending()
     db.session.rollback()  # nothing written: no transaction held while Redis is asked
     forgotten = [(i, url) for i, url in left if not has_live_job(job_id(ref.slug, i, url))]

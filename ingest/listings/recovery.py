@@ -21,6 +21,7 @@ from core.jobs import for_each_territory
 from core.tenancy import TenantRef
 from ingest.listings.imports import notify_uploader, queue_run, run_job_id
 from ingest.listings.models import IMPORT_STARTED, INTERRUPTED, ListingImport
+from tenants.entitlements import Feature, entitled
 
 log = logging.getLogger("vivrau.ingest")
 
@@ -56,7 +57,10 @@ def sweep_imports() -> dict[str, dict[str, int]]:
 
 
 def sweep_territory(ref: TenantRef) -> dict[str, int]:
-    """The sweep of the bound territory: what it re-queued, gave up and queued."""
+    """The sweep of the bound territory: what it re-queued, gave up and queued (nothing while
+    its subscription does not cover listings: its imports would only fail)."""
+    if not entitled(ref, Feature.base):
+        return {"rerun": 0, "failed": 0, "queued": 0}
     stale_before = func.now() - _stale()
     given_up = ListingImport.interruptions + 1 >= current_app.config["IMPORT_MAX_ATTEMPTS"]
     # One statement: rows that another sweep already moved no longer match, so each

@@ -28,10 +28,12 @@ from core.registry import members_of
 from core.tenancy import require_tenant
 from ingest.reference.territory import commune_codes
 from sites.leads import report
+from tenants.entitlements import Feature, guard
 
 bp = Blueprint(
     "leads_console", __name__, url_prefix="/console/prospects", template_folder="templates"
 )
+bp.before_request(guard(Feature.base))
 READERS = (Role.admin, Role.editor, Role.coordinator)
 
 

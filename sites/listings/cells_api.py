@@ -21,6 +21,7 @@ from ingest.reference.communes import names_of
 from ingest.reference.territory import TerritoryCell
 from sites.listings import nearby
 from sites.listings.public import KEY_FIELDS, summary, visible
+from tenants.entitlements import Feature, guard
 
 #: How far around the cell's centre listings are shown, after those in the cell.
 NEAR_KM = 5
@@ -34,6 +35,7 @@ blp = Blueprint(
     url_prefix="/api/v1/cells",
     description="Public: the published listings in and near a 1 km cell of the territory.",
 )
+blp.before_request(guard(Feature.site))  # the dedicated site: option 2
 
 
 class CellListingsQuery(ma.Schema):

@@ -26,8 +26,10 @@ from sites.search.engine import evaluate_cell
 from sites.search.query import QueryError, parse_query
 from sites.search.saved import latest_search
 from sites.search.values import km
+from tenants.entitlements import Feature, guard
 
 bp = Blueprint("favourites", __name__, url_prefix="/compte/favoris")
+bp.before_request(guard(Feature.site))  # the dedicated site: option 2
 RADII = (5, 10, 20, 30)
 #: Kinds shown around a property: what a mover weighs besides the house.
 OPPORTUNITIES = ("job", "business", "leisure")

@@ -28,6 +28,8 @@ from sites.leads.capture import record_click, record_search
 from sites.search import engine
 from sites.search.presets import PRESETS, for_household
 from sites.search.query import MAX_CRITERIA, MAX_PEOPLE, Query, QueryError, parse_query
+from tenants.entitlements import Feature
+from tenants.entitlements import guard as entitled_to
 
 #: A search body is a few hundred bytes; anything much larger is not one.
 BODY_MAX = 16 * 1024
@@ -42,6 +44,7 @@ blp = Blueprint(
     description="Criteria search over the territory's 1 km cells (public).",
 )
 csrf.exempt(blp)  # JSON only: see the module's docstring
+blp.before_request(entitled_to(Feature.site))  # the dedicated site: option 2
 
 
 # --- guard and helpers --------------------------------------------------------------------------

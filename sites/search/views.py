@@ -35,8 +35,10 @@ from sites.search.form import (
 from sites.search.presets import BY_PRESET
 from sites.search.saved import MAX_SAVED, TooManySaved, delete_search, save_search, searches_of
 from sites.search.table import STATUS_LABELS, table_context
+from tenants.entitlements import Feature, guard
 
 bp = Blueprint("search", __name__, static_folder="static", static_url_path="/recherche/static")
+bp.before_request(guard(Feature.site))  # the dedicated site: option 2
 
 
 class SaveSearchForm(FlaskForm):

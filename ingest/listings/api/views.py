@@ -41,6 +41,8 @@ from ingest.listings.declaration import KINDS
 from ingest.listings.models import STATUSES, Listing
 from ingest.listings.service import as_input, contract_errors, validate, write_apart
 from ingest.listings.statuses import change_status
+from tenants.entitlements import Feature
+from tenants.entitlements import guard as entitled_to
 
 PAGE_MAX = 500
 PAGE_DEFAULT = 100
@@ -52,7 +54,8 @@ blp = Blueprint(
     description="A territory's listings: read, upsert by external id, unpublish, bulk.",
 )
 csrf.exempt(blp)  # API clients authenticate with keys, never with cookies
-blp.before_request(guard)
+blp.before_request(guard)  # a caller without a valid key learns nothing, its subscription neither
+blp.before_request(entitled_to(Feature.base))
 
 
 class ExternalId(PathConverter):

@@ -19,6 +19,7 @@ from ingest.listings.labels import (
     kind_title,
 )
 from ingest.listings.models import Listing
+from tenants.entitlements import Feature, guard
 
 bp = Blueprint(
     "listings_console",
@@ -28,6 +29,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+bp.before_request(guard(Feature.base))
 EDITORS = (Role.admin, Role.editor)
 
 
