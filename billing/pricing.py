@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -31,10 +32,32 @@ def vat_cents(net_cents: int, rate_bp: int) -> int:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One tier's share of a PVD option line: `towns` × `unit_cents` × (1 − discount)."""
+
+    tier: str
+    towns: int
+    unit_cents: int
+    discount_bp: int
+
+    @property
+    def amount(self) -> Fraction:
+        return Fraction(self.towns * self.unit_cents * (10000 - self.discount_bp), 10000)
+
+    @property
+    def amount_cents(self) -> int:
+        return half_up(self.amount)
+
+
+@dataclass(frozen=True)
 class QuoteLine:
     code: str
     label: str
     amount_cents: int
+    #: How a PVD option line is reached (empty for a plain catalogue price).
+    terms: tuple[Term, ...] = ()
+    #: The floor (one collectivity's price) when it, not the discounted sum, sets the amount.
+    floor_cents: int | None = None
 
 
 class Totals:
@@ -90,16 +113,30 @@ def umbrella_option_cents(prices: PriceList, item: Item, members: Sequence[Tier]
     "One collectivity" is the dearest member's tier: a group is never cheaper than the
     largest of its towns would be alone.
     """
+    return umbrella_option_line(prices, item, members, "").amount_cents
+
+
+def umbrella_option_line(
+    prices: PriceList, item: Item, members: Sequence[Tier], label: str
+) -> QuoteLine:
+    """The PVD option line with its working: one term per tier, and the floor when it applies."""
     if not members:
         raise PricingError("a PVD umbrella needs at least one member town")
-    discounted = sum(
-        Decimal(prices.price(item, tier).monthly_cents)
-        * (10000 - prices.price(item, tier).pvd_discount_bp)
-        / 10000
-        for tier in members
+    counts = Counter(Tier(m) for m in members)
+    terms = tuple(
+        Term(
+            tier.value,
+            counts[tier],
+            prices.price(item, tier).monthly_cents,
+            prices.price(item, tier).pvd_discount_bp,
+        )
+        for tier in Tier
+        if counts[tier]
     )
-    floor = max(prices.price(item, tier).monthly_cents for tier in members)
-    return max(half_up(discounted), floor)
+    discounted = half_up(sum(t.amount for t in terms))
+    floor = max(prices.price(item, tier).monthly_cents for tier in counts)
+    amount = max(discounted, floor)
+    return QuoteLine(item.value, label, amount, terms, floor if floor > discounted else None)
 
 
 def monthly_lines(
@@ -120,9 +157,8 @@ def monthly_lines(
         lines = [QuoteLine(Item.base.value, item_label(Item.base, "fr"), base)]
         towns = f"{len(members)} membre{'s' if len(members) > 1 else ''}"
         for item in options:
-            amount = umbrella_option_cents(prices, item, members)
             label = f"{item_label(item, 'fr')} (PVD, {towns})"
-            lines.append(QuoteLine(item.value, label, amount))
+            lines.append(umbrella_option_line(prices, item, members, label))
         return tuple(lines)
     if members:
         raise PricingError("members only make sense for a PVD umbrella (kind umbrella)")

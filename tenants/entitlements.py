@@ -51,6 +51,15 @@ FEATURE_LABELS = {
 }
 
 
+#: The same, short, as a column or a row heading.
+FEATURE_HEADINGS = {
+    Feature.base: _l("Base subscription"),
+    Feature.barometer: _l("Option 1 · barometer"),
+    Feature.site: _l("Option 2 · dedicated site"),
+    Feature.jobs: _l("Option 3 · job profiles"),
+}
+
+
 def feature_label(feature: Feature | str) -> str:
     return str(FEATURE_LABELS[Feature(feature)])
 

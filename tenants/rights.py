@@ -19,7 +19,7 @@ from core.extensions import db
 from core.registry import Tenant, get_by_slug
 from tenants import entitlements, grants
 from tenants.console import bp
-from tenants.entitlements import FEATURE_LABELS, Feature
+from tenants.entitlements import FEATURE_HEADINGS, Feature
 
 ORIGINS = {
     "contract": _l("contract"),
@@ -37,7 +37,7 @@ class GrantForm(FlaskForm):
     tenant = SelectField(_l("Territory"), coerce=int)
     features = CheckboxesField(
         _l("Features"),
-        choices=[SelectChoice(f.value, FEATURE_LABELS[f]) for f in Feature],
+        choices=[SelectChoice(f.value, FEATURE_HEADINGS[f]) for f in Feature],
         validators=[InputRequired(message=_l("Choose at least one feature."))],
     )
     starts_on = DateField(_l("From (default: today)"), [Optional()])
@@ -104,7 +104,7 @@ def rights():
         "platform/rights.html",
         rows=_rows(tenants),
         features=list(Feature),
-        labels=FEATURE_LABELS,
+        labels=FEATURE_HEADINGS,
         origins=ORIGINS,
         form=form,
         today=entitlements.today(),
@@ -136,7 +136,7 @@ def rights_of(slug: str):
         grants=grants.grants_of(tenant.id),
         events=events,
         features=list(Feature),
-        labels=FEATURE_LABELS,
+        labels=FEATURE_HEADINGS,
         origins=ORIGINS,
         today=entitlements.today(),
     )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 from email_validator import EmailNotValidError
+from pypdf import PdfReader
 
 from billing.contracts import billing_email
 from billing.models import Customer
@@ -18,6 +22,7 @@ from tests.billing_helpers import (
     created_id,
     customer_data,
     make_customer,
+    set_today,
     text,
 )
 from tests.support import drop_tenants
@@ -58,6 +63,56 @@ def test_quote_page_prices_like_the_cli(app, billing_admin):
     assert cell(commune, "total-ttc") == "1 320,00 €"
     missing = billing_admin.get("/plateforme/facturation/devis?kind=umbrella&options=1")
     assert missing.status_code == 400 and 'aria-invalid="true"' in text(missing)
+    none = billing_admin.get("/plateforme/facturation/devis?kind=umbrella&options=1&members=0")
+    assert none.status_code == 400 and "Entre 1 et 1" in text(none)  # a quote of zero towns
+
+
+def spaced(page: str) -> str:
+    """French numbers' no-break spaces as plain ones."""
+    return page.replace("\u202f", " ").replace("\xa0", " ")
+
+
+QUOTE = "kind=umbrella&options=1&options=2&options=3&members=4&member_kind=epci"
+
+
+def test_a_quote_explains_each_discount_and_floor(billing_admin):
+    body = spaced(text(billing_admin.get(f"/plateforme/facturation/devis?{QUOTE}")))
+    assert "Communauté de communes : 4 × 250,00 €, moins 50 % = 500,00 €" in body
+    assert "Communauté de communes : 4 × 650,00 €, moins 60 % = 1 040,00 €" in body
+    assert "plancher" not in body
+    # One member town: half of one commune's price is below one commune alone, the floor holds.
+    one = billing_admin.get(
+        "/plateforme/facturation/devis?kind=umbrella&options=1&members=1&member_kind=commune"
+    )
+    body = spaced(text(one))
+    assert "Commune : 1 × 200,00 €, moins 50 % = 100,00 €" in body
+    assert "le plancher de 200,00 € s’applique" in body
+
+
+def test_a_quote_becomes_a_prefilled_contract_and_a_pdf(billing_admin, monkeypatch):
+    set_today(monkeypatch, "2027-03-14")
+    page = text(billing_admin.get(f"/plateforme/facturation/devis?{QUOTE}"))
+    link = re.search(r'href="(/plateforme/facturation/contrats/nouveau\?[^"]+)"', page)
+    assert link, "the quote offers to become a contract"
+    form = text(billing_admin.get(link.group(1).replace("&amp;", "&")))
+    assert re.search(r'<option selected value="umbrella">', form)
+    for name, day in [
+        ("start", "2027-04-01"),
+        ("go_live", "2027-06-01"),
+        ("end", "2030-04-01"),
+        ("option_1", "2027-04-01"),
+        ("option_3", "2027-04-01"),
+    ]:
+        assert re.search(rf'name="{name}"[^>]*value="{day}"', form), name
+    pdf = billing_admin.get(f"/plateforme/facturation/devis.pdf?{QUOTE}")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert "devis-umbrella-2027-03-14.pdf" in pdf.headers["Content-Disposition"]
+    words = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    words = " ".join(words.replace("\u202f", " ").replace("\xa0", " ").split())
+    assert "DEVIS" in words and "3 280,00 €" in words and "3 936,00 €" in words
+    assert "moins 60" in words and "Chorus Pro" in words
+    refused = billing_admin.get("/plateforme/facturation/devis.pdf?kind=umbrella&options=1")
+    assert refused.status_code == 400 and refused.mimetype == "text/html"
 
 
 # --- customers -----------------------------------------------------------------------------------

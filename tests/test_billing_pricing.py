@@ -122,7 +122,13 @@ def test_quote_command_json(runner):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"lines", "total_ht_cents", "vat_cents", "total_ttc_cents"}
-    assert [set(line) for line in data["lines"]] == [{"code", "label", "amount_cents"}] * 4
+    keys = {"code", "label", "amount_cents", "terms", "floor_cents"}
+    assert [set(line) for line in data["lines"]] == [keys] * 4
+    # Each PVD line says how it is reached: 4 EPCI at 250 € less 50 %, above the floor.
+    assert data["lines"][1]["terms"] == [
+        {"tier": "epci", "towns": 4, "unit_cents": 25000, "discount_bp": 5000}
+    ]
+    assert data["lines"][1]["floor_cents"] is None and data["lines"][0]["terms"] == []
     assert (data["total_ht_cents"], data["vat_cents"], data["total_ttc_cents"]) == (
         328000,
         65600,

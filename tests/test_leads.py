@@ -224,8 +224,8 @@ def test_registration_offers_an_unticked_box_on_a_territory_only(
     box = re.search(r'<input[^>]*name="share"[^>]*>', page)
     assert box and 'type="checkbox"' in box.group(0) and "checked" not in box.group(0)
     assert "Partager mes coordonnées avec Allanche" in page
-    console = visitor("admin.vivrau.localhost").get("/compte/inscription").get_data(as_text=True)
-    assert 'name="share"' not in console
+    # The platform console's host offers no registration at all.
+    assert visitor("admin.vivrau.localhost").get("/compte/inscription").status_code == 404
 
     fields = {"display_name": "Zoé", "password": PASSWORD, "confirm": PASSWORD}
     registered.extend(["with-share@example.org", "without-share@example.org"])

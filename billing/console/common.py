@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort, current_app, request, url_for
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from billing.catalogue import item_label
 from billing.console.blueprints import bp, coordinator_bp
-from billing.console.labels import INVOICE_STATUS_LABELS, PARTY_LABELS
+from billing.console.labels import INVOICE_STATUS_LABELS, party_rows
 from billing.models import Invoice
 from billing.pricing import half_up
 from billing.queries import is_overdue
@@ -65,7 +66,8 @@ def template_helpers():
         "kind_label": kind_label,
         "item_label": item_label,
         "invoice_status_labels": INVOICE_STATUS_LABELS,
-        "party_labels": PARTY_LABELS,
+        "party_rows": party_rows,
+        "percent": lambda bp: format_percent(bp / 10000),
         "invoice_link": invoice_link,
         "is_overdue": lambda invoice: is_overdue(invoice, on),
         "today": on,

@@ -25,7 +25,7 @@ from billing.console.forms import (
 from billing.console.viewmodels import Preview, schedule_years
 from billing.contracts import BillingInputError, build_contract, save_contract
 from billing.models import Contract, Customer
-from billing.schedule import monthly_ht_cents
+from billing.schedule import add_months, monthly_ht_cents
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.auth.service import audit
@@ -56,6 +56,8 @@ def contract_form() -> ContractForm:
         for c, _t in queries.customers_with_tenants()
     ]
     form.member_ids.choices = town_choices(queries.town_tenants())
+    if request.method == "GET" and request.args.get("devis"):
+        from_quote(form)
     if request.method == "GET":
         chosen = request.args.get("customer", type=bounded_int)
         customer = db.session.get(Customer, chosen) if chosen else None
@@ -67,6 +69,23 @@ def contract_form() -> ContractForm:
                 if tenant.kind.value == "umbrella":
                     form.member_ids.data = [m.id for m in members_of(db.session, tenant.id)]
     return form
+
+
+def from_quote(form: ContractForm) -> None:
+    """Prefill from a quote's answers (`?devis=1&kind=…&options=…`): its kind, its options, and
+    the usual dates — the first of next month, live two months later, three years' term."""
+    kind = request.args.get("kind")
+    if kind in {c.value for c in form.kind.choices}:
+        form.kind.data = kind
+    start = add_months(common.today().replace(day=1), 1)
+    form.start.data, form.go_live.data, form.end.data = (
+        start,
+        add_months(start, 2),
+        add_months(start, 36),
+    )
+    for number in request.args.getlist("options"):
+        if number in ("1", "2", "3"):
+            getattr(form, f"option_{number}").data = start
 
 
 def contract_spec(form: ContractForm) -> dict:

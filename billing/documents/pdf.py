@@ -29,7 +29,7 @@ def french_quantity(quantity: Decimal) -> str:
 
 
 @cache
-def _environment() -> Environment:
+def documents_environment() -> Environment:
     # Its own environment: an invoice is a legal document, never themed nor translated.
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -50,7 +50,7 @@ def _environment() -> Environment:
 def invoice_html(invoice) -> str:
     """The invoice's French HTML, as drawn into the PDF."""
     doc = from_invoice(invoice)
-    return _environment().get_template("billing/invoice.html").render(doc=doc)
+    return documents_environment().get_template("billing/invoice.html").render(doc=doc)
 
 
 @cache

@@ -70,6 +70,8 @@ def account_key() -> str:
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def register():
+    if g.get("console"):  # the platform's people are created by the command line, not here
+        abort(404)
     form = RegisterForm()
     if form.validate_on_submit():
         try:
