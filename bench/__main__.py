@@ -29,6 +29,7 @@ BENCHES = [
     "pages",
     "billing",
     "billing_documents",
+    "consoles",
 ]
 
 

@@ -11,6 +11,8 @@ from application import create_app
 from core.extensions import csrf, db
 from core.tenancy import quote
 from core.web import skip_resolution
+from tenants import entitlements
+from tenants.entitlements import Feature
 
 app = create_app()
 
@@ -30,6 +32,20 @@ def plain_read(slug: str):
     """The same read and body without resolution or binding: the schema named in the query."""
     table = f"{quote('t_' + slug)}.pages"
     db.session.execute(text(f"SELECT id FROM {table} LIMIT 1")).all()  # noqa: S608 - slug from the bench
+    return jsonify(status="ok")
+
+
+@app.get("/_bench/entitled")
+def entitled_body():
+    """A /healthz-like body on a territory's host, after the entitlement check every gated page
+    makes (the dedicated site, option 2)."""
+    entitlements.require(Feature.site)
+    return jsonify(status="ok")
+
+
+@app.get("/_bench/unchecked")
+def unchecked_body():
+    """The same body on the same host, resolved and bound alike, without the check."""
     return jsonify(status="ok")
 
 

@@ -21,8 +21,9 @@ from weasyprint import HTML
 
 from bench.harness import Bench
 from billing.documents.cii import cii_xml
+from billing.documents.drawing import TEMPLATES
 from billing.documents.model import InvoiceDocument, Line, Party, vat_groups
-from billing.documents.pdf import TEMPLATES, invoice_html, render_pdf
+from billing.documents.pdf import invoice_html, render_pdf
 from billing.documents.schemas import check_cii, check_ubl
 from billing.documents.store import storage_keys
 from billing.documents.ubl import ubl_xml

@@ -24,7 +24,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 CLIENTS = 4
 
 
-def hammer(port: int, path: str, seconds: float) -> float:
+def hammer(port: int, path: str, seconds: float, host: str = HOST) -> float:
     """Requests per second over keep-alive connections from CLIENTS threads; any answer but 200
     stops the benchmark."""
     counts = [0] * CLIENTS
@@ -35,7 +35,7 @@ def hammer(port: int, path: str, seconds: float) -> float:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:
             while time.perf_counter() < stop and not failures:
-                conn.request("GET", path, headers={"Host": HOST})
+                conn.request("GET", path, headers={"Host": host})
                 response = conn.getresponse()
                 response.read()
                 if response.status != 200:

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from stdnum.fr import siret
 
 from billing.catalogue import CatalogueError, price_list
+from billing.members import Stay, contract_stop
+from billing.members import members as billing_members
 from billing.models import (
     Contract,
     ContractKind,
@@ -20,11 +22,12 @@ from billing.models import (
     InvoiceStatus,
     Item,
     Tier,
-    UmbrellaMember,
 )
 from billing.schedule import add_months
 from core.extensions import db
+from core.registry import Membership, Tenant, TenantKind
 from core.signals import announce, entitlements_changed
+from tenants import memberships
 
 MAX_YEARS = 5
 
@@ -169,10 +172,6 @@ def _check_option_start(contract: Contract, item: Item, start: date | None) -> d
     return start
 
 
-def contract_stop(contract: Contract) -> date:
-    return min(contract.end_on, contract.terminated_on or contract.end_on)
-
-
 def _option_item(code) -> Item:
     try:
         item = Item(str(getattr(code, "value", code)))
@@ -253,33 +252,58 @@ def build_contract(
             ContractOption(item=item, start_on=_check_option_start(contract, item, start))
         )
     members = list(members)
-    if kind == ContractKind.umbrella and not members:
-        raise BillingInputError(_("A PVD umbrella needs at least one member town."), "members")
     if kind != ContractKind.umbrella and members:
         raise BillingInputError(_("Only a PVD umbrella has member towns."), "members")
-    for member in members:
-        contract.members.append(
-            _member(
-                contract,
-                member.get("tenant_id"),
-                member.get("name"),
-                member.get("tier"),
-                member.get("joined_on") or start_on,
-            )
-        )
+    if kind == ContractKind.umbrella:
+        umbrella = _umbrella_of(customer)
+        pending = [
+            _pending(contract, umbrella, m.get("tenant_id"), m.get("joined_on") or start_on)
+            for m in members
+        ]
+        contract.pending_members = tuple(p for p in pending if p is not None)
+        if not billing_members(contract):
+            raise BillingInputError(_("A PVD umbrella needs at least one member town."), "members")
     return contract
 
 
-def _member(contract, tenant_id, name, tier, joined_on) -> UmbrellaMember:
-    try:
-        tier = Tier(str(getattr(tier, "value", tier)))
-    except ValueError:
+def _umbrella_of(customer: Customer) -> Tenant:
+    """The umbrella territory an umbrella contract's customer is (its members are its own)."""
+    tenant = db.session.get(Tenant, customer.tenant_id) if customer.tenant_id else None
+    if tenant is None or tenant.kind != TenantKind.umbrella:
         raise BillingInputError(
-            _("A member town must be a commune, an EPCI or a département."), "members"
-        ) from None
-    if not (name or "").strip():
-        raise BillingInputError(_("A member town needs a name."), "members")
-    if not contract.start_on <= joined_on < contract_stop(contract):
+            _("A PVD umbrella's contract is signed by the umbrella's territory: choose its "
+              "customer record."),
+            "customer_id",
+        )  # fmt: skip
+    return tenant
+
+
+def _pending(contract: Contract, umbrella: Tenant, tenant_id, joined_on: date) -> Stay | None:
+    """A town the contract adds to the umbrella from `joined_on`, checked, not yet joined (None:
+    it is a member already, and counted as one)."""
+    town = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+    if town is None:
+        raise BillingInputError(
+            _("A member town must be a territory of the platform: create it first."), "members"
+        )
+    _within(contract, joined_on)
+    stop = contract_stop(contract)
+    try:
+        memberships.check_free(umbrella, town, joined_on, stop, here_ok=True)
+    except memberships.MembershipError as exc:
+        raise BillingInputError(str(exc), "members") from None
+    if memberships.belongs(umbrella, town, joined_on, stop):
+        return None
+    if town.kind not in memberships.MEMBER_KINDS:
+        raise BillingInputError(
+            _("%(name)s cannot be a member: members are communes or EPCIs.", name=town.name),
+            "members",
+        )
+    return Stay(None, town.id, town.name, Tier(town.kind.value), joined_on, None)
+
+
+def _within(contract: Contract, day: date) -> None:
+    if not contract.start_on <= day < contract_stop(contract):
         raise BillingInputError(
             _(
                 "A town can only join while the contract runs (%(start)s – %(end)s).",
@@ -288,14 +312,20 @@ def _member(contract, tenant_id, name, tier, joined_on) -> UmbrellaMember:
             ),
             "on",
         )
-    return UmbrellaMember(
-        member_tenant_id=tenant_id, name=name.strip(), tier=tier, joined_on=joined_on
-    )
 
 
 def save_contract(contract: Contract) -> Contract:
+    """Save a built contract; the towns it adds join the umbrella from their dates."""
+    pending = getattr(contract, "pending_members", ())
     db.session.add(contract)
     db.session.flush()
+    if pending:
+        umbrella = _umbrella_of(contract.customer)
+        for stay in pending:
+            town = db.session.get(Tenant, stay.member_tenant_id)
+            if memberships.open_stay(umbrella, town) is None:
+                memberships.join(umbrella, town, stay.joined_on)
+        contract.pending_members = ()
     announce(entitlements_changed)
     return contract
 
@@ -340,34 +370,49 @@ def cancel_option(option: ContractOption, on: date) -> ContractOption:
     return option
 
 
-def member_joins(contract: Contract, tenant_id, name: str, tier, on: date) -> UmbrellaMember:
+def member_joins(contract: Contract, tenant_id, on: date) -> Stay:
+    """A town joins the umbrella from `on`, while the contract runs: it is billed and served
+    from that day."""
     if contract.kind != ContractKind.umbrella:
         raise BillingInputError(_("Only a PVD umbrella has member towns."), "on")
-    if tenant_id is not None and any(
-        m.member_tenant_id == tenant_id and m.left_on is None for m in contract.members
-    ):
-        raise BillingInputError(_("This town is already a member."), "tenant_id")
-    member = _member(contract, tenant_id, name, tier, on)
-    contract.members.append(member)
-    db.session.flush()
+    umbrella = _umbrella_of(contract.customer)
+    town = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+    if town is None:
+        raise BillingInputError(_("Choose the town that joins."), "tenant_id")
+    _within(contract, on)
+    try:
+        stay = memberships.join(umbrella, town, on)
+    except memberships.MembershipError as exc:
+        raise BillingInputError(str(exc), exc.field or "tenant_id") from None
     announce(entitlements_changed)
-    return member
+    return next(s for s in billing_members(contract) if s.id == stay.id)
 
 
-def member_leaves(member: UmbrellaMember, on: date) -> UmbrellaMember:
-    if member.left_on is not None:
+def member_leaves(contract: Contract, stay_id: int, on: date) -> Membership:
+    """A member town leaves on `on` (its first day out): its billing and its features stop that
+    day. The last member cannot leave (the umbrella's contract would price nobody)."""
+    stay = db.session.get(Membership, stay_id)
+    if stay is None or stay.umbrella_id != contract.customer.tenant_id:
+        raise BillingInputError(_("This town is not a member of this umbrella."), "member_id")
+    if stay.left_on is not None and stay.left_on <= on:
         raise BillingInputError(_("This town has already left."), "on")
-    if not member.joined_on < on <= contract_stop(member.contract):
+    if not stay.joined_on < on <= contract_stop(contract):
         raise BillingInputError(
             _("A town leaves after it joined and before the contract ends."), "on"
         )
-    active = [m for m in member.contract.members if m.left_on is None and m is not member]
-    if not active:
+    others = [
+        s
+        for s in billing_members(contract)
+        if s.id != stay.id and s.joined_on <= on and (s.left_on is None or s.left_on > on)
+    ]
+    if not others:
         raise BillingInputError(_("The last member town cannot leave the umbrella."), "on")
-    member.left_on = on
-    db.session.flush()
+    try:
+        memberships.leave(stay, on)
+    except memberships.MembershipError as exc:
+        raise BillingInputError(str(exc), "on") from None
     announce(entitlements_changed)
-    return member
+    return stay
 
 
 def set_go_live(contract: Contract, on: date) -> Contract:

@@ -134,7 +134,7 @@ def seed_demo(on: date | None = None, echo=print) -> list[Invoice]:
     on = on or date.today()
     month = on.replace(day=1)
     pvd = _tenant("pvd_cantal")
-    members = members_of(db.session, pvd.id)
+    members = members_of(db.session, pvd.id, on)
     if not members:
         raise DemoError("the umbrella pvd_cantal has no member: run `flask tenants seed-demo`")
 
@@ -159,7 +159,7 @@ def seed_demo(on: date | None = None, echo=print) -> list[Invoice]:
         go_live_on=add_months(month, 2),
         end_on=add_months(month, 60),
         options={"option1": None, "option2": None, "option3": None},
-        members=[{"tenant_id": t.id, "name": t.name, "tier": t.kind.value} for t in members],
+        # Its members are the umbrella's (`flask tenants seed-demo` made them join this month).
     )
     created = _bill([saint_flour, umbrella], on)
     for invoice in created:

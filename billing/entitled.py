@@ -1,15 +1,16 @@
 """What the contracts switch on, for the entitlements service: the base subscription and each
 option as dated periods of the customer's territory and, for a PVD umbrella, of each member
-town while it is a member. Registered when the application loads this module."""
+town over its stays in the umbrella. Registered when the application loads this module."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from billing.contracts import contract_stop
-from billing.models import Contract, Customer, Item, UmbrellaMember
+from billing.members import contract_stop
+from billing.models import Contract, ContractKind, Customer, Item
 from core.extensions import db
+from core.registry import Membership
 from tenants.entitlements import Feature, Period, use_source
 
 FEATURE_OF_ITEM = {
@@ -45,13 +46,18 @@ def contract_periods(tenant_id: int) -> list[Period]:
         .options(selectinload(Contract.options))
     ).scalars()
     periods = [p for contract in own for p in _periods(contract, "contract")]
+    # As a member town: the contracts of each umbrella it belongs to, over its stay there (the
+    # same memberships billing prices, so features and billing stop on the same day).
     stays = db.session.execute(
-        select(UmbrellaMember)
-        .where(UmbrellaMember.member_tenant_id == tenant_id)
-        .options(selectinload(UmbrellaMember.contract).selectinload(Contract.options))
-    ).scalars()
-    for stay in stays:
-        periods += _periods(stay.contract, "umbrella", stay.joined_on, stay.left_on)
+        select(Membership, Contract)
+        .join(Customer, Customer.tenant_id == Membership.umbrella_id)
+        .join(Contract, Contract.customer_id == Customer.id)
+        .where(Membership.member_id == tenant_id, Contract.kind == ContractKind.umbrella)
+        .options(selectinload(Contract.options))
+    )
+    for stay, contract in stays:
+        if stay.left_on is None or stay.left_on > stay.joined_on:
+            periods += _periods(contract, "umbrella", stay.joined_on, stay.left_on)
     return periods
 
 

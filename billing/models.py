@@ -126,7 +126,8 @@ class Customer(Timestamped, PublicBase):
 
 
 class Contract(Timestamped, PublicBase):
-    """A subscription: base + options from `start_on` to `end_on` (≤ 5 years)."""
+    """A subscription: base + options from `start_on` to `end_on` (≤ 5 years). An umbrella's
+    member towns are not kept here: they are the umbrella's memberships (`billing.members`)."""
 
     __tablename__ = "billing_contracts"
     __table_args__ = (
@@ -160,9 +161,6 @@ class Contract(Timestamped, PublicBase):
     options: Mapped[list[ContractOption]] = relationship(
         back_populates="contract", cascade="all, delete-orphan", order_by="ContractOption.start_on"
     )
-    members: Mapped[list[UmbrellaMember]] = relationship(
-        back_populates="contract", cascade="all, delete-orphan", order_by="UmbrellaMember.joined_on"
-    )
 
 
 class ContractOption(PublicBase):
@@ -185,30 +183,6 @@ class ContractOption(PublicBase):
     cancelled_on: Mapped[date | None] = mapped_column(Date)
 
     contract: Mapped[Contract] = relationship(back_populates="options")
-
-
-class UmbrellaMember(PublicBase):
-    """A member town counted in a PVD umbrella's price from `joined_on` until `left_on`."""
-
-    __tablename__ = "billing_umbrella_members"
-    __table_args__ = (
-        CheckConstraint("left_on IS NULL OR left_on > joined_on", name="left_after_joined"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    contract_id: Mapped[int] = mapped_column(
-        ForeignKey("billing_contracts.id", ondelete="CASCADE"), index=True
-    )
-    #: The member's territory on the platform, when it has one (its name is kept either way).
-    member_tenant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tenants.id", ondelete="SET NULL"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(200))
-    tier: Mapped[Tier] = mapped_column(_enum(Tier, "billing_tier"))
-    joined_on: Mapped[date] = mapped_column(Date)
-    left_on: Mapped[date | None] = mapped_column(Date)
-
-    contract: Mapped[Contract] = relationship(back_populates="members")
 
 
 class Invoice(PublicBase):

@@ -25,6 +25,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from billing.catalogue import PriceList, item_label, price_list
+from billing.members import members as member_stays
 from billing.models import ContractKind, Item, Tier
 from billing.pricing import Totals, half_up, umbrella_option_cents
 from core.extensions import db
@@ -389,7 +390,9 @@ def terms_of(contract, prices: PriceList | None = None) -> ContractTerms:
         go_live=contract.go_live_on,
         terminated_on=contract.terminated_on,
         options=tuple(OptionTerm(o.item, o.start_on, o.cancelled_on) for o in contract.options),
-        members=tuple(MemberTerm(m.tier, m.joined_on, m.left_on, m.name) for m in contract.members),
+        members=tuple(
+            MemberTerm(m.tier, m.joined_on, m.left_on, m.name) for m in member_stays(contract)
+        ),
         vat_rate_bp=customer.vat_rate_bp if customer is not None else 2000,
     )
 

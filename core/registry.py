@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    or_,
     select,
     text,
 )
@@ -150,12 +151,14 @@ class TenantDomain(PublicBase):
 
 
 class Membership(PublicBase):
-    """A member town of a PVD umbrella, from `joined_on` until `left_on` (kept for billing)."""
+    """A member town of a PVD umbrella from `joined_on` until `left_on` (exclusive: its first
+    day out). The one definition of who belongs to an umbrella: hosting (its search, leads and
+    consoles) and billing (its price per member) both read it; past stays are kept."""
 
     __tablename__ = "memberships"
     __table_args__ = (
         CheckConstraint("umbrella_id <> member_id", name="not_self"),
-        CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="left_after_joined"),
+        CheckConstraint("left_on IS NULL OR left_on > joined_on", name="left_after_joined"),
         Index(
             "uq_memberships_current",
             "umbrella_id",
@@ -228,14 +231,31 @@ def territories(session) -> list[TenantRef]:
     return [t.ref() for t in session.execute(select(Tenant).order_by(Tenant.id)).scalars()]
 
 
-def members_of(session, umbrella_id: int) -> list[Tenant]:
-    """The current member towns of an umbrella, by name; the one way to read membership
-    (search, leads, consoles and billing all ask here). Past memberships stay for billing."""
+def members_of(session, umbrella_id: int, on: date | None = None) -> list[Tenant]:
+    """The member towns of an umbrella on `on` (today), by name; the one way hosting reads
+    membership (search, leads, consoles). Billing reads the stays themselves (`stays_in`)."""
+    day = on or date.today()
     return list(
         session.execute(
             select(Tenant)
             .join(Membership, Membership.member_id == Tenant.id)
-            .where(Membership.umbrella_id == umbrella_id, Membership.left_on.is_(None))
+            .where(
+                Membership.umbrella_id == umbrella_id,
+                Membership.joined_on <= day,
+                or_(Membership.left_on.is_(None), Membership.left_on > day),
+            )
             .order_by(Tenant.name)
         ).scalars()
+    )
+
+
+def stays_in(session, umbrella_id: int) -> list[tuple[Membership, Tenant]]:
+    """Every stay of every member town of an umbrella, past, present and to come, with its town."""
+    return list(
+        session.execute(
+            select(Membership, Tenant)
+            .join(Tenant, Membership.member_id == Tenant.id)
+            .where(Membership.umbrella_id == umbrella_id)
+            .order_by(Membership.joined_on, Tenant.name)
+        )
     )

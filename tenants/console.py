@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import EmailField, SelectField, StringField
+from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
@@ -19,6 +19,8 @@ from core.auth.permissions import requires
 from core.auth.service import audit, invite
 from core.extensions import db
 from core.registry import Membership, Tenant, TenantKind, kind_label
+from tenants import grants
+from tenants.entitlements import Feature
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
 
 bp = Blueprint("platform", __name__, url_prefix="/plateforme", template_folder="templates")
@@ -45,6 +47,11 @@ class CreateTenantForm(FlaskForm):
         _l("E-mail of its first admin, to invite (optional)"),
         [Optional(), *ADDRESS],
     )
+    setup_until = DateField(
+        _l("Set-up period: the base subscription and the site until (optional)"),
+        [Optional()],
+        description=_l("Before its contract is signed; a year at most. Empty: nothing is open."),
+    )
 
 
 def refusal(exc: ProvisioningError) -> str:
@@ -59,6 +66,21 @@ def refusal(exc: ProvisioningError) -> str:
         "bad_host": _("This domain name is not valid, or is reserved."),
         "host_taken": _("This domain name already serves a territory."),
     }.get(exc.code or "", _("Not created: %(reason)s", reason=str(exc)))
+
+
+def _grant_setup(tenant: Tenant, until) -> None:
+    """The set-up period asked for at creation; a refused one is said, the territory stays."""
+    try:
+        grants.grant(
+            tenant,
+            [Feature.base, Feature.site],
+            None,
+            until,
+            _("Set-up of the territory, before its contract"),
+            actor=current_user,
+        )
+    except grants.GrantError as exc:
+        flash(_("Set-up period not granted: %(reason)s", reason=str(exc)), "error")
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -80,6 +102,8 @@ def index():
             field.errors = [*field.errors, refusal(exc)]
         else:
             audit("tenant.created", actor=current_user, slug=tenant.slug)
+            if form.setup_until.data:
+                _grant_setup(tenant, form.setup_until.data)
             if form.admin_email.data:
                 invite(tenant.ref(), form.admin_email.data, Role.admin, current_user)
             flash(_("Territory %(name)s created.", name=tenant.name), "success")

@@ -109,7 +109,8 @@ def seed_demo(base_domain: str, echo=print) -> None:
     for umbrella, member in DEMO_MEMBERS:
         u, m = get_by_slug(db.session, umbrella), get_by_slug(db.session, member)
         if prov.current_membership(u, m) is None:
-            prov.add_member(umbrella, member)
+            # From the first of the month, when the umbrella's demo contract starts.
+            prov.add_member(umbrella, member, today().replace(day=1))
             echo(f"{member} joined {umbrella}")
     for slug, features, days, reason in DEMO_GRANTS:
         tenant = get_by_slug(db.session, slug)

@@ -13,12 +13,12 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from core.extensions import db
 from core.registry import (
-    KIND_NAMES,
     Membership,
     Tenant,
     TenantDomain,
@@ -31,6 +31,7 @@ from core.registry import (
 from core.signals import announce, perimeter_changed, territories_changed
 from core.storage import get_storage
 from core.tenancy import host_label, quote, schema_for, validate_slug
+from tenants import memberships
 from tenants.clone import CloneError
 from tenants.migrate import upgrade_schema
 from tenants.template import clone_template, ensure_template
@@ -196,51 +197,38 @@ def set_status(slug: str, status: TenantStatus) -> Tenant:
 
 
 def current_membership(umbrella: Tenant, member: Tenant) -> Membership | None:
-    """The open membership of `member` in `umbrella`, if any (past ones are kept for billing)."""
-    return db.session.execute(
-        select(Membership).where(
-            Membership.umbrella_id == umbrella.id,
-            Membership.member_id == member.id,
-            Membership.left_on.is_(None),
-        )
-    ).scalar_one_or_none()
+    """The member's stay in `umbrella` with no end yet, if any (past ones are kept)."""
+    return memberships.open_stay(umbrella, member)
 
 
 def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = None) -> Membership:
+    """`flask tenants add-member`: the town joins from `joined_on` (today); committed."""
     umbrella, member = require(umbrella_slug), require(member_slug)
-    if umbrella.kind != TenantKind.umbrella:
-        raise ProvisioningError(
-            f"{umbrella_slug!r} is {KIND_NAMES[umbrella.kind]}, not an umbrella"
-        )
-    if member.kind not in (TenantKind.commune, TenantKind.epci):
-        raise ProvisioningError(
-            f"{member_slug!r} is {KIND_NAMES[member.kind]}: members are communes or EPCIs"
-        )
-    current = current_membership(umbrella, member)
-    if current is not None:
-        raise ProvisioningError(f"{member_slug!r} is already a member of {umbrella_slug!r}")
-    membership = Membership(umbrella=umbrella, member=member, joined_on=joined_on or date.today())
-    db.session.add(membership)
-    _perimeter_changed(umbrella)
-    announce(territories_changed, umbrella.ref())
+    try:
+        with force_locale("en"):  # operators read the command line in English
+            stay = memberships.join(umbrella, member, joined_on or memberships.today())
+    except memberships.MembershipError as exc:
+        db.session.rollback()
+        raise ProvisioningError(str(exc), field=exc.field) from None
     db.session.commit()
-    return membership
+    return stay
 
 
 def remove_member(umbrella_slug: str, member_slug: str, left_on: date | None = None) -> Membership:
-    """Ends the membership; the row stays, since billing needs the dates."""
+    """The town leaves on `left_on` (its first day out; default today); committed. The stay is
+    kept: billing needs its dates."""
     umbrella, member = require(umbrella_slug), require(member_slug)
-    membership = current_membership(umbrella, member)
-    if membership is None:
+    stay = current_membership(umbrella, member)
+    if stay is None:
         raise ProvisioningError(f"{member_slug!r} is not a member of {umbrella_slug!r}")
-    left = left_on or date.today()
-    if left < membership.joined_on:
-        raise ProvisioningError(f"left_on {left} is before joined_on {membership.joined_on}")
-    membership.left_on = left
-    _perimeter_changed(umbrella)
-    announce(territories_changed, umbrella.ref())
+    try:
+        with force_locale("en"):
+            memberships.leave(stay, left_on or memberships.today())
+    except memberships.MembershipError as exc:
+        db.session.rollback()
+        raise ProvisioningError(str(exc), field=exc.field) from None
     db.session.commit()
-    return membership
+    return stay
 
 
 # --- backup and restore (pg_dump / pg_restore of one schema) ---------------------------------

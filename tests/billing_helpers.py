@@ -82,7 +82,7 @@ def billing_rows(app):
         db.session.execute(
             sql(
                 "TRUNCATE billing_payments, billing_invoice_lines, billing_invoices, "
-                "billing_invoice_sequences, billing_umbrella_members, billing_contract_options, "
+                "billing_invoice_sequences, billing_contract_options, "
                 "billing_contracts, billing_customers"
             )
         )

@@ -232,8 +232,8 @@ def test_bad_inputs_are_refused_and_change_nothing(ctx):
         contract(cust, end_on=add_months(START, 60) + (date(2000, 1, 2) - date(2000, 1, 1)))
     with pytest.raises(contracts.BillingInputError, match="before the contract"):
         contract(cust, options={"option1": date(2027, 1, 1)})
-    with pytest.raises(contracts.BillingInputError, match="at least one member"):
-        contract(cust, kind="umbrella")
+    with pytest.raises(contracts.BillingInputError, match="signed by the umbrella's territory"):
+        contract(cust, kind="umbrella")  # the customer is a commune's
     c = contract(cust)
     with pytest.raises(contracts.BillingInputError, match="before the contract"):
         contracts.add_option(c, "option3", date(2026, 12, 1))

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from billing import contracts
 from billing.contracts import BillingInputError
+from billing.members import members as member_stays
 from billing.models import Contract
 from core.auth.models import AuditEvent
 from core.extensions import db
@@ -106,8 +107,8 @@ def test_an_umbrella_contract_covers_its_members_while_they_are_members(
     leaves = TODAY + timedelta(days=3)
     with app.app_context():
         found = db.session.get(Contract, contract_id)
-        member = next(m for m in found.members if m.member_tenant_id == goes.id)
-        contracts.member_leaves(member, leaves)
+        stay = next(m for m in member_stays(found) if m.member_tenant_id == goes.id)
+        contracts.member_leaves(found, stay.id, leaves)
         db.session.commit()
     assert features(app, umbrella) == {"base", "barometer", "site"}
     assert features(app, stays) == {"base", "barometer", "site"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import text
 
 from core.extensions import db
@@ -12,9 +14,17 @@ def test_billing_admin_creates_a_territory_from_the_console(app, make_account, v
     console = visitor("admin.vivrau.localhost")
     console.login(make_account(roles=[("billing_admin", None)]))
     slug = unique_slug("web")
+    slugs = [slug]
     try:
         created = console.post(
-            "/plateforme/", {"slug": slug, "name": "Allanche", "kind": "commune", "code": "15001"}
+            "/plateforme/",
+            {
+                "slug": slug,
+                "name": "Allanche",
+                "kind": "commune",
+                "code": "15001",
+                "setup_until": (date.today() + timedelta(days=60)).isoformat(),
+            },
         )
         assert created.status_code == 302
         listing = console.get("/plateforme/").get_data(as_text=True)
@@ -28,6 +38,13 @@ def test_billing_admin_creates_a_territory_from_the_console(app, make_account, v
             )
             db.session.rollback()
         assert visitor(host(type("R", (), {"slug": slug}))).get("/").status_code == 200
+        closed = unique_slug("web")
+        slugs.append(closed)
+        console.post(
+            "/plateforme/", {"slug": closed, "name": "Ségur", "kind": "commune", "code": "15226"}
+        )
+        # Created without a set-up period: nothing is open until a contract or a grant.
+        assert visitor(host(type("R", (), {"slug": closed}))).get("/").status_code == 403
         again = console.post(
             "/plateforme/", {"slug": slug, "name": "Allanche", "kind": "commune", "code": "15001"}
         )
@@ -43,7 +60,7 @@ def test_billing_admin_creates_a_territory_from_the_console(app, make_account, v
         )
         assert sql.status_code == 400
     finally:
-        drop_tenants([slug])
+        drop_tenants(slugs)
 
 
 def test_done_when_new_admin_invited_brands_writes_and_invites(app, make_account, visitor, smtp):
@@ -63,6 +80,7 @@ def test_done_when_new_admin_invited_brands_writes_and_invites(app, make_account
                 "kind": "commune",
                 "code": "15265",
                 "admin_email": admin_email,
+                "setup_until": (date.today() + timedelta(days=60)).isoformat(),
             },
         )
         assert created.status_code == 302

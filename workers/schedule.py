@@ -26,6 +26,9 @@ DAILY = [
     ("ingest.listings.expiry:expire_listings", "low", "5 0 * * *"),
     # Invoices due today, then reminders: early morning in Paris, before offices open.
     ("billing.invoicing.billing_run:run_job", "default", "0 4 * * *"),
+    # Towns joining or leaving an umbrella today: its perimeter follows. Just after midnight in
+    # Paris, winter (23:05 UTC) and summer (22:05 UTC) alike; a second run does nothing new.
+    ("tenants.memberships:apply_the_days_changes", "low", "5 22,23 * * *"),
 ]
 
 for path, queue, seconds in EVERY:

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from billing.catalogue import item_label
 from billing.console.blueprints import bp, coordinator_bp
 from billing.console.labels import INVOICE_STATUS_LABELS, party_rows
+from billing.members import members as member_stays
 from billing.models import Invoice
 from billing.pricing import half_up
 from billing.queries import is_overdue
@@ -67,6 +68,7 @@ def template_helpers():
         "item_label": item_label,
         "invoice_status_labels": INVOICE_STATUS_LABELS,
         "party_rows": party_rows,
+        "member_stays": member_stays,
         "percent": lambda bp: format_percent(bp / 10000),
         "invoice_link": invoice_link,
         "is_overdue": lambda invoice: is_overdue(invoice, on),

@@ -32,6 +32,7 @@ from billing.contracts import (
 )
 from billing.documents.store import store
 from billing.invoicing.billing_run import run
+from billing.members import members as member_stays
 from billing.models import Contract
 from core.auth.models import Role
 from core.auth.permissions import requires
@@ -115,7 +116,7 @@ def contract_join(contract_id: int):
 
     def join(contract, f):
         tenant = common.get_or_404(Tenant, f.tenant_id.data)
-        member_joins(contract, tenant.id, tenant.name, tenant.kind.value, f.on.data)
+        member_joins(contract, tenant.id, f.on.data)
 
     return contract_change(contract_id, form, "join", join, "on", _("The town joins the umbrella."))
 
@@ -125,13 +126,10 @@ def contract_join(contract_id: int):
 def contract_leave(contract_id: int):
     form = MemberLeaveForm()
     contract = common.get_or_404(Contract, contract_id)
-    form.member_id.choices = [SelectChoice(m.id, m.name) for m in contract.members]
+    form.member_id.choices = [SelectChoice(m.id, m.name) for m in member_stays(contract)]
 
     def leave(contract, f):
-        member = next((m for m in contract.members if m.id == f.member_id.data), None)
-        if member is None:
-            abort(404)
-        member_leaves(member, f.on.data)
+        member_leaves(contract, f.member_id.data, f.on.data)
 
     return contract_change(
         contract_id, form, "leave", leave, "on", _("The town's departure is recorded.")

@@ -24,6 +24,7 @@ from billing.console.forms import (
 )
 from billing.console.viewmodels import Preview, schedule_years
 from billing.contracts import BillingInputError, build_contract, save_contract
+from billing.members import members as member_stays
 from billing.models import Contract, Customer
 from billing.schedule import add_months, monthly_ht_cents
 from core.auth.models import Role
@@ -32,7 +33,7 @@ from core.auth.service import audit
 from core.extensions import db
 from core.forms import ConfirmForm
 from core.inputs import bounded_int
-from core.registry import Tenant, kind_label, members_of
+from core.registry import Tenant, kind_label, stays_in
 
 
 def town_choices(towns) -> list[SelectChoice]:
@@ -66,8 +67,9 @@ def contract_form() -> ContractForm:
             tenant = db.session.get(Tenant, customer.tenant_id) if customer.tenant_id else None
             if tenant is not None:
                 form.kind.data = tenant.kind.value
-                if tenant.kind.value == "umbrella":
-                    form.member_ids.data = [m.id for m in members_of(db.session, tenant.id)]
+                if tenant.kind.value == "umbrella":  # its towns staying on, today's and to come
+                    stays = stays_in(db.session, tenant.id)
+                    form.member_ids.data = [t.id for s, t in stays if s.left_on is None]
     return form
 
 
@@ -155,13 +157,12 @@ def contract_page(contract: Contract, **forms):
     cancel_form = forms.get("cancel_form") or CancelOptionForm()
     cancel_form.option_id.choices = cancellable_options(contract)
     go_live_form = forms.get("go_live_form") or GoLiveForm(data={"go_live": contract.go_live_on})
-    taken = {m.member_tenant_id for m in contract.members if m.left_on is None}
+    staying = [m for m in member_stays(contract) if m.left_on is None]
+    taken = {m.member_tenant_id for m in staying}
     join_form.tenant_id.choices = town_choices(
         t for t in queries.town_tenants() if t.id not in taken
     )
-    leave_form.member_id.choices = [
-        SelectChoice(m.id, m.name) for m in contract.members if m.left_on is None
-    ]
+    leave_form.member_id.choices = [SelectChoice(m.id, m.name) for m in staying]
     page = render_template(
         "billing/console/contract.html",
         contract=contract,

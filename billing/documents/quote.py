@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from billing.documents.pdf import TEMPLATES, documents_environment
+from billing.documents.drawing import TEMPLATES, documents_environment
 from billing.pricing import Quote
 from core.registry import kind_label
 

@@ -83,7 +83,6 @@ def run(
         .options(
             joinedload(Contract.customer),
             selectinload(Contract.options),
-            selectinload(Contract.members),
         )
         .order_by(Contract.id)
     )
