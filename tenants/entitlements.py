@@ -107,7 +107,8 @@ def load_periods(tenant_id: int) -> tuple[Period, ...]:
     found: list[Period] = []
     for source in _sources:
         found.extend(source(tenant_id))
-    return tuple(sorted(found, key=lambda p: (p.feature, p.starts_on)))
+    order = list(Feature)
+    return tuple(sorted(found, key=lambda p: (order.index(p.feature), p.starts_on)))
 
 
 class EntitlementCache:

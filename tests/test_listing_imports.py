@@ -83,7 +83,7 @@ BAD_FILES = {
         None,
     ),
     "renamed column": (
-        csv_file([house("R-9")], header=[h if h != "price" else "prix" for h in HEADER]),
+        csv_file([house("R-9")], header=[h if h != "price" else "pryce" for h in HEADER]),
         "missing_required_column",
         None,
         "price",

@@ -227,9 +227,9 @@ def test_the_reconciliation_merges_the_two_lists_and_reports_each_disagreement(s
     assert stays[ids["billed_only"]] == ("2027-01-01", None)  # billed: it joins
     assert stays[ids["other_dates"]] == ("2027-03-01", "2028-01-01")  # the billed dates win
     assert stays[ids["hosted_only"]] == ("2027-01-01", None)  # kept
-    assert "Allanche joins umbrella" in said
-    assert "Murat in umbrella" in said and "2027-02-01" in said
-    assert "riom is a member of umbrella" in said and "was not billed" in said
+    assert "Allanche joins pvd_nord from 2027-01-01" in said
+    assert "Murat in pvd_nord: dates 2027-02-01" in said
+    assert "riom is a member of pvd_nord" in said and "was not billed" in said
 
 
 def test_the_reconciliation_stops_and_changes_nothing_when_a_town_has_no_territory(scratch, caplog):

@@ -47,6 +47,40 @@ def test_a_valid_file_in_windows_1252_with_accents():
     )
 
 
+def test_headers_may_be_the_french_titles_and_choices_their_labels():
+    header = (
+        "Identifiant;TITRE;Code INSEE de la commune;Code ROME;Type de contrat;Siret de l’employeur"
+    )
+    data = job_file(
+        "J-1;Boulanger;15187;D1102;CDI (durée indéterminée);",
+        "J-2;Saisonnier;15187;A1101;travail saisonnier;",
+        "J-3;Intérim;15187;H2102;Mission intérimaire;",
+        "J-4;Autre;15187;H2102;contrat aidé;",
+        header=header,
+    )
+    result = read_normed("job", data)
+    contracts = [r["contract_type"] for r in result.rows]
+    assert contracts == ["CDI", "SAI", "MIS"]
+    # A label that is no choice is refused with the value as written, on its row.
+    assert [(i.code, i.row, i.column, i.value) for i in result.errors] == [
+        ("constraint", 5, "contract_type", "contrat aidé")
+    ]
+    assert not [i for i in result.issues if i.code == "unknown_column"]
+    estate = read_normed(
+        "real_estate",
+        (
+            "Identifiant;Titre;Code INSEE de la commune;Transaction;Type de bien;Prix (€)\n"
+            "R-1;Maison de bourg;15187;Vente;maison;150 000\n"
+            "R-2;Ferme;15187;location;Ferme;90000\n"
+        ).encode(),
+    )
+    assert estate.errors == []
+    assert [(r["transaction"], r["property_type"]) for r in estate.rows] == [
+        ("sale", "house"),
+        ("rent", "farm"),
+    ]
+
+
 def test_bom_and_commas_and_tabs_are_detected():
     for delimiter in (",", "\t"):
         data = "\ufeff" + job_file(GOOD).decode().replace(";", delimiter)
@@ -77,10 +111,11 @@ def test_a_png_named_csv_is_refused():
 
 def test_header_only_and_missing_required_column():
     assert codes(read_normed("job", job_file())) == [("no_rows", None, None)]
-    renamed = HEADER.replace("rome_code", "code_rome")
+    # ("code_rome" would be its title, "Code ROME", written otherwise: it is recognised.)
+    renamed = HEADER.replace("rome_code", "metier_rome")
     result = read_normed("job", job_file(GOOD, header=renamed))
     assert ("missing_required_column", None, "rome_code") in codes(result)
-    assert any(w.code == "unknown_column" and w.column == "code_rome" for w in result.warnings)
+    assert any(w.code == "unknown_column" and w.column == "metier_rome" for w in result.warnings)
     assert result.rows == []
 
 

@@ -29,6 +29,7 @@ from ingest.listings.rules import (
     typed,
     visible,
 )
+from ingest.listings.spellings import choice_codes, column_names
 from ingest.listings.xlsx import DAMAGED, Limits, SheetError, read_sheet
 
 if TYPE_CHECKING:
@@ -248,6 +249,7 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
         # breaks ending its records and the delimiter: the usual file skips the cell by cell scan.
         plain = not spans and delimiter != "\t" and "\t" not in text
         plain = plain and control_character(text, multiline=True) is None
+    header = column_names(kind, header)
     issues: list[Issue] = []
     known = [h for h in header if h in declared]
     for name in header:
@@ -274,6 +276,7 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     fields = [declared[name] for name in known]
     columns = _columns(rows, [header.index(name) for name in known])
     _frenchify(columns, fields)
+    choice_codes(columns, fields)
     descriptor = table_schema(kind)
     descriptor.pop("$schema", None)
     descriptor.pop("primaryKey")  # checked below across the whole file, not per chunk

@@ -16,8 +16,6 @@ Revises: 3f7d2b9c4e10
 Create Date: 2026-12-13 10:00:00
 """
 
-import logging
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,11 +24,7 @@ down_revision = '3f7d2b9c4e10'
 branch_labels = None
 depends_on = None
 
-log = logging.getLogger("alembic.runtime.migration")
-
-
 def _report(line: str) -> None:
-    log.warning("membership reconciliation: %s", line)
     print(f"membership reconciliation: {line}")  # noqa: T201 - the operator reads the upgrade
 
 
@@ -38,7 +32,7 @@ def upgrade():
     conn = op.get_bind()
     billed = conn.execute(sa.text(
         "SELECT m.id, m.contract_id, m.member_tenant_id, m.name, m.joined_on, m.left_on, "
-        "       cu.tenant_id AS umbrella_id, t.kind AS umbrella_kind "
+        "       cu.tenant_id AS umbrella_id, t.kind AS umbrella_kind, t.name AS umbrella "
         "FROM billing_umbrella_members m "
         "JOIN billing_contracts c ON c.id = m.contract_id "
         "JOIN billing_customers cu ON cu.id = c.customer_id "
@@ -78,7 +72,7 @@ def upgrade():
             ), {"u": row["umbrella_id"], "m": row["member_tenant_id"], "joined": row["joined_on"],
                 "left": row["left_on"]}).scalar_one()
             matched.add(new_id)
-            _report(f"{row['name']} joins umbrella {row['umbrella_id']} from {row['joined_on']}"
+            _report(f"{row['name']} joins {row['umbrella']} from {row['joined_on']}"
                     f" to {row['left_on'] or '…'}, as billed by contract {row['contract_id']}")
             continue
         stay = stays[0]
@@ -87,18 +81,19 @@ def upgrade():
             conn.execute(sa.text(
                 "UPDATE memberships SET joined_on = :joined, left_on = :left WHERE id = :id"
             ), {"joined": row["joined_on"], "left": row["left_on"], "id": stay["id"]})
-            _report(f"{row['name']} in umbrella {row['umbrella_id']}: dates "
+            _report(f"{row['name']} in {row['umbrella']}: dates "
                     f"{stay['joined_on']}–{stay['left_on'] or '…'} become the billed "
                     f"{row['joined_on']}–{row['left_on'] or '…'} (contract {row['contract_id']})")
     under_contract = {row["umbrella_id"] for row in billed}
     if under_contract:
         hosted = conn.execute(sa.text(
-            "SELECT m.id, m.umbrella_id, t.name, m.joined_on FROM memberships m "
-            "JOIN tenants t ON t.id = m.member_id WHERE m.umbrella_id = ANY(:ids)"
+            "SELECT m.id, u.name AS umbrella, t.name, m.joined_on FROM memberships m "
+            "JOIN tenants t ON t.id = m.member_id JOIN tenants u ON u.id = m.umbrella_id "
+            "WHERE m.umbrella_id = ANY(:ids)"
         ), {"ids": list(under_contract)}).mappings().all()
         for stay in hosted:
             if stay["id"] not in matched:
-                _report(f"{stay['name']} is a member of umbrella {stay['umbrella_id']} since "
+                _report(f"{stay['name']} is a member of {stay['umbrella']} since "
                         f"{stay['joined_on']} but was not billed: it is from now on")
     op.drop_table('billing_umbrella_members')
 
