@@ -129,6 +129,28 @@ def test_errors_are_shown_next_to_fields_and_nothing_is_saved(app, world, visito
     assert events(app, world["a"]) == []
 
 
+def test_a_listing_saved_without_identifier_gets_one_and_its_commune_by_name(app, world, visitor):
+    site = signed_in(visitor, world["a"], world["editor"])
+    form = site.get("/console/annonces/nouvelle/real_estate").get_data(as_text=True)
+    # Lambert-93 is folded away under "advanced"; the identifier may be left to us.
+    advanced = re.search(r'<details class="advanced">(.*?)</details>', form, re.S)
+    assert advanced and 'name="lambert_x"' in advanced.group(1)
+    assert 'name="latitude"' not in advanced.group(1)
+    assert re.search(r'name="external_id"[^>]*>', form) and "Laissez-le vide" in form
+    saved = create(
+        site, {"external_id": "", "commune_insee": "saint flour", "latitude": "", "longitude": ""}
+    )
+    assert saved.status_code == 302
+    (made,) = listings(app, world["a"])
+    assert re.fullmatch(r"IMMO-\d{8}-[0-9a-f]{6}", made.external_id)
+    assert made.commune_insee == "15187"
+    # A name that is no commune of the territory is refused on its field, nothing saved.
+    refused = create(
+        site, {"external_id": "", "commune_insee": "Aurillac", "latitude": "", "longitude": ""}
+    )
+    assert refused.status_code == 422 and len(listings(app, world["a"])) == 1
+
+
 def test_a_point_outside_the_territory_says_how_far_and_where(app, world, visitor):
     site = signed_in(visitor, world["a"], world["editor"])
     # Aurillac, about 50 km from Saint-Flour, the territory's only commune.

@@ -4,6 +4,7 @@ so a form is held to exactly the API's and the file's rules."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,7 @@ from ingest.listings.declaration import Field, fields_of
 from ingest.listings.labels import choice_label, kind_title, label
 from ingest.listings.models import Listing
 from ingest.listings.rules import french_number, iso_date
+from ingest.listings.spellings import folded
 from ingest.listings.store import WRITABLE_STATUSES
 
 #: Where each common field sits in the form; the kind's own fields follow in their own group.
@@ -49,6 +51,16 @@ _INPUT_TYPES = {
 _AUTOCOMPLETE = {"postcode": "postal-code", "address": "street-address"}
 #: Coordinates need their decimals; other numbers are stored with two.
 _FINE_STEP = {"latitude", "longitude", "lambert_x", "lambert_y"}
+#: Shown folded under "advanced": few editors have Lambert-93 coordinates at hand.
+ADVANCED = {"lambert_x", "lambert_y"}
+#: The start of an identifier made for a listing saved without one, per kind.
+ID_PREFIXES = {
+    "real_estate": "IMMO",
+    "job": "EMPLOI",
+    "business": "REPRISE",
+    "leisure": "LOISIR",
+    "poi": "LIEU",
+}
 
 
 @dataclass
@@ -69,6 +81,8 @@ class Input:
     errors: list[str] = field(default_factory=list)
     readonly: bool = False
     autocomplete: str | None = None
+    #: Folded away under "advanced" in the form.
+    advanced: bool = False
 
     @property
     def id(self) -> str:
@@ -149,6 +163,17 @@ def build_form(
             errors=list(errors.get(f.name, [])),
             readonly=f.name in locked,
             autocomplete=_AUTOCOMPLETE.get(f.name),
+            advanced=f.name in ADVANCED,
+        )
+    if "external_id" not in locked:  # a new listing: its identifier may be left to us
+        made = by_name["external_id"]
+        made.required = False
+        made.help = str(
+            _l(
+                "Your own reference, used by files and the API to update this listing. Leave it "
+                "empty and one is made for it (for example %(example)s).",
+                example=f"{ID_PREFIXES.get(kind, 'ANNONCE')}-{date.today():%Y%m%d}-3f9c1a",
+            )
         )
     groups = []
     placed: set[str] = set()
@@ -198,6 +223,25 @@ def exists(kind: str, external_id: str | None) -> bool:
         ).first()
         is not None
     )
+
+
+def new_external_id(kind: str) -> str:
+    """An identifier for a listing saved without one: its kind, the day, six random hex digits
+    (`IMMO-20261207-3f9c1a`), never one the territory already uses for that kind."""
+    while True:
+        made = f"{ID_PREFIXES.get(kind, 'ANNONCE')}-{date.today():%Y%m%d}-{secrets.token_hex(3)}"
+        if not exists(kind, made):
+            return made
+
+
+def commune_code(value: str | None, communes: list[tuple[str, str]]) -> str | None:
+    """The commune typed by its name ("saint flour") as its INSEE code, when exactly one commune
+    of the territory is called so; anything else is returned as typed, for the rules to judge."""
+    if not value or any(value == code for code, _name in communes):
+        return value
+    wanted = folded(value)
+    found = [code for code, name in communes if folded(name) == wanted]
+    return found[0] if len(found) == 1 else value
 
 
 def kept_status(listing: Listing | None) -> str:

@@ -12,7 +12,7 @@ from functools import cache
 from ingest.listings.declaration import CHOICE_LABELS, fields_of
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """Lower case, no accents, any run of spaces or punctuation as one space."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(re.sub(r"[\W_]+", " ", plain.casefold()).split())
@@ -24,7 +24,7 @@ def _titles(kind: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for f in fields_of(kind):
         for spelling in (f.title_fr, f.title_en, f.name):
-            found.setdefault(_folded(spelling), f.name)
+            found.setdefault(folded(spelling), f.name)
     return found
 
 
@@ -33,7 +33,7 @@ def column_names(kind: str, header: list[str]) -> list[str]:
     as written (reported as an unknown column)."""
     titles = _titles(kind)
     names = {f.name for f in fields_of(kind)}
-    return [h if h in names else titles.get(_folded(h), h) for h in header]
+    return [h if h in names else titles.get(folded(h), h) for h in header]
 
 
 @cache
@@ -44,7 +44,7 @@ def _labels(field_name: str) -> dict[str, str]:
     for code, (french, english) in CHOICE_LABELS.get(field_name, {}).items():
         head = re.split(r"[,(]", french, maxsplit=1)[0]
         for spelling in (code, french, english, head):
-            found.setdefault(_folded(spelling), code)
+            found.setdefault(folded(spelling), code)
     return found
 
 
@@ -58,6 +58,6 @@ def choice_codes(columns: list[list[str]], fields) -> None:
         if all(not value or value in codes for value in column):
             continue  # written with the codes (the usual file): nothing to look up
         column[:] = [
-            value if not value or value in codes else labels.get(_folded(value), value)
+            value if not value or value in codes else labels.get(folded(value), value)
             for value in column
         ]

@@ -23,7 +23,15 @@ from ingest.listings import queries
 from ingest.listings.console.blueprint import EDITORS, bp, kind_or_404, listing_or_404
 from ingest.listings.console.forms import PhotoForm
 from ingest.listings.console.picker import picker
-from ingest.listings.form import build_form, error_summary, exists, kept_status, parse_form
+from ingest.listings.form import (
+    build_form,
+    commune_code,
+    error_summary,
+    exists,
+    kept_status,
+    new_external_id,
+    parse_form,
+)
 from ingest.listings.models import Listing
 from ingest.listings.photos import MAX_PHOTOS, all_photos, refusal, shown
 from ingest.listings.service import as_input, point_of, save
@@ -139,6 +147,8 @@ def create(kind: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     item = parse_form(kind, request.form)
+    item["external_id"] = item["external_id"] or new_external_id(kind)
+    item["commune_insee"] = commune_code(item["commune_insee"], queries.territory_communes())
     if exists(kind, item["external_id"]):
         errors = {"external_id": [_("A listing of this kind already has this identifier.")]}
         return _render_form(kind, build_form(kind, item, errors), status=422)
@@ -174,6 +184,7 @@ def edit(listing_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     item = parse_form(kind, request.form)
+    item["commune_insee"] = commune_code(item["commune_insee"], queries.territory_communes())
     # The identifier is the upsert's key: changing it would write another listing.
     item["external_id"] = listing.external_id
     item["status"] = kept_status(listing)
