@@ -30,6 +30,7 @@ from core.tenancy import require_tenant
 from core.themes import available_themes
 from sites import branding as look
 from sites import content
+from sites import overview as figures
 from sites.console_forms import HeroForm, HomeTextForm, InviteForm, LogoForm, LookForm
 from tenants.entitlements import Feature, guard
 
@@ -43,12 +44,18 @@ EDITORS = (Role.admin, Role.editor)
 def overview():
     tenant = require_tenant()
     facts = content.facts_here(tenant)
+    last, this, _following = figures.month_starts(figures.today())
     return render_template(
         "console/overview.html",
         tenant=tenant,
         team=facts.team,
         texts=set(facts.texts),
         pages=facts.pages,
+        trends=figures.trends(),
+        listings=figures.listings_now(),
+        subscription=figures.subscription(tenant),
+        this_month=this.date(),
+        last_month=last.date(),
     )
 
 
