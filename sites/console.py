@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from core.auth import service
+from core.auth import invitations, service
 from core.auth.models import Role
 from core.auth.permissions import requires
 from core.extensions import db
@@ -68,7 +68,7 @@ def team():
     tenant = require_tenant()
     form = InviteForm()
     if form.validate_on_submit():
-        service.invite(tenant, form.email.data, Role(form.role.data), current_user)
+        invitations.invite(tenant, form.email.data, Role(form.role.data), current_user)
         flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
         return redirect(url_for(".team"))
     return render_template(
@@ -95,6 +95,26 @@ def revoke(grant_id: int):
     if not removed:  # another territory's grant, or none: nothing to say about it
         abort(404)
     flash(_("Role removed."), "success")
+    return redirect(url_for(".team"))
+
+
+@bp.post("/equipe/invitations/<int:invitation_id>/<any(annuler, renvoyer):action>")
+@requires(Role.admin)
+def invitation(invitation_id: int, action: str):
+    """Cancel a waiting invitation, or send it again with a new link."""
+    tenant = require_tenant()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    change = invitations.cancel_invitation if action == "annuler" else invitations.resend_invitation
+    done = change(invitation_id, tenant, current_user)
+    if done is None:  # another territory's, or no longer waiting: nothing to say about it
+        abort(404)
+    if action == "annuler":
+        flash(_("Invitation to %(email)s cancelled: its link no longer works.", email=done.email),
+              "success")  # fmt: skip
+    else:
+        flash(_("Invitation sent again to %(email)s, with a new link.", email=done.email),
+              "success")  # fmt: skip
     return redirect(url_for(".team"))
 
 

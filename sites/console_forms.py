@@ -10,6 +10,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp
 
 from core.auth.forms import ADDRESS
+from core.auth.models import Role
+from core.auth.permissions import ROLE_LABELS
 from sites.branding import FONTS
 
 _hex = [InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour like #1f4e79."))]
@@ -19,7 +21,7 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("E-mail address"), [InputRequired(), *ADDRESS])
     role = SelectField(
         _l("Role"),
-        choices=[SelectChoice("editor", _l("Editor")), SelectChoice("admin", _l("Admin"))],
+        choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in (Role.editor, Role.admin)],
     )
 
 

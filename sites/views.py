@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core.auth.models import Role
-from core.auth.permissions import can, effective_roles
+from core.auth.permissions import can, effective_roles, role_label
 from core.auth.service import territory_link
 from core.extensions import db
 from core.fanout import read_in
@@ -92,6 +92,7 @@ def site_helpers():
         "look": look,
         "csp_nonce": csp_nonce,
         "kind_label": kind_label,
+        "role_label": role_label,
         "has_console": has_console,
         "nav_kinds": lambda: [(k, kind_short_title(k)) for k in KINDS],
         "kind_short_title": kind_short_title,

@@ -14,9 +14,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from core.auth.forms import ADDRESS
+from core.auth.invitations import invite
 from core.auth.models import Role
 from core.auth.permissions import requires
-from core.auth.service import audit, invite
+from core.auth.service import audit
 from core.extensions import db
 from core.registry import Membership, Tenant, TenantKind, kind_label
 from tenants import grants

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 from sqlalchemy import select
 
-from core.auth.models import RoleGrant
+from core.auth.models import AuditEvent, RoleGrant
 from core.extensions import db
 from tenants.provisioning import add_member
 
@@ -31,6 +34,7 @@ def world(app, make_tenant, make_account):
         "resident": make_account(),
         "editor": make_account(roles=[("editor", a)]),
         "admin": make_account(roles=[("admin", a)]),
+        "admin_b": make_account(roles=[("admin", b)]),
         "coordinator": make_account(roles=[("coordinator", umbrella)]),
         "billing_admin": make_account(roles=[("billing_admin", None)]),
     }
@@ -101,4 +105,54 @@ def test_another_territorys_grant_is_404_not_403(app, world, visitor):
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(RoleGrant, foreign) is not None
+        db.session.rollback()
+
+
+def test_a_waiting_invitation_reads_in_words_and_can_be_sent_again_or_cancelled(
+    app, world, visitor, smtp
+):
+    site = visitor(world["a"])
+    site.login(world["people"]["admin"])
+    sent = site.post(
+        "/console/equipe",
+        {"email": "adjointe@example.org", "role": "editor"},
+        csrf_from="/console/equipe",
+    )
+    assert sent.status_code == 302
+    first = smtp.deliver().link_to("adjointe@example.org", "/compte/invitation/")
+    page = site.get("/console/equipe").get_data(as_text=True)
+    waiting = re.search(r'<tr id="invitation-(\d+)">(.*?)</tr>', page, re.S)
+    assert waiting and "Éditeur" in waiting.group(2) and ">editor<" not in waiting.group(2)
+    invitation_id = waiting.group(1)
+    # Another territory's admin cannot touch it.
+    other = visitor(world["b"])
+    other.login(world["people"]["admin_b"])
+    path = f"/console/equipe/invitations/{invitation_id}/annuler"
+    assert other.post(path, csrf_from="/console/equipe").status_code == 404
+    again = site.post(
+        f"/console/equipe/invitations/{invitation_id}/renvoyer", csrf_from="/console/equipe"
+    )
+    assert again.status_code == 302
+    second = smtp.deliver().link_to("adjointe@example.org", "/compte/invitation/")
+    assert second != first
+    assert visitor(world["a"]).get(urlsplit(first).path).status_code == 400  # the old link
+    page = site.get("/console/equipe").get_data(as_text=True)
+    newest = re.search(r'<tr id="invitation-(\d+)">', page).group(1)
+    cancelled = site.post(
+        f"/console/equipe/invitations/{newest}/annuler", csrf_from="/console/equipe"
+    )
+    assert cancelled.status_code == 302
+    assert 'id="invitation-' not in site.get("/console/equipe").get_data(as_text=True)
+    with app.app_context():
+        actions = db.session.execute(
+            select(AuditEvent.action)
+            .where(AuditEvent.tenant_id == world["a"].id, AuditEvent.action.like("invitation%"))
+            .order_by(AuditEvent.id)
+        ).scalars()
+        assert list(actions) == [
+            "invitation.sent",
+            "invitation.cancelled",
+            "invitation.sent",
+            "invitation.cancelled",
+        ]
         db.session.rollback()

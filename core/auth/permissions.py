@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from core.auth.models import Role
@@ -14,6 +15,17 @@ from core.tenancy import current_tenant
 
 #: A role also holds the rights of the roles listed here.
 IMPLIES = {Role.admin: {Role.editor}}
+#: How people read each role.
+ROLE_LABELS = {
+    Role.admin: _l("Admin"),
+    Role.editor: _l("Editor"),
+    Role.coordinator: _l("Coordinator"),
+    Role.billing_admin: _l("Billing admin"),
+}
+
+
+def role_label(role: Role | str) -> str:
+    return str(ROLE_LABELS[Role(str(getattr(role, "value", role)))])
 
 
 def effective_roles() -> set[Role]:

@@ -1,11 +1,10 @@
-"""Account rules, callable without HTTP: register, verify, log in, reset, grant, invite, audit."""
+"""Account rules, callable without HTTP: register, verify, log in, reset, grant, audit (the
+invitations are in `core.auth.invitations`)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-from datetime import timedelta
 
 from flask import current_app, has_request_context, request, url_for
 from flask_babel import force_locale
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.auth import throttle
-from core.auth.models import Account, AuditEvent, Invitation, Role, RoleGrant
+from core.auth.models import Account, AuditEvent, Role, RoleGrant
 from core.auth.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -108,7 +107,7 @@ def site_root(tenant: TenantRef) -> str:
     return f"{scheme}://{primary_host(db.session, tenant.id)}{port}"
 
 
-def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
+def link_to(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
     """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
     if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
         return url_for(endpoint, _external=True, **values)
@@ -117,7 +116,7 @@ def _link(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
 
 def territory_link(tenant: TenantRef, endpoint: str = "site.home", **values) -> str:
     """An absolute link to a page of `tenant`'s site (a member town's, from its umbrella's)."""
-    return _link(endpoint, tenant, **values)
+    return link_to(endpoint, tenant, **values)
 
 
 # --- registration and verification ------------------------------------------------------------
@@ -145,7 +144,7 @@ def register(
                 _(
                     "An account already exists for this address. If you forgot your password, "
                     "reset it here: %(link)s",
-                    link=_link("account.forgot"),
+                    link=link_to("account.forgot"),
                 ),
             )
         audit("account.register_taken", subject=pseudonym("email", email.lower()))
@@ -184,7 +183,7 @@ def send_verification(account: Account, share: bool = False) -> None:
                 "Hello %(name)s,\n\nConfirm your address by opening this link (valid 7 days):\n"
                 "%(link)s\n",
                 name=account.display_name,
-                link=_link("account.verify", token=token),
+                link=link_to("account.verify", token=token),
             ),
         )
 
@@ -291,7 +290,7 @@ def warn_of_guessing(account: Account) -> None:
                 "to wait longer.\n\nIf it was you, no need to do anything. If not, and your "
                 "password is short or used on another site, choose a new one: %(link)s\n",
                 name=account.display_name,
-                link=_link("account.forgot"),
+                link=link_to("account.forgot"),
             ),
         )
     audit("login.owner_warned", actor=account)
@@ -313,7 +312,7 @@ def request_password_reset(email: str) -> None:
                 "Hello %(name)s,\n\nChoose a new password with this link (valid one hour):\n"
                 "%(link)s\n\nIf you did not ask for it, ignore this message.",
                 name=account.display_name,
-                link=_link("account.reset", token=token),
+                link=link_to("account.reset", token=token),
             ),
         )
     audit("password.reset_requested", actor=account)
@@ -415,67 +414,3 @@ def revoke(grant_row: RoleGrant, by: Account | None, tenant: TenantRef | None) -
         role=grant_row.role.value,
     )
     db.session.delete(grant_row)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def invite(tenant: TenantRef, email: str, role: Role, by: Account) -> Invitation:
-    if role not in (Role.admin, Role.editor, Role.coordinator):
-        raise AuthError("role_scope")
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
-        tenant_id=tenant.id,
-        email=normalise_email(email),
-        role=role,
-        token_hash=_token_hash(token),
-        invited_by_id=by.id,
-        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    queue_mail(
-        invitation.email,
-        _("You are invited to the team of %(name)s", name=tenant.name),
-        _(
-            "%(who)s invites you to join the team of %(name)s.\n\nAccept with this link "
-            "(valid %(days)d days):\n%(link)s\n",
-            who=by.display_name,
-            name=tenant.name,
-            days=INVITATION_DAYS,
-            link=_link("account.accept_invitation", tenant, token=token),
-        ),
-    )
-    audit(
-        "invitation.sent",
-        actor=by,
-        subject=pseudonym("email", invitation.email.lower()),
-        tenant=tenant,
-        role=role.value,
-    )
-    return invitation
-
-
-def pending_invitation(token: str, tenant: TenantRef) -> Invitation:
-    invitation = db.session.execute(
-        select(Invitation).where(
-            Invitation.token_hash == _token_hash(token), Invitation.tenant_id == tenant.id
-        )
-    ).scalar_one_or_none()
-    if invitation is None or invitation.accepted_at is not None:
-        raise AuthError("link_invalid")
-    if invitation.expires_at < utcnow():
-        raise AuthError("link_expired")
-    return invitation
-
-
-def accept_invitation(token: str, account: Account, tenant: TenantRef) -> RoleGrant:
-    invitation = pending_invitation(token, tenant)
-    if invitation.email.lower() != account.email.lower():
-        raise AuthError("invitation_other_address")
-    invitation.accepted_at = utcnow()
-    inviter = (
-        db.session.get(Account, invitation.invited_by_id) if invitation.invited_by_id else None
-    )
-    return grant(account, invitation.role, tenant, inviter)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from core.auth import service
+from core.auth import invitations, service
 from core.auth.forms import (
     DeleteForm,
     ForgotForm,
@@ -303,13 +303,13 @@ def accept_invitation(token: str):
     if tenant is None:
         abort(404)
     try:
-        invitation = service.pending_invitation(token, tenant)
+        invitation = invitations.pending_invitation(token, tenant)
     except service.AuthError as exc:
         return message(_("Invitation not valid"), error_text(exc.code)), 400
     form = ConfirmForm()
     if current_user.is_authenticated and form.validate_on_submit():
         try:
-            service.accept_invitation(token, current_user, tenant)
+            invitations.accept_invitation(token, current_user, tenant)
         except service.AuthError as exc:
             flash(error_text(exc.code), "error")
         else:
