@@ -345,6 +345,12 @@ def test_import_upload_history_detail_and_downloads(app, world, visitor):
     detail = site.get(detail_url)
     page = detail.get_data(as_text=True)
     assert detail.status_code == 200 and "castle" in page and "property_type" in page
+    # The errors come first, then the warnings grouped by kind (a title and a count each).
+    errors_at, warnings_at = page.index('id="report-errors"'), page.index("report-warnings")
+    assert errors_at < warnings_at and "1 erreur" in page
+    groups = re.findall(r"<summary>([^<]+)</summary>", page[warnings_at:])
+    assert any(g.startswith("Colonnes facultatives absentes") for g in groups)
+    assert len(groups) == len(set(groups))
     import_id = int(detail_url.rstrip("/").rsplit("/", 1)[1])
     progress = site.get(f"/console/annonces/imports/{import_id}.json").get_json()
     assert progress["status"] == "done" and progress["rows_read"] == 2

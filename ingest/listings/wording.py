@@ -390,3 +390,18 @@ def _guess(column: str) -> str | None:
     names |= {f.title_fr.lower(): name for name, f in _FIELDS.items()}
     close = difflib.get_close_matches(column.strip().lower(), list(names), n=1, cutoff=0.6)
     return names[close[0]] if close else None
+
+
+#: Titles of the groups a report's warnings are shown in, per kind (French, English).
+WARNING_TITLES = {
+    "unknown_column": ("Colonnes inconnues, ignorées", "Unknown columns, ignored"),
+    "missing_optional_column": (
+        "Colonnes facultatives absentes (leurs valeurs restent vides)",
+        "Optional columns missing (their values stay empty)",
+    ),
+}
+
+
+def warning_title(code: str, english: bool = False) -> str:
+    french, english_title = WARNING_TITLES.get(code, ("Avertissements", "Warnings"))
+    return english_title if english else french

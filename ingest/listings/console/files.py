@@ -36,7 +36,7 @@ from ingest.listings.models import IMPORT_COUNTERS, IMPORT_RUNNING, INTERRUPTED,
 from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError
 from ingest.listings.recovery import can_run_again, run_again
 from ingest.listings.templates_xlsx import workbook
-from ingest.listings.wording import describe
+from ingest.listings.wording import describe, warning_title
 
 # --- normed files: downloads, uploads, history, reports ------------------------------------------
 
@@ -142,11 +142,14 @@ def import_detail(import_id: int):
     record = _import(import_id)
     report = None if record.status in IMPORT_RUNNING else _report(record, load_report)
     names = queries.account_names([record.created_by_id])
+    errors, warnings = report_sections(report["issues"] if report else [])
     return render_template(
         "console/listings/import.html",
         tenant=require_tenant(),
         record=record,
         report=report,
+        errors=errors,
+        warnings=warnings,
         running=record.status in IMPORT_RUNNING,
         uploader=names.get(record.created_by_id),
         locale="en" if english() else "fr",
@@ -167,6 +170,26 @@ def import_run_again(import_id: int):
     else:
         flash(_("This import cannot be run again: it is running or it has ended."), "error")
     return redirect(url_for(".import_detail", import_id=import_id))
+
+
+#: Errors listed on the page at most (the CSV report holds them all).
+SHOWN_ERRORS = 2000
+
+
+def report_sections(issues: list[dict]) -> tuple[list[dict], list[tuple[str, list[dict]]]]:
+    """A report as people read it: the errors first, by row then column, then the warnings
+    grouped by kind (each kind's title and its issues)."""
+    errors = sorted(
+        (i for i in issues if i["error"]),
+        key=lambda i: (i["row"] if i["row"] is not None else 0, i["column"] or ""),
+    )
+    groups: dict[str, list[dict]] = {}
+    for issue in issues:
+        if not issue["error"]:
+            groups.setdefault(issue["code"], []).append(issue)
+    english_reader = english()
+    titled = [(warning_title(code, english_reader), found) for code, found in groups.items()]
+    return errors[:SHOWN_ERRORS], titled
 
 
 def _report(record, load_report):
