@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.support import shot
-from tests.support import host
+from tests.browser.support import axe_violations, shot
+from tests.support import PASSWORD, host
 
 LOOK = {
     "theme": "default",
@@ -58,3 +58,39 @@ def test_font_and_colours_apply_on_every_public_page(
             assert outside == []
         finally:
             context.close()
+
+
+def test_the_look_form_previews_colours_and_their_contrast_as_one_types(
+    make_tenant, make_account, live_server, browser
+):
+    town = make_tenant(name="Riom")
+    email = make_account(roles=[("admin", town)])
+    site = f"http://{host(town)}:{live_server}"
+    # axe-core is injected: the page's CSP is bypassed for it alone.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="fr-FR", bypass_csp=True
+    )
+    page = context.new_page()
+    try:
+        page.goto(site + "/compte/connexion")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.goto(site + "/console/apparence")
+        header = page.locator('#look-preview [data-part="header"]')
+        page.fill("#primary", "#7fb3d5")  # too light under white text
+        expect(header).to_have_css("background-color", "rgb(127, 179, 213)")
+        ratio = page.locator('#look-preview [data-ratio="header"]')
+        expect(ratio).to_contain_text("2,3:1")
+        expect(ratio).to_have_class("too-low")
+        # The picker follows the text, and the text the picker.
+        assert page.input_value('input[data-colour-for="primary"]') == "#7fb3d5"
+        page.locator('input[data-colour-for="text"]').fill("#222222")
+        assert page.input_value("#text") == "#222222"
+        page.fill("#primary", "#1f4e79")
+        expect(ratio).not_to_have_class("too-low")
+        violations = axe_violations(page)
+        assert violations == [], violations
+        shot(page, "look-preview")
+    finally:
+        context.close()
