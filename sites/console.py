@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     redirect,
@@ -22,14 +23,20 @@ from wtforms.fields.choices import SelectChoice
 from core.auth import invitations, service
 from core.auth.models import Role
 from core.auth.permissions import requires
+from core.auth.service import territory_link
+from core.charts import grouped_bars
 from core.extensions import db
+from core.fanout import read_in
 from core.forms import ConfirmForm
+from core.i18n import english, pick
 from core.images import MAX_BYTES, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, ImageError
 from core.registry import members_of
 from core.tenancy import require_tenant
 from core.themes import available_themes
+from ingest.listings.declaration import KINDS
+from ingest.listings.labels import kind_short_title
 from sites import branding as look
-from sites import content
+from sites import content, rollup
 from sites import overview as figures
 from sites.console_forms import HeroForm, HomeTextForm, InviteForm, LogoForm, LookForm
 from tenants.entitlements import Feature, guard
@@ -258,11 +265,42 @@ def texts():
 @bp.get("/membres")
 @requires(Role.coordinator, Role.admin)
 def members():
+    """Every member town and the umbrella's totals, side by side, with a chart."""
     tenant = require_tenant()
     if tenant.kind != "umbrella":
         abort(404)
+    rows, totals = rollup.rollup(tenant.id)
+    readable = [r for r in rows if r.read.value is not None]
+    chart = grouped_bars(
+        [r.town.name for r in readable],
+        [
+            [r.read.value.published_total for r in readable],
+            [r.read.value.contacts + r.read.value.prospects for r in readable],
+        ],
+    )
     return render_template(
-        "console/members.html", tenant=tenant, members=members_of(db.session, tenant.id)
+        "console/members.html",
+        tenant=tenant,
+        rows=rows,
+        totals=totals,
+        chart=chart,
+        kinds=[(k, kind_short_title(k)) for k in KINDS],
+    )
+
+
+@bp.get("/membres.csv")
+@requires(Role.coordinator, Role.admin)
+def members_csv():
+    tenant = require_tenant()
+    if tenant.kind != "umbrella":
+        abort(404)
+    rows, _totals = rollup.rollup(tenant.id)
+    locale = "en" if english() else "fr"
+    name = pick("communes-membres.csv", "member-towns.csv", locale)
+    return Response(
+        rollup.rollup_csv(rows, locale),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -278,6 +316,7 @@ def member(slug: str):
         abort(404)
     ref = found.ref()
     facts = content.facts_of_member(ref)
+    listings = read_in(ref, rollup.latest_listings)
     return render_template(
         "console/member.html",
         tenant=umbrella,
@@ -285,4 +324,8 @@ def member(slug: str):
         team=facts.team,
         texts=facts.texts,
         pages=facts.pages,
+        listings=listings,
+        listing_link=lambda row: territory_link(
+            ref, "listings_site.listing", kind=row.kind, external_id=row.external_id
+        ),
     )

@@ -7,10 +7,10 @@ from flask_babel import format_date
 
 from billing.console import common
 from billing.console.blueprints import bp
-from billing.console.chart import grouped_bars
 from billing.revenue import revenue_figures
 from core.auth.models import Role
 from core.auth.permissions import requires
+from core.charts import grouped_bars
 
 
 @bp.get("/")
@@ -20,5 +20,6 @@ def index():
     chart = grouped_bars(
         [format_date(m.first_day, "MMM") for m in figures.months],
         [[m.invoiced_cents for m in figures.months], [m.paid_cents for m in figures.months]],
+        empty=100_000,  # 1 000 €: an empty year keeps a readable axis
     )
     return render_template("billing/console/revenue.html", figures=figures, chart=chart)

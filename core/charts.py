@@ -1,4 +1,6 @@
-"""Geometry of the revenue chart, drawn as inline SVG by a template (no script, no library)."""
+"""Geometry of a grouped bar chart, drawn as inline SVG by `charts.html` (no script, no library):
+billing's revenue, a coordinator's member towns. Values are integers in any unit (cents,
+counts); the template is given how to write them."""
 
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ class Bar:
     width: float
     height: float
     series: int
-    value_cents: int
+    value: int
 
 
 @dataclass(frozen=True)
 class Tick:
     y: float
-    value_cents: int
+    value: int
 
 
 @dataclass(frozen=True)
@@ -35,21 +37,22 @@ class Chart:
     left: int
 
 
-def nice_ceiling(cents: int) -> int:
-    """The smallest 1, 2 or 5 × 10^n at or above `cents`, so axis ticks are round amounts."""
-    if cents <= 0:
-        return 100_000  # 1 000 € keeps an empty chart drawable
+def nice_ceiling(value: int, empty: int = 10) -> int:
+    """The smallest 1, 2 or 5 × 10^n at or above `value`, so axis ticks are round; `empty`
+    keeps a chart of zeros drawable."""
+    if value <= 0:
+        return empty
     step = 1
     while True:
         for factor in (1, 2, 5):
-            if factor * step >= cents:
+            if factor * step >= value:
                 return factor * step
         step *= 10
 
 
-def grouped_bars(labels: list[str], series: list[list[int]]) -> Chart:
-    """Side-by-side bars, one group per label and one bar per series (all values in cents)."""
-    top_value = nice_ceiling(max((v for s in series for v in s), default=0))
+def grouped_bars(labels: list[str], series: list[list[int]], empty: int = 10) -> Chart:
+    """Side-by-side bars, one group per label and one bar per series (integers, one unit)."""
+    top_value = nice_ceiling(max((v for s in series for v in s), default=0), empty)
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_h
@@ -69,11 +72,10 @@ def grouped_bars(labels: list[str], series: list[list[int]]) -> Chart:
                     width=round(bar_w - 1, 1),
                     height=round(height, 1),
                     series=k,
-                    value_cents=values[i],
+                    value=values[i],
                 )
             )
     ticks = [
-        Tick(y=round(baseline - plot_h * n / 4, 1), value_cents=top_value * n // 4)
-        for n in range(5)
+        Tick(y=round(baseline - plot_h * n / 4, 1), value=top_value * n // 4) for n in range(5)
     ]
     return Chart(WIDTH, HEIGHT, bars, centres, ticks, baseline, LEFT)
