@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from core.extensions import db
 from core.registry import (
+    KIND_NAMES,
     Membership,
     Tenant,
     TenantDomain,
@@ -204,6 +205,14 @@ def current_membership(umbrella: Tenant, member: Tenant) -> Membership | None:
 def add_member(umbrella_slug: str, member_slug: str, joined_on: date | None = None) -> Membership:
     """`flask tenants add-member`: the town joins from `joined_on` (today); committed."""
     umbrella, member = require(umbrella_slug), require(member_slug)
+    if umbrella.kind != TenantKind.umbrella:
+        raise ProvisioningError(
+            f"{umbrella_slug!r} is {KIND_NAMES[umbrella.kind]}, not an umbrella"
+        )
+    if member.kind not in memberships.MEMBER_KINDS:
+        raise ProvisioningError(
+            f"{member_slug!r} is {KIND_NAMES[member.kind]}: members are communes or EPCIs"
+        )
     try:
         with force_locale("en"):  # operators read the command line in English
             stay = memberships.join(umbrella, member, joined_on or memberships.today())

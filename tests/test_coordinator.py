@@ -20,7 +20,8 @@ def add_listings(app, ref, count: int, kind: str = "job", status: str = "publish
         db.session.execute(
             text(
                 "INSERT INTO listings (kind, external_id, title, commune_insee, status, source) "
-                "SELECT :kind, CAST(:prefix AS text) || n, 'Annonce ' || n, '15187', :status, 'manual' "
+                "SELECT :kind, CAST(:prefix AS text) || n, 'Annonce ' || n, '15187', :status, "
+                "'manual' "
                 "FROM generate_series(1, :count) AS n"
             ),
             {"kind": kind, "prefix": f"{kind}-", "status": status, "count": count},
