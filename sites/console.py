@@ -39,7 +39,7 @@ from sites import branding as look
 from sites import content, rollup
 from sites import overview as figures
 from sites.console_forms import HeroForm, HomeTextForm, InviteForm, LogoForm, LookForm
-from tenants.entitlements import Feature, guard
+from tenants.entitlements import Feature, guard, subscription_words
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 bp.before_request(guard(Feature.base))
@@ -285,6 +285,7 @@ def members():
         totals=totals,
         chart=chart,
         kinds=[(k, kind_short_title(k)) for k in KINDS],
+        subscription_words=subscription_words,
     )
 
 

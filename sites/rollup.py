@@ -20,7 +20,7 @@ from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing, ListingImport
 from sites.leads.models import Lead
 from sites.search.models import SavedSearch
-from tenants.entitlements import Feature, features_of
+from tenants.entitlements import Feature, features_of, subscription_words
 
 
 @dataclass
@@ -128,7 +128,7 @@ COLUMNS = {
         "Prospects",
         "Recherches enregistrées",
         "Dernier import",
-        "Site dédié",
+        "Abonnement",
         "Lecture",
     ),
     "en": (
@@ -141,7 +141,7 @@ COLUMNS = {
         "Prospects",
         "Saved searches",
         "Last import",
-        "Dedicated site",
+        "Subscription",
         "Read",
     ),
 }
@@ -154,7 +154,7 @@ def rollup_csv(rows: list[Row], locale: str = "fr") -> bytes:
     writer.writerow(COLUMNS[locale])
     for row in rows:
         f = row.read.value
-        site = ("oui" if locale == "fr" else "yes") if Feature.site in row.features else ""
+        site = subscription_words(row.features)
         if f is None:
             failed = "illisible" if locale == "fr" else "unreadable"
             blanks = [""] * (len(COLUMNS[locale]) - 5)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
@@ -21,7 +21,7 @@ from core.auth.service import audit
 from core.extensions import db
 from core.registry import Membership, Tenant, TenantKind, kind_label
 from tenants import grants
-from tenants.entitlements import Feature
+from tenants.entitlements import Feature, today
 from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
 
 bp = Blueprint("platform", __name__, url_prefix="/plateforme", template_folder="templates")
@@ -110,10 +110,14 @@ def index():
             flash(_("Territory %(name)s created.", name=tenant.name), "success")
             return redirect(url_for(".index"))
     tenants = db.session.execute(select(Tenant).order_by(Tenant.kind, Tenant.name)).scalars().all()
+    day = today()
     members = dict(
         db.session.execute(
             select(Membership.umbrella_id, func.count())
-            .where(Membership.left_on.is_(None))
+            .where(
+                Membership.joined_on <= day,
+                or_(Membership.left_on.is_(None), Membership.left_on > day),
+            )
             .group_by(Membership.umbrella_id)
         ).all()
     )
