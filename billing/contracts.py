@@ -193,6 +193,7 @@ def build_contract(
     options: Mapping[str, date | None] | Iterable = (),
     members: Iterable[Mapping] = (),
     price_date: date | None = None,
+    manages_members: bool = False,
 ) -> Contract:
     """A checked contract, not yet saved (the console previews its schedule first).
 
@@ -254,6 +255,11 @@ def build_contract(
     members = list(members)
     if kind != ContractKind.umbrella and members:
         raise BillingInputError(_("Only a PVD umbrella has member towns."), "members")
+    if kind != ContractKind.umbrella and manages_members:
+        raise BillingInputError(
+            _("Only a PVD umbrella manages member towns' teams."), "manages_members"
+        )
+    contract.manages_members = bool(manages_members)
     if kind == ContractKind.umbrella:
         umbrella = _umbrella_of(customer)
         pending = [

@@ -45,7 +45,12 @@ def contract_periods(tenant_id: int) -> list[Period]:
         .where(Customer.tenant_id == tenant_id)
         .options(selectinload(Contract.options))
     ).scalars()
-    periods = [p for contract in own for p in _periods(contract, "contract")]
+    periods = []
+    for contract in own:
+        periods += _periods(contract, "contract")
+        if contract.manages_members:  # a term of the contract, for as long as it runs
+            start, stop = contract.start_on, contract_stop(contract)
+            periods.append(Period(Feature.member_teams, start, stop, "contract", contract.id))
     # As a member town: the contracts of each umbrella it belongs to, over its stay there (the
     # same memberships billing prices, so features and billing stop on the same day).
     stays = db.session.execute(

@@ -156,6 +156,9 @@ class Contract(Timestamped, PublicBase):
     #: Early termination: billing stops then, the 12-month minimum is trued up.
     terminated_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    #: An umbrella's contract says the umbrella manages its member towns' teams: its
+    #: coordinators invite the towns' editors.
+    manages_members: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     customer: Mapped[Customer] = relationship()
     options: Mapped[list[ContractOption]] = relationship(

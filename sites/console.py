@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 
 from core.auth import invitations, service
 from core.auth.models import Role
-from core.auth.permissions import requires
+from core.auth.permissions import can, requires
 from core.auth.service import territory_link
 from core.charts import grouped_bars
 from core.extensions import db
@@ -38,8 +38,15 @@ from ingest.listings.labels import kind_short_title
 from sites import branding as look
 from sites import content, rollup
 from sites import overview as figures
-from sites.console_forms import HeroForm, HomeTextForm, InviteForm, LogoForm, LookForm
-from tenants.entitlements import Feature, guard, subscription_words
+from sites.console_forms import (
+    HeroForm,
+    HomeTextForm,
+    InviteForm,
+    LogoForm,
+    LookForm,
+    MemberInviteForm,
+)
+from tenants.entitlements import Feature, entitled, guard, subscription_words
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 bp.before_request(guard(Feature.base))
@@ -305,20 +312,37 @@ def members_csv():
     )
 
 
-@bp.get("/membres/<slug>")
-@requires(Role.coordinator, Role.admin)
-def member(slug: str):
-    """A member town seen from its umbrella: read-only, read from the member's own schema."""
+def _member_of_here(slug: str):
+    """A current member town of the bound umbrella, else 404 (never another territory's)."""
     umbrella = require_tenant()
     if umbrella.kind != "umbrella":
         abort(404)
     found = next((m for m in members_of(db.session, umbrella.id) if m.slug == slug), None)
     if found is None:  # not a member of this umbrella: nothing to tell
         abort(404)
-    ref = found.ref()
+    return umbrella, found.ref()
+
+
+@bp.route("/membres/<slug>", methods=["GET", "POST"])
+@requires(Role.coordinator, Role.admin)
+def member(slug: str):
+    """A member town seen from its umbrella: read-only, read from the member's own schema; its
+    editors invited from here when the umbrella's contract says it manages the towns' teams."""
+    umbrella, ref = _member_of_here(slug)
+    manages = entitled(umbrella, Feature.member_teams)
+    form = MemberInviteForm() if manages else None
+    if form is not None and request.method == "POST":
+        if not can(Role.coordinator):
+            abort(403)
+        if form.validate_on_submit():
+            invitations.invite(ref, form.email.data, Role.editor, current_user)
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+            return redirect(url_for(".member", slug=slug))
+    elif request.method == "POST":
+        abort(403)  # this umbrella's contract leaves the towns' teams to them
     facts = content.facts_of_member(ref)
     listings = read_in(ref, rollup.latest_listings)
-    return render_template(
+    page = render_template(
         "console/member.html",
         tenant=umbrella,
         member=ref,
@@ -329,4 +353,6 @@ def member(slug: str):
         listing_link=lambda row: territory_link(
             ref, "listings_site.listing", kind=row.kind, external_id=row.external_id
         ),
+        invite_form=form if form is not None and can(Role.coordinator) else None,
     )
+    return page, 400 if form is not None and form.errors else 200

@@ -25,6 +25,12 @@ class InviteForm(FlaskForm):
     )
 
 
+class MemberInviteForm(FlaskForm):
+    """A coordinator invites an editor of a member town (the only role given from there)."""
+
+    email = EmailField(_l("E-mail address of the editor to invite"), [InputRequired(), *ADDRESS])
+
+
 def _text(value: str | None) -> str:
     """A field missing from the submission is an empty text, as its column holds."""
     return value or ""

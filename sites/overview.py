@@ -16,7 +16,7 @@ from core.extensions import db
 from ingest.listings.models import Listing
 from sites.leads.models import Lead
 from sites.search.models import SavedSearch
-from tenants.entitlements import FEATURE_HEADINGS, Feature, current_period, today
+from tenants.entitlements import FEATURE_HEADINGS, OFFER, Feature, current_period, today
 
 PARIS = ZoneInfo("Europe/Paris")
 #: Listings that expire within this many days are counted as expiring.
@@ -108,7 +108,7 @@ def listings_now() -> dict[str, int]:
 def subscription(tenant) -> list[Subscribed]:
     """Each feature of the offer and the last day it is covered today (from the entitlements)."""
     out = []
-    for feature in Feature:
+    for feature in OFFER:
         period = current_period(tenant, feature)
         until = None if period is None else (period.last_day or date.max)
         out.append(Subscribed(feature, str(FEATURE_HEADINGS[feature]), until))

@@ -41,6 +41,13 @@ class Feature(enum.StrEnum):
     barometer = "barometer"  # option 1: attractiveness diagnostic and barometer
     site = "site"  # option 2: the dedicated site on its subdomain
     jobs = "jobs"  # option 3: job-profile features
+    #: An umbrella whose contract says it manages its member towns' teams (invites their
+    #: editors); a term of the contract, not an option of the offer.
+    member_teams = "member_teams"
+
+
+#: The offer's four items, as the consoles list them (a territory's subscription).
+OFFER = (Feature.base, Feature.barometer, Feature.site, Feature.jobs)
 
 
 FEATURE_LABELS = {
@@ -48,6 +55,7 @@ FEATURE_LABELS = {
     Feature.barometer: _l("the attractiveness barometer (option 1)"),
     Feature.site: _l("the dedicated site (option 2)"),
     Feature.jobs: _l("the job-profile features (option 3)"),
+    Feature.member_teams: _l("the management of its member towns' teams"),
 }
 
 
@@ -57,6 +65,7 @@ FEATURE_HEADINGS = {
     Feature.barometer: _l("Option 1 · barometer"),
     Feature.site: _l("Option 2 · dedicated site"),
     Feature.jobs: _l("Option 3 · job profiles"),
+    Feature.member_teams: _l("Member towns' teams"),
 }
 
 

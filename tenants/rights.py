@@ -19,7 +19,7 @@ from core.extensions import db
 from core.registry import Tenant, get_by_slug
 from tenants import entitlements, grants
 from tenants.console import bp
-from tenants.entitlements import FEATURE_HEADINGS, Feature
+from tenants.entitlements import FEATURE_HEADINGS, OFFER, Feature
 
 ORIGINS = {
     "contract": _l("contract"),
@@ -103,7 +103,7 @@ def rights():
     page = render_template(
         "platform/rights.html",
         rows=_rows(tenants),
-        features=list(Feature),
+        features=list(OFFER),
         labels=FEATURE_HEADINGS,
         origins=ORIGINS,
         form=form,

@@ -109,6 +109,7 @@ def contract_spec(form: ContractForm) -> dict:
         "end_on": form.end.data,
         "options": options,
         "members": members,
+        "manages_members": bool(form.manages_members.data),
     }
 
 

@@ -6,6 +6,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
@@ -142,6 +143,9 @@ class ContractForm(FlaskForm):
     option_1 = DateField(_l("Option 1 — start date (empty: not taken)"), [Optional()])
     option_2 = DateField(_l("Option 2 — start date (empty: not taken)"), [Optional()])
     option_3 = DateField(_l("Option 3 — start date (empty: not taken)"), [Optional()])
+    manages_members = BooleanField(
+        _l("The umbrella manages its member towns' teams (its coordinators invite their editors)")
+    )
 
 
 class AddOptionForm(FlaskForm):
