@@ -71,17 +71,14 @@ FEATURE_HEADINGS = {
 
 def subscription_words(features) -> str:
     """What a territory holds, in a few words: "Base, options 1 et 3", "Option 2", "Rien"."""
-    numbers = [n for n, f in enumerate((Feature.barometer, Feature.site, Feature.jobs), 1)
-               if f in features]  # fmt: skip
+    options_held = (Feature.barometer, Feature.site, Feature.jobs)
+    numbers = [n for n, f in enumerate(options_held, 1) if f in features]
     options = ""
-    if numbers:
-        listed = ", ".join(map(str, numbers[:-1]))
-        listed = f"{listed} {_('and')} {numbers[-1]}" if listed else str(numbers[-1])
-        options = (
-            _("options %(list)s", list=listed)
-            if len(numbers) > 1
-            else _("option %(number)s", number=numbers[0])
-        )
+    if len(numbers) == 1:
+        options = _("option %(number)s", number=numbers[0])
+    elif numbers:
+        head = ", ".join(map(str, numbers[:-1]))
+        options = _("options %(list)s and %(last)s", list=head, last=numbers[-1])
     if Feature.base in features:
         return _("Base, %(options)s", options=options) if options else _("Base only")
     return options[:1].upper() + options[1:] if options else _("Nothing")
