@@ -7,12 +7,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from billing import contracts
+from core.auth.models import Invitation, Role
 from core.extensions import db
 from core.tenancy import tenant_scope
+from tenants import entitlements
 from tenants.provisioning import add_member
-from tests.support import drop_tenants
+from tests import billing_helpers
+from tests.billing_helpers import UMBRELLA_SIRET, make_customer
+from tests.support import drop_tenants, host
+
+billing_rows = billing_helpers.billing_rows
 
 
 def add_listings(app, ref, count: int, kind: str = "job", status: str = "published") -> None:
@@ -99,3 +106,44 @@ def test_a_town_that_cannot_be_read_shows_on_its_own_row(app, pvd, visitor):
     assert cells(page, "members-total")[:1] == ["12"]  # the towns that could be read
     assert "UndefinedTable" not in page  # the technical reason stays in the logs
     drop_tenants([condat.slug])
+
+
+def test_an_umbrella_managing_its_towns_teams_invites_their_editors(
+    app, pvd, visitor, smtp, billing_rows
+):
+    umbrella, (allanche, _condat, _murat), _foreign, coordinator = pvd
+    console = visitor(umbrella)
+    console.login(coordinator)
+    path = f"/console/membres/{allanche.slug}"
+    # Its contract leaves the towns' teams to them: no form, and a forged post is refused.
+    assert 'name="email"' not in console.get(path).get_data(as_text=True)
+    forged = console.post(path, {"email": "x@example.org"}, csrf_from=path)
+    assert forged.status_code == 403
+    customer_id = make_customer(app, umbrella.id, UMBRELLA_SIRET, "PVD Haute-Auvergne")
+    with app.app_context():
+        start = entitlements.today().replace(day=1)
+        contracts.create_contract(
+            customer_id=customer_id,
+            kind="umbrella",
+            start_on=start,
+            end_on=start.replace(year=start.year + 3),
+            manages_members=True,
+        )
+        db.session.commit()
+    page = console.get(path).get_data(as_text=True)
+    assert 'name="email"' in page and "Inviter un éditeur de Allanche" in page
+    sent = console.post(path, {"email": "editrice@example.org"}, csrf_from=path)
+    assert sent.status_code == 302
+    link = smtp.deliver().link_to("editrice@example.org", "/compte/invitation/")
+    assert host(allanche) in link  # the town's own team, on the town's own host
+    with app.app_context():
+        invited = db.session.execute(
+            select(Invitation.tenant_id, Invitation.role).where(
+                Invitation.email == "editrice@example.org"
+            )
+        ).one()
+        db.session.rollback()
+    assert invited == (allanche.id, Role.editor)
+    # A bad address is refused on its field, nothing sent.
+    refused = console.post(path, {"email": "pas-une-adresse"}, csrf_from=path)
+    assert refused.status_code == 400
