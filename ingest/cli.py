@@ -16,8 +16,9 @@ from core.inputs import INT_MAX
 from core.registry import get_by_slug
 from core.tenancy import tenant_scope
 from ingest.listings.declaration import KINDS, table_schema
-from ingest.listings.imports import ImportBusy, load_report, run_import, submit
+from ingest.listings.imports import ImportBusy, run_import, submit
 from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError
+from ingest.listings.reports import load_report
 from ingest.listings.templates_xlsx import workbook
 from ingest.listings.wording import describe
 

@@ -13,12 +13,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from core.csvexport import neutralise
 from core.extensions import db
 from core.storage import get_storage
 from ingest.listings import imports
-from ingest.listings.imports import neutralise, report_csv, submit
+from ingest.listings.imports import submit
 from ingest.listings.models import Listing, ListingEvent, ListingImport
 from ingest.listings.normed import NormedFileError
+from ingest.listings.reports import report_csv
 from tests import listing_import_helpers
 from tests.listing_api_helpers import job
 from tests.listing_import_helpers import (

@@ -12,7 +12,6 @@ again.
 from __future__ import annotations
 
 import contextlib
-import csv
 import gc
 import io
 import json
@@ -21,14 +20,12 @@ import re
 import threading
 import unicodedata
 import zipfile
-from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core.auth.models import Account
-from core.csvexport import neutralise
 from core.db import utcnow
 from core.extensions import db
 from core.i18n import pick
@@ -41,9 +38,10 @@ from ingest.listings.declaration import KIND_TITLES, fields_of
 from ingest.listings.models import IMPORT_COUNTERS, ListingEvent, ListingImport
 from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError, limits, read_normed
 from ingest.listings.photo_fetch import plan_import
-from ingest.listings.rules import locate, visible
+from ingest.listings.reports import build_report
+from ingest.listings.rules import locate
 from ingest.listings.store import upsert
-from ingest.listings.wording import MAIL, describe, quoted
+from ingest.listings.wording import MAIL, quoted
 from ingest.listings.xlsx import DAMAGED
 from tenants.entitlements import Feature, entitled
 
@@ -57,10 +55,6 @@ INLINE_ROWS = 5_000
 #: its parts once unzipped (as its zip directory declares them) bound the work done inline.
 INLINE_XLSX_BYTES = 200 << 10
 INLINE_XLSX_UNZIPPED = 2 << 20
-#: A report lists this many issues at most (the counts always cover them all).
-REPORT_ISSUES = 20_000
-#: A reported value keeps this many characters (a cell may hold megabytes).
-REPORT_VALUE = 500
 FINAL = ("done", "rejected")
 JOB_TIMEOUT = 3600
 #: Seconds a run waits for another run of the same import to end.
@@ -324,8 +318,10 @@ def _run(record: ListingImport, ref) -> dict:
         normed = read_normed(kind, data, record.filename)
     except NormedFileError as exc:
         issues, rows, rows_read, meta = [Issue(exc.code, params=exc.params)], [], 0, {}
+        refused: list[dict] = []
     else:
         issues, rows, rows_read = list(normed.issues), normed.rows, normed.rows_read
+        refused = normed.communes_to_check
         meta = {"format": normed.format, "encoding": normed.encoding}
         meta["delimiter"] = normed.delimiter
     _progress(import_id, rows_read=rows_read)
@@ -333,6 +329,12 @@ def _run(record: ListingImport, ref) -> dict:
         Issue(p.code, row=rows[p.index]["_row"], column=p.column, value=p.value, params=p.params)
         for p in locate(db.session, rows)
     ]
+    # The rows refused already are checked for their commune too: every error in one pass.
+    issues += [
+        Issue(p.code, row=refused[p.index]["_row"], column=p.column, value=p.value,
+              params=p.params)
+        for p in locate(db.session, refused)
+    ]  # fmt: skip
     bad = {i.row for i in issues if i.error and i.row is not None}
     valid = [r for r in rows if r["_row"] not in bad]
     errors = sum(1 for i in issues if i.error)
@@ -398,74 +400,6 @@ def _outcome_counts(outcome, dry_run: bool) -> dict:
         "unchanged": outcome.unchanged,
         "unpublished": outcome.unpublished,
     }
-
-
-def build_report(record: ListingImport, issues: list[Issue], status: str, counts, meta) -> dict:
-    """The kept report: counts, and each issue located and worded in French and English."""
-    # Errors first (what stops the import), each kind in file order: a long list of warnings
-    # about optional columns never hides them, nor pushes them past the report's limit.
-    ordered = sorted(issues, key=lambda i: (not i.error, i.row or 0))
-    return {
-        "import_id": record.id,
-        "kind": record.kind,
-        "filename": record.filename,
-        "status": status,
-        "snapshot": record.snapshot,
-        "dry_run": record.dry_run,
-        "valid_only": record.valid_only,
-        "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        **meta,
-        "counts": counts,
-        "issues_total": len(issues),
-        "issues": [
-            {
-                "row": i.row,
-                "column": i.column,
-                # Control characters shown as their pictures: the report is read, not parsed.
-                "value": None if i.value is None else visible(str(i.value)[:REPORT_VALUE]),
-                "code": i.code,
-                "error": i.error,
-                "message": {"fr": describe(i, "fr"), "en": describe(i, "en")},
-            }
-            for i in ordered[:REPORT_ISSUES]
-        ],
-    }
-
-
-def load_report(record: ListingImport) -> dict | None:
-    if not record.report_key:
-        return None
-    storage = get_storage().for_tenant(require_tenant().slug)
-    return json.loads(storage.get(record.report_key))
-
-
-REPORT_COLUMNS = {
-    "fr": ("Ligne", "Colonne", "Valeur", "Gravité", "Code", "Message"),
-    "en": ("Row", "Column", "Value", "Severity", "Code", "Message"),
-}
-SEVERITY = {True: ("erreur", "error"), False: ("avertissement", "warning")}
-
-
-def report_csv(report: dict, locale: str = "fr") -> bytes:
-    """The report's issues as a CSV a French spreadsheet opens right: UTF-8 with BOM, `;`,
-    every cell neutralised against formulas."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(pick(REPORT_COLUMNS["fr"], REPORT_COLUMNS["en"], locale))
-    for issue in report["issues"]:
-        message = pick(issue["message"]["fr"], issue["message"]["en"], locale)
-        writer.writerow(
-            neutralise(cell)
-            for cell in (
-                issue["row"] or "",
-                issue["column"] or "",
-                issue["value"] or "",
-                pick(*SEVERITY[bool(issue["error"])], locale),
-                issue["code"],
-                message,
-            )
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def notify_uploader(import_id: int) -> None:

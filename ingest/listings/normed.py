@@ -60,6 +60,9 @@ class NormedFile:
     format: str = "csv"
     #: Data rows in the file (blank lines aside), valid or not.
     rows_read: int = 0
+    #: The rows refused for other reasons whose commune code reads well: `_row` and
+    #: `commune_insee`, so that the import checks their commune too (every error in one pass).
+    communes_to_check: list[dict] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Issue]:
@@ -308,8 +311,22 @@ def read_normed(kind: str, data: bytes, filename: str = "fichier.csv") -> Normed
     issues.extend(problems)
     bad_rows.update(issue.row for issue in problems)
     valid = _records(known, columns, fields, bad_rows, numbers)
+    to_check = _communes_of_refused(known, columns, bad_rows, issues, numbers)
     _renumber(issues, numbers)
-    return NormedFile(kind, valid, issues, encoding, delimiter, kind_format, len(rows))
+    return NormedFile(kind, valid, issues, encoding, delimiter, kind_format, len(rows), to_check)
+
+
+def _communes_of_refused(known, columns, bad_rows: set[int], issues, numbers) -> list[dict]:
+    """The refused rows whose commune code raised nothing itself, as minimal records."""
+    if "commune_insee" not in known or not bad_rows:
+        return []
+    flagged = {i.row for i in issues if i.column == "commune_insee"}
+    column = columns[known.index("commune_insee")]
+    return [
+        {"_row": numbers[index - 1], "commune_insee": column[index - 2]}
+        for index in sorted(bad_rows - flagged)
+        if index >= 2 and column[index - 2]
+    ]
 
 
 def _columns(rows: list[list[str]], positions: list[int]) -> list[list[str]]:

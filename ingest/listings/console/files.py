@@ -30,11 +30,12 @@ from ingest.listings import queries
 from ingest.listings.console.blueprint import EDITORS, bp, kind_or_404
 from ingest.listings.console.forms import ImportForm
 from ingest.listings.declaration import KINDS, table_schema
-from ingest.listings.imports import load_report, recent, report_csv, safe_filename, submit
+from ingest.listings.imports import recent, safe_filename, submit
 from ingest.listings.labels import IMPORT_STATUS_LABELS, kind_title
 from ingest.listings.models import IMPORT_COUNTERS, IMPORT_RUNNING, INTERRUPTED, ListingImport
 from ingest.listings.normed import MAX_BYTES, Issue, NormedFileError
 from ingest.listings.recovery import can_run_again, run_again
+from ingest.listings.reports import load_report, report_csv
 from ingest.listings.templates_xlsx import workbook
 from ingest.listings.wording import describe, warning_title
 
