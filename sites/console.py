@@ -112,7 +112,8 @@ def revoke(grant_id: int):
     return redirect(url_for(".team"))
 
 
-@bp.post("/equipe/invitations/<int:invitation_id>/<any(annuler, renvoyer):action>")
+@bp.post("/equipe/invitations/<int:invitation_id>/annuler", defaults={"action": "annuler"})
+@bp.post("/equipe/invitations/<int:invitation_id>/renvoyer", defaults={"action": "renvoyer"})
 @requires(Role.admin)
 def invitation(invitation_id: int, action: str):
     """Cancel a waiting invitation, or send it again with a new link."""
