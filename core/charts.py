@@ -53,6 +53,7 @@ def nice_ceiling(value: int, empty: int = 10) -> int:
 def grouped_bars(labels: list[str], series: list[list[int]], empty: int = 10) -> Chart:
     """Side-by-side bars, one group per label and one bar per series (integers, one unit)."""
     top_value = nice_ceiling(max((v for s in series for v in s), default=0), empty)
+    top_value = -(-top_value // 4) * 4  # four whole steps between the axis' ticks
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_h

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from core.config import ROOT, database_url
 from core.extensions import db
 from tenants import entitlements, grants
-from tenants.entitlements import Feature
+from tenants.entitlements import OFFER
 from tenants.migrate import head
 
 TEST_DATABASE_URL = os.environ.get(
@@ -226,7 +226,7 @@ def tenant_scripts_with(app, folder, revision: str, doc: str, upgrade: str, down
 
 
 def entitle(tenant) -> None:
-    """Every feature for a year, as a territory being set up is granted (flushed, not committed):
-    the test territories' pages are open unless a test says otherwise."""
+    """The offer's four items for a year, as a territory being set up is granted (flushed, not
+    committed): the test territories' pages are open unless a test says otherwise."""
     start = entitlements.today()
-    grants.grant(tenant, list(Feature), start, start + timedelta(days=365), "tests")
+    grants.grant(tenant, list(OFFER), start, start + timedelta(days=365), "tests")

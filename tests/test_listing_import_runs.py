@@ -160,7 +160,7 @@ def test_cli_imports_and_exits_non_zero_on_rejection(ctx, cantal, make_tenant, r
     ref = make_tenant(**BASELINE_TERRITORY)
     good, bad = tmp_path / "bon.csv", tmp_path / "mauvais.csv"
     good.write_bytes(csv_file(BASELINE))
-    bad.write_bytes(csv_file([house("R-1", transaction="vente")]))
+    bad.write_bytes(csv_file([house("R-1", transaction="échange")]))
     ok = runner.invoke(
         args=[
             "ingest",

@@ -103,7 +103,7 @@ BAD_FILES = {
         "external_id",
     ),
     "wrong enum": (
-        csv_file([house("R-1", transaction="vente")]),
+        csv_file([house("R-1", transaction="échange")]),
         "constraint",
         2,
         "transaction",
