@@ -260,3 +260,22 @@ def test_valid_rows_only_dry_run_and_snapshot(territory):
     final = state()
     assert final["R-2"][0] == final["R-7"][0] == "unpublished" and final["R-1"][0] == "published"
     assert len(final) == 3  # unpublished, never deleted
+
+
+def test_every_error_of_a_row_is_reported_in_one_pass(territory):
+    """A row refused for its price is also told its commune does not exist, and a row whose
+    only fault is its commune is told so: the editor corrects the file once."""
+    data = csv_file(
+        [
+            house("R-1", price="cher", commune_insee="99999"),
+            house("R-2", commune_insee="99998"),
+            house("R-3", price="cher"),
+        ]
+    )
+    record = submit("real_estate", data, "annonces.csv", inline=True)
+    assert record.status == "rejected"
+    found = {(i["row"], i["column"], i["code"]) for i in issues_of(record) if i["error"]}
+    assert any(r == 2 and c == "price" for r, c, _ in found), found
+    assert any(r == 2 and c == "commune_insee" for r, c, _ in found), found
+    assert any(r == 3 and c == "commune_insee" for r, c, _ in found), found
+    assert not any(r == 4 and c == "commune_insee" for r, c, _ in found), found
