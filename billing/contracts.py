@@ -28,6 +28,13 @@ from core.extensions import db
 from core.registry import Membership, Tenant, TenantKind
 from core.signals import announce, entitlements_changed
 from tenants import memberships
+from tenants.provisioning import (
+    ProvisioningError,
+    TenantSpec,
+    create_tenant,
+    free_slug,
+    refusal,
+)
 
 MAX_YEARS = 5
 
@@ -392,6 +399,28 @@ def member_joins(contract: Contract, tenant_id, on: date) -> Stay:
         raise BillingInputError(str(exc), exc.field or "tenant_id") from None
     announce(entitlements_changed)
     return next(s for s in billing_members(contract) if s.id == stay.id)
+
+
+def new_town_joins(contract: Contract, name: str, kind, code: str | None, on: date) -> Stay:
+    """A town not yet on the platform joins: its territory is created (registry row and schema,
+    committed by provisioning), then it joins from `on`. Everything the join would refuse is
+    checked first, so that a refusal creates nothing."""
+    if contract.kind != ContractKind.umbrella:
+        raise BillingInputError(_("Only a PVD umbrella has member towns."), "on")
+    _umbrella_of(contract.customer)
+    _within(contract, on)
+    name = (name or "").strip()
+    if not name:
+        raise BillingInputError(_("Give the name of the town to create."), "new_name")
+    if str(getattr(kind, "value", kind)) not in {k.value for k in memberships.MEMBER_KINDS}:
+        raise BillingInputError(_("A member town is a commune or an EPCI."), "new_kind")
+    spec = TenantSpec(free_slug(name), name, str(getattr(kind, "value", kind)), code or None)
+    try:
+        town = create_tenant(spec)
+    except ProvisioningError as exc:
+        field = "new_code" if exc.code == "bad_code" else "new_name"
+        raise BillingInputError(refusal(exc), field) from None
+    return member_joins(contract, town.id, on)
 
 
 def member_leaves(contract: Contract, stay_id: int, on: date) -> Membership:

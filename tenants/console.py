@@ -22,7 +22,7 @@ from core.extensions import db
 from core.registry import Membership, Tenant, TenantKind, kind_label
 from tenants import grants
 from tenants.entitlements import Feature, today
-from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant
+from tenants.provisioning import ProvisioningError, TenantSpec, create_tenant, refusal
 
 bp = Blueprint("platform", __name__, url_prefix="/plateforme", template_folder="templates")
 
@@ -53,20 +53,6 @@ class CreateTenantForm(FlaskForm):
         [Optional()],
         description=_l("Before its contract is signed; a year at most. Empty: nothing is open."),
     )
-
-
-def refusal(exc: ProvisioningError) -> str:
-    """The service's refusal in the reader's language (the CLI keeps the English one)."""
-    return {
-        "bad_slug": _("This identifier is not allowed (reserved or malformed)."),
-        "slug_taken": _("A territory already uses this identifier."),
-        "bad_code": _(
-            "This code does not fit the kind: 5 characters (INSEE) for a commune, "
-            "the INSEE code for a département, 9 digits (SIREN) for the others."
-        ),
-        "bad_host": _("This domain name is not valid, or is reserved."),
-        "host_taken": _("This domain name already serves a territory."),
-    }.get(exc.code or "", _("Not created: %(reason)s", reason=str(exc)))
 
 
 def _grant_setup(tenant: Tenant, until) -> None:

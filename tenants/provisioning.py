@@ -8,12 +8,14 @@ import re
 import shutil
 import subprocess  # noqa: S404 - pg_dump / pg_restore / psql, with argument lists only
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
@@ -179,6 +181,34 @@ def _perimeter_changed(tenant: Tenant) -> None:
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def refusal(exc: ProvisioningError) -> str:
+    """The service's refusal in the reader's language (the CLI keeps the English one)."""
+    return {
+        "bad_slug": _("This identifier is not allowed (reserved or malformed)."),
+        "slug_taken": _("A territory already uses this identifier."),
+        "bad_code": _(
+            "This code does not fit the kind: 5 characters (INSEE) for a commune, "
+            "the INSEE code for a département, 9 digits (SIREN) for the others."
+        ),
+        "bad_host": _("This domain name is not valid, or is reserved."),
+        "host_taken": _("This domain name already serves a territory."),
+    }.get(exc.code or "", _("Not created: %(reason)s", reason=str(exc)))
+
+
+def free_slug(name: str) -> str:
+    """A slug made from a territory's name ("Riom-ès-Montagnes" → `riom_es_montagnes`), with a
+    number added when another territory has it already."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "_", plain).strip("_")[:36] or "territoire"
+    if not base[0].isalpha():
+        base = f"t_{base}"[:36]
+    slug, n = base, 1
+    while get_by_slug(db.session, slug) is not None:
+        n += 1
+        slug = f"{base}_{n}"
+    return slug
 
 
 def require(slug: str) -> Tenant:

@@ -19,14 +19,15 @@ from billing.schedule import monthly_ht_cents
 from core.config import database_url
 from core.databases import ensure_database, remove_database
 from core.extensions import bind_migrations, db
-from core.registry import Membership, members_of
+from core.registry import Membership, Tenant, members_of
 from tenants import entitlements
 from tests import billing_helpers
 from tests.billing_helpers import UMBRELLA_SIRET, make_customer
 from tests.private_redis import other_app
-from tests.support import TEST_DATABASE_URL
+from tests.support import TEST_DATABASE_URL, drop_tenants
 
 billing_rows = billing_helpers.billing_rows
+billing_admin = billing_helpers.billing_admin
 
 TODAY = entitlements.today()
 START = max(date(2026, 1, 1), date(TODAY.year - 1, TODAY.month, 1))
@@ -241,3 +242,50 @@ def test_the_reconciliation_stops_and_changes_nothing_when_a_town_has_no_territo
         upgrade()
     assert "member town 'Allanche' has no territory" in caplog.text
     assert _stays(url) == before  # the memberships and the billed list as they were
+
+
+def test_a_town_not_on_the_platform_is_created_as_it_joins(
+    app, make_tenant, billing_rows, billing_admin
+):
+    umbrella = make_tenant(kind="umbrella")
+    first, *others = (make_tenant() for _ in range(3))
+    contract_id = umbrella_contract(app, umbrella, [first, *others])
+    path = f"/plateforme/facturation/contrats/{contract_id}/adhesion"
+    page = f"/plateforme/facturation/contrats/{contract_id}"
+    joins = TODAY + timedelta(days=5)
+    with app.app_context():
+        before = db.session.scalar(select(func.count(Tenant.id)))
+        db.session.rollback()
+    created: list[str] = []
+    try:
+        # Nothing named, or a code that is no INSEE code: refused beside the field, nothing made.
+        for fields in (
+            {"new_name": "", "new_code": ""},
+            {"new_name": "Marcenat", "new_code": "123"},
+        ):
+            data = {"tenant_id": "0", "new_kind": "commune", "on": joins.isoformat(), **fields}
+            refused = billing_admin.post(path, data, csrf_from=page)
+            assert refused.status_code == 400
+            with app.app_context():
+                assert db.session.scalar(select(func.count(Tenant.id))) == before
+                db.session.rollback()
+        data = {
+            "tenant_id": "0",
+            "new_name": "Marcenat",
+            "new_kind": "commune",
+            "new_code": "15114",
+            "on": joins.isoformat(),
+        }
+        assert billing_admin.post(path, data, csrf_from=page).status_code == 302
+        with app.app_context():
+            town = db.session.execute(select(Tenant).where(Tenant.name == "Marcenat")).scalar_one()
+            created.append(town.slug)
+            assert town.slug.startswith("marcenat") and town.official_code == "15114"
+            stays = member_stays(db.session.get(Contract, contract_id))
+            assert [(s.name, s.joined_on) for s in stays if s.member_tenant_id == town.id] == [
+                ("Marcenat", joins)
+            ]
+            assert [t.id for t in members_of(db.session, umbrella.id, joins)].count(town.id) == 1
+            db.session.rollback()
+    finally:
+        drop_tenants(created)

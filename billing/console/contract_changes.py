@@ -12,8 +12,9 @@ from wtforms.fields.choices import SelectChoice
 from billing import queries
 from billing.console import common
 from billing.console.blueprints import bp
-from billing.console.contracts import contract_page
+from billing.console.contracts import contract_page, join_choices
 from billing.console.forms import (
+    NEW_TOWN,
     AddOptionForm,
     CancelOptionForm,
     GoLiveForm,
@@ -27,6 +28,7 @@ from billing.contracts import (
     cancel_option,
     member_joins,
     member_leaves,
+    new_town_joins,
     set_go_live,
     terminate,
 )
@@ -112,9 +114,12 @@ def contract_go_live(contract_id: int):
 @requires(Role.billing_admin)
 def contract_join(contract_id: int):
     form = MemberJoinForm()
-    form.tenant_id.choices = [SelectChoice(t.id, t.name) for t in queries.town_tenants()]
+    form.tenant_id.choices = join_choices(queries.town_tenants())
 
     def join(contract, f):
+        if f.tenant_id.data == NEW_TOWN:
+            new_town_joins(contract, f.new_name.data, f.new_kind.data, f.new_code.data, f.on.data)
+            return
         tenant = common.get_or_404(Tenant, f.tenant_id.data)
         member_joins(contract, tenant.id, f.on.data)
 

@@ -14,6 +14,7 @@ from billing.catalogue import item_label
 from billing.console import common
 from billing.console.blueprints import bp
 from billing.console.forms import (
+    NEW_TOWN,
     AddOptionForm,
     CancelOptionForm,
     ContractForm,
@@ -38,6 +39,11 @@ from core.registry import Tenant, kind_label, stays_in
 
 def town_choices(towns) -> list[SelectChoice]:
     return [SelectChoice(t.id, f"{t.name} ({kind_label(t.kind)})") for t in towns]
+
+
+def join_choices(towns) -> list[SelectChoice]:
+    """The towns that may join, then "a town not on the platform yet" (created on joining)."""
+    return [*town_choices(towns), SelectChoice(NEW_TOWN, _("— a town not on the platform yet —"))]
 
 
 @bp.get("/contrats")
@@ -160,7 +166,7 @@ def contract_page(contract: Contract, **forms):
     go_live_form = forms.get("go_live_form") or GoLiveForm(data={"go_live": contract.go_live_on})
     staying = [m for m in member_stays(contract) if m.left_on is None]
     taken = {m.member_tenant_id for m in staying}
-    join_form.tenant_id.choices = town_choices(
+    join_form.tenant_id.choices = join_choices(
         t for t in queries.town_tenants() if t.id not in taken
     )
     leave_form.member_id.choices = [SelectChoice(m.id, m.name) for m in staying]

@@ -162,9 +162,23 @@ class GoLiveForm(FlaskForm):
     go_live = DateField(_l("Go-live date"), [InputRequired()])
 
 
+#: The join form's choice of a town that is not on the platform yet.
+NEW_TOWN = 0
+
+
 class MemberJoinForm(FlaskForm):
     tenant_id = SelectField(_l("Town joining"), coerce=int)
+    new_name = StringField(_l("Name of the town to create"), [Optional(), Length(max=200)])
+    new_kind = SelectField(_l("Its kind"), choices=MEMBER_KINDS[:2], validate_choice=False)
+    new_code = StringField(
+        _l("Its official code (INSEE for a commune, SIREN for an EPCI)"),
+        [Optional(), Length(max=9)],
+    )
     on = DateField(_l("Joins on"), [InputRequired()])
+
+    def validate_new_name(self, field):
+        if self.tenant_id.data == NEW_TOWN and not (field.data or "").strip():
+            raise ValidationError(_l("Give the name of the town to create, or choose a town."))
 
 
 class MemberLeaveForm(FlaskForm):
