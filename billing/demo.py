@@ -150,7 +150,8 @@ def seed_demo(on: date | None = None, echo=print) -> list[Invoice]:
         end_on=add_months(start, 36),
         options={"option2": None},
     )
-    # The PVD umbrella and its member towns: options 1–3 from this month, five years.
+    # The PVD umbrella and its member towns: options 1–3 from this month, five years, the towns'
+    # teams managed by the umbrella.
     umbrella = _contract(
         _customer("pvd_cantal", echo),
         echo,
@@ -159,7 +160,9 @@ def seed_demo(on: date | None = None, echo=print) -> list[Invoice]:
         go_live_on=add_months(month, 2),
         end_on=add_months(month, 60),
         options={"option1": None, "option2": None, "option3": None},
-        # Its members are the umbrella's (`flask tenants seed-demo` made them join this month).
+        # Its members are the umbrella's (`flask tenants seed-demo` made them join this month);
+        # it manages their teams: its coordinator invites their editors.
+        manages_members=True,
     )
     created = _bill([saint_flour, umbrella], on)
     for invoice in created:
