@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from sqlalchemy import text
 
 from application import create_app
-from bench.harness import Bench, BenchError, cpus
+from bench.harness import Bench, BenchError, split_cores
 from bench.resolution import hammer
 from core.extensions import db
 from core.fanout import read_in, write_in
@@ -135,8 +135,7 @@ def main() -> None:
             at_most=0.2,
             note=f"{CALLS} calls per run, in one process, its periods cached as requests find them",
         )
-        cores = cpus()
-        server_cpus, load_cpus = (cores[:1], cores[1:]) if len(cores) > 1 else (None, None)
+        server_cpus, load_cpus = split_cores()
         if load_cpus:
             os.sched_setaffinity(0, load_cpus)
         _, port = bench.serve("bench.app:app", env, cpus=server_cpus)

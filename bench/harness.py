@@ -62,6 +62,13 @@ def cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
+def split_cores() -> tuple[list[int] | None, list[int] | None]:
+    """(the server's cores, the load's cores): the first core for the server, the others for
+    the load; (None, None) on a single core, where they share it."""
+    cores = cpus()
+    return (cores[:1], cores[1:]) if len(cores) > 1 else (None, None)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

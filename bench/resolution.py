@@ -15,7 +15,7 @@ import os
 import threading
 import time
 
-from bench.harness import Bench, cpus
+from bench.harness import Bench, split_cores
 
 SLUG = "resolution"
 HOST = "resolution.vivrau.localhost"
@@ -62,8 +62,7 @@ def main() -> None:
         bench.flask(env, "db", "upgrade")
         bench.flask(env, "tenants", "create", "--slug", SLUG, "--name", "Résolution",
                     "--kind", "commune", "--code", "15187")  # fmt: skip
-        cores = cpus()
-        server_cpus, load_cpus = (cores[:1], cores[1:]) if len(cores) > 1 else (None, None)
+        server_cpus, load_cpus = split_cores()
         if load_cpus:
             os.sched_setaffinity(0, load_cpus)
         for cache in ("5", "0"):

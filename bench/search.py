@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import prepare_cantal
-from bench.harness import Bench, BenchError, cpus
+from bench.harness import Bench, BenchError, cpus, split_cores
 from core import grid
 from ingest.reference.criteria import CRITERIA
 from sites.search import advice, engine
@@ -252,8 +252,7 @@ def bench_http(bench: Bench) -> None:
         BENCH_SEARCH_ANSWERS=str(answers),
     )
     print(f"  (set-up: the Cantal in {time.perf_counter() - started:.0f} s)", flush=True)
-    cores = cpus()
-    server_cpus, load_cpus = (cores[:1], cores[1:]) if len(cores) > 1 else (None, None)
+    server_cpus, load_cpus = split_cores()
     _, port = bench.serve("bench.app:app", env, cpus=server_cpus)
     script = answers / "search.lua"
     script.write_text(WRK_LUA % {"body": json.dumps(BODY), "host": HOST})
