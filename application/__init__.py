@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import application.loading  # first: the collector waits while the modules below load
+import billing.ahead  # noqa: F401 - the next invoices, read by the consoles
 import billing.entitled  # noqa: F401 - the contracts' periods, read by the entitlements
 import core.auth.login  # noqa: F401 - registers the account loader
 import ingest.reference.territory  # noqa: F401 - receives perimeter_changed (cells follow)
@@ -47,6 +48,7 @@ from ingest.listings.apikeys import cli as apikeys_cli
 from ingest.listings.console import bp as listings_console_bp
 from ingest.reference.cli import cli as geo_cli
 from ingest.reference.tiles import bp as basemap_bp
+from sites import audience
 from sites.cli import cli as site_cli
 from sites.console import bp as territory_console_bp
 from sites.leads.account import bp as leads_account_bp
@@ -132,6 +134,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    audience.register(app)
     # After web.register: its error pages stay, and /api/v1 answers problem+json.
     api = make_api(app, ingest_api.TITLE, ingest_api.DESCRIPTION)
     ingest_api.register(api)

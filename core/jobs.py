@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import update_wrapper
 from typing import TYPE_CHECKING
 
@@ -139,13 +139,18 @@ def run(path: str, tenant_slug: str | None, locale: str | None, args, kwargs):
                 db.session.remove()
 
 
-def for_each_territory(work: Callable[[TenantRef], object], what: str) -> dict[str, object]:
-    """Run `work(territory)` bound to every territory, one transaction each: a territory that
-    fails is logged and does not stop the others; the run then fails naming them.
+def for_each_territory(
+    work: Callable[[TenantRef], object], what: str, only: Collection[int] | None = None
+) -> dict[str, object]:
+    """Run `work(territory)` bound to every territory (or those whose ids are `only`), one
+    transaction each: a territory that fails is logged and does not stop the others; the run
+    then fails naming them.
 
     Returns each territory's result by slug (the daily jobs' one loop over territories).
     """
     refs = territories(db.session)
+    if only is not None:
+        refs = [ref for ref in refs if ref.id in only]
     db.session.rollback()
     results, failed = {}, []
     for ref in refs:

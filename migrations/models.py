@@ -9,6 +9,7 @@ import core.registry  # noqa: F401
 import ingest.listings.models  # noqa: F401
 import ingest.reference.models  # noqa: F401
 import ingest.reference.territory  # noqa: F401
+import sites.audience  # noqa: F401
 import sites.leads.models  # noqa: F401
 import sites.listings.models  # noqa: F401
 import sites.models  # noqa: F401

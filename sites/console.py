@@ -35,6 +35,7 @@ from core.tenancy import require_tenant
 from core.themes import available_themes
 from ingest.listings.declaration import KINDS
 from ingest.listings.labels import kind_short_title
+from ingest.listings.reports import report_csv
 from sites import branding as look
 from sites import content, rollup
 from sites import overview as figures
@@ -47,6 +48,7 @@ from sites.console_forms import (
     MemberInviteForm,
 )
 from tenants.entitlements import Feature, entitled, guard, subscription_words
+from tenants.invoices_ahead import invoice_ahead
 
 bp = Blueprint("territory_console", __name__, url_prefix="/console", template_folder="templates")
 bp.before_request(guard(Feature.base))
@@ -68,6 +70,7 @@ def overview():
         trends=figures.trends(),
         listings=figures.listings_now(),
         subscription=figures.subscription(tenant),
+        ahead=invoice_ahead(tenant.id, figures.today()),
         this_month=this.date(),
         last_month=last.date(),
     )
@@ -292,6 +295,7 @@ def members():
         rows=rows,
         totals=totals,
         chart=chart,
+        ahead=invoice_ahead(tenant.id, figures.today()),
         kinds=[(k, kind_short_title(k)) for k in KINDS],
         subscription_words=subscription_words,
     )
@@ -343,6 +347,7 @@ def member(slug: str):
         abort(403)  # this umbrella's contract leaves the towns' teams to them
     facts = content.facts_of_member(ref)
     listings = read_in(ref, rollup.latest_listings)
+    imports = read_in(ref, rollup.latest_imports)
     page = render_template(
         "console/member.html",
         tenant=umbrella,
@@ -351,9 +356,27 @@ def member(slug: str):
         texts=facts.texts,
         pages=facts.pages,
         listings=listings,
+        imports=imports,
         listing_link=lambda row: territory_link(
             ref, "listings_site.listing", kind=row.kind, external_id=row.external_id
         ),
         invite_form=form if form is not None and can(Role.coordinator) else None,
     )
     return page, 400 if form is not None and form.errors else 200
+
+
+@bp.get("/membres/<slug>/imports/<int:import_id>/rapport.csv")
+@requires(Role.coordinator, Role.admin)
+def member_import_report(slug: str, import_id: int):
+    """A member town's import report, as its own editors download it (read from its schema)."""
+    _umbrella, ref = _member_of_here(slug)
+    report = read_in(ref, lambda: rollup.import_report(import_id))
+    if report is None:
+        abort(404)
+    locale = "en" if english() else "fr"
+    name = pick(f"rapport-import-{slug}-{import_id}.csv", f"import-{slug}-{import_id}-report.csv")
+    return Response(
+        report_csv(report, locale),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,7 +1,7 @@
 """The territory console's overview: this month against the last for what a territory follows
-(new contacts and prospects, saved searches, listings published, listings about to expire), and
-what its subscription covers today. Read from the bound territory's schema in a few grouped
-queries."""
+(visits and searches of its site, new contacts and prospects, saved searches, listings
+published, listings about to expire), what its subscription covers today and its next invoice.
+Read from the bound territory's schema in a few grouped queries."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, select
 
 from core.extensions import db
 from ingest.listings.models import Listing
+from sites.audience import month_figures
 from sites.leads.models import Lead
 from sites.search.models import SavedSearch
 from tenants.entitlements import FEATURE_HEADINGS, OFFER, Feature, current_period, today
@@ -66,6 +67,8 @@ def _by_month(column, *where):
 
 def trends() -> list[Trend]:
     """This month against the last, in the bound territory."""
+    last, this, following = (d.date() for d in month_starts(today()))
+    audience_now, audience_before = month_figures(this, following), month_figures(last, this)
     contacts = db.session.execute(
         select(*_by_month(Lead.first_seen_at), *_by_month(Lead.prospect_at))
     ).one()
@@ -74,11 +77,32 @@ def trends() -> list[Trend]:
         select(*_by_month(Listing.created_at, Listing.status == "published"))
     ).one()
     return [
+        Trend(
+            "visits",
+            str(_l("Visits of the site")),
+            audience_now["visits"],
+            audience_before["visits"],
+            None,
+        ),
+        Trend(
+            "page_views",
+            str(_l("Pages seen")),
+            audience_now["page_views"],
+            audience_before["page_views"],
+            None,
+        ),
+        Trend(
+            "searches",
+            str(_l("Searches run")),
+            audience_now["searches"],
+            audience_before["searches"],
+            None,
+        ),
         Trend("contacts", str(_l("New contacts")), contacts[0], contacts[1], "leads_console.index"),
         Trend(
             "prospects", str(_l("New prospects")), contacts[2], contacts[3], "leads_console.index"
         ),
-        Trend("searches", str(_l("Searches saved by visitors")), searches[0], searches[1], None),
+        Trend("saved", str(_l("Searches saved by visitors")), searches[0], searches[1], None),
         Trend(
             "listings",
             str(_l("New listings published")),

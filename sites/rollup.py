@@ -1,14 +1,15 @@
 """A PVD coordinator's view of the umbrella's member towns: per town and rolled up — listings by
-kind and status, the last import, contacts and prospects, saved searches, what the town may use
-today — read by a bounded, parallel fan-out over the members' schemas (a town that cannot be read
-shows its own error, the others still show)."""
+kind and status, the last import, contacts and prospects, the month's visits and searches, saved
+searches, what the town may use today and its next invoice — read by a bounded, parallel fan-out
+over the members' schemas (a town that cannot be read shows its own error, the others still
+show)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -16,11 +17,15 @@ from core.csvexport import neutralise
 from core.extensions import db
 from core.fanout import Read, read_many
 from core.registry import Tenant, members_of
+from core.storage import StorageError
 from ingest.listings.declaration import KINDS
 from ingest.listings.models import Listing, ListingImport
+from ingest.listings.reports import load_report
+from sites.audience import month_figures
 from sites.leads.models import Lead
 from sites.search.models import SavedSearch
-from tenants.entitlements import Feature, features_of, subscription_words
+from tenants.entitlements import Feature, features_of, subscription_words, today
+from tenants.invoices_ahead import InvoiceAhead, invoices_ahead
 
 
 @dataclass
@@ -34,6 +39,9 @@ class Figures:
     contacts: int = 0
     prospects: int = 0
     searches: int = 0
+    #: This month's visits and searches of the town's site (anonymous audience).
+    visits_this_month: int = 0
+    searches_this_month: int = 0
     last_import_status: str | None = None
     last_import_at: datetime | None = None
     last_import_id: int | None = None
@@ -50,6 +58,8 @@ class Figures:
         self.contacts += other.contacts
         self.prospects += other.prospects
         self.searches += other.searches
+        self.visits_this_month += other.visits_this_month
+        self.searches_this_month += other.searches_this_month
 
 
 @dataclass(frozen=True)
@@ -57,11 +67,17 @@ class Row:
     town: Tenant
     read: Read[Figures]
     features: frozenset[Feature]
+    ahead: InvoiceAhead | None = None
 
 
 def town_figures(_ref) -> Figures:
-    """The bound town's figures, in four grouped queries."""
+    """The bound town's figures, in five grouped queries."""
     figures = Figures()
+    this_month = today().replace(day=1)
+    following = (this_month + timedelta(days=32)).replace(day=1)
+    audience = month_figures(this_month, following)
+    figures.visits_this_month = audience["visits"]
+    figures.searches_this_month = audience["searches"]
     for kind, status, count in db.session.execute(
         select(Listing.kind, Listing.status, func.count()).group_by(Listing.kind, Listing.status)
     ):
@@ -105,11 +121,40 @@ def latest_listings() -> list:
     )
 
 
+#: Imports shown on a member town's page (the newest first).
+MEMBER_IMPORTS = 10
+
+
+def latest_imports() -> list[ListingImport]:
+    """The bound town's newest imports (detached: read after its session closes)."""
+    found = list(
+        db.session.execute(
+            select(ListingImport)
+            .order_by(ListingImport.created_at.desc(), ListingImport.id.desc())
+            .limit(MEMBER_IMPORTS)
+        ).scalars()
+    )
+    db.session.expunge_all()
+    return found
+
+
+def import_report(import_id: int) -> dict | None:
+    """One import's report in the bound town (None: no such import, or no report kept)."""
+    record = db.session.get(ListingImport, import_id)
+    if record is None:
+        return None
+    try:
+        return load_report(record)
+    except StorageError:
+        return None
+
+
 def rollup(umbrella_id: int) -> tuple[list[Row], Figures]:
     """Each member town's row (by name), and the totals of those that could be read."""
     towns = members_of(db.session, umbrella_id)
+    ahead = invoices_ahead([t.id for t in towns], today())
     reads = read_many([t.ref() for t in towns], town_figures)
-    rows = [Row(t, reads[t.id], features_of(t.id)) for t in towns]
+    rows = [Row(t, reads[t.id], features_of(t.id), ahead.get(t.id)) for t in towns]
     totals = Figures()
     for row in rows:
         if row.read.value is not None:
@@ -126,9 +171,13 @@ COLUMNS = {
         "Dépubliées ou expirées",
         "Contacts",
         "Prospects",
+        "Visites du mois",
+        "Recherches du mois",
         "Recherches enregistrées",
         "Dernier import",
         "Abonnement",
+        "Prochaine facture",
+        "Montant TTC (€)",
         "Lecture",
     ),
     "en": (
@@ -139,12 +188,31 @@ COLUMNS = {
         "Unpublished or expired",
         "Contacts",
         "Prospects",
+        "Visits this month",
+        "Searches this month",
         "Saved searches",
         "Last import",
         "Subscription",
+        "Next invoice",
+        "Amount incl. VAT (EUR)",
         "Read",
     ),
 }
+
+
+def _invoice_cells(ahead: InvoiceAhead | None, locale: str) -> list[str]:
+    """The next invoice's date and amount (a spreadsheet's decimal comma in French)."""
+    if ahead is None:
+        return ["", ""]
+    when = (
+        ahead.due_on.isoformat()
+        if ahead.due_on
+        else ("mise en service" if locale == "fr" else "go-live")
+    )
+    euros = f"{ahead.total_ttc_cents // 100}.{ahead.total_ttc_cents % 100:02d}"
+    if ahead.through_umbrella:
+        when = f"{when} ({'via' if locale == 'fr' else 'through'} {ahead.payer})"
+    return [neutralise(when), euros.replace(".", ",") if locale == "fr" else euros]
 
 
 def rollup_csv(rows: list[Row], locale: str = "fr") -> bytes:
@@ -155,11 +223,19 @@ def rollup_csv(rows: list[Row], locale: str = "fr") -> bytes:
     for row in rows:
         f = row.read.value
         site = subscription_words(row.features)
+        invoice = _invoice_cells(row.ahead, locale)
         if f is None:
             failed = "illisible" if locale == "fr" else "unreadable"
-            blanks = [""] * (len(COLUMNS[locale]) - 5)
+            blanks = [""] * (len(COLUMNS[locale]) - 7)
             writer.writerow(
-                [neutralise(row.town.name), row.town.official_code or "", *blanks, site, failed]
+                [
+                    neutralise(row.town.name),
+                    row.town.official_code or "",
+                    *blanks,
+                    site,
+                    *invoice,
+                    failed,
+                ]
             )
             continue
         writer.writerow(
@@ -171,9 +247,12 @@ def rollup_csv(rows: list[Row], locale: str = "fr") -> bytes:
                 f.unpublished,
                 f.contacts,
                 f.prospects,
+                f.visits_this_month,
+                f.searches_this_month,
                 f.searches,
                 f.last_import_at.date().isoformat() if f.last_import_at else "",
                 site,
+                *invoice,
                 "ok",
             ]
         )

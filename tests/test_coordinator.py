@@ -14,9 +14,11 @@ from core.auth.models import Invitation, Role
 from core.extensions import db
 from core.tenancy import tenant_scope
 from tenants import entitlements
+from ingest.listings.imports import submit
 from tenants.provisioning import add_member
 from tests import billing_helpers
 from tests.billing_helpers import UMBRELLA_SIRET, make_customer
+from tests.listing_import_helpers import csv_file, house
 from tests.support import drop_tenants, host
 
 billing_rows = billing_helpers.billing_rows
@@ -147,3 +149,28 @@ def test_an_umbrella_managing_its_towns_teams_invites_their_editors(
     # A bad address is refused on its field, nothing sent.
     refused = console.post(path, {"email": "pas-une-adresse"}, csrf_from=path)
     assert refused.status_code == 400
+
+
+def test_the_coordinator_reads_a_towns_imports_and_their_reports(app, pvd, visitor, cantal):
+    umbrella, (allanche, condat, _murat), foreign, coordinator = pvd
+    rows = [house("C-1"), house("C-2", price="beaucoup")]
+    with app.app_context():
+        with tenant_scope(condat):
+            record = submit("real_estate", csv_file(rows), "annonces-condat.csv")
+            condat_import = record.id
+            assert record.errors_count == 1
+            db.session.rollback()
+        with tenant_scope(foreign):
+            foreign_import = submit("real_estate", csv_file(rows[:1]), "maurs.csv").id
+            db.session.rollback()
+    console = visitor(umbrella)
+    console.login(coordinator)
+    page = console.get(f"/console/membres/{condat.slug}").get_data(as_text=True)
+    imports = re.search(r'<table id="member-imports">(.*?)</table>', page, re.S).group(1)
+    assert "annonces-condat.csv" in imports and "Rapport (CSV)" in imports
+    report = console.get(f"/console/membres/{condat.slug}/imports/{condat_import}/rapport.csv")
+    assert report.status_code == 200 and "beaucoup" in report.data.decode("utf-8-sig")
+    # Another umbrella's town, or another town's import read through this town: not found.
+    assert console.get(f"/console/membres/{foreign.slug}/imports/1/rapport.csv").status_code == 404
+    path = f"/console/membres/{allanche.slug}/imports/{foreign_import}/rapport.csv"
+    assert console.get(path).status_code == 404

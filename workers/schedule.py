@@ -17,6 +17,8 @@ EVERY = [
     ("ingest.listings.recovery:sweep_imports", "default", SETTINGS.IMPORT_SWEEP_SECONDS),
     # Photo addresses saved while Redis was away (their fetch never queued): queued again.
     ("ingest.listings.photo_sweep:sweep_photos", "default", SETTINGS.IMPORT_SWEEP_SECONDS),
+    # The sites' audience counters, from Redis into each territory's schema.
+    ("sites.audience:copy_counters", "low", 300),
     ("core.auth.personal_data:sweep_erasures", "low", 600),
     ("billing.documents.store:store_missing_documents", "low", 600),
 ]

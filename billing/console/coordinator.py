@@ -1,4 +1,6 @@
-"""The coordinators' page: their umbrella's contracts, schedules and invoices, read-only."""
+"""The paying territory's page in its console: its contracts, schedules and invoices, read-only
+(an umbrella's coordinators, a territory's admins; a member town billed through its umbrella
+is told so)."""
 
 from __future__ import annotations
 
@@ -15,20 +17,18 @@ from core.auth.models import Role
 from core.auth.permissions import requires
 from core.extensions import db
 from core.tenancy import require_tenant
+from tenants.invoices_ahead import invoice_ahead
 
 
-def umbrella_contracts() -> list[Contract]:
-    """The contracts of the umbrella this console belongs to (any other territory: 404)."""
-    tenant = require_tenant()
-    if tenant.kind != "umbrella":
-        abort(404)
-    return queries.contracts_of_tenant(tenant.id)
+def own_contracts() -> list[Contract]:
+    """The contracts billed to the territory (or umbrella) this console belongs to."""
+    return queries.contracts_of_tenant(require_tenant().id)
 
 
 @coordinator_bp.get("/", endpoint="index")
-@requires(Role.coordinator)
+@requires(Role.coordinator, Role.admin)
 def coordinator_index():
-    contracts = umbrella_contracts()
+    contracts = own_contracts()
     on = common.today()
     items = [
         {
@@ -43,14 +43,15 @@ def coordinator_index():
         tenant=require_tenant(),
         contracts=items,
         invoices=queries.invoices_of_contracts([c.id for c in contracts]),
+        ahead=invoice_ahead(require_tenant().id, on),
     )
 
 
 @coordinator_bp.get("/factures/<int:invoice_id>/document.<fmt>", endpoint="document")
-@requires(Role.coordinator)
+@requires(Role.coordinator, Role.admin)
 def coordinator_document(invoice_id: int, fmt: str):
-    """Only the umbrella's own issued invoices: any other id is not found."""
-    ids = {c.id for c in umbrella_contracts()}
+    """Only the territory's own issued invoices: any other id is not found."""
+    ids = {c.id for c in own_contracts()}
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         abort(404)

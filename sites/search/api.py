@@ -24,6 +24,7 @@ from limits import parse as parse_limit
 from core.extensions import csrf, limiter
 from core.problems import ApiProblem, read_json
 from core.tenancy import current_tenant
+from sites.audience import count_search
 from sites.leads.capture import record_click, record_search
 from sites.search import engine
 from sites.search.presets import PRESETS, for_household
@@ -341,6 +342,7 @@ class Search(MethodView):
             raise ApiProblem(400, message, errors={"scores": [message]})
         query = _query(_body())
         result = engine.score(current_tenant(), query)
+        count_search()
         if current_user.is_authenticated:  # leads: never fails the search
             record_search(query, result)
         if wanted == "compact":

@@ -19,6 +19,7 @@ from core.tenancy import require_tenant
 from core.themes import render_site
 from ingest.listings.declaration import KINDS
 from ingest.listings.labels import kind_title
+from sites.audience import count_search
 from sites.search import layer
 from sites.search.form import (
     advice_context,
@@ -56,6 +57,8 @@ def page():
     tenant = require_tenant()
     form = read_form(request.args)
     result, problem = run_search(tenant, form)
+    if result is not None:
+        count_search()
     table = table_context(tenant, result, request.args)
     panel = cell_panel(tenant, form, request.args.get("cell", "")[:60])
     save_form = SaveSearchForm(query=urlencode(query_args(form.query())) if form.valid else "")
