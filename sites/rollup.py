@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from core.csvexport import neutralise
 from core.extensions import db
 from core.fanout import Read, read_many
+from core.i18n import pick
 from core.registry import Tenant, members_of
 from core.storage import StorageError
 from ingest.listings.declaration import KINDS
@@ -204,15 +205,11 @@ def _invoice_cells(ahead: InvoiceAhead | None, locale: str) -> list[str]:
     """The next invoice's date and amount (a spreadsheet's decimal comma in French)."""
     if ahead is None:
         return ["", ""]
-    when = (
-        ahead.due_on.isoformat()
-        if ahead.due_on
-        else ("mise en service" if locale == "fr" else "go-live")
-    )
+    if ahead.through_umbrella:  # the town's share is not invoiced apart
+        return ["facturé avec le groupement" if locale == "fr" else "billed with the umbrella", ""]
+    when = ahead.due_on.isoformat() if ahead.due_on else pick("mise en service", "go-live", locale)
     euros = f"{ahead.total_ttc_cents // 100}.{ahead.total_ttc_cents % 100:02d}"
-    if ahead.through_umbrella:
-        when = f"{when} ({'via' if locale == 'fr' else 'through'} {ahead.payer})"
-    return [neutralise(when), euros.replace(".", ",") if locale == "fr" else euros]
+    return [when, euros.replace(".", ",") if locale == "fr" else euros]
 
 
 def rollup_csv(rows: list[Row], locale: str = "fr") -> bytes:

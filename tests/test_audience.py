@@ -60,7 +60,11 @@ def test_pages_and_visits_are_counted_without_identifiers(
 
 
 def test_searches_are_counted_by_the_api_and_the_page(
-    app, client, hand, visitor, forget_counters  # noqa: F811 - the fixture imported above
+    app,
+    client,
+    hand,
+    visitor,
+    forget_counters,  # noqa: F811 - the fixture imported above
 ):
     assert post(client, hand, "/api/v1/search", QUERY).status_code == 200
     assert post(client, hand, "/api/v1/search?format=compact", QUERY).status_code == 200

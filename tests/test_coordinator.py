@@ -13,8 +13,8 @@ from billing import contracts
 from core.auth.models import Invitation, Role
 from core.extensions import db
 from core.tenancy import tenant_scope
-from tenants import entitlements
 from ingest.listings.imports import submit
+from tenants import entitlements
 from tenants.provisioning import add_member
 from tests import billing_helpers
 from tests.billing_helpers import UMBRELLA_SIRET, make_customer
@@ -77,10 +77,10 @@ def test_the_coordinator_sees_each_town_and_the_totals(app, pvd, visitor):
     console = visitor(umbrella)
     console.login(coordinator)
     page = console.get("/console/membres").get_data(as_text=True)
-    # published, drafts, contacts, prospects, saved searches
-    assert cells(page, f"member-{allanche.slug}")[:5] == ["3", "0", "2", "1", "0"]
-    assert cells(page, f"member-{murat.slug}")[:5] == ["9", "0", "6", "3", "0"]
-    assert cells(page, "members-total")[:5] == ["18", "0", "12", "6", "0"]
+    # published, contacts, prospects, the month's visits and searches
+    assert cells(page, f"member-{allanche.slug}")[:5] == ["3", "2", "1", "0", "0"]
+    assert cells(page, f"member-{murat.slug}")[:5] == ["9", "6", "3", "0", "0"]
+    assert cells(page, "members-total")[:5] == ["18", "12", "6", "0", "0"]
     assert "Maurs" not in page and '<title id="members-chart-title">' in page
     exported = console.get("/console/membres.csv")
     assert exported.data.startswith("\ufeff".encode()) and b"Condat;" in exported.data

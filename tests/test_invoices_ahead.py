@@ -104,10 +104,9 @@ def test_a_member_town_is_billed_through_its_umbrella(
     members = console.get("/console/membres").get_data(as_text=True)
     assert ahead_text(members).startswith("Prochaine facture : 1 ")  # the umbrella's own
     row = re.search(rf'<tr id="member-{towns[1].slug}">(.*?)</tr>', members, re.S).group(1)
-    assert "via PVD Haute-Auvergne" in words(row)
+    assert "Facturé avec le groupement" in words(row)
     exported = console.get("/console/membres.csv").data.decode("utf-8-sig").splitlines()
     header = exported[0].split(";")
     condat = next(line.split(";") for line in exported if line.startswith("Condat;"))
-    assert condat[header.index("Prochaine facture")].endswith("(via PVD Haute-Auvergne)")
-    euros = condat[header.index("Montant TTC (€)")]
-    assert euros == f"{own.total_ttc_cents // 100},{own.total_ttc_cents % 100:02d}"
+    assert condat[header.index("Prochaine facture")] == "facturé avec le groupement"
+    assert condat[header.index("Montant TTC (€)")] == ""  # its share is not invoiced apart
