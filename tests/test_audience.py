@@ -62,9 +62,9 @@ def test_pages_and_visits_are_counted_without_identifiers(
 def test_searches_are_counted_by_the_api_and_the_page(
     app,
     client,
-    hand,
+    hand,  # noqa: F811 - the fixture imported above
     visitor,
-    forget_counters,  # noqa: F811 - the fixture imported above
+    forget_counters,
 ):
     assert post(client, hand, "/api/v1/search", QUERY).status_code == 200
     assert post(client, hand, "/api/v1/search?format=compact", QUERY).status_code == 200

@@ -11,12 +11,11 @@ import math
 
 import numpy as np
 
-from ingest.reference.criteria import CRITERIA
+from ingest.reference.criteria import CRITERIA, round_rows
 from sites.search.advice import advice, relax, telling, tighten
 from sites.search.engine import score_matrix
 from sites.search.matrix import ROW, Matrix
 from sites.search.query import Query, Wanted
-from sites.search.values import round_rows
 
 NAN = math.nan
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ingest.reference.criteria import BY_ID, CRITERIA
+from ingest.reference.criteria import BY_ID, CRITERIA, round_rows
 from sites.search.engine import _passes, score_matrix
 from sites.search.matrix import ROW, Matrix
 from sites.search.query import Query, Wanted
-from sites.search.values import round_rows, rounded, snap, text, threshold_text
+from sites.search.values import rounded, snap, text, threshold_text
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 

@@ -400,6 +400,24 @@ CRITERIA: tuple[Criterion, ...] = (
 BY_ID = {c.id: c for c in CRITERIA}
 
 
+#: Decimals a value is kept and shown with, per unit (whole numbers otherwise): the matrices
+#: hold values so rounded, so that a search compares the very number a person reads.
+DECIMALS = {"km": 1, "%": 1}
+
+
+def decimals(criterion: Criterion) -> int:
+    return DECIMALS.get(criterion.unit, 0)
+
+
+def round_rows(values, criteria: list[Criterion] | tuple = CRITERIA) -> None:
+    """Round rows of values (a numpy array, one row per criterion in `criteria`'s order; float64,
+    before they are stored as float32) in place to the precision each criterion is shown with."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a matrix is built
+
+    for i, c in enumerate(criteria):
+        np.round(values[i], decimals(c), out=values[i])
+
+
 def stored_criteria() -> list[Criterion]:
     return [c for c in CRITERIA if c.stored]
 

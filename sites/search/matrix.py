@@ -35,10 +35,9 @@ from sqlalchemy import text
 from core.extensions import db
 from core.fanout import read_in
 from core.tenancy import TenantRef
-from ingest.reference.criteria import CRITERIA
+from ingest.reference.criteria import CRITERIA, round_rows
 from ingest.reference.territory import member_territories
 from sites.search import freshness
-from sites.search.values import round_rows
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,12 +1,13 @@
 """Criterion values for people: one rounding and one wording per unit, for every search output.
 
 Rounding
-    A value is kept at the precision it is shown with (`DECIMALS`: km and % to one decimal, the
-    rest whole): the matrix stores values rounded so (`round_rows`), so that the engine compares
-    the very number a person reads. A threshold is held at one decimal more than its values
-    (`snap`), rounded towards strictness (down for "at most", up for "at least"): on values of
-    the coarser grid this keeps exactly the same cells passing, and the threshold shown is the
-    one compared. Hence never "1,0 km, asked 1 km: not met".
+    A value is kept at the precision it is shown with (`DECIMALS`, beside the criteria in
+    ingest/reference/criteria.py: km and % to one decimal, the rest whole): the matrices store
+    values rounded so (`round_rows`), so that the engine compares the very number a person reads.
+    A threshold is held at one decimal more than its values (`snap`), rounded towards strictness
+    (down for "at most", up for "at least"): on values of the coarser grid this keeps exactly the
+    same cells passing, and the threshold shown is the one compared. Hence never "1,0 km, asked
+    1 km: not met".
 
 Wording
     `text` (a value) and `threshold_text` write them in the reader's language with their unit
@@ -17,18 +18,12 @@ Wording
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
-from ingest.reference.criteria import CRITERIA, Criterion
+from ingest.reference.criteria import DECIMALS, Criterion, decimals
 
-if TYPE_CHECKING:
-    import numpy as np
-
-#: Decimals a value is kept and shown with, per unit (whole numbers otherwise).
-DECIMALS = {"km": 1, "%": 1}
 #: Written after a number, per unit; a count's label already says what is counted.
 UNIT_WORDS = {
     "km": _l("km"),
@@ -40,10 +35,6 @@ UNIT_WORDS = {
 #: Readable steps a suggested threshold is rounded to, per unit.
 STEPS = {"km": 1.0, "count": 1.0, "€/m²": 100.0, "inh./km²": 10.0, "%": 1.0, "€/year": 500.0}
 _NBSP = "\u00a0"
-
-
-def decimals(criterion: Criterion) -> int:
-    return DECIMALS.get(criterion.unit, 0)
 
 
 def threshold_decimals(criterion: Criterion) -> int:
@@ -76,15 +67,6 @@ def shown_threshold(criterion: Criterion, threshold: float) -> float | int:
     """A snapped threshold as a JSON number: whole units as integers."""
     value = snap(criterion, threshold)
     return value if threshold_decimals(criterion) else int(value)
-
-
-def round_rows(values: np.ndarray, criteria: list[Criterion] | tuple = CRITERIA) -> None:
-    """Round rows of values (one per criterion, in `criteria`'s order; float64, before they
-    are stored as float32) in place to the precision each criterion's unit is shown with."""
-    import numpy as np  # noqa: PLC0415 - heavy: imported when a matrix is loaded
-
-    for i, c in enumerate(criteria):
-        np.round(values[i], decimals(c), out=values[i])
 
 
 def unit_word(criterion: Criterion) -> str:
