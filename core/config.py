@@ -91,6 +91,9 @@ class Config:
     TENANT_MIGRATIONS: str = str(ROOT / "migrations" / "tenant")
     #: Folder for local state (secret key, local storage, pid files).
     VAR_DIR: str = str(ROOT / "var")
+    #: The national matrix's files (`flask geo build-national`), mapped by every process of a
+    #: machine; empty: `<VAR_DIR>/national`.
+    NATIONAL_DIR: str = ""
     #: Requests per API key (Flask-Limiter notation) on /api/v1/listings.
     API_RATE_LIMIT: str = "600/minute"
     #: How far (metres) outside its territory's communes a listing's point may lie (the API,
@@ -212,6 +215,9 @@ class Config:
             STORAGE_URL=storage,
             TRUSTED_HOSTS=trusted,
             VAR_DIR=str(var_dir),
+            NATIONAL_DIR=str(ROOT / self.NATIONAL_DIR)
+            if self.NATIONAL_DIR
+            else str(var_dir / "national"),
             TENANT_MIGRATIONS=str(ROOT / self.TENANT_MIGRATIONS),
             SESSION_COOKIE_SECURE=(
                 not self.BASE_DOMAIN.endswith("localhost")

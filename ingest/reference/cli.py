@@ -8,6 +8,7 @@ from importlib import import_module
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -173,6 +174,20 @@ def build_profiles_command(departement):
 
     count, seconds = _run("profiles", build_profiles, departement)
     click.echo(f"{count} cell profiles in {seconds:.1f} s")
+
+
+@cli.command("build-national")
+def build_national_command():
+    """Write the national matrix (every metropolitan cell's profile) that the portal's search
+    maps, from the cells and profiles already built; make it current."""
+    from ingest.reference.national import build  # noqa: PLC0415 - see LOADERS
+
+    directory = Path(current_app.config["NATIONAL_DIR"])
+    manifest, seconds = _run("national matrix", build, directory)
+    click.echo(
+        f"national matrix {manifest.version}: {manifest.cells} cells, {manifest.communes} "
+        f"communes, {manifest.departements} départements, in {seconds:.1f} s ({directory})"
+    )
 
 
 @cli.command("synth")

@@ -1,0 +1,178 @@
+"""France-wide search over the national matrix (written by `flask geo build-national`, mapped
+read-only once per process and shared by every process of the machine through the page cache):
+every metropolitan cell's status and score with the territories' own engine, summed by
+département or by commune for the national map, and the cells themselves within a bounded
+viewport."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask import current_app
+
+from core import grid
+from ingest.reference.national import (
+    Mapped,
+    NationalMatrixError,
+    code_of_id,
+    current_version,
+    ids_of,
+    open_version,
+)
+from sites.search.engine import Result, score_matrix
+from sites.search.matrix import Matrix
+from sites.search.query import Query
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: How often a process looks whether a newer matrix was made current (seconds).
+CHECK_SECONDS = 30
+#: The most cells a viewport may show one by one (about 200 km × 200 km); wider, the map shows
+#: communes or départements.
+MAX_VIEWPORT_CELLS = 40_000
+
+__all__ = ["NationalMatrixError", "ViewportTooLarge", "national_matrix", "national_search"]
+
+
+class ViewportTooLarge(ValueError):
+    """A viewport holding more cells than MAX_VIEWPORT_CELLS."""
+
+
+@dataclass
+class NationalMatrix(Matrix):
+    """The national matrix as the engine reads it: `ids` are the cells' int64 codes (sorted),
+    `values` the mapped float32 rows; `mapped` holds the communes and départements."""
+
+    mapped: Mapped | None = None
+
+    def index_of(self, cell_id: str) -> int | None:
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        code = code_of_id(cell_id)
+        i = int(np.searchsorted(self.ids, code))
+        return i if i < len(self.ids) and self.ids[i] == code else None
+
+    def indices(self, cells: list[str]) -> np.ndarray:
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        if not cells or not len(self.ids):
+            return np.full(len(cells), -1, "int64")
+        codes = np.array([code_of_id(c) for c in cells], dtype="int64")
+        index = np.searchsorted(self.ids, codes).clip(0, len(self) - 1)
+        return np.where(self.ids[index] == codes, index, -1)
+
+
+_lock = threading.Lock()
+_held: dict[str, object] = {"matrix": None, "checked": 0.0, "directory": None}
+
+
+def national_matrix() -> NationalMatrix:
+    """This process's mapping of the current national matrix (NationalMatrixError when none was
+    ever built); a newer one made current is mapped within CHECK_SECONDS."""
+    directory = Path(current_app.config["NATIONAL_DIR"])
+    held = _held["matrix"]
+    now = time.monotonic()
+    fresh = now - _held["checked"] < CHECK_SECONDS and _held["directory"] == directory
+    if held is not None and fresh:
+        return held
+    with _lock:
+        version = current_version(directory)
+        if version is None:
+            raise NationalMatrixError(
+                f"the national matrix was never built in {directory}: run `flask geo "
+                "build-national`"
+            )
+        held = _held["matrix"]
+        if held is None or held.version != version or _held["directory"] != directory:
+            mapped = open_version(directory, version)
+            held = NationalMatrix(
+                ids=mapped.codes, communes=[], values=mapped.values, version=version, mapped=mapped
+            )
+        _held.update(matrix=held, checked=now, directory=directory)
+        return held
+
+
+def national_search(query: Query) -> Result:
+    """Every metropolitan cell scored (`precise`: at most 200 green cells over France)."""
+    return score_matrix(national_matrix(), query)
+
+
+@dataclass(frozen=True)
+class Area:
+    """A département's or a commune's cells by status, for the national map and its table."""
+
+    code: str
+    cells: int
+    green: int
+    orange: int
+    yellow: int
+
+    @property
+    def green_share(self) -> float:
+        return self.green / self.cells if self.cells else 0.0
+
+
+def _areas(index: np.ndarray, fails: np.ndarray, codes: list[str]) -> list[Area]:
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    known = index >= 0
+    index, fails = index[known], fails[known]
+    size = len(codes)
+    counts = [np.bincount(index[fails == k], minlength=size) for k in range(3)]
+    cells = np.bincount(index, minlength=size)
+    return [
+        Area(code, int(cells[i]), int(counts[0][i]), int(counts[1][i]), int(counts[2][i]))
+        for i, code in enumerate(codes)
+        if cells[i]
+    ]
+
+
+def by_departement(result: Result) -> list[Area]:
+    """Each département's cells by status (the national zoom)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    mapped = result.matrix.mapped
+    return _areas(np.asarray(mapped.departements), result.fails, mapped.departement_codes)
+
+
+def by_commune(result: Result, departement: str | None = None) -> list[Area]:
+    """Each commune's cells by status, within one département when given."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    mapped = result.matrix.mapped
+    index, fails = np.asarray(mapped.communes), result.fails
+    if departement is not None:
+        try:
+            wanted = mapped.departement_codes.index(departement)
+        except ValueError:
+            return []
+        keep = np.asarray(mapped.departements) == wanted
+        index, fails = index[keep], fails[keep]
+    return _areas(index, fails, mapped.commune_codes)
+
+
+def viewport_cells(result: Result, west: float, south: float, east: float, north: float):
+    """The cells of a lon/lat box, one by one: [(cell id, status index)] (ViewportTooLarge when
+    it holds more than MAX_VIEWPORT_CELLS cells)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    xs, ys = grid.project([west, east, west, east], [south, south, north, north], 4326, 3035)
+    e0, e1 = int(np.floor(min(xs) / 1000)), int(np.floor(max(xs) / 1000))
+    n0, n1 = int(np.floor(min(ys) / 1000)), int(np.floor(max(ys) / 1000))
+    if (e1 - e0 + 1) * (n1 - n0 + 1) > MAX_VIEWPORT_CELLS:
+        raise ViewportTooLarge(
+            f"this view holds {(e1 - e0 + 1) * (n1 - n0 + 1)} cells; at most "
+            f"{MAX_VIEWPORT_CELLS} are shown one by one: zoom in"
+        )
+    codes = result.matrix.ids
+    rows = np.arange(n0, n1 + 1, dtype="int64") * 10_000
+    starts = np.searchsorted(codes, rows + e0)
+    ends = np.searchsorted(codes, rows + e1, side="right")
+    picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)] or [[]])
+    picked = picked.astype("int64")
+    return list(zip(ids_of(codes[picked]), result.fails[picked].tolist(), strict=True))
