@@ -30,6 +30,7 @@ BENCHES = [
     "billing",
     "billing_documents",
     "consoles",
+    "portal",
 ]
 
 
