@@ -23,6 +23,7 @@ demo-data:
 	$(FLASK) geo synth --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) geo build-cells --departement $(DEMO_DEPARTEMENT)
 	$(FLASK) geo build-profiles --departement $(DEMO_DEPARTEMENT)
+	$(FLASK) geo build-national
 	$(FLASK) geo refresh-cells
 	$(FLASK) ingest demo-listings --output var/demo
 	$(FLASK) site demo-photos
