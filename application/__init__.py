@@ -56,6 +56,7 @@ from sites.leads.console import bp as leads_console_bp
 from sites.listings.cells_api import blp as cells_blp
 from sites.listings.favourites import bp as favourites_bp
 from sites.listings.views import bp as listings_site_bp
+from sites.portal.views import bp as portal_bp
 from sites.search.api import register as register_search_api
 from sites.search.views import bp as search_bp
 from sites.views import bp as site_bp
@@ -81,6 +82,7 @@ BLUEPRINTS = (
     billing_coordinator_bp,
     ingest_api.bp,
     basemap_bp,
+    portal_bp,  # after the sites': a territory's host matches its own `/` first
 )
 COMMANDS = (
     migrations_cli,
@@ -99,7 +101,7 @@ COMMANDS = (
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build an application; `test_config` overrides settings (tests, benchmarks)."""
-    app = Flask(
+    app = web.Platform(
         "vivrau",
         root_path=str(ROOT / "core"),
         static_folder=str(ROOT / "core" / "static"),
@@ -140,6 +142,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ingest_api.register(api)
     api.register_blueprint(cells_blp)
     register_search_api(api)
+    web.map_portal(app)  # last: a copy of the rules the portal's host serves
 
     for command in COMMANDS:
         app.cli.add_command(said_in_one_line(command))

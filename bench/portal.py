@@ -66,8 +66,15 @@ def write_matrix(folder: Path) -> str:
         "communes": communes,
         "departements": departements,
     }
-    names = [f"{i:05d}" for i in range(COMMUNES)], [f"{i:02d}" for i in range(DEPARTEMENTS)]
-    files._write(folder, manifest, arrays, *names)
+    places = {
+        "communes": files._places(
+            codes, arrays["communes"], [f"{i:05d}" for i in range(COMMUNES)], {}
+        ),
+        "departements": files._places(
+            codes, arrays["departements"], [f"{i:02d}" for i in range(DEPARTEMENTS)], {}
+        ),
+    }
+    files._write(folder, manifest, arrays, places)
     return manifest.version
 
 

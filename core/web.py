@@ -1,5 +1,5 @@
-"""Request plumbing: host normalisation, request ids, territory resolution, the one commit point,
-error pages, health."""
+"""Request plumbing: host normalisation, the portal's own URL map, request ids, territory
+resolution, the one commit point, error pages, health."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import redis
 from flask import (
     Blueprint,
+    Flask,
     current_app,
     g,
     got_request_exception,
@@ -19,7 +20,7 @@ from flask import (
 )
 from markupsafe import escape
 from sqlalchemy import text
-from werkzeug.routing import Rule
+from werkzeug.routing import Map, MapAdapter, Rule
 
 from core import tenancy
 from core.commit import commit_point, rollback_point
@@ -35,6 +36,13 @@ log = logging.getLogger("vivrau.web")
 CONSOLE_HOST_BLUEPRINTS = {"platform", "billing_console", "account", "i18n", "health", "theme"}
 #: Blueprints of the platform console only: a territory's host answers 404 for them.
 PLATFORM_ONLY_BLUEPRINTS = {"platform", "billing_console"}
+#: What the national portal's host (`<BASE_DOMAIN>`, `www.`) serves: its own pages and API, and
+#: the accounts, language, theme files and health that every host shares.
+PORTAL_HOST_BLUEPRINTS = {"portal", "portal_api", "account", "i18n", "health", "theme"}
+#: Single endpoints the portal's host shares besides: static files, the search form's own.
+PORTAL_HOST_ENDPOINTS = {"static", "search.static"}
+#: Blueprints of the portal only: territory and console hosts answer 404 for them.
+PORTAL_ONLY_BLUEPRINTS = {"portal", "portal_api"}
 #: Seconds a client is asked to wait when a feature that needs Redis finds it away.
 REDIS_RETRY_AFTER = 30
 
@@ -87,6 +95,45 @@ def skip_resolution(view):
     return view
 
 
+def is_portal_host(host: str, config=None) -> bool:
+    """`<BASE_DOMAIN>` or `www.<BASE_DOMAIN>` (any port or case): the national portal."""
+    base = (config or current_app.config)["BASE_DOMAIN"]
+    return tenancy.normalize_host(host) in (base, f"www.{base}")
+
+
+class Platform(Flask):
+    """The application: one URL map for the territories' and the console's hosts, and another,
+    made from the same rules, for the portal's host (`map_portal`): each host matches only its
+    own pages, and the portal may answer `/` and `/recherche` with its own views."""
+
+    def create_url_adapter(self, request) -> MapAdapter | None:
+        adapter = super().create_url_adapter(request)  # checks the host against TRUSTED_HOSTS
+        portal = self.extensions.get("portal_map")
+        # Called before the application context is pushed: its own settings, not current_app's.
+        if request is not None and portal is not None and is_portal_host(request.host, self.config):
+            return portal.bind_to_environ(request.environ, server_name=None, subdomain="")
+        return adapter
+
+
+def map_portal(app: Flask) -> None:
+    """The portal's URL map: a copy of every rule of PORTAL_HOST_BLUEPRINTS and
+    PORTAL_HOST_ENDPOINTS, once every blueprint is registered."""
+    source = app.url_map
+    rules = [
+        rule.empty()
+        for rule in source.iter_rules()
+        if rule.endpoint in PORTAL_HOST_ENDPOINTS
+        or rule.endpoint.split(".")[0] in PORTAL_HOST_BLUEPRINTS
+    ]
+    app.extensions["portal_map"] = Map(
+        rules,
+        strict_slashes=source.strict_slashes,
+        merge_slashes=source.merge_slashes,
+        redirect_defaults=source.redirect_defaults,
+        converters=dict(source.converters),
+    )
+
+
 def _lookup(host: str):
     with db.engine.connect() as conn:
         return lookup_host(conn, host)
@@ -105,12 +152,15 @@ def resolve_site():
     open_view = view is not None and getattr(view, "any_host", False)
     if host == console_host:
         g.console = True
-        if blueprint in CONSOLE_HOST_BLUEPRINTS or open_view:
+        if blueprint in CONSOLE_HOST_BLUEPRINTS - PORTAL_ONLY_BLUEPRINTS or open_view:
             return None
         if request.path == "/":
             return redirect("/plateforme/")
         return error_page(404)
-    if blueprint in PLATFORM_ONLY_BLUEPRINTS:
+    if is_portal_host(host):
+        g.portal = True  # the portal's URL map holds only what the portal serves
+        return None
+    if blueprint in PLATFORM_ONLY_BLUEPRINTS | PORTAL_ONLY_BLUEPRINTS:
         return error_page(404)
     tenant = current_app.extensions["host_cache"].get(host, _lookup)
     if tenant is None:

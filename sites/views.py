@@ -3,7 +3,7 @@ photo, listing photos and favicon."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, url_for
+from flask import Blueprint, Response, abort, g, redirect, url_for
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -40,6 +40,7 @@ from sites.content import home_content
 from sites.listings import members
 from sites.models import Page
 from sites.search.form import preset_description, preset_name
+from sites.search.national import national_is_synthetic
 from sites.search.presets import BY_PRESET
 from sites.search.values import km, threshold_text
 from tenants.entitlements import Feature, always_open, guard
@@ -67,8 +68,8 @@ def site_helpers():
 
     def synthetic_data() -> bool:
         """Does this territory show generated (demo) equipment and prices? Said in the footer."""
-        if current_tenant() is None:
-            return False
+        if current_tenant() is None:  # the portal: its national matrix says
+            return bool(g.get("portal")) and national_is_synthetic()
         one_cell = db.session.execute(select(TerritoryCell.cell_id).limit(1)).scalar()
         if one_cell is None:
             return False

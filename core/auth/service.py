@@ -111,7 +111,9 @@ def link_to(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
     """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
     if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
         return url_for(endpoint, _external=True, **values)
-    return site_root(tenant) + url_for(endpoint, **values)
+    # Built on the territories' URL map whichever host asks (the portal's host has its own).
+    path = current_app.url_map.bind("territory").build(endpoint, values)
+    return site_root(tenant) + path
 
 
 def territory_link(tenant: TenantRef, endpoint: str = "site.home", **values) -> str:

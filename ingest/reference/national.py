@@ -9,6 +9,8 @@ Layout (under NATIONAL_DIR)
                                 counted where they are read)
     `<version>/communes.npy`    int32 per cell: its commune's index in `communes.json` (-1: none)
     `<version>/departements.npy` int16 per cell: its département's index in `departements.json`
+    `<version>/communes.json`, `departements.json`: their codes, names and the lon/lat of the
+                                centre of their cells (where the national map marks them)
     `<version>/manifest.json`   format, version, criteria order, counts, when it was built
     `CURRENT`                   the version in use, replaced atomically once a build is complete
 
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 from core import grid
 from core.extensions import db
 from ingest.reference.bulk import Progress, session_cursor, tick
+from ingest.reference.communes import departement_names, names_of
 from ingest.reference.criteria import CRITERIA, round_rows, stored_criteria
 
 if TYPE_CHECKING:
@@ -75,31 +78,33 @@ def departement_of(insee: str | None) -> str | None:
 
 
 _SQL = """
-    SELECT c.northing, c.easting, c.commune_insee, {columns}
+    SELECT c.northing, c.easting, c.commune_insee, p.synthetic, {columns}
     FROM cells c JOIN cell_profiles p ON p.cell_id = c.id
     WHERE c.epsg = :epsg
 """
 
 
 def _read(progress: Progress):
-    """Every metropolitan cell with a profile: (codes, commune codes, stored values)."""
+    """Every metropolitan cell with a profile: (codes, commune codes, stored values, whether any
+    profile is synthetic)."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when the matrix is built
 
     stored = stored_criteria()
     columns = ", ".join(f"COALESCE(p.{c.id}, 'NaN')" for c in stored)
     sql = _SQL.format(columns=columns).replace(":epsg", str(grid.METROPOLE))
-    codes, communes, chunks = [], [], []
+    codes, communes, chunks, synthetic = [], [], [], False
     with session_cursor() as cursor:
         cursor.execute(sql)
         while rows := cursor.fetchmany(CHUNK):
             block = np.array([r[:2] for r in rows], dtype="int64")
             codes.append(codes_of(block[:, 0], block[:, 1]))
             communes += [r[2] for r in rows]
-            chunks.append(np.array([r[3:] for r in rows], dtype="float64"))
+            synthetic = synthetic or any(r[3] for r in rows)
+            chunks.append(np.array([r[4:] for r in rows], dtype="float64"))
             tick(progress, len(rows))
     if not chunks:
-        return np.empty(0, "int64"), [], np.empty((len(stored), 0), "float64")
-    return np.concatenate(codes), communes, np.concatenate(chunks).T
+        return np.empty(0, "int64"), [], np.empty((len(stored), 0), "float64"), False
+    return np.concatenate(codes), communes, np.concatenate(chunks).T, synthetic
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class Manifest:
     departements: int
     built_at: str
     seconds: float
+    #: Any profile made from generated (demo) data: the portal says so.
+    synthetic: bool = False
 
 
 def build(directory: Path, progress: Progress = None) -> Manifest:
@@ -117,7 +124,8 @@ def build(directory: Path, progress: Progress = None) -> Manifest:
     import numpy as np  # noqa: PLC0415 - heavy: imported when the matrix is built
 
     started = time.monotonic()
-    codes, commune_codes, stored = _read(progress)
+    codes, commune_codes, stored, synthetic = _read(progress)
+    commune_names = names_of(commune_codes)
     db.session.rollback()  # read only: no transaction held while the files are written
     order = np.argsort(codes, kind="stable")
     codes = codes[order]
@@ -138,9 +146,14 @@ def build(directory: Path, progress: Progress = None) -> Manifest:
             [departement_index.get(departement_of(c), -1) for c in commune_codes], dtype="int16"
         ),
     }
+    places = {
+        "communes": _places(codes, arrays["communes"], communes, commune_names),
+        "departements": _places(codes, arrays["departements"], departements, departement_names()),
+    }
     digest = hashlib.sha256(f"{FORMAT}:{[c.id for c in CRITERIA]}".encode())
     for name in ARRAYS:
         digest.update(arrays[name].tobytes())
+    digest.update(json.dumps(places, sort_keys=True).encode() + bytes([synthetic]))
     version = digest.hexdigest()[:16]
     manifest = Manifest(
         version=version,
@@ -149,12 +162,32 @@ def build(directory: Path, progress: Progress = None) -> Manifest:
         departements=len(departements),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         seconds=round(time.monotonic() - started, 2),
+        synthetic=synthetic,
     )
-    _write(directory, manifest, arrays, communes, departements)
+    _write(directory, manifest, arrays, places)
     return manifest
 
 
-def _write(directory: Path, manifest: Manifest, arrays, communes, departements) -> None:
+def _places(codes, index, area_codes: list[str], names: dict[str, str]) -> dict:
+    """Codes, names and the lon/lat of the mean centre of each area's cells (the map's marks)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when the matrix is built
+
+    size = len(area_codes)
+    known = index >= 0
+    count = np.bincount(index[known], minlength=size).clip(1)
+    northing = (codes[known] // 10_000) * 1000 + 500
+    easting = (codes[known] % 10_000) * 1000 + 500
+    mean_n = np.bincount(index[known], weights=northing, minlength=size) / count
+    mean_e = np.bincount(index[known], weights=easting, minlength=size) / count
+    lon, lat = grid.project(mean_e, mean_n, grid.METROPOLE, 4326) if size else ([], [])
+    return {
+        "codes": list(area_codes),
+        "names": [names.get(code, code) for code in area_codes],
+        "points": [[round(float(x), 5), round(float(y), 5)] for x, y in zip(lon, lat, strict=True)],
+    }
+
+
+def _write(directory: Path, manifest: Manifest, arrays, places: dict) -> None:
     """Into `<version>.partial`, renamed to `<version>` when complete; then CURRENT."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when the matrix is built
 
@@ -166,8 +199,8 @@ def _write(directory: Path, manifest: Manifest, arrays, communes, departements) 
         partial.mkdir()
         for name in ARRAYS:
             np.save(partial / f"{name}.npy", arrays[name])
-        (partial / "communes.json").write_text(json.dumps(communes))
-        (partial / "departements.json").write_text(json.dumps(departements))
+        for name, content in places.items():
+            (partial / f"{name}.json").write_text(json.dumps(content, ensure_ascii=False))
         body = {
             "format": FORMAT,
             "criteria": [c.id for c in CRITERIA],
@@ -208,8 +241,19 @@ class Mapped:
     values: np.ndarray
     communes: np.ndarray
     departements: np.ndarray
-    commune_codes: list[str]
-    departement_codes: list[str]
+    #: {"codes": […], "names": […], "points": [[lon, lat], …]}, in the arrays' index order.
+    commune_places: dict
+    departement_places: dict
+    #: Made from generated (demo) data.
+    synthetic: bool = False
+
+    @property
+    def commune_codes(self) -> list[str]:
+        return self.commune_places["codes"]
+
+    @property
+    def departement_codes(self) -> list[str]:
+        return self.departement_places["codes"]
 
 
 def open_version(directory: Path, version: str) -> Mapped:
@@ -229,4 +273,10 @@ def open_version(directory: Path, version: str) -> Mapped:
         departements = json.loads((folder / "departements.json").read_text())
     except (OSError, ValueError) as error:
         raise NationalMatrixError(f"national matrix {version} cannot be read: {error}") from error
-    return Mapped(version, **arrays, commune_codes=communes, departement_codes=departements)
+    return Mapped(
+        version,
+        **arrays,
+        commune_places=communes,
+        departement_places=departements,
+        synthetic=bool(manifest.get("synthetic")),
+    )

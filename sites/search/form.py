@@ -249,15 +249,20 @@ def search_url(query: dict) -> str:
     return url_for("search.page") + "?" + urlencode(query_args(query))
 
 
-def run_search(tenant: TenantRef, form: SearchForm) -> tuple[Result | None, str | None]:
-    """(result, error message): the engine's answer to the form, or why there is none."""
+def run_form(form: SearchForm, scorer) -> tuple[Result | None, str | None]:
+    """(result, error message): `scorer(query)` for the form's query, or why there is none."""
     if not form.valid:
         return None, None
     try:
         query = parse_query(form.query())
     except QueryError as exc:
         return None, _attach(form, exc)
-    return score(tenant, query), None
+    return scorer(query), None
+
+
+def run_search(tenant: TenantRef, form: SearchForm) -> tuple[Result | None, str | None]:
+    """(result, error message): the territory's engine's answer to the form, or why none."""
+    return run_form(form, lambda query: score(tenant, query))
 
 
 def _attach(form: SearchForm, exc: QueryError) -> str:

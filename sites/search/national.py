@@ -97,6 +97,14 @@ def national_matrix() -> NationalMatrix:
         return held
 
 
+def national_is_synthetic() -> bool:
+    """Is the national matrix made from generated (demo) data? False when there is none."""
+    try:
+        return national_matrix().mapped.synthetic
+    except NationalMatrixError:
+        return False
+
+
 def national_search(query: Query) -> Result:
     """Every metropolitan cell scored (`precise`: at most 200 green cells over France)."""
     return score_matrix(national_matrix(), query)

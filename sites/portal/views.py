@@ -1,0 +1,140 @@
+"""The portal's pages: home, the France-wide search (its answer by département, by commune and
+by partner territory, as tables the map will draw), the partner territories, privacy."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from flask import Blueprint, g, request
+from flask_babel import format_percent
+from flask_babel import gettext as _
+
+from core.auth.service import territory_link
+from core.registry import kind_label
+from core.themes import render_site
+from sites.portal import partners as partner_list
+from sites.search import national
+from sites.search.form import (
+    criterion_labels,
+    preset_description,
+    preset_name,
+    query_args,
+    read_form,
+    run_form,
+)
+from sites.search.national import NationalMatrixError
+from sites.search.presets import BY_PRESET
+from tenants.entitlements import Feature, entitled
+
+log = logging.getLogger("vivrau.portal")
+bp = Blueprint("portal", __name__)
+
+#: Partner territories featured on the home page.
+FEATURED = 6
+#: Communes listed for one département (the most green cells first).
+COMMUNES_SHOWN = 100
+
+
+@bp.app_context_processor
+def portal_helpers():
+    return {
+        "on_portal": bool(g.get("portal")),
+        "percent": lambda share: format_percent(share, format="#,##0 %"),
+    }
+
+
+def _presets() -> list[tuple[str, str, str]]:
+    return [(k, preset_name(p), preset_description(p)) for k, p in BY_PRESET.items()]
+
+
+def _partner_entry(ref) -> dict:
+    """A partner as the pages list it: its name, its kind in words, its site when it has one."""
+    has_site = entitled(ref, Feature.site)
+    return {
+        "territory": ref,
+        "kind": kind_label(ref.kind),
+        "site": territory_link(ref) if has_site else None,
+        "search": territory_link(ref, "search.page") if has_site else None,
+    }
+
+
+def _matrix_or_none():
+    try:
+        return national.national_matrix()
+    except NationalMatrixError:
+        log.exception("the portal's search has no national matrix")
+        return None
+
+
+@bp.get("/")
+def home():
+    matrix = _matrix_or_none()
+    territories = partner_list.partner_territories()
+    return render_site(
+        "portal/home.html",
+        presets=_presets(),
+        featured=[_partner_entry(r) for r in territories[:FEATURED]],
+        partner_count=len(territories),
+        cell_count=len(matrix) if matrix is not None else 0,
+    )
+
+
+def _departements(result) -> list[dict]:
+    places = result.matrix.mapped.departement_places
+    names = dict(zip(places["codes"], places["names"], strict=True))
+    rows = [{"area": a, "name": names.get(a.code, a.code)} for a in national.by_departement(result)]
+    rows.sort(key=lambda r: (-r["area"].green, -r["area"].green_share, r["area"].code))
+    return rows
+
+
+def _communes(result, departement: str) -> list[dict]:
+    places = result.matrix.mapped.commune_places
+    names = dict(zip(places["codes"], places["names"], strict=True))
+    areas = national.by_commune(result, departement)
+    areas.sort(key=lambda a: (-a.green, -a.green_share, a.code))
+    return [{"area": a, "name": names.get(a.code, a.code)} for a in areas[:COMMUNES_SHOWN]]
+
+
+@bp.get("/recherche")
+def search():
+    form = read_form(request.args)
+    matrix = _matrix_or_none()
+    result, problem = (None, None) if matrix is None else run_form(form, national.national_search)
+    departement = request.args.get("departement", "")[:3]
+    context = {"departements": [], "communes": [], "holding": [], "departement": None}
+    args = query_args(form.query()) if form.valid else []
+    if result is not None:
+        context["departements"] = _departements(result)
+        known = {row["area"].code: row["name"] for row in context["departements"]}
+        if departement in known:
+            context["departement"] = {"code": departement, "name": known[departement]}
+            context["communes"] = _communes(result, departement)
+        context["holding"] = [
+            {**_partner_entry(h.partner.territory), "holding": h}
+            for h in partner_list.holding(result)
+        ]
+    return render_site(
+        "portal/search.html",
+        form=form,
+        result=result,
+        problem=problem,
+        unavailable=matrix is None,
+        presets=_presets(),
+        labels=criterion_labels(),
+        query_string=urlencode(args),
+        **context,
+    )
+
+
+@bp.get("/territoires")
+def partners():
+    return render_site(
+        "portal/partners.html",
+        partners=[_partner_entry(r) for r in partner_list.partner_territories()],
+    )
+
+
+@bp.get("/confidentialite")
+def privacy():
+    return render_site("portal/privacy.html", title=_("Privacy"))

@@ -1,0 +1,97 @@
+"""The national portal on the platform's own host: its own URL map (its pages there only, the
+territories' pages never), shared accounts, and the France-wide search answered by partner
+territory, by département and by commune."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ingest.reference.national import build
+from sites.portal import partners
+from sites.search import national as engine
+from tests.support import host
+
+PORTAL = "vivrau.localhost"
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def national(app, ctx, cantal_profiles, tmp_path, monkeypatch):
+    """The Cantal's national matrix, current in a folder of the test's own."""
+    monkeypatch.setitem(app.config, "NATIONAL_DIR", str(tmp_path))
+    build(tmp_path)
+    partners.forget()
+    yield tmp_path
+    partners.forget()
+
+
+def test_the_portal_host_serves_its_pages_and_only_them(app, make_tenant, visitor):
+    town = make_tenant(name="Allanche")
+    for name in (PORTAL, f"www.{PORTAL}"):
+        portal = visitor(name)
+        home = portal.get("/")
+        assert home.status_code == 200
+        assert "Trouvez où vivre en France" in text_of(home)
+        assert portal.get("/territoires").status_code == 200
+        assert portal.get("/confidentialite").status_code == 200
+        assert portal.get("/compte/inscription").status_code == 200  # accounts: platform-wide
+        for territory_page in ("/console/", "/annonces/", "/compte/favoris/", "/plateforme/"):
+            assert portal.get(territory_page).status_code == 404, territory_page
+    # The portal's pages exist on no other host; a territory keeps its own home.
+    site = visitor(town)
+    assert site.get("/territoires").status_code == 404
+    assert "Allanche" in text_of(site.get("/"))
+    assert visitor(f"admin.{PORTAL}").get("/territoires").status_code == 404
+
+
+def test_partners_are_the_territories_whose_subscription_covers_the_base(
+    app, make_tenant, visitor
+):
+    subscribed = make_tenant(name="Condat")
+    make_tenant(name="Marchastel", entitled=False)
+    page = text_of(visitor(PORTAL).get("/territoires"))
+    assert "Condat" in page and "Marchastel" not in page
+    # Its own site is linked only while option 2 covers it.
+    assert f"http://{host(subscribed)}" in visitor(PORTAL).get("/territoires").get_data(True)
+
+
+def test_the_national_search_names_partners_departements_and_communes(
+    app, national, make_tenant, visitor
+):
+    flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
+    outside = make_tenant(kind="commune", code="15014", name="Aurillac", entitled=False)
+    portal = visitor(PORTAL)
+    query = "c=gp_km&gp_km=10&gp_km_i=must&c=pharmacy_km&pharmacy_km=10&pharmacy_km_i=must"
+    response = portal.get(f"/recherche?{query}&departement=15")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    holding = re.search(r'<table id="partners-holding">(.*?)</table>', page, re.S).group(1)
+    assert "Saint-Flour" in holding and "Aurillac" not in holding  # not a partner
+    assert f"http://{host(flour)}/recherche?{query.replace('&', '&amp;')}" in holding
+    cantal = re.search(r'<tr id="departement-15">(.*?)</tr>', page, re.S).group(1)
+    assert "Cantal (15)" in cantal
+    communes = re.search(r'<table id="communes">(.*?)</table>', page, re.S).group(1)
+    assert communes.count("<tr>") > 100  # the Cantal's communes, the most green first
+    assert "Communes – Cantal (15)" in page
+    del outside
+
+
+def test_a_bad_search_and_a_missing_matrix_are_said_politely(
+    app, national, visitor, tmp_path, monkeypatch
+):
+    portal = visitor(PORTAL)
+    bad = portal.get("/recherche?c=gp_km&gp_km=beaucoup&gp_km_i=must")
+    assert bad.status_code == 200
+    assert 'id="departements"' not in bad.get_data(as_text=True)  # nothing searched
+    assert 'aria-invalid="true"' in bad.get_data(as_text=True)  # said beside its field
+    monkeypatch.setitem(app.config, "NATIONAL_DIR", str(tmp_path / "nothing-here"))
+    engine._held.update(matrix=None, checked=0.0, directory=None)
+    missing = portal.get("/recherche?c=gp_km&gp_km=10&gp_km_i=must")
+    assert missing.status_code == 200
+    assert "pas disponible pour le moment" in text_of(missing)
+    assert "Traceback" not in missing.get_data(as_text=True)
