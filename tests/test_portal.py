@@ -5,12 +5,20 @@ territory, by département and by commune."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 
 import pytest
+from sqlalchemy import text
+from werkzeug.datastructures import MultiDict
 
+from core.extensions import db
+from core.tenancy import tenant_scope
 from ingest.reference.national import build
 from sites.portal import partners
+from sites.search import engine as search_engine
 from sites.search import national as engine
+from sites.search.form import read_form
+from sites.search.query import parse_query
 from tests.support import host
 
 PORTAL = "vivrau.localhost"
@@ -21,10 +29,12 @@ def text_of(response) -> str:
 
 
 @pytest.fixture
-def national(app, ctx, cantal_profiles, tmp_path, monkeypatch):
-    """The Cantal's national matrix, current in a folder of the test's own."""
+def national(app, cantal_profiles, tmp_path, monkeypatch):
+    """The Cantal's national matrix, current in a folder of the test's own (no application
+    context held over the test: each request has its own, as when served)."""
     monkeypatch.setitem(app.config, "NATIONAL_DIR", str(tmp_path))
-    build(tmp_path)
+    with app.app_context():
+        build(tmp_path)
     partners.forget()
     yield tmp_path
     partners.forget()
@@ -95,3 +105,67 @@ def test_a_bad_search_and_a_missing_matrix_are_said_politely(
     assert missing.status_code == 200
     assert "pas disponible pour le moment" in text_of(missing)
     assert "Traceback" not in missing.get_data(as_text=True)
+
+
+def leads_in(app, ref) -> list[tuple]:
+    with app.app_context(), tenant_scope(ref):
+        rows = db.session.execute(
+            text(
+                "SELECT l.account_id, l.origin, e.kind, e.origin FROM leads l "
+                "JOIN lead_events e ON e.lead_id = l.id ORDER BY l.id"
+            )
+        ).all()
+        db.session.rollback()
+    return [tuple(r) for r in rows]
+
+
+def test_a_precise_national_search_makes_contacts_in_the_partners_concerned_only(
+    app, national, make_tenant, make_account, visitor, monkeypatch
+):
+    flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
+    aurillac = make_tenant(kind="commune", code="15014", name="Aurillac")
+    murat = make_tenant(kind="commune", code="15138", name="Murat", entitled=False)
+    query = "c=train_station_km&train_station_km=2&train_station_km_i=must"
+    with app.test_request_context():
+        result = engine.national_search(parse_query(read_form(MultiDict(parse_qsl(query))).query()))
+        concerned = {h.partner.territory.slug for h in partners.holding(result)}
+    green = result.counts["green"]
+    assert 0 < green and concerned  # some partner holds green squares, some may not
+    # Exactly the rule's limit: a precise search, contacts written where the squares are green.
+    monkeypatch.setattr(search_engine, "PRECISE_MAX", green)
+    person = visitor(PORTAL)
+    account = make_account()
+    person.login(account)
+    assert person.get(f"/recherche?{query}").status_code == 200
+    for ref in (flour, aurillac):
+        found = leads_in(app, ref)
+        if ref.slug in concerned:
+            assert found and all(r[1:] == ("portal", "search", "portal") for r in found)
+        else:
+            assert found == []
+    assert leads_in(app, murat) == []  # not a partner: nothing, even with green squares
+    # The partner's console says where the lead came from.
+    held = flour if flour.slug in concerned else aurillac
+    console = visitor(held)
+    console.login(make_account(roles=[("admin", held)]))
+    assert "vient du portail national" in text_of(console.get("/console/prospects/"))
+    # One square more than the limit: not precise, nothing recorded anywhere.
+    monkeypatch.setattr(search_engine, "PRECISE_MAX", green - 1)
+    other = visitor(PORTAL)
+    other.login(make_account())
+    before = {ref.slug: len(leads_in(app, ref)) for ref in (flour, aurillac)}
+    assert other.get(f"/recherche?{query}").status_code == 200
+    assert {ref.slug: len(leads_in(app, ref)) for ref in (flour, aurillac)} == before
+
+
+def test_an_unconfirmed_address_or_a_guest_records_nothing(
+    app, national, make_tenant, make_account, visitor, monkeypatch
+):
+    flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
+    monkeypatch.setattr(search_engine, "PRECISE_MAX", 10_000)
+    query = "c=gp_km&gp_km=10&gp_km_i=must"
+    assert visitor(PORTAL).get(f"/recherche?{query}").status_code == 200  # a guest
+    unconfirmed = visitor(PORTAL)
+    unconfirmed.login(make_account(verified=False))
+    assert unconfirmed.get(f"/recherche?{query}").status_code == 200
+    assert leads_in(app, flour) == []

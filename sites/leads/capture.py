@@ -38,18 +38,22 @@ def _snapshot(query) -> tuple[dict, Decimal | None]:
     return data, (Decimal(str(budget)).quantize(Decimal("0.01")) if budget is not None else None)
 
 
-def _capture(account_id: int, per, kind: str, query) -> int:
-    """Upsert the leads of the communes in `per` (commune, cells) and log one event each."""
+def _capture(account_id: int, per, kind: str, query, origin: str = "site") -> int:
+    """Upsert the leads of the communes in `per` (commune, cells) and log one event each;
+    `origin`: the territory's own site or the national portal."""
     snapshot, budget = _snapshot(query)
-    values = select(literal(account_id).label("account_id"), per.c.commune)
-    insert_leads = pg_insert(Lead).from_select(["account_id", "commune_insee"], values)
+    values = select(
+        literal(account_id).label("account_id"), per.c.commune, literal(origin).label("origin")
+    )
+    insert_leads = pg_insert(Lead).from_select(["account_id", "commune_insee", "origin"], values)
     changes = {"last_seen_at": func.now()}
     if kind == "click":
         insert_leads = pg_insert(Lead).from_select(
-            ["account_id", "commune_insee", "stage", "prospect_at"],
+            ["account_id", "commune_insee", "origin", "stage", "prospect_at"],
             select(
                 literal(account_id).label("account_id"),
                 per.c.commune,
+                literal(origin).label("origin"),
                 literal("prospect").label("stage"),
                 func.now().label("prospect_at"),
             ),
@@ -77,8 +81,15 @@ def _capture(account_id: int, per, kind: str, query) -> int:
         seen.c.at > func.now() - REPEAT_WINDOW,
     )
     statement = insert(LeadEvent).from_select(
-        ["lead_id", "kind", "cells", "criteria", "budget"],
-        select(leads.c.id, literal(kind), per.c.cells, criteria, literal(budget, Numeric(12, 2)))
+        ["lead_id", "kind", "cells", "criteria", "budget", "origin"],
+        select(
+            leads.c.id,
+            literal(kind),
+            per.c.cells,
+            criteria,
+            literal(budget, Numeric(12, 2)),
+            literal(origin),
+        )
         .join(per, per.c.commune == leads.c.commune_insee)
         .where(~repeated),
     )
@@ -150,3 +161,16 @@ def record_click(query, cell_id: str, evaluation: dict) -> int:
         return _capture(account_id, _cells_by_commune([cell_id], codes), "click", query)
 
     return _run("click", work)
+
+
+def record_portal_search(account_id: int, query, cells: list[str]) -> int:
+    """In the bound partner territory: the national portal's precise search made `cells` green
+    over France; the person becomes a contact of the partner's communes holding some of them
+    (the caller checked the search and the person, and binds each partner in turn)."""
+    return _capture(account_id, _cells_by_commune(cells), "search", query, origin="portal")
+
+
+def record_portal_click(account_id: int, query, cell_id: str, communes: list[str]) -> int:
+    """In the bound partner territory: the person opened one of its green cells on the
+    portal; prospect of the commune(s) it concerns."""
+    return _capture(account_id, _cells_by_commune([cell_id], communes), "click", query, "portal")

@@ -109,6 +109,7 @@ def export():
         _("Budget (€)"),
         _("Messages to advertisers"),
         _("Last message about"),
+        _("Came from"),
         _("Consent"),
     )
     identified = 0
@@ -132,6 +133,7 @@ def export():
                 _amount(row.budget),
                 row.messages,
                 row.last_listing or "",
+                report.origin_label(row.origin),
                 _("yes") if consented else _("no"),
             )
         )

@@ -13,6 +13,8 @@ from core.auth.personal_data import holds_people
 from core.db import TenantBase
 
 STAGES = ("contact", "prospect")
+#: Where a lead was captured: the territory's own site, or the national portal.
+ORIGINS = ("site", "portal")
 
 
 class Lead(TenantBase):
@@ -23,6 +25,7 @@ class Lead(TenantBase):
     __table_args__ = (
         Index("uq_leads_account_commune", "account_id", "commune_insee", unique=True),
         CheckConstraint(f"stage IN {STAGES}", name="stage_known"),
+        CheckConstraint(f"origin IN {ORIGINS}", name="lead_origin_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +36,8 @@ class Lead(TenantBase):
     first_seen_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     last_seen_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     prospect_at: Mapped[datetime | None] = mapped_column()
+    #: Where the person first became a lead (kept when they come back by the other way).
+    origin: Mapped[str] = mapped_column(String(10), default="site", server_default="site")
 
 
 class LeadEvent(TenantBase):
@@ -42,6 +47,7 @@ class LeadEvent(TenantBase):
     __tablename__ = "lead_events"
     __table_args__ = (
         CheckConstraint("kind IN ('search', 'click', 'contact')", name="event_kind_known"),
+        CheckConstraint(f"origin IN {ORIGINS}", name="event_origin_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,6 +58,7 @@ class LeadEvent(TenantBase):
     #: A snapshot of the search's criteria, as sent.
     criteria: Mapped[dict] = mapped_column(JSONB)
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    origin: Mapped[str] = mapped_column(String(10), default="site", server_default="site")
 
 
 class LeadConsent(TenantBase):

@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import and_, distinct, exists, func, literal_column, select
 from sqlalchemy.orm import aliased
@@ -262,6 +263,8 @@ class LeadRow:
     first_seen_at: datetime
     last_seen_at: datetime
     prospect_at: datetime | None
+    #: Where the person first became a lead: "site" or "portal".
+    origin: str = "site"
     #: Filled only while the person's consent is in force.
     name: str | None = None
     email: str | None = None
@@ -332,6 +335,7 @@ def _identify(found: list[Lead]) -> list[LeadRow]:
             first_seen_at=lead.first_seen_at,
             last_seen_at=lead.last_seen_at,
             prospect_at=lead.prospect_at,
+            origin=lead.origin,
             messages=written.get(lead.id, 0),
         )
         for lead, number in leads
@@ -376,6 +380,13 @@ def _identify(found: list[Lead]) -> list[LeadRow]:
             row.household = describe_household(event.criteria)
             row.budget = event.budget
     return rows
+
+
+ORIGIN_LABELS = {"site": _l("the territory's site"), "portal": _l("the national portal")}
+
+
+def origin_label(origin: str) -> str:
+    return str(ORIGIN_LABELS.get(origin, origin))
 
 
 def lead_page(filters: Filters) -> LeadPage:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.fanout import read_many
-from core.signals import entitlements_changed
 from core.registry import territories
+from core.signals import entitlements_changed
 from core.tenancy import TenantRef
 from ingest.reference.territory import TerritoryCell
 from sites.search.engine import Result

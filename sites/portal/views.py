@@ -14,6 +14,7 @@ from core.auth.service import territory_link
 from core.registry import kind_label
 from core.themes import render_site
 from sites.portal import partners as partner_list
+from sites.portal.leads import record_national_search
 from sites.search import national
 from sites.search.form import (
     criterion_labels,
@@ -105,6 +106,7 @@ def search():
     context = {"departements": [], "communes": [], "holding": [], "departement": None}
     args = query_args(form.query()) if form.valid else []
     if result is not None:
+        record_national_search(result.query, result)
         context["departements"] = _departements(result)
         known = {row["area"].code: row["name"] for row in context["departements"]}
         if departement in known:

@@ -117,7 +117,7 @@ class Result:
         return self.counts["green"] <= PRECISE_MAX
 
     def green_cells(self) -> list[str]:
-        return self.matrix.ids[self.fails == 0].tolist()
+        return self.matrix.cell_ids(self.fails == 0)
 
     def statuses(self) -> str:
         return _tables().status_chars[self.fails].tobytes().decode()

@@ -96,6 +96,10 @@ class Matrix:
 
         return np.array([json.dumps(i, ensure_ascii=False) for i in self.ids.tolist()], object)
 
+    def cell_ids(self, where) -> list[str]:
+        """The ids of the cells `where` selects (a mask or positions)."""
+        return self.ids[where].tolist()
+
     def index_of(self, cell_id: str) -> int | None:
         import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 

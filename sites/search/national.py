@@ -50,6 +50,9 @@ class NationalMatrix(Matrix):
 
     mapped: Mapped | None = None
 
+    def cell_ids(self, where) -> list[str]:
+        return ids_of(self.ids[where])
+
     def index_of(self, cell_id: str) -> int | None:
         import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
