@@ -56,6 +56,7 @@ from sites.leads.console import bp as leads_console_bp
 from sites.listings.cells_api import blp as cells_blp
 from sites.listings.favourites import bp as favourites_bp
 from sites.listings.views import bp as listings_site_bp
+from sites.portal.api import bp as portal_api_bp
 from sites.portal.views import bp as portal_bp
 from sites.search.api import register as register_search_api
 from sites.search.views import bp as search_bp
@@ -83,6 +84,7 @@ BLUEPRINTS = (
     ingest_api.bp,
     basemap_bp,
     portal_bp,  # after the sites': a territory's host matches its own `/` first
+    portal_api_bp,
 )
 COMMANDS = (
     migrations_cli,

@@ -38,7 +38,15 @@ CONSOLE_HOST_BLUEPRINTS = {"platform", "billing_console", "account", "i18n", "he
 PLATFORM_ONLY_BLUEPRINTS = {"platform", "billing_console"}
 #: What the national portal's host (`<BASE_DOMAIN>`, `www.`) serves: its own pages and API, and
 #: the accounts, language, theme files and health that every host shares.
-PORTAL_HOST_BLUEPRINTS = {"portal", "portal_api", "account", "i18n", "health", "theme"}
+PORTAL_HOST_BLUEPRINTS = {
+    "portal",
+    "portal_api",
+    "account",
+    "i18n",
+    "health",
+    "theme",
+    "basemap",
+}
 #: Single endpoints the portal's host shares besides: static files, the search form's own.
 PORTAL_HOST_ENDPOINTS = {"static", "search.static"}
 #: Blueprints of the portal only: territory and console hosts answer 404 for them.

@@ -53,8 +53,10 @@ bp.before_request(guard(Feature.site))  # the dedicated site: option 2
 def site_helpers():
     def look():
         """Branding of the bound territory, computed once per render where a template asks."""
-        if current_tenant() is None:
-            return {"css": "", "logo": None, "favicon": None, "font_face": None}
+        if current_tenant() is None:  # the portal, the console host: the platform's own icon
+            icon = url_for("theme.file", filename="favicon.svg")
+            return {"css": "", "logo": None, "favicon": icon, "favicon_type": "image/svg+xml",
+                    "font_face": None}  # fmt: skip
         branding = current_branding()
         logo = logo_url(branding)
         values = tokens(branding)

@@ -98,6 +98,20 @@ def forget(_sender=None, **_data) -> None:
 entitlements_changed.connect(forget)
 
 
+def partner_mask(matrix: NationalMatrix) -> np.ndarray:
+    """True for each national cell that lies in a partner territory (the map marks them)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    found = partners(matrix)
+    mask = _kept.get("mask")
+    if mask is None or _kept.get("mask_of") is not found:
+        mask = np.zeros(len(matrix), dtype=bool)
+        for partner in found:
+            mask[partner.cells] = True
+        _kept.update(mask=mask, mask_of=found)
+    return mask
+
+
 def holding(result: Result, limit: int | None = None) -> list[Holding]:
     """The partners holding green cells for this national search: most green cells first, then
     the highest share of their land, then by name."""

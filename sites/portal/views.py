@@ -11,6 +11,7 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 
 from core.auth.service import territory_link
+from core.maps import local_map, map_parts
 from core.registry import kind_label
 from core.themes import render_site
 from sites.portal import partners as partner_list
@@ -26,10 +27,11 @@ from sites.search.form import (
 )
 from sites.search.national import NationalMatrixError
 from sites.search.presets import BY_PRESET
+from sites.search.table import STATUS_LABELS
 from tenants.entitlements import Feature, entitled
 
 log = logging.getLogger("vivrau.portal")
-bp = Blueprint("portal", __name__)
+bp = Blueprint("portal", __name__, static_folder="static", static_url_path="/portail/static")
 
 #: Partner territories featured on the home page.
 FEATURED = 6
@@ -58,6 +60,16 @@ def _partner_entry(ref) -> dict:
         "site": territory_link(ref) if has_site else None,
         "search": territory_link(ref, "search.page") if has_site else None,
     }
+
+
+def france_map():
+    """The national map: France at first, drawn by the page's script from the search API."""
+    return map_parts(
+        local_map(
+            location=[46.6, 2.4], zoom_start=6, zoom_snap=0.5, prefer_canvas=True,
+            control_scale=True,
+        )
+    )  # fmt: skip
 
 
 def _matrix_or_none():
@@ -125,6 +137,9 @@ def search():
         presets=_presets(),
         labels=criterion_labels(),
         query_string=urlencode(args),
+        query=form.query() if result is not None else None,
+        fmap=france_map() if result is not None else None,
+        status_labels=STATUS_LABELS,
         **context,
     )
 

@@ -62,8 +62,14 @@ def guard():
     tenant = current_tenant()
     if tenant is None:
         raise ApiProblem(404, _("Nothing exists at this address."))
+    limit_searches(tenant.slug)
+
+
+def limit_searches(scope: str) -> None:
+    """At most SEARCH_RATE_LIMIT searches per client address and scope (a territory, the
+    portal); a POST's body small and JSON."""
     item = _parsed_limit(current_app.config["SEARCH_RATE_LIMIT"])
-    ids = ("vivrau-search", tenant.slug, request.remote_addr or "-")
+    ids = ("vivrau-search", scope, request.remote_addr or "-")
     if not limiter.limiter.hit(item, *ids):
         reset, _remaining = limiter.limiter.get_window_stats(item, *ids)
         retry = max(1, math.ceil(reset - time.time()))
@@ -79,11 +85,11 @@ def guard():
             raise ApiProblem(415, _("Send the body as application/json."))
 
 
-def _body():
+def search_body():
     return read_json(BODY_MAX)
 
 
-def _query(data, extra=()) -> Query:
+def search_query(data, extra=()) -> Query:
     try:
         return parse_query(data, extra)
     except QueryError as error:
@@ -92,7 +98,7 @@ def _query(data, extra=()) -> Query:
         ) from None
 
 
-def _json(body: dict | str, cache_control: str = "no-store"):
+def json_answer(body: dict | str, cache_control: str = "no-store"):
     """A JSON answer; `body` already written as JSON text is sent as it is."""
     text = (
         body
@@ -340,15 +346,15 @@ class Search(MethodView):
         if scores not in SCORES:
             message = _("One of: %(values)s.", values="true, false")
             raise ApiProblem(400, message, errors={"scores": [message]})
-        query = _query(_body())
+        query = search_query(search_body())
         result = engine.score(current_tenant(), query)
         count_search()
         if current_user.is_authenticated:  # leads: never fails the search
             record_search(query, result)
         if wanted == "compact":
             # The map needs only the statuses; scores are asked for explicitly.
-            return _json(result.compact(with_scores=SCORES[scores]))
-        return _json(result.full_json())
+            return json_answer(result.compact(with_scores=SCORES[scores]))
+        return json_answer(result.full_json())
 
 
 @blp.route("/cell")
@@ -370,8 +376,8 @@ class SearchCell(MethodView):
     )
     def post(self):
         """Explain one cell for a search: why it is green, orange or yellow."""
-        data = _body()
-        query = _query(data, extra=("cell",))
+        data = search_body()
+        query = search_query(data, extra=("cell",))
         cell = data.get("cell")
         if not isinstance(cell, str) or not cell or len(cell) > 40:
             message = _("A cell id is needed.")
@@ -383,7 +389,7 @@ class SearchCell(MethodView):
             raise ApiProblem(404, message, errors={"cell": [message]}) from None
         if current_user.is_authenticated:  # leads: never fails the answer
             record_click(query, cell, evaluation)
-        return _json(evaluation)
+        return json_answer(evaluation)
 
 
 @blp.route("/presets")
@@ -405,4 +411,4 @@ class SearchPresets(MethodView):
             "presets": [p.as_json() for p in PRESETS],
             "with_children": for_household(children=1),
         }
-        return _json(body, "public, max-age=3600")
+        return json_answer(body, "public, max-age=3600")

@@ -167,9 +167,9 @@ def by_commune(result: Result, departement: str | None = None) -> list[Area]:
     return _areas(index, fails, mapped.commune_codes)
 
 
-def viewport_cells(result: Result, west: float, south: float, east: float, north: float):
-    """The cells of a lon/lat box, one by one: [(cell id, status index)] (ViewportTooLarge when
-    it holds more than MAX_VIEWPORT_CELLS cells)."""
+def viewport(result: Result, west: float, south: float, east: float, north: float):
+    """The positions of the cells of a lon/lat box (ViewportTooLarge when it holds more than
+    MAX_VIEWPORT_CELLS cells)."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
     xs, ys = grid.project([west, east, west, east], [south, south, north, north], 4326, 3035)
@@ -184,6 +184,26 @@ def viewport_cells(result: Result, west: float, south: float, east: float, north
     rows = np.arange(n0, n1 + 1, dtype="int64") * 10_000
     starts = np.searchsorted(codes, rows + e0)
     ends = np.searchsorted(codes, rows + e1, side="right")
-    picked = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)] or [[]])
-    picked = picked.astype("int64")
-    return list(zip(ids_of(codes[picked]), result.fails[picked].tolist(), strict=True))
+    parts = [np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return np.concatenate(parts).astype("int64") if parts else np.empty(0, "int64")
+
+
+def viewport_cells(result: Result, west: float, south: float, east: float, north: float):
+    """The cells of a lon/lat box, one by one: [(cell id, status index)]."""
+    picked = viewport(result, west, south, east, north)
+    return list(zip(ids_of(result.matrix.ids[picked]), result.fails[picked].tolist(), strict=True))
+
+
+def corners(codes) -> list[list[list[float]]]:
+    """Each cell's four corners as [lat, lon] pairs (south-west, south-east, north-east,
+    north-west), for a map to draw."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    codes = np.asarray(codes, dtype="int64")
+    north = (codes // 10_000) * 1000
+    east = (codes % 10_000) * 1000
+    points = []
+    for de, dn in ((0, 0), (1000, 0), (1000, 1000), (0, 1000)):
+        lon, lat = grid.project(east + de, north + dn, 3035, 4326)
+        points.append(np.round(np.column_stack([lat, lon]), 5))
+    return np.stack(points, axis=1).tolist()

@@ -1,0 +1,137 @@
+"""The portal's search API for its map (`POST /api/v1/france/search`): the same request body
+as a territory's search, answered at the map's zoom — by département, by commune within one
+département, or square by square within a bounded view — with the counts over France and the
+partner territories where the search holds. A signed-in person's precise search makes them a
+contact of those partners (sites/portal/leads.py)."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, request
+from flask_babel import gettext as _
+
+from core.auth.service import territory_link
+from core.extensions import csrf
+from core.problems import ApiProblem
+from sites.portal import partners as partner_list
+from sites.portal.leads import record_national_search
+from sites.search import national
+from sites.search.api import json_answer, limit_searches, search_body, search_query
+from sites.search.engine import STATUS_NAMES
+from tenants.entitlements import Feature, entitled
+
+bp = Blueprint("portal_api", __name__, url_prefix="/api/v1/france")
+csrf.exempt(bp)  # JSON only, like the territories' search API
+LEVELS = ("departements", "communes", "cells")
+#: Partners named in an answer (the most green squares first).
+PARTNERS_SHOWN = 20
+
+
+@bp.before_request
+def guard():
+    limit_searches("portal")
+
+
+def _bbox() -> tuple[float, float, float, float]:
+    """`bbox=west,south,east,north` in degrees, within metropolitan France's reach."""
+    raw = request.args.get("bbox", "")
+    try:
+        west, south, east, north = (float(v) for v in raw.split(","))
+    except ValueError:
+        message = _("Give the view as bbox=west,south,east,north in degrees.")
+        raise ApiProblem(400, message, errors={"bbox": [message]}) from None
+    finite = all(math.isfinite(v) for v in (west, south, east, north))
+    if not finite or not (-10 <= west < east <= 15 and 38 <= south < north <= 55):
+        message = _("The view must lie around metropolitan France, west before east.")
+        raise ApiProblem(400, message, errors={"bbox": [message]})
+    return west, south, east, north
+
+
+def _areas(result, level: str, departement: str | None) -> list[dict]:
+    mapped = result.matrix.mapped
+    if level == "departements":
+        places, areas = mapped.departement_places, national.by_departement(result)
+    else:
+        places, areas = mapped.commune_places, national.by_commune(result, departement)
+    where = {code: i for i, code in enumerate(places["codes"])}
+    out = []
+    for area in areas:
+        i = where[area.code]
+        out.append(
+            {
+                "code": area.code,
+                "name": places["names"][i],
+                "point": places["points"][i],
+                "cells": area.cells,
+                "green": area.green,
+                "orange": area.orange,
+                "yellow": area.yellow,
+            }
+        )
+    return out
+
+
+def _cells(result, box) -> list[dict]:
+    try:
+        picked = national.viewport(result, *box)
+    except national.ViewportTooLarge as error:
+        raise ApiProblem(400, _("This view is too wide to show squares: zoom in."),
+                         errors={"bbox": [str(error)]}) from None  # fmt: skip
+    codes = result.matrix.ids[picked]
+    in_partner = partner_list.partner_mask(result.matrix)[picked].tolist()
+    statuses = result.fails[picked].tolist()
+    return [
+        {"id": cell, "status": STATUS_NAMES[s], "partner": p, "corners": c}
+        for cell, s, p, c in zip(
+            national.ids_of(codes), statuses, in_partner, national.corners(codes), strict=True
+        )
+    ]
+
+
+def _partners(result) -> list[dict]:
+    out = []
+    for held in partner_list.holding(result, PARTNERS_SHOWN):
+        ref = held.partner.territory
+        out.append(
+            {
+                "slug": ref.slug,
+                "name": ref.name,
+                "green": held.green,
+                "cells": held.cells,
+                "site": territory_link(ref) if entitled(ref, Feature.site) else None,
+            }
+        )
+    return out
+
+
+@bp.post("/search")
+def search():
+    level = request.args.get("level", "departements")
+    if level not in LEVELS:
+        message = _("One of: %(values)s.", values=", ".join(LEVELS))
+        raise ApiProblem(400, message, errors={"level": [message]})
+    departement = request.args.get("departement") if level == "communes" else None
+    box = _bbox() if level == "cells" else None
+    query = search_query(search_body())
+    try:
+        result = national.national_search(query)
+    except national.NationalMatrixError:
+        raise ApiProblem(503, _("The France-wide search is not available right now.")) from None
+    if departement is not None and departement not in result.matrix.mapped.departement_codes:
+        message = _("No such département: %(code)s.", code=departement[:3])
+        raise ApiProblem(400, message, errors={"departement": [message]})
+    record_national_search(query, result)
+    body = {
+        "version": result.version,
+        "counts": result.counts,
+        "precise": result.precise,
+        "total": result.total,
+        "level": level,
+        "partners": _partners(result),
+    }
+    if level == "cells":
+        body["cells"] = _cells(result, box)
+    else:
+        body["areas"] = _areas(result, level, departement)
+    return json_answer(body)
