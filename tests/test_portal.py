@@ -169,3 +169,57 @@ def test_an_unconfirmed_address_or_a_guest_records_nothing(
     unconfirmed.login(make_account(verified=False))
     assert unconfirmed.get(f"/recherche?{query}").status_code == 200
     assert leads_in(app, flour) == []
+
+
+def api(client, body, query="", host_name=PORTAL):
+    return client.post(
+        f"/api/v1/france/search{query}", base_url=f"http://{host_name}", json=body
+    )
+
+
+BODY = {"criteria": [{"id": "gp_km", "threshold": 5, "importance": "must"}]}
+
+
+def test_the_map_api_answers_each_zoom(app, national, client, make_tenant):
+    flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
+    whole = api(client, BODY)
+    assert whole.status_code == 200
+    body = whole.get_json()
+    (cantal,) = body["areas"]
+    assert cantal["code"] == "15" and cantal["name"] == "Cantal"
+    assert cantal["cells"] == body["total"] and cantal["green"] == body["counts"]["green"]
+    assert 2.0 < cantal["point"][0] < 3.5 and 44.5 < cantal["point"][1] < 45.5  # lon, lat
+    assert [p["slug"] for p in body["partners"]] == [flour.slug]
+    communes = api(client, BODY, "?level=communes&departement=15").get_json()["areas"]
+    assert sum(a["cells"] for a in communes) <= body["total"] and len(communes) > 200
+    cells = api(client, BODY, "?level=cells&bbox=3.05,45.0,3.13,45.06").get_json()["cells"]
+    assert 20 < len(cells) < 200
+    assert any(c["partner"] for c in cells) and not all(c["partner"] for c in cells)
+    assert {c["status"] for c in cells} <= {"green", "orange", "yellow"}
+    assert all(len(c["corners"]) == 4 for c in cells)
+    # Only on the portal's host.
+    assert api(client, BODY, host_name=host(flour)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "field"),
+    [
+        ("?level=streets", BODY, "level"),
+        ("?level=communes&departement=99", BODY, "departement"),
+        ("?level=cells&bbox=1,2", BODY, "bbox"),
+        ("?level=cells&bbox=-5,42,8,51", BODY, "bbox"),  # all of France, square by square
+        ("?level=cells&bbox=3,45,nan,46", BODY, "bbox"),
+        ("", {"criteria": [{"id": "no_such", "threshold": 1, "importance": "must"}]}, None),
+        ("", {"criteria": [{"id": "gp_km", "threshold": -4, "importance": "must"}]}, None),
+    ],
+)
+def test_bad_map_requests_are_refused_with_their_reason(
+    app, national, client, query, body, field
+):
+    answer = api(client, body, query)
+    assert answer.status_code == 400
+    assert answer.mimetype == "application/problem+json"
+    problem = answer.get_json()
+    assert problem["detail"]
+    if field:
+        assert field in problem["errors"]
