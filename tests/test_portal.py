@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
+from core import grid
 from core.extensions import db
 from core.tenancy import tenant_scope
 from ingest.reference.national import build
@@ -223,3 +224,44 @@ def test_bad_map_requests_are_refused_with_their_reason(
     assert problem["detail"]
     if field:
         assert field in problem["errors"]
+
+
+def test_opening_a_partners_green_square_makes_a_prospect_there_only(
+    app, national, make_tenant, make_account, visitor, monkeypatch
+):
+    flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
+    aurillac = make_tenant(kind="commune", code="15014", name="Aurillac")
+    monkeypatch.setattr(search_engine, "PRECISE_MAX", 10_000)  # this search counts as precise
+    person = visitor(PORTAL)
+    person.login(make_account())
+
+    def opened(cell: str):
+        return person.client.post(
+            "/api/v1/france/search/cell", base_url=person.base, json={**BODY, "cell": cell}
+        )
+
+    answer = opened(grid.cell_id(3.0928, 45.0337))  # Saint-Flour's centre
+    assert answer.status_code == 200
+    square = answer.get_json()
+    assert square["status"] == "green" and square["communes"][0]["name"] == "Saint-Flour"
+    assert [p["slug"] for p in square["partners"]] == [flour.slug]
+    assert {c["id"] for c in square["criteria"]} == {"gp_km"}
+    assert [r[1:] for r in leads_in(app, flour)] == [("portal", "click", "portal")]
+    with app.app_context(), tenant_scope(flour):
+        stages = db.session.execute(text("SELECT stage FROM leads")).scalars().all()
+        db.session.rollback()
+    assert stages and set(stages) == {"prospect"}
+    assert leads_in(app, aurillac) == []
+    # A square no partner holds (Murat's) records nothing anywhere.
+    murat = opened(grid.cell_id(2.8686, 45.1100)).get_json()
+    assert murat["partners"] == []
+    assert leads_in(app, aurillac) == [] and len(leads_in(app, flour)) == 1
+    # Ids that are not metropolitan squares, or a square without data.
+    for bad, status in (
+        ("N45E3", 400),
+        ("CRS2972RES1000mN540000E340000", 400),
+        (grid.cell_id(2.35, 48.85), 404),  # Paris: no profile in this test's matrix
+    ):
+        refused = opened(bad)
+        assert refused.status_code == status, bad
+        assert refused.mimetype == "application/problem+json"

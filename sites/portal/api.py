@@ -1,8 +1,9 @@
 """The portal's search API for its map (`POST /api/v1/france/search`): the same request body
 as a territory's search, answered at the map's zoom — by département, by commune within one
 département, or square by square within a bounded view — with the counts over France and the
-partner territories where the search holds. A signed-in person's precise search makes them a
-contact of those partners (sites/portal/leads.py)."""
+partner territories where the search holds; and one square explained (`/search/cell`). A
+signed-in person's precise search makes them a contact of those partners, opening a partner's
+green square its prospect (sites/portal/leads.py)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import math
 from flask import Blueprint, request
 from flask_babel import gettext as _
 
+from core import grid
 from core.auth.service import territory_link
 from core.extensions import csrf
 from core.problems import ApiProblem
 from sites.portal import partners as partner_list
-from sites.portal.leads import record_national_search
+from sites.portal.leads import record_national_click, record_national_search
 from sites.search import national
 from sites.search.api import json_answer, limit_searches, search_body, search_query
 from sites.search.engine import STATUS_NAMES
@@ -135,3 +137,36 @@ def search():
     else:
         body["areas"] = _areas(result, level, departement)
     return json_answer(body)
+
+
+@bp.post("/search/cell")
+def cell():
+    """One square explained against the search, the partners whose land holds it; opening a
+    partner's green square of a precise search makes a signed-in person its prospect."""
+    data = search_body()
+    query = search_query(data, extra=("cell",))
+    cell_id = data.get("cell")
+    if not isinstance(cell_id, str) or not cell_id or len(cell_id) > 40:
+        message = _("A square's id is needed.")
+        raise ApiProblem(400, message, errors={"cell": [message]})
+    try:
+        evaluation = national.explain_cell(query, cell_id)
+    except grid.CellIdError:
+        message = _("Not a square of metropolitan France: %(cell)s.", cell=cell_id)
+        raise ApiProblem(400, message, errors={"cell": [message]}) from None
+    except LookupError:
+        raise ApiProblem(404, _("This square holds no data yet.")) from None
+    except national.NationalMatrixError:
+        raise ApiProblem(503, _("The France-wide search is not available right now.")) from None
+    matrix = national.national_matrix()
+    partners = partner_list.holding_cell(matrix, matrix.index_of(cell_id))
+    record_national_click(query, cell_id, evaluation, partners)
+    evaluation["partners"] = [
+        {
+            "slug": ref.slug,
+            "name": ref.name,
+            "site": territory_link(ref) if entitled(ref, Feature.site) else None,
+        }
+        for ref in partners
+    ]
+    return json_answer(evaluation)

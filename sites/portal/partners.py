@@ -112,6 +112,11 @@ def partner_mask(matrix: NationalMatrix) -> np.ndarray:
     return mask
 
 
+def holding_cell(matrix: NationalMatrix, position: int) -> list[TenantRef]:
+    """The partners whose land holds the square at `position` (a commune, its communauté…)."""
+    return [p.territory for p in partners(matrix) if (p.cells == position).any()]
+
+
 def holding(result: Result, limit: int | None = None) -> list[Holding]:
     """The partners holding green cells for this national search: most green cells first, then
     the highest share of their land, then by name."""

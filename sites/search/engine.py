@@ -324,13 +324,17 @@ def evaluate_cell(tenant: TenantRef, query: Query, cell_id: str) -> dict:
     i = m.index_of(cell_id) if isinstance(cell_id, str) else None
     if i is None:
         raise LookupError(cell_id)
+    return explain(m, query, i, cell_id, m.communes[i])
+
+
+def explain(m: Matrix, query: Query, i: int, cell_id: str, main: str | None) -> dict:
+    """The cell at position `i` of a matrix explained (a territory's or the national one);
+    `main`: the commune holding most of it."""
     one = slice(i, i + 1)
     fails, scores = _fails(m, query, one), _scores(m, query, one)
     criteria = []
     for w, row in zip(
-        query.criteria,
-        _rows(m, query, [w.id for w in query.criteria], slice(i, i + 1)),
-        strict=True,
+        query.criteria, _rows(m, query, [w.id for w in query.criteria], one), strict=True
     ):
         threshold = query.threshold_of(w)
         criteria.append(
@@ -350,7 +354,7 @@ def evaluate_cell(tenant: TenantRef, query: Query, cell_id: str) -> dict:
         "cell": cell_id,
         "status": STATUS_NAMES[int(fails[0])],
         "score": round(float(scores[0]), 3) if scores is not None else None,
-        "communes": _communes_covering(cell_id, m.communes[i]),
+        "communes": _communes_covering(cell_id, main),
         "criteria": criteria,
     }
 

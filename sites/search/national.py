@@ -23,7 +23,7 @@ from ingest.reference.national import (
     ids_of,
     open_version,
 )
-from sites.search.engine import Result, score_matrix
+from sites.search.engine import Result, explain, score_matrix
 from sites.search.matrix import Matrix
 from sites.search.query import Query
 
@@ -106,6 +106,18 @@ def national_is_synthetic() -> bool:
         return national_matrix().mapped.synthetic
     except NationalMatrixError:
         return False
+
+
+def explain_cell(query: Query, cell_id: str) -> dict:
+    """One metropolitan square explained against a search (CellIdError for an id that is not a
+    metropolitan one, LookupError for a square the matrix does not hold)."""
+    matrix = national_matrix()
+    i = matrix.index_of(cell_id)
+    if i is None:
+        raise LookupError(cell_id)
+    commune = int(matrix.mapped.communes[i])
+    main = matrix.mapped.commune_codes[commune] if commune >= 0 else None
+    return explain(matrix, query, i, cell_id, main)
 
 
 def national_search(query: Query) -> Result:

@@ -44,7 +44,16 @@ def test_from_the_portal_to_a_partner(
         status.filter(has_text="communes du département Cantal").wait_for()
         page.evaluate(f"void window['{name}'].setView([45.03, 3.09], 12)")
         status.filter(has_text="carrés de cette vue").wait_for()
+        # A square under the map's centre, clicked as a person would: the panel explains it.
+        box = page.locator("#portal-map .folium-map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        panel = page.locator("#portal-cell")
+        panel.wait_for()
+        assert "Médecin généraliste" in panel.inner_text()
+        assert page.evaluate("document.activeElement.id") == "portal-cell-title"
         assert axe_violations(page) == []
+        page.keyboard.press("Escape")  # closed from the keyboard, as a bottom sheet on a phone
+        panel.wait_for(state="hidden")
         shot(page, f"portal-search-{width}")
 
         link = page.locator("#partners-holding a", has_text="Voir ses carrés").first

@@ -84,9 +84,78 @@
       L.extend(style, cell.partner ? PARTNER : OTHER);
       var square = L.polygon(cell.corners, style);
       square.bindTooltip(T["status_" + cell.status] + (cell.partner ? " — " + T.partner : ""));
+      square.on("click", function () { open(cell.id); });
       layer.addLayer(square);
     });
   }
+
+  // --- one square explained, in the panel beside the map ---------------------------------
+  var panel = document.getElementById("portal-cell");
+
+  function element(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function open(cellId) {
+    var body = L.extend({}, data.query, { cell: cellId });
+    fetch(figure.getAttribute("data-cell-api"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    }).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.json();
+    }).then(show).catch(function () { say(T.failed); });
+  }
+
+  function show(cell) {
+    if (!panel) return;
+    panel.replaceChildren();
+    var heading = element("h3", T["status_" + cell.status], "cell-status");
+    heading.id = "portal-cell-title";
+    heading.tabIndex = -1;
+    panel.appendChild(heading);
+    if (cell.communes.length) {
+      panel.appendChild(element("p", T.communes + " : " + cell.communes.map(function (c) { return c.name; }).join(", ")));
+    }
+    var list = element("ul", undefined, "cell-criteria");
+    cell.criteria.forEach(function (c) {
+      var value = c.value_text || T.unknown;
+      list.appendChild(element("li", c.label + " : " + value + " (" + T.asked + " " + c.threshold_text + ") — " + (c.ok ? T.met : T.not_met)));
+    });
+    panel.appendChild(list);
+    cell.partners.forEach(function (p) {
+      var line = element("p");
+      if (p.site) {
+        var link = element("a", T.visit.replace("{name}", p.name));
+        link.href = p.site;
+        line.appendChild(link);
+      } else {
+        line.textContent = T.partner_named.replace("{name}", p.name);
+      }
+      panel.appendChild(line);
+    });
+    var close = element("button", T.close, "button button-secondary");
+    close.type = "button";
+    close.addEventListener("click", hide);
+    panel.appendChild(close);
+    panel.hidden = false;
+    heading.focus();
+  }
+
+  function hide() {
+    if (!panel || panel.hidden) return;
+    panel.hidden = true;
+    figure.querySelector(".folium-map").focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") hide();
+  });
 
   function nearestDepartement() {
     var centre = map.getCenter(), best = null, bestDistance = Infinity;
