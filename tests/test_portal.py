@@ -232,6 +232,17 @@ def test_opening_a_partners_green_square_makes_a_prospect_there_only(
     flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
     aurillac = make_tenant(kind="commune", code="15014", name="Aurillac")
     monkeypatch.setattr(search_engine, "PRECISE_MAX", 10_000)  # this search counts as precise
+    centre = grid.cell_id(3.0928, 45.0337)  # Saint-Flour's centre
+    with app.app_context(), tenant_scope(flour):
+        db.session.execute(
+            text(
+                "INSERT INTO listings (kind, external_id, title, commune_insee, status, source, "
+                "geom, cell_id) VALUES ('job', 'J-1', 'Infirmier de nuit', '15187', 'published', "
+                "'manual', ST_SetSRID(ST_MakePoint(3.0930, 45.0340), 4326), :cell)"
+            ),
+            {"cell": centre},
+        )
+        db.session.commit()
     person = visitor(PORTAL)
     person.login(make_account())
 
@@ -240,9 +251,12 @@ def test_opening_a_partners_green_square_makes_a_prospect_there_only(
             "/api/v1/france/search/cell", base_url=person.base, json={**BODY, "cell": cell}
         )
 
-    answer = opened(grid.cell_id(3.0928, 45.0337))  # Saint-Flour's centre
+    answer = opened(centre)
     assert answer.status_code == 200
     square = answer.get_json()
+    (job,) = square["listings"]  # the partner's listing, read from its own schema
+    assert job["title"] == "Infirmier de nuit" and job["in_cell"] and job["commune"] == "Saint-Flour"
+    assert job["url"] == f"http://{host(flour)}/annonces/job/J-1"
     assert square["status"] == "green" and square["communes"][0]["name"] == "Saint-Flour"
     assert [p["slug"] for p in square["partners"]] == [flour.slug]
     assert {c["id"] for c in square["criteria"]} == {"gp_km"}

@@ -18,6 +18,7 @@ from core.extensions import csrf
 from core.problems import ApiProblem
 from sites.portal import partners as partner_list
 from sites.portal.leads import record_national_click, record_national_search
+from sites.portal.listings import listings_around
 from sites.search import national
 from sites.search.api import json_answer, limit_searches, search_body, search_query
 from sites.search.engine import STATUS_NAMES
@@ -161,6 +162,7 @@ def cell():
     matrix = national.national_matrix()
     partners = partner_list.holding_cell(matrix, matrix.index_of(cell_id))
     record_national_click(query, cell_id, evaluation, partners)
+    evaluation["listings"] = listings_around(matrix, cell_id)
     evaluation["partners"] = [
         {
             "slug": ref.slug,

@@ -36,7 +36,13 @@ CHECK_SECONDS = 30
 #: communes or départements.
 MAX_VIEWPORT_CELLS = 40_000
 
-__all__ = ["NationalMatrixError", "ViewportTooLarge", "national_matrix", "national_search"]
+__all__ = [
+    "NationalMatrixError",
+    "ViewportTooLarge",
+    "code_of_id",
+    "national_matrix",
+    "national_search",
+]
 
 
 class ViewportTooLarge(ValueError):

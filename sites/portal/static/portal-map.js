@@ -128,6 +128,20 @@
       list.appendChild(element("li", c.label + " : " + value + " (" + T.asked + " " + c.threshold_text + ") — " + (c.ok ? T.met : T.not_met)));
     });
     panel.appendChild(list);
+    if (cell.listings.length) {
+      panel.appendChild(element("h4", T.listings));
+      var found = element("ul", undefined, "cell-listings");
+      cell.listings.forEach(function (x) {
+        var item = element("li");
+        var title = x.url ? element("a", x.title) : element("span", x.title);
+        if (x.url) title.href = x.url;
+        item.appendChild(title);
+        var where = x.in_cell ? T.in_cell : T.km_away.replace("{km}", String(x.distance_km).replace(".", T.decimal));
+        item.appendChild(element("span", " — " + x.kind_title + ", " + x.commune + " (" + where + ")" + (x.summary.length ? " · " + x.summary.join(" · ") : "")));
+        found.appendChild(item);
+      });
+      panel.appendChild(found);
+    }
     cell.partners.forEach(function (p) {
       var line = element("p");
       if (p.site) {
