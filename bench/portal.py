@@ -10,6 +10,17 @@ Scoring
     with its threshold, summed per cell). Each run is the median of 15 rounds; the search and its
     baseline alternate run by run after a warm-up.
 
+Under load and page weight
+    The bench's own database holds the Cantal (real communes, synthetic data, cells and profiles,
+    a département territory subscribed: the portal's partner) and the synthetic national matrix
+    above in its NATIONAL_DIR (the Cantal's squares lie inside it). gunicorn (one gthread worker
+    of 4 threads) runs on one core, wrk (20 keep-alive connections, gzip) on the other: the
+    portal's `POST /api/v1/france/search` at the national zoom (what its map asks first) against
+    the territory's own `POST /api/v1/search?format=compact` for the same body, interleaved, p95
+    of each run. Then, through the WSGI interface as a browser asks: the portal's search page
+    with every stylesheet and script it links and the map's first answer, gzip as served
+    (≤ 1.5 MB), and that answer alone (≤ 50 KB).
+
 Memory
     Workers are forked as gunicorn forks them (from a parent that has not read the matrix). Each
     then maps the matrix and runs three national searches, all of them alive at once; the
@@ -22,8 +33,10 @@ Memory
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -32,8 +45,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.harness import Bench
-from bench.search import _query
+from application import create_app
+from bench.common import prepare_cantal
+from bench.harness import Bench, BenchError, split_cores
+from bench.search import BODY, CLIENTS, SECONDS, WRK_LUA, Load, _query
+from core.extensions import db
 from ingest.reference import national as files
 from ingest.reference.criteria import CRITERIA
 from sites.search import engine
@@ -46,6 +62,12 @@ ROUNDS = 15
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 WORKERS = 4
 MB = 2**20
+HTTP_RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+SLUG = "bench_portal"
+HOST = "bench-portal.vivrau.localhost"
+PORTAL = "vivrau.localhost"
+NATIONAL = "/api/v1/france/search"
+TERRITORY = "/api/v1/search?format=compact"
 
 
 def write_matrix(folder: Path) -> str:
@@ -192,6 +214,106 @@ def _size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.iterdir()) / MB
 
 
+def measure_weight(bench: Bench, app) -> None:
+    """The portal's search page as a browser first loads it, and its map's first answer."""
+    client = app.test_client()
+    base = f"http://{PORTAL}"
+    gzip = {"Accept-Encoding": "gzip"}
+    page = "/recherche?preset=young_family"
+
+    def get(path: str, compressed: bool = True) -> bytes:
+        response = client.get(path, base_url=base, headers=gzip if compressed else {})
+        if response.status_code != 200:
+            raise BenchError(f"GET {path}: HTTP {response.status_code}")
+        return response.get_data()
+
+    def post(compressed: bool = True) -> bytes:
+        response = client.post(
+            NATIONAL, base_url=base, json=BODY, headers=gzip if compressed else {}
+        )
+        if response.status_code != 200:
+            raise BenchError(f"POST {NATIONAL}: {response.get_data(as_text=True)[:500]}")
+        return response.get_data()
+
+    html = get(page, compressed=False).decode()
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(/[^"]+\.(?:js|css))"', html)
+    sent = sum(len(get(path)) for path in [page, *assets]) + len(post())
+    plain = sum(len(get(path, compressed=False)) for path in [page, *assets]) + len(post(False))
+    bench.figure(
+        "portal's first load (search page, styles, scripts, the map's first answer), gzip",
+        [sent / 1000],
+        "KB",
+        at_most=1500,
+        baseline=[plain / 1000],
+        baseline_name="the same bytes uncompressed",
+        note=f"{len(assets)} stylesheets and scripts; base map tiles not counted",
+    )
+    answer, answer_plain = len(post()) / 1000, len(post(False)) / 1000
+    areas = len(json.loads(post(False))["areas"])
+    bench.figure(
+        "portal search answer at the national zoom, gzip as served",
+        [answer],
+        "KB",
+        at_most=50,
+        baseline=[answer_plain],
+        baseline_name="the same answer uncompressed",
+        note=f"{areas} départements, {CELLS:,} squares scored".replace(",", " "),
+    )
+
+
+def bench_http(bench: Bench) -> None:
+    if shutil.which("wrk") is None:
+        raise BenchError("wrk is not installed (scripts/setup.sh test installs it: Debian's wrk)")
+    folder = Path(tempfile.mkdtemp(prefix="bench-portal-http-"))
+    scripts = Path(tempfile.mkdtemp(prefix="bench-portal-wrk-"))
+    try:
+        url = bench.database()
+        started = time.perf_counter()
+        env = prepare_cantal(
+            bench, url, SLUG, SEARCH_RATE_LIMIT="10000000/minute", NATIONAL_DIR=str(folder)
+        )
+        bench.flask(env, "tenants", "grant", SLUG, "--feature", "base", "--feature", "site",
+                    "--until", "2099-12-31", "--reason", "benchmark")  # fmt: skip
+        write_matrix(folder)
+        print(f"  (set-up: the Cantal and France in {time.perf_counter() - started:.0f} s)")
+        app = create_app(
+            {"DATABASE_URL": url, "REDIS_URL": bench.redis_url, "LOG_LEVEL": "WARNING",
+             "SEARCH_RATE_LIMIT": "10000000/minute", "NATIONAL_DIR": str(folder)}
+        )  # fmt: skip
+        measure_weight(bench, app)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        server_cpus, load_cpus = split_cores()
+        _, port = bench.serve("bench.app:app", env, cpus=server_cpus)
+        loads = {}
+        for name, host in (("national", PORTAL), ("territory", HOST)):
+            script = scripts / f"{name}.lua"
+            script.write_text(WRK_LUA % {"body": json.dumps(BODY), "host": host})
+            loads[name] = Load(port, script, load_cpus)
+        values, base = bench.interleave(
+            lambda: loads["national"].p95(NATIONAL),
+            lambda: loads["territory"].p95(TERRITORY),
+            runs=HTTP_RUNS,
+        )
+        bench.figure(
+            f"POST {NATIONAL} at the national zoom, p95 under {CLIENTS} clients",
+            values,
+            "ms",
+            at_most=150.0,
+            baseline=base,
+            baseline_name="the Cantal's own compact search, same body, same run",
+            note=(
+                f"{CELLS:,} squares × {len(CRITERIA)} criteria (4 must), a budget and a "
+                f"household; {SECONDS} s a run; national {loads['national'].summary(NATIONAL)}; "
+                f"territory {loads['territory'].summary(TERRITORY)}"
+            ).replace(",", " ", 1),
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(scripts, ignore_errors=True)
+
+
 def main() -> None:
     with Bench("portal") as bench:
         folder = Path(tempfile.mkdtemp(prefix="bench-portal-"))
@@ -201,6 +323,7 @@ def main() -> None:
             bench_memory(bench, folder, version)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        bench_http(bench)
 
 
 if __name__ == "__main__":

@@ -60,9 +60,7 @@ def test_the_portal_host_serves_its_pages_and_only_them(app, make_tenant, visito
     assert visitor(f"admin.{PORTAL}").get("/territoires").status_code == 404
 
 
-def test_partners_are_the_territories_whose_subscription_covers_the_base(
-    app, make_tenant, visitor
-):
+def test_partners_are_the_territories_whose_subscription_covers_the_base(app, make_tenant, visitor):
     subscribed = make_tenant(name="Condat")
     make_tenant(name="Marchastel", entitled=False)
     page = text_of(visitor(PORTAL).get("/territoires"))
@@ -173,9 +171,7 @@ def test_an_unconfirmed_address_or_a_guest_records_nothing(
 
 
 def api(client, body, query="", host_name=PORTAL):
-    return client.post(
-        f"/api/v1/france/search{query}", base_url=f"http://{host_name}", json=body
-    )
+    return client.post(f"/api/v1/france/search{query}", base_url=f"http://{host_name}", json=body)
 
 
 BODY = {"criteria": [{"id": "gp_km", "threshold": 5, "importance": "must"}]}
@@ -214,9 +210,7 @@ def test_the_map_api_answers_each_zoom(app, national, client, make_tenant):
         ("", {"criteria": [{"id": "gp_km", "threshold": -4, "importance": "must"}]}, None),
     ],
 )
-def test_bad_map_requests_are_refused_with_their_reason(
-    app, national, client, query, body, field
-):
+def test_bad_map_requests_are_refused_with_their_reason(app, national, client, query, body, field):
     answer = api(client, body, query)
     assert answer.status_code == 400
     assert answer.mimetype == "application/problem+json"
@@ -255,7 +249,9 @@ def test_opening_a_partners_green_square_makes_a_prospect_there_only(
     assert answer.status_code == 200
     square = answer.get_json()
     (job,) = square["listings"]  # the partner's listing, read from its own schema
-    assert job["title"] == "Infirmier de nuit" and job["in_cell"] and job["commune"] == "Saint-Flour"
+    assert (
+        job["title"] == "Infirmier de nuit" and job["in_cell"] and job["commune"] == "Saint-Flour"
+    )
     assert job["url"] == f"http://{host(flour)}/annonces/job/J-1"
     assert square["status"] == "green" and square["communes"][0]["name"] == "Saint-Flour"
     assert [p["slug"] for p in square["partners"]] == [flour.slug]

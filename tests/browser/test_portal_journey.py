@@ -14,7 +14,12 @@ from tests.test_portal import PORTAL, national  # noqa: F401 - the fixture: the 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
 def test_from_the_portal_to_a_partner(
-    national, make_tenant, live_server, browser, width, height  # noqa: F811
+    national,  # noqa: F811 - the fixture imported above
+    make_tenant,
+    live_server,
+    browser,
+    width,
+    height,  # noqa: F811
 ):
     flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
     portal = f"http://{PORTAL}:{live_server}"
