@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from flask_babel import format_percent
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import aliased
 
 from core import signals
 from core.extensions import db, with_redis
 from core.fanout import read_in
+from core.i18n import pick
 from core.registry import Tenant, TenantKind, TenantStatus, members_of
 from core.tenancy import TenantRef
 from ingest.listings.declaration import KINDS
@@ -24,6 +26,7 @@ from ingest.reference.models import CellPopulation, CellProfile, Commune
 from ingest.reference.territory import TerritoryCell, territory_communes
 from sites.listings.members import photo_url
 from sites.listings.public import summary, visible
+from sites.search.values import km, threshold_text
 
 #: The amenities the home page speaks of, in this order (criteria of the catalogue, in km).
 AMENITIES = (
@@ -324,3 +327,17 @@ def member_towns(tenant: TenantRef) -> list[Town]:
     }
     towns = [Town(names.get(code, code), code, sites.get(code)) for code in codes]
     return sorted(towns, key=lambda t: (t.site is None, t.name))
+
+
+def amenity_lines(figures: KeyFigures) -> list[tuple[str, str, str, str]]:
+    """Each everyday service as the pages say it: its name, the distance within which half of
+    the inhabitants live, the threshold, and the share living within it."""
+    return [
+        (
+            pick(BY_ID[a.criterion].label_fr, BY_ID[a.criterion].label_en),
+            km(a.median_km),
+            threshold_text(BY_ID[a.criterion], a.threshold_km),
+            format_percent(a.share_within),
+        )
+        for a in figures.amenities
+    ]

@@ -4,7 +4,7 @@ photo, listing photos and favicon."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, redirect, url_for
-from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +13,6 @@ from core.auth.permissions import can, effective_roles, role_label
 from core.auth.service import territory_link
 from core.extensions import db
 from core.fanout import read_in
-from core.i18n import pick
 from core.registry import kind_label
 from core.security import csp_nonce
 from core.storage import StorageError, get_storage
@@ -23,7 +22,6 @@ from ingest.listings.declaration import KINDS
 from ingest.listings.labels import kind_short_title
 from ingest.listings.photos import main_photo, stored_name_exists
 from ingest.reference.communes import names_of
-from ingest.reference.criteria import BY_ID
 from ingest.reference.models import CellProfile
 from ingest.reference.territory import TerritoryCell
 from sites import everywhere
@@ -42,7 +40,6 @@ from sites.models import Page
 from sites.search.form import preset_description, preset_name
 from sites.search.national import national_is_synthetic
 from sites.search.presets import BY_PRESET
-from sites.search.values import km, threshold_text
 from tenants.entitlements import Feature, always_open, guard
 
 bp = Blueprint("site", __name__)
@@ -129,15 +126,7 @@ def home():
         content=home_content(locale),
         hero=hero_url(current_branding()),
         figures=figures,
-        amenities=[
-            (
-                pick(BY_ID[a.criterion].label_fr, BY_ID[a.criterion].label_en),
-                km(a.median_km),
-                threshold_text(BY_ID[a.criterion], a.threshold_km),
-                format_percent(a.share_within),
-            )
-            for a in figures.amenities
-        ],
+        amenities=figures_of.amenity_lines(figures),
         cards=[(c, _card_url(c)) for c in cards],
         communes=names_of(c.commune_insee for c in cards),
         towns=[

@@ -275,3 +275,17 @@ def test_opening_a_partners_green_square_makes_a_prospect_there_only(
         refused = opened(bad)
         assert refused.status_code == status, bad
         assert refused.mimetype == "application/problem+json"
+
+
+def test_each_partner_has_its_page_on_the_portal(app, cantal_profiles, make_tenant, visitor):
+    flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
+    closed = make_tenant(kind="commune", code="15014", name="Aurillac", entitled=False)
+    portal = visitor(PORTAL)
+    page = portal.get(f"/territoires/{flour.slug}")
+    assert page.status_code == 200
+    said = text_of(page)
+    assert "Saint-Flour en chiffres" in said and "Carreaux de 1 km² à comparer" in said
+    assert f'href="http://{host(flour)}/recherche"' in page.get_data(as_text=True)
+    assert f'href="/territoires/{flour.slug}"' in portal.get("/territoires").get_data(True)
+    assert portal.get(f"/territoires/{closed.slug}").status_code == 404  # not a partner
+    assert portal.get("/territoires/nobody").status_code == 404

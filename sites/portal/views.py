@@ -6,14 +6,17 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, g, request
-from flask_babel import format_percent
+from flask import Blueprint, abort, g, request, url_for
+from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 
 from core.auth.service import territory_link
+from core.fanout import read_in
 from core.maps import local_map, map_parts
 from core.registry import kind_label
 from core.themes import render_site
+from sites.content import home_content
+from sites.home import amenity_lines, key_figures
 from sites.portal import partners as partner_list
 from sites.portal.leads import record_national_search
 from sites.search import national
@@ -25,6 +28,7 @@ from sites.search.form import (
     read_form,
     run_form,
 )
+from sites.search.layer import page_map
 from sites.search.national import NationalMatrixError
 from sites.search.presets import BY_PRESET
 from sites.search.table import STATUS_LABELS
@@ -59,6 +63,7 @@ def _partner_entry(ref) -> dict:
         "kind": kind_label(ref.kind),
         "site": territory_link(ref) if has_site else None,
         "search": territory_link(ref, "search.page") if has_site else None,
+        "page": url_for("portal.partner", slug=ref.slug),
     }
 
 
@@ -149,6 +154,44 @@ def partners():
     return render_site(
         "portal/partners.html",
         partners=[_partner_entry(r) for r in partner_list.partner_territories()],
+    )
+
+
+def _partner_or_404(slug: str):
+    found = next((r for r in partner_list.partner_territories() if r.slug == slug), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/territoires/<slug>")
+def partner(slug: str):
+    """A partner territory presented on the portal: its own words, its three axes, key figures
+    computed from its squares, its listings by kind, a small map; then on to its own site."""
+    ref = _partner_or_404(slug)
+    locale = str(get_locale())
+
+    def read():
+        return key_figures(ref), home_content(locale), page_map(ref)
+
+    figures, content, fmap = read_in(ref, read)
+    entry = _partner_entry(ref)
+    listings = [
+        (
+            kind,
+            count,
+            territory_link(ref, "listings_site.by_kind", kind=kind) if entry["site"] else None,
+        )
+        for kind, count in figures.listings.items()
+    ]
+    return render_site(
+        "portal/partner.html",
+        partner=entry,
+        content=content,
+        figures=figures,
+        amenities=amenity_lines(figures),
+        listings=listings,
+        fmap=fmap,
     )
 
 
