@@ -58,6 +58,7 @@ from sites.listings.favourites import bp as favourites_bp
 from sites.listings.views import bp as listings_site_bp
 from sites.portal.api import bp as portal_api_bp
 from sites.portal.views import bp as portal_bp
+from sites.project.views import bp as project_bp
 from sites.search.api import register as register_search_api
 from sites.search.views import bp as search_bp
 from sites.views import bp as site_bp
@@ -85,6 +86,7 @@ BLUEPRINTS = (
     basemap_bp,
     portal_bp,  # after the sites': a territory's host matches its own `/` first
     portal_api_bp,
+    project_bp,
 )
 COMMANDS = (
     migrations_cli,

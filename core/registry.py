@@ -91,6 +91,8 @@ def validate_host(host: str) -> str:
     return normalized
 
 
+#: How a territory's site is opened: to everyone, or by the stages of a person's project.
+SITE_ACCESS = ("open", "staged")
 _kind_enum = Enum(TenantKind, name="tenant_kind", values_callable=lambda e: [m.value for m in e])
 _status_enum = Enum(
     TenantStatus, name="tenant_status", values_callable=lambda e: [m.value for m in e]
@@ -104,6 +106,7 @@ class Tenant(Timestamped, PublicBase):
     __table_args__ = (
         CheckConstraint(r"slug ~ '^[a-z][a-z0-9_]{1,40}$'", name="slug_format"),
         CheckConstraint("schema_name = 't_' || slug", name="schema_from_slug"),
+        CheckConstraint(f"site_access IN {SITE_ACCESS}", name="site_access_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +120,9 @@ class Tenant(Timestamped, PublicBase):
     default_locale: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")
     theme: Mapped[str] = mapped_column(String(40), default="default", server_default="default")
     schema_name: Mapped[str] = mapped_column(String(43), unique=True)
+    #: "open": everything for everyone (the default); "staged": the profile stages of the
+    #: portal (a few criteria for guests, all from a 70 % project, listings from a full one).
+    site_access: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
 
     domains: Mapped[list[TenantDomain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="TenantDomain.id"
@@ -132,6 +138,7 @@ class Tenant(Timestamped, PublicBase):
             schema=self.schema_name,
             theme=self.theme,
             locale=self.default_locale,
+            site_access=self.site_access,
         )
 
 
@@ -192,6 +199,7 @@ def lookup_host(conn, host: str) -> TenantRef | None:
             Tenant.schema_name,
             Tenant.theme,
             Tenant.default_locale,
+            Tenant.site_access,
         )
         .join_from(TenantDomain, Tenant)
         .where(TenantDomain.host == host, TenantDomain.verified_at.is_not(None))
@@ -207,6 +215,7 @@ def lookup_host(conn, host: str) -> TenantRef | None:
         schema=row.schema_name,
         theme=row.theme,
         locale=row.default_locale,
+        site_access=row.site_access,
     )
 
 

@@ -46,6 +46,8 @@ class TenantRef:
     schema: str
     theme: str
     locale: str
+    #: "open" or "staged" (core.registry.Tenant.site_access).
+    site_access: str = "open"
 
     @property
     def active(self) -> bool:

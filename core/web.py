@@ -46,6 +46,7 @@ PORTAL_HOST_BLUEPRINTS = {
     "health",
     "theme",
     "basemap",
+    "project",
 }
 #: Single endpoints the portal's host shares besides: static files, the search form's own.
 PORTAL_HOST_ENDPOINTS = {"static", "search.static"}

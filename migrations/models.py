@@ -13,6 +13,7 @@ import sites.audience  # noqa: F401
 import sites.leads.models  # noqa: F401
 import sites.listings.models  # noqa: F401
 import sites.models  # noqa: F401
+import sites.project.models  # noqa: F401
 import sites.search.models  # noqa: F401
 import tenants.entitlements  # noqa: F401
 from core.db import PublicBase, TenantBase

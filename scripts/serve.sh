@@ -20,6 +20,7 @@ fi
 trap 'kill $worker $cron $catcher 2>/dev/null || true' EXIT INT TERM
 echo
 echo "Open:"
+echo "  http://${BASE}:${PORT}/   (le portail national)"
 .venv/bin/flask tenants list --json | .venv/bin/python -c "
 import json, sys
 for t in json.load(sys.stdin):

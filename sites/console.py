@@ -46,6 +46,7 @@ from sites.console_forms import (
     LogoForm,
     LookForm,
     MemberInviteForm,
+    SiteAccessForm,
 )
 from tenants.entitlements import Feature, entitled, guard, subscription_words
 from tenants.invoices_ahead import invoice_ahead
@@ -178,6 +179,21 @@ def look_error(exc) -> str:
             ratio=exc.params["ratio"].replace(".", ","),
         )
     return _("This value is not accepted.")
+
+
+@bp.route("/acces", methods=["GET", "POST"])
+@requires(Role.admin)
+def access():
+    """Open the site to everyone, or by the stages of a person's moving project."""
+    tenant = require_tenant()
+    form = SiteAccessForm(data={"access": tenant.site_access})
+    if form.validate_on_submit():
+        content.set_site_access(tenant, form.access.data)
+        service.audit("site.access_changed", actor=current_user, access=form.access.data)
+        flash(_("Saved: the site follows this choice within a minute."), "success")
+        return redirect(url_for(".access"))
+    page = render_template("console/access.html", tenant=tenant, form=form)
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/apparence", methods=["GET", "POST"])

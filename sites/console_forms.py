@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Regexp
 
@@ -74,4 +74,22 @@ class LogoForm(FlaskForm):
 class HeroForm(FlaskForm):
     photo = FileField(
         _l("Home page photo (PNG or JPEG, 6 MB at most; resized to 1600 pixels)"), [FileRequired()]
+    )
+
+
+class SiteAccessForm(FlaskForm):
+    access = RadioField(
+        _l("Who sees what on the site"),
+        choices=[
+            SelectChoice("open", _l("Everything, for everyone (the default)")),
+            SelectChoice(
+                "staged",
+                _l(
+                    "By stages, as on the national portal: 3 criteria without an account, "
+                    "every criterion from a 70 % moving project, the listings from a "
+                    "complete one"
+                ),
+            ),
+        ],  # fmt: skip
+        validators=[InputRequired()],
     )

@@ -177,3 +177,10 @@ def set_theme(tenant: TenantRef, theme: str) -> None:
     """The territory's theme (registry); hosts serve it once the change is committed."""
     db.session.get(Tenant, tenant.id).theme = theme
     after_commit(current_app.extensions["host_cache"].clear)
+
+
+def set_site_access(tenant: TenantRef, access: str) -> None:
+    """Open the territory's site to everyone, or by the stages of a person's project
+    (registry); hosts follow once the change is committed."""
+    db.session.get(Tenant, tenant.id).site_access = access
+    after_commit(current_app.extensions["host_cache"].clear)

@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import format_date
 from sqlalchemy import func, select
 
-from core.auth.service import site_root
+from core.auth.service import site_path, site_root
 from core.extensions import db
 from core.fanout import read_each
 from core.registry import Tenant, TenantStatus
@@ -60,6 +60,10 @@ class Territory:
 
     def link(self, path: str) -> str:
         return self.root + path
+
+    def page(self, endpoint: str, **values) -> str:
+        """A page of its site by endpoint (from any host, the portal's included)."""
+        return self.root + site_path(endpoint, **values)
 
 
 def _counts(account_id: int) -> tuple[int, int]:

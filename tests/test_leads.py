@@ -256,7 +256,8 @@ def test_identity_only_with_consent_and_hidden_again_once_withdrawn(
     assert PSEUDONYM.search(page) and person not in page and "Jeanne Vidal" not in page
     assert "Budget" not in page
     rows = read_csv(admin.get("/console/prospects/export.csv"))
-    assert rows[0][0] == "Contact" and len(rows[0]) == 15
+    assert rows[0][0] == "Contact" and len(rows[0]) == 16
+    assert rows[0][14] == "Provenance" and rows[1][14] == "le site du territoire"
     assert rows[1][1:3] == ["", ""] and PSEUDONYM.fullmatch(rows[1][0])
     assert rows[1][11] == ""  # no budget without consent
 

@@ -23,6 +23,16 @@ from sites.search.query import parse_query
 from tests.support import host
 
 PORTAL = "vivrau.localhost"
+SEVENTY = {  # five questions of seven answered: 71 %
+    "home": "buy",
+    "home_budget": "180000",
+    "adults": "2",
+    "children": "1",
+    "job": "no",
+    "business": "no",
+    "lives_in": "Lyon",
+}
+COMPLETE = {**SEVENTY, "leisure": ["nature", "culture"], "moving": "6_months"}
 
 
 def text_of(response) -> str:
@@ -239,6 +249,7 @@ def test_opening_a_partners_green_square_makes_a_prospect_there_only(
         db.session.commit()
     person = visitor(PORTAL)
     person.login(make_account())
+    person.post("/compte/projet", COMPLETE)  # a complete project: the listings are open
 
     def opened(cell: str):
         return person.client.post(

@@ -7,6 +7,7 @@ territory schema explicitly, one transaction per schema.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -42,6 +43,22 @@ PERSONAL_COLUMNS: list[PersonalColumn] = []
 
 def holds_people(model, column: str, on_erase: str = "nullify", through: type | None = None):
     PERSONAL_COLUMNS.append(PersonalColumn(model, column, on_erase, through))
+
+
+#: A part of the export a feature adds from the public schema (the territory tables are found
+#: through PERSONAL_COLUMNS): its name, and what the person's account id gives there.
+PUBLIC_PARTS: dict[str, Callable[[int], object]] = {}
+
+
+def exported_as(name: str):
+    """Register a feature's public-schema part of a person's export (erased by the accounts'
+    own cascade)."""
+
+    def register(read: Callable[[int], object]):
+        PUBLIC_PARTS[name] = read
+        return read
+
+    return register
 
 
 def _owned_by(spec: PersonalColumn, account_id: int):
@@ -82,6 +99,9 @@ def export_personal_data(account: Account) -> dict:
         "territories": {},
     }
     account_id = account.id
+    for name, read in PUBLIC_PARTS.items():
+        if (part := read(account_id)) is not None:
+            data[name] = part
 
     def held_here(_territory) -> dict[str, list[dict]]:
         rows = {}

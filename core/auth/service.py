@@ -111,9 +111,13 @@ def link_to(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
     """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
     if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
         return url_for(endpoint, _external=True, **values)
-    # Built on the territories' URL map whichever host asks (the portal's host has its own).
-    path = current_app.url_map.bind("territory").build(endpoint, values)
-    return site_root(tenant) + path
+    return site_root(tenant) + site_path(endpoint, **values)
+
+
+def site_path(endpoint: str, **values) -> str:
+    """The path of a territory site's page, built on the territories' URL map whichever host
+    asks (the portal's host has its own)."""
+    return current_app.url_map.bind("territory").build(endpoint, values)
 
 
 def territory_link(tenant: TenantRef, endpoint: str = "site.home", **values) -> str:

@@ -21,6 +21,7 @@ from ingest.reference.communes import names_of
 from ingest.reference.territory import TerritoryCell
 from sites.listings import nearby
 from sites.listings.public import KEY_FIELDS, summary, visible
+from sites.project.stages import listings_api_gate
 from tenants.entitlements import Feature, guard
 
 #: How far around the cell's centre listings are shown, after those in the cell.
@@ -36,6 +37,7 @@ blp = Blueprint(
     description="Public: the published listings in and near a 1 km cell of the territory.",
 )
 blp.before_request(guard(Feature.site))  # the dedicated site: option 2
+blp.before_request(listings_api_gate)  # a staged site: a complete project opens the listings
 
 
 class CellListingsQuery(ma.Schema):

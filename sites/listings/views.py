@@ -25,11 +25,13 @@ from sites.listings import browse, contact, labels, members, nearby
 from sites.listings.models import Favourite
 from sites.listings.placemaps import cell_map as draw_cell
 from sites.listings.public import details, summary, visible
+from sites.project.stages import listings_gate
 from sites.search.values import km
 from tenants.entitlements import Feature, guard
 
 bp = Blueprint("listings_site", __name__, url_prefix="/annonces")
 bp.before_request(guard(Feature.site))  # the dedicated site: option 2
+bp.before_request(listings_gate)  # a staged site: a complete project opens the listings
 for _name, _label in labels.FILTERS.items():  # every page's templates name values the same way
     bp.add_app_template_filter(_label, _name)
 PAGE_SIZE = 30

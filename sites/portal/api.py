@@ -19,6 +19,7 @@ from core.problems import ApiProblem
 from sites.portal import partners as partner_list
 from sites.portal.leads import record_national_click, record_national_search
 from sites.portal.listings import listings_around
+from sites.project.stages import hold_query_to_stage, listings_open
 from sites.search import national
 from sites.search.api import json_answer, limit_searches, search_body, search_query
 from sites.search.engine import STATUS_NAMES
@@ -117,6 +118,7 @@ def search():
     departement = request.args.get("departement") if level == "communes" else None
     box = _bbox() if level == "cells" else None
     query = search_query(search_body())
+    hold_query_to_stage(query)
     try:
         result = national.national_search(query)
     except national.NationalMatrixError:
@@ -146,6 +148,7 @@ def cell():
     partner's green square of a precise search makes a signed-in person its prospect."""
     data = search_body()
     query = search_query(data, extra=("cell",))
+    hold_query_to_stage(query)
     cell_id = data.get("cell")
     if not isinstance(cell_id, str) or not cell_id or len(cell_id) > 40:
         message = _("A square's id is needed.")
@@ -162,7 +165,9 @@ def cell():
     matrix = national.national_matrix()
     partners = partner_list.holding_cell(matrix, matrix.index_of(cell_id))
     record_national_click(query, cell_id, evaluation, partners)
-    evaluation["listings"] = listings_around(matrix, cell_id)
+    # A complete project opens the listings (a person below it is told how to see them).
+    evaluation["listings_open"] = listings_open()
+    evaluation["listings"] = listings_around(matrix, cell_id) if listings_open() else []
     evaluation["partners"] = [
         {
             "slug": ref.slug,

@@ -19,6 +19,7 @@ from sites.content import home_content
 from sites.home import amenity_lines, key_figures
 from sites.portal import partners as partner_list
 from sites.portal.leads import record_national_search
+from sites.project.stages import criteria_allowed, hold_to_stage
 from sites.search import national
 from sites.search.form import (
     criterion_labels,
@@ -117,6 +118,7 @@ def _communes(result, departement: str) -> list[dict]:
 @bp.get("/recherche")
 def search():
     form = read_form(request.args)
+    hold_to_stage(form)
     matrix = _matrix_or_none()
     result, problem = (None, None) if matrix is None else run_form(form, national.national_search)
     departement = request.args.get("departement", "")[:3]
@@ -144,6 +146,7 @@ def search():
         query_string=urlencode(args),
         query=form.query() if result is not None else None,
         fmap=france_map() if result is not None else None,
+        criteria_allowed=criteria_allowed(),
         status_labels=STATUS_LABELS,
         **context,
     )

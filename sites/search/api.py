@@ -26,6 +26,7 @@ from core.problems import ApiProblem, read_json
 from core.tenancy import current_tenant
 from sites.audience import count_search
 from sites.leads.capture import record_click, record_search
+from sites.project.stages import hold_query_to_stage
 from sites.search import engine
 from sites.search.presets import PRESETS, for_household
 from sites.search.query import MAX_CRITERIA, MAX_PEOPLE, Query, QueryError, parse_query
@@ -347,6 +348,7 @@ class Search(MethodView):
             message = _("One of: %(values)s.", values="true, false")
             raise ApiProblem(400, message, errors={"scores": [message]})
         query = search_query(search_body())
+        hold_query_to_stage(query)
         result = engine.score(current_tenant(), query)
         count_search()
         if current_user.is_authenticated:  # leads: never fails the search

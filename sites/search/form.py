@@ -102,8 +102,12 @@ class SearchForm:
     adults: str = ""
     children: str = ""
     preset: str = ""
+    #: The preset filled the criteria (none was chosen one by one).
+    preset_applied: bool = False
     searched: bool = False
     errors: list[str] = field(default_factory=list)
+    #: Said above the criteria without stopping the search (a stage applied a preset in part).
+    notice: str = ""
 
     @property
     def valid(self) -> bool:
@@ -182,6 +186,7 @@ def read_form(args) -> SearchForm:
     preset = BY_PRESET.get(form.preset)
     if preset is not None and not used:
         fill_from_query(form, preset_query(preset))
+        form.preset_applied = True
         used = {r.criterion.id for r in form.rows if r.used}
     form.searched = bool(used) or preset is not None or "budget" in args
     _check(form)

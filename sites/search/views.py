@@ -20,6 +20,7 @@ from core.themes import render_site
 from ingest.listings.declaration import KINDS
 from ingest.listings.labels import kind_title
 from sites.audience import count_search
+from sites.project.stages import criteria_allowed, hold_to_stage
 from sites.search import layer
 from sites.search.form import (
     advice_context,
@@ -56,6 +57,7 @@ def _args_without(*names: str) -> list[tuple[str, str]]:
 def page():
     tenant = require_tenant()
     form = read_form(request.args)
+    hold_to_stage(form)
     result, problem = run_search(tenant, form)
     if result is not None:
         count_search()
@@ -80,6 +82,7 @@ def page():
         kinds=[(k, kind_title(k)) for k in KINDS],
         save_form=save_form,
         args_without=_args_without,
+        criteria_allowed=criteria_allowed(),
     )
     return html
 

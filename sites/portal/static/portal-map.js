@@ -128,7 +128,13 @@
       list.appendChild(element("li", c.label + " : " + value + " (" + T.asked + " " + c.threshold_text + ") — " + (c.ok ? T.met : T.not_met)));
     });
     panel.appendChild(list);
-    if (cell.listings.length) {
+    if (!cell.listings_open) {
+      var locked = element("p", T.listings_locked + " ");
+      var more = element("a", T.complete);
+      more.href = data.project_url;
+      locked.appendChild(more);
+      panel.appendChild(locked);
+    } else if (cell.listings.length) {
       panel.appendChild(element("h4", T.listings));
       var found = element("ul", undefined, "cell-listings");
       cell.listings.forEach(function (x) {

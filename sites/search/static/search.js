@@ -184,7 +184,7 @@
     form.setAttribute("aria-busy", "true");
     return post(form.getAttribute("data-api") + "?format=compact", q.body)
       .then(function (r) {
-        if (r.status === 400) { form.submit(); return null; } // errors beside their fields
+        if (r.status === 400 || r.status === 403) { form.submit(); return null; } // said beside the fields
         if (!r.ok) throw new Error(r.status);
         return r.json();
       })
