@@ -300,3 +300,25 @@ def test_each_partner_has_its_page_on_the_portal(app, cantal_profiles, make_tena
     assert f'href="/territoires/{flour.slug}"' in portal.get("/territoires").get_data(True)
     assert portal.get(f"/territoires/{closed.slug}").status_code == 404  # not a partner
     assert portal.get("/territoires/nobody").status_code == 404
+
+
+def test_consent_to_one_partner_shows_the_portal_lead_to_that_partner_only(
+    app, national, make_tenant, make_account, visitor, monkeypatch
+):
+    flour = make_tenant(kind="commune", code="15187", name="Saint-Flour")
+    aurillac = make_tenant(kind="commune", code="15014", name="Aurillac")
+    monkeypatch.setattr(search_engine, "PRECISE_MAX", 10_000)
+    email = make_account(name="Jeanne Vidal")
+    person = visitor(PORTAL)
+    person.login(email)
+    assert person.get("/recherche?c=gp_km&gp_km=10&gp_km_i=must").status_code == 200
+    assert leads_in(app, flour) and leads_in(app, aurillac)  # a contact of both
+    # She shares her details with Saint-Flour, on its own site.
+    on_flour = visitor(flour)
+    on_flour.login(email)
+    on_flour.post("/compte/partage", {"share": str(flour.id)})
+    for ref, shown in ((flour, True), (aurillac, False)):
+        console = visitor(ref)
+        console.login(make_account(roles=[("admin", ref)]))
+        page = text_of(console.get("/console/prospects/"))
+        assert ("Jeanne Vidal" in page) is shown and ("vient du portail national" in page)
