@@ -60,7 +60,8 @@
 
   function areaMarker(area, level) {
     var share = area.cells ? area.green / area.cells : 0;
-    var radius = Math.max(5, Math.min(level === "departements" ? 28 : 14, Math.sqrt(area.cells) / (level === "departements" ? 3 : 1.5)));
+    // A département's circle stays within its land at the national zoom, a commune's too at 8.
+    var radius = Math.max(4, Math.min(level === "departements" ? 16 : 12, Math.sqrt(area.cells) / (level === "departements" ? 6 : 1.5)));
     var marker = L.circleMarker([area.point[1], area.point[0]], {
       radius: radius, color: "#1b1b1b", weight: 1, fillColor: shade(share), fillOpacity: 0.85,
     });
