@@ -48,7 +48,7 @@ import numpy as np
 from application import create_app
 from bench.common import prepare_cantal
 from bench.harness import Bench, BenchError, split_cores
-from bench.search import BODY, CLIENTS, SECONDS, WRK_LUA, Load, _query
+from bench.search import BODY, CLIENTS, SECONDS, WRK_LUA, Load, _query, _rounds
 from core.extensions import db
 from ingest.reference import national as files
 from ingest.reference.criteria import CRITERIA
@@ -113,25 +113,13 @@ def national_search(matrix: NationalMatrix, query) -> None:
     by_departement(result)
 
 
-def _rounds(work):
-    def measure() -> float:
-        times = []
-        for _ in range(ROUNDS):
-            started = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - started)
-        return statistics.median(times) * 1000
-
-    return measure
-
-
 def bench_scoring(bench: Bench, folder: Path, version: str) -> None:
     matrix = mapped_matrix(folder, version)
     query = _query()
     limits = np.array([[w.threshold] for w in query.criteria], dtype="float32")
     values, base = bench.interleave(
-        _rounds(lambda: national_search(matrix, query)),
-        _rounds(lambda: (matrix.values <= limits).sum(axis=0)),
+        _rounds(lambda: national_search(matrix, query), ROUNDS),
+        _rounds(lambda: (matrix.values <= limits).sum(axis=0), ROUNDS),
         runs=RUNS,
     )
     bench.figure(
