@@ -98,13 +98,24 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"vivrau-{purpose}")
 
 
-def site_root(tenant: TenantRef) -> str:
-    """`scheme://host` of a territory's site, to link to it from another host."""
+def _root(host: str) -> str:
+    """`scheme://host[:port]` as this request reaches us (local runs serve every host on one
+    port); https outside a request."""
     port = ""
     if has_request_context() and request.host.count(":") == 1:
-        port = ":" + request.host.rsplit(":", 1)[1]  # local runs serve every host on one port
+        port = ":" + request.host.rsplit(":", 1)[1]
     scheme = request.scheme if has_request_context() else "https"
-    return f"{scheme}://{primary_host(db.session, tenant.id)}{port}"
+    return f"{scheme}://{host}{port}"
+
+
+def site_root(tenant: TenantRef) -> str:
+    """`scheme://host` of a territory's site, to link to it from another host."""
+    return _root(primary_host(db.session, tenant.id))
+
+
+def portal_root() -> str:
+    """`scheme://host` of the national portal (`<BASE_DOMAIN>`), to link to it from any host."""
+    return _root(current_app.config["BASE_DOMAIN"])
 
 
 def link_to(endpoint: str, tenant: TenantRef | None = None, **values) -> str:

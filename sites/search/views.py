@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
+from core.auth.service import portal_root
 from core.extensions import limiter
 from core.forms import ConfirmForm
 from core.tenancy import require_tenant
@@ -83,6 +84,7 @@ def page():
         save_form=save_form,
         args_without=_args_without,
         criteria_allowed=criteria_allowed(),
+        portal=portal_root(),
     )
     return html
 
