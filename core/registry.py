@@ -18,6 +18,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import PublicBase, Timestamped, utcnow
@@ -229,6 +230,20 @@ def primary_host(session, tenant_id: int) -> str:
         .scalars()
         .first()
     )
+
+
+def primary_hosts(session, tenant_ids) -> dict[int, str]:
+    """Each territory's primary host, in one statement (a page listing many territories)."""
+    ids = list(tenant_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(TenantDomain.tenant_id, TenantDomain.host)
+        .where(TenantDomain.tenant_id.in_(ids))
+        .order_by(TenantDomain.tenant_id, TenantDomain.is_primary.desc(), TenantDomain.id)
+        .ext(distinct_on(TenantDomain.tenant_id))
+    )
+    return dict(rows.all())
 
 
 def get_by_slug(session, slug: str) -> Tenant | None:

@@ -47,6 +47,7 @@ PORTAL_HOST_BLUEPRINTS = {
     "theme",
     "basemap",
     "project",
+    "leads_account",
 }
 #: Single endpoints the portal's host shares besides: static files, the search form's own.
 PORTAL_HOST_ENDPOINTS = {"static", "search.static"}

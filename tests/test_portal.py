@@ -313,10 +313,12 @@ def test_consent_to_one_partner_shows_the_portal_lead_to_that_partner_only(
     person.login(email)
     assert person.get("/recherche?c=gp_km&gp_km=10&gp_km_i=must").status_code == 200
     assert leads_in(app, flour) and leads_in(app, aurillac)  # a contact of both
-    # She shares her details with Saint-Flour, on its own site.
-    on_flour = visitor(flour)
-    on_flour.login(email)
-    on_flour.post("/compte/partage", {"share": str(flour.id)})
+    # Her account's pages on the portal list both; she shares her details with Saint-Flour only.
+    assert person.get("/compte/").status_code == 200
+    sharing = person.get("/compte/partage")
+    assert sharing.status_code == 200
+    assert "Saint-Flour" in text_of(sharing) and "Aurillac" in text_of(sharing)
+    person.post("/compte/partage", {"share": str(flour.id)})
     for ref, shown in ((flour, True), (aurillac, False)):
         console = visitor(ref)
         console.login(make_account(roles=[("admin", ref)]))

@@ -113,6 +113,11 @@ def site_root(tenant: TenantRef) -> str:
     return _root(primary_host(db.session, tenant.id))
 
 
+def link_on(host: str, endpoint: str = "site.home", **values) -> str:
+    """An absolute link to a page of the territory site served on `host`."""
+    return _root(host) + site_path(endpoint, **values)
+
+
 def portal_root() -> str:
     """`scheme://host` of the national portal (`<BASE_DOMAIN>`), to link to it from any host."""
     return _root(current_app.config["BASE_DOMAIN"])

@@ -13,7 +13,7 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 
 from core import grid
-from core.auth.service import territory_link
+from core.auth.service import link_on
 from core.extensions import csrf
 from core.problems import ApiProblem
 from sites.portal import partners as partner_list
@@ -103,10 +103,15 @@ def _partners(result) -> list[dict]:
                 "name": ref.name,
                 "green": held.green,
                 "cells": held.cells,
-                "site": territory_link(ref) if entitled(ref, Feature.site) else None,
+                "site": _site(held.partner),
             }
         )
     return out
+
+
+def _site(partner) -> str | None:
+    """The partner's own site, while option 2 covers it."""
+    return link_on(partner.host) if entitled(partner.territory, Feature.site) else None
 
 
 @bp.post("/search")
@@ -164,16 +169,11 @@ def cell():
         raise ApiProblem(503, _("The France-wide search is not available right now.")) from None
     matrix = national.national_matrix()
     partners = partner_list.holding_cell(matrix, matrix.index_of(cell_id))
-    record_national_click(query, cell_id, evaluation, partners)
+    record_national_click(query, cell_id, evaluation, [p.territory for p in partners])
     # A complete project opens the listings (a person below it is told how to see them).
     evaluation["listings_open"] = listings_open()
     evaluation["listings"] = listings_around(matrix, cell_id) if listings_open() else []
     evaluation["partners"] = [
-        {
-            "slug": ref.slug,
-            "name": ref.name,
-            "site": territory_link(ref) if entitled(ref, Feature.site) else None,
-        }
-        for ref in partners
+        {"slug": p.territory.slug, "name": p.territory.name, "site": _site(p)} for p in partners
     ]
     return json_answer(evaluation)

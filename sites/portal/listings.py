@@ -5,14 +5,14 @@ partner's own site."""
 
 from __future__ import annotations
 
-from core.auth.service import territory_link
+from core.auth.service import link_on
 from core.fanout import read_many
 from core.tenancy import TenantRef
 from ingest.listings.labels import kind_title
 from ingest.reference.communes import names_of
 from sites.listings import nearby
 from sites.listings.public import summary, visible
-from sites.portal.partners import partners
+from sites.portal.partners import Partner, partners
 from sites.search.national import NationalMatrix, code_of_id
 from tenants.entitlements import Feature, entitled
 
@@ -22,7 +22,7 @@ NEAR_KM = 5
 SHOWN = 10
 
 
-def partners_near(matrix: NationalMatrix, cell_id: str, km: int = NEAR_KM) -> list[TenantRef]:
+def partners_near(matrix: NationalMatrix, cell_id: str, km: int = NEAR_KM) -> list[Partner]:
     """The partners holding at least one square within `km` (in squares) of this one."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
@@ -32,7 +32,7 @@ def partners_near(matrix: NationalMatrix, cell_id: str, km: int = NEAR_KM) -> li
     starts = np.searchsorted(matrix.ids, rows + east - km)
     ends = np.searchsorted(matrix.ids, rows + east + km, side="right")
     block = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
-    return [p.territory for p in partners(matrix) if np.isin(p.cells, block).any()]
+    return [p for p in partners(matrix) if np.isin(p.cells, block).any()]
 
 
 def _read(cell_id: str, lon: float, lat: float):
@@ -60,9 +60,10 @@ def listings_around(matrix: NationalMatrix, cell_id: str) -> list[dict]:
     if not near:
         return []
     lon, lat = nearby.cell_centre(cell_id)
-    reads = read_many(near, _read(cell_id, lon, lat))
+    reads = read_many([p.territory for p in near], _read(cell_id, lon, lat))
     found = []
-    for ref in near:
+    for partner in near:
+        ref = partner.territory
         has_site = entitled(ref, Feature.site)
         for item in reads[ref.id].value or ():
             values = {"kind": item["kind"], "external_id": item["external_id"]}
@@ -71,7 +72,7 @@ def listings_around(matrix: NationalMatrix, cell_id: str) -> list[dict]:
                     **item,
                     "kind_title": kind_title(item["kind"]),
                     "territory": ref.name,
-                    "url": territory_link(ref, "listings_site.listing", **values)
+                    "url": link_on(partner.host, "listings_site.listing", **values)
                     if has_site
                     else None,
                 }

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.fanout import read_many
-from core.registry import territories
+from core.registry import primary_hosts, territories
 from core.signals import entitlements_changed
 from core.tenancy import TenantRef
 from ingest.reference.territory import TerritoryCell
@@ -34,6 +34,8 @@ class Partner:
     territory: TenantRef
     #: Its cells' positions in the national matrix (those the matrix holds).
     cells: np.ndarray
+    #: The host of its own site (links are built on it without asking the registry again).
+    host: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def partners(matrix: NationalMatrix) -> list[Partner]:
         if _kept["version"] == matrix.version and now < _kept["until"]:
             return _kept["partners"]
         refs = partner_territories()
+        hosts = primary_hosts(db.session, [r.id for r in refs])
+        db.session.rollback()
         reads = read_many(refs, _cell_ids)
         found = []
         for ref in refs:
@@ -84,7 +88,7 @@ def partners(matrix: NationalMatrix) -> list[Partner]:
             if ids is None:
                 continue
             index = matrix.indices(ids)
-            found.append(Partner(ref, index[index >= 0]))
+            found.append(Partner(ref, index[index >= 0], hosts[ref.id]))
         _kept.update(version=matrix.version, until=now + KEEP_SECONDS, partners=found)
         return found
 
@@ -112,9 +116,9 @@ def partner_mask(matrix: NationalMatrix) -> np.ndarray:
     return mask
 
 
-def holding_cell(matrix: NationalMatrix, position: int) -> list[TenantRef]:
+def holding_cell(matrix: NationalMatrix, position: int) -> list[Partner]:
     """The partners whose land holds the square at `position` (a commune, its communauté…)."""
-    return [p.territory for p in partners(matrix) if (p.cells == position).any()]
+    return [p for p in partners(matrix) if (p.cells == position).any()]
 
 
 def holding(result: Result, limit: int | None = None) -> list[Holding]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,33 @@ class NationalMatrix(Matrix):
     `values` the mapped float32 rows; `mapped` holds the communes and départements."""
 
     mapped: Mapped | None = None
+
+    @cached_property
+    def _area_keys(self) -> dict[str, np.ndarray]:
+        """Per kind of area, each square's area × 3 as int32 (a square of no area counts in a
+        last, dropped one): a search's statuses are then counted per area in one bincount."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        out = {}
+        for kind, index, size in (
+            ("departements", self.mapped.departements, len(self.mapped.departement_codes)),
+            ("communes", self.mapped.communes, len(self.mapped.commune_codes)),
+        ):
+            index = np.asarray(index)
+            out[kind] = (np.where(index >= 0, index, size).astype(np.int32)) * 3
+        return out
+
+    def area_counts(self, kind: str, fails: np.ndarray, keep=None) -> np.ndarray:
+        """(areas, 3) squares per area and status (green, orange, yellow)."""
+        import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+        keys = self._area_keys[kind]
+        size = len(self.mapped.departement_codes if kind == "departements" else
+                   self.mapped.commune_codes)  # fmt: skip
+        if keep is not None:
+            keys, fails = keys[keep], fails[keep]
+        counts = np.bincount(keys + fails, minlength=(size + 1) * 3)
+        return counts.reshape(size + 1, 3)[:size]
 
     def cell_ids(self, where) -> list[str]:
         return ids_of(self.ids[where])
@@ -146,43 +174,34 @@ class Area:
         return self.green / self.cells if self.cells else 0.0
 
 
-def _areas(index: np.ndarray, fails: np.ndarray, codes: list[str]) -> list[Area]:
-    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
-
-    known = index >= 0
-    index, fails = index[known], fails[known]
-    size = len(codes)
-    counts = [np.bincount(index[fails == k], minlength=size) for k in range(3)]
-    cells = np.bincount(index, minlength=size)
+def _areas(counts: np.ndarray, codes: list[str]) -> list[Area]:
     return [
-        Area(code, int(cells[i]), int(counts[0][i]), int(counts[1][i]), int(counts[2][i]))
-        for i, code in enumerate(codes)
-        if cells[i]
+        Area(code, sum(row), row[0], row[1], row[2])
+        for code, row in zip(codes, counts.tolist(), strict=True)
+        if any(row)
     ]
 
 
 def by_departement(result: Result) -> list[Area]:
     """Each département's cells by status (the national zoom)."""
-    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
-
-    mapped = result.matrix.mapped
-    return _areas(np.asarray(mapped.departements), result.fails, mapped.departement_codes)
+    matrix = result.matrix
+    counts = matrix.area_counts("departements", result.fails)
+    return _areas(counts, matrix.mapped.departement_codes)
 
 
 def by_commune(result: Result, departement: str | None = None) -> list[Area]:
     """Each commune's cells by status, within one département when given."""
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
-    mapped = result.matrix.mapped
-    index, fails = np.asarray(mapped.communes), result.fails
+    matrix, keep = result.matrix, None
     if departement is not None:
         try:
-            wanted = mapped.departement_codes.index(departement)
+            wanted = matrix.mapped.departement_codes.index(departement)
         except ValueError:
             return []
-        keep = np.asarray(mapped.departements) == wanted
-        index, fails = index[keep], fails[keep]
-    return _areas(index, fails, mapped.commune_codes)
+        keep = np.asarray(matrix.mapped.departements) == wanted
+    counts = matrix.area_counts("communes", result.fails, keep)
+    return _areas(counts, matrix.mapped.commune_codes)
 
 
 def viewport(result: Result, west: float, south: float, east: float, north: float):
