@@ -78,6 +78,10 @@ NATIONAL = "/api/v1/france/search"
 TERRITORY = "/api/v1/search?format=compact"
 #: A guest's search on the portal: three criteria of BODY's, its budget and household.
 GUEST_BODY = {**BODY, "criteria": BODY["criteria"][:3]}
+#: Distinct searches the load cycles through (more than the server keeps: each is new to it).
+DISTINCT = 120
+#: A view of squares around Saint-Flour, as the map asks once zoomed in.
+VIEW = NATIONAL + "?level=cells&bbox=3.03,45.00,3.15,45.07"
 PERSON = "bench-portal@example.org"
 PASSWORD = "bench-portal-password"
 
@@ -298,6 +302,32 @@ def session_cookie(port: int) -> str:
     return f"session={cookies['session']}"
 
 
+def _variant(i: int) -> dict:
+    """BODY with its first must-have's threshold moved: a search of its own."""
+    first = {**BODY["criteria"][0], "threshold": round(5 + i * 0.1, 1)}
+    return {**BODY, "criteria": [first, *BODY["criteria"][1:]]}
+
+
+def wrk_script(requests: list[tuple[str, dict]], host: str, cookie: str | None) -> str:
+    """wrk sending `requests` in turn (each thread from its own start), printing its p95."""
+    items = ",\n".join(
+        f"  {{ {json.dumps(path)}, [[{json.dumps(body)}]] }}" for path, body in requests
+    )
+    head = WRK_LUA % {"body": "", "host": host}
+    if cookie:
+        head = head.replace('wrk.headers["Host"]', f'wrk.headers["Cookie"] = "{cookie}"\n'
+                            'wrk.headers["Host"]', 1)  # fmt: skip
+    return (
+        head
+        + f"local requests = {{\n{items}\n}}\n"
+        + "local i = math.random(#requests) - 1\n"
+        + "request = function()\n"
+        + "  i = (i % #requests) + 1\n"
+        + "  return wrk.format(nil, requests[i][1], nil, requests[i][2])\n"
+        + "end\n"
+    )
+
+
 def bench_http(bench: Bench) -> None:
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed (scripts/setup.sh test installs it: Debian's wrk)")
@@ -325,18 +355,25 @@ def bench_http(bench: Bench) -> None:
             db.engine.dispose()
         server_cpus, load_cpus = split_cores()
         _, port = bench.serve("bench.app:app", env, cpus=server_cpus)
-        loads = {}
         cookie = session_cookie(port)  # a complete project: its 30 criteria are searched
-        for name, host in (("national", PORTAL), ("territory", HOST)):
+        searches = [_variant(i) for i in range(DISTINCT)]
+        # Every request a new search (none answered from the recent ones), and the territory's
+        # own search of the same bodies; then the map's requests: each search at the national
+        # zoom, a département's communes, a view of squares.
+        scripts_of = {
+            "national": [(NATIONAL, b) for b in searches],
+            "territory": [(TERRITORY, b) for b in searches],
+            "map": [
+                (path, b)
+                for b in searches
+                for path in (NATIONAL, f"{NATIONAL}?level=communes&departement=15", VIEW)
+            ],
+        }
+        loads = {}
+        for name, requests in scripts_of.items():
             script = scripts / f"{name}.lua"
-            lua = WRK_LUA % {"body": json.dumps(BODY), "host": host}
-            if name == "national":
-                lua = lua.replace(
-                    'wrk.headers["Host"]',
-                    f'wrk.headers["Cookie"] = "{cookie}"\nwrk.headers["Host"]',
-                    1,
-                )
-            script.write_text(lua)
+            host = HOST if name == "territory" else PORTAL
+            script.write_text(wrk_script(requests, host, None if name == "territory" else cookie))
             loads[name] = Load(port, script, load_cpus)
         values, base = bench.interleave(
             lambda: loads["national"].p95(NATIONAL),
@@ -349,13 +386,22 @@ def bench_http(bench: Bench) -> None:
             "ms",
             at_most=150.0,
             baseline=base,
-            baseline_name="the Cantal's own compact search, same body, same run",
+            baseline_name="the Cantal's own compact search, the same searches, same run",
             note=(
                 f"{CELLS:,} squares × {len(CRITERIA)} criteria (4 must), a budget and a "
-                "household, by a signed-in person with a complete project; "
+                f"household, by a signed-in person with a complete project; {DISTINCT} "
+                "searches in turn, each new to the server; "
                 f"{SECONDS} s a run; national {loads['national'].summary(NATIONAL)}; "
                 f"territory {loads['territory'].summary(TERRITORY)}"
             ).replace(",", " ", 1),
+        )
+        bench.figure(
+            f"the map's requests (national zoom, a département's communes, a view of squares), "
+            f"p95 under {CLIENTS} clients",
+            bench.repeat(lambda: loads["map"].p95(NATIONAL), runs=HTTP_RUNS),
+            "ms",
+            note=f"the same searches, each asked at three zooms as the map asks it; "
+            f"{loads['map'].summary(NATIONAL)}",
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -101,3 +101,17 @@ def test_bad_cell_ids_and_a_matrix_never_built_are_said(app, ctx, tmp_path, monk
     monkeypatch.setitem(app.config, "NATIONAL_DIR", str(tmp_path / "empty"))
     with pytest.raises(NationalMatrixError, match="flask geo build-national"):
         national.national_matrix()
+
+
+def test_the_same_search_again_is_answered_from_the_recent_ones(built, monkeypatch):
+    monkeypatch.setattr(national, "RECENT_SEARCHES", 2)
+    national._recent.clear()
+    query = parse_query(QUERY)
+    first = national.national_search(query)
+    assert national.national_search(parse_query(QUERY)) is first  # the map's next zoom
+    other = parse_query({"criteria": [{"id": "gp_km", "threshold": 3, "importance": "must"}]})
+    assert national.national_search(other) is not first
+    third = parse_query({"criteria": [{"id": "gp_km", "threshold": 4, "importance": "must"}]})
+    national.national_search(third)  # two kept: the oldest goes
+    assert national.national_search(query) is not first
+    national._recent.clear()

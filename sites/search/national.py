@@ -6,8 +6,10 @@ viewport."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -154,9 +156,29 @@ def explain_cell(query: Query, cell_id: str) -> dict:
     return explain(matrix, query, i, cell_id, main)
 
 
+#: National searches a process keeps (about 0.6 MB each): the map asks the same search again at
+#: each zoom (départements, a département's communes, views of squares) and each move.
+RECENT_SEARCHES = 16
+_recent: OrderedDict[tuple[str, str], Result] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
 def national_search(query: Query) -> Result:
-    """Every metropolitan cell scored (`precise`: at most 200 green cells over France)."""
-    return score_matrix(national_matrix(), query)
+    """Every metropolitan cell scored (`precise`: at most 200 green cells over France); the
+    same search again, on the same matrix, is answered from the recent ones."""
+    matrix = national_matrix()
+    key = (matrix.version, json.dumps(query.as_json(), sort_keys=True))
+    with _recent_lock:
+        found = _recent.get(key)
+        if found is not None:
+            _recent.move_to_end(key)
+            return found
+    result = score_matrix(matrix, query)
+    with _recent_lock:
+        _recent[key] = result
+        while len(_recent) > RECENT_SEARCHES:
+            _recent.popitem(last=False)
+    return result
 
 
 @dataclass(frozen=True)
