@@ -58,22 +58,19 @@ def _areas(result, level: str, departement: str | None) -> list[dict]:
         places, areas = mapped.departement_places, national.by_departement(result)
     else:
         places, areas = mapped.commune_places, national.by_commune(result, departement)
-    where = {code: i for i, code in enumerate(places["codes"])}
-    out = []
-    for area in areas:
-        i = where[area.code]
-        out.append(
-            {
-                "code": area.code,
-                "name": places["names"][i],
-                "point": places["points"][i],
-                "cells": area.cells,
-                "green": area.green,
-                "orange": area.orange,
-                "yellow": area.yellow,
-            }
-        )
-    return out
+    names, points = places["names"], places["points"]
+    return [
+        {
+            "code": area.code,
+            "name": names[area.index],
+            "point": points[area.index],
+            "cells": area.cells,
+            "green": area.green,
+            "orange": area.orange,
+            "yellow": area.yellow,
+        }
+        for area in areas
+    ]
 
 
 def _cells(result, box) -> list[dict]:

@@ -100,19 +100,17 @@ def home():
 
 
 def _departements(result) -> list[dict]:
-    places = result.matrix.mapped.departement_places
-    names = dict(zip(places["codes"], places["names"], strict=True))
-    rows = [{"area": a, "name": names.get(a.code, a.code)} for a in national.by_departement(result)]
+    names = result.matrix.mapped.departement_places["names"]
+    rows = [{"area": a, "name": names[a.index]} for a in national.by_departement(result)]
     rows.sort(key=lambda r: (-r["area"].green, -r["area"].green_share, r["area"].code))
     return rows
 
 
 def _communes(result, departement: str) -> list[dict]:
-    places = result.matrix.mapped.commune_places
-    names = dict(zip(places["codes"], places["names"], strict=True))
+    names = result.matrix.mapped.commune_places["names"]
     areas = national.by_commune(result, departement)
     areas.sort(key=lambda a: (-a.green, -a.green_share, a.code))
-    return [{"area": a, "name": names.get(a.code, a.code)} for a in areas[:COMMUNES_SHOWN]]
+    return [{"area": a, "name": names[a.index]} for a in areas[:COMMUNES_SHOWN]]
 
 
 @bp.get("/recherche")

@@ -300,8 +300,10 @@ def score_matrix(m: Matrix, query: Query) -> Result:
     import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
 
     fails = _fails(m, query)
-    counts = np.bincount(fails, minlength=3)
-    return Result(m, query, fails, dict(zip(STATUS_NAMES, counts.tolist(), strict=True)))
+    # Two counts of a comparison: a third of a bincount's time over France's 550 000 squares.
+    green, orange = int(np.count_nonzero(fails == 0)), int(np.count_nonzero(fails == 1))
+    counts = (green, orange, len(fails) - green - orange)
+    return Result(m, query, fails, dict(zip(STATUS_NAMES, counts, strict=True)))
 
 
 def score(tenant: TenantRef, query: Query) -> Result:

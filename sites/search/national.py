@@ -190,6 +190,8 @@ class Area:
     green: int
     orange: int
     yellow: int
+    #: Its position in the matrix's places (names, map points).
+    index: int = -1
 
     @property
     def green_share(self) -> float:
@@ -197,10 +199,13 @@ class Area:
 
 
 def _areas(counts: np.ndarray, codes: list[str]) -> list[Area]:
+    """The areas holding squares (a département's search reads 35 000 communes' counts)."""
+    import numpy as np  # noqa: PLC0415 - heavy: imported when a search runs
+
+    present = np.flatnonzero(counts.any(axis=1))
     return [
-        Area(code, sum(row), row[0], row[1], row[2])
-        for code, row in zip(codes, counts.tolist(), strict=True)
-        if any(row)
+        Area(codes[i], sum(row), row[0], row[1], row[2], i)
+        for i, row in zip(present.tolist(), counts[present].tolist(), strict=True)
     ]
 
 
