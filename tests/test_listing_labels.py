@@ -65,6 +65,7 @@ def test_prices_jobs_activities_and_equipment_are_named(app):
             assert labels.job("J9999") == "Métier du domaine « Santé »"
             assert labels.category("SportsAndLeisurePlace") == "Lieu de sports et de loisirs"
             assert labels.category("schema:Festival") == "Festival"
+            assert labels.category("Church") == "Église"  # the demo's, never the class name
             assert labels.category("Randonnée à cheval") == "Randonnée à cheval"
             assert labels.category("UnknownThingClass") == "Activité de loisirs"
             assert labels.equipment("D265") == "Médecin généraliste"
