@@ -52,7 +52,7 @@ import numpy as np
 from application import create_app
 from bench.common import prepare_cantal
 from bench.harness import Bench, BenchError, split_cores
-from bench.search import BODY, CLIENTS, SECONDS, WRK_LUA, Load, _query, _rounds
+from bench.search import BODY, CLIENTS, SECONDS, WRK_LUA, Load, _query, _rounds, numpy_pass
 from core.auth.models import Account
 from core.auth.passwords import hash_password
 from core.db import utcnow
@@ -132,10 +132,9 @@ def national_search(matrix: NationalMatrix, query) -> None:
 def bench_scoring(bench: Bench, folder: Path, version: str) -> None:
     matrix = mapped_matrix(folder, version)
     query = _query()
-    limits = np.array([[w.threshold] for w in query.criteria], dtype="float32")
     values, base = bench.interleave(
         _rounds(lambda: national_search(matrix, query), ROUNDS),
-        _rounds(lambda: (matrix.values <= limits).sum(axis=0), ROUNDS),
+        _rounds(numpy_pass(matrix, query), ROUNDS),
         runs=RUNS,
     )
     bench.figure(

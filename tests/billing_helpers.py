@@ -154,19 +154,26 @@ def contract_state(app, contract_id: int) -> tuple:
     return state
 
 
+def make_commune_contract(app, town, options) -> Contract:
+    """Ydes' contract from 1 January 2027 to 2030 with these options (committed; its own
+    attributes loaded, for reading after the session is gone)."""
+    customer_id = make_customer(app, town.id, COMMUNE_SIRET, "Commune d'Ydes")
+    contract = contracts.create_contract(
+        customer_id=customer_id,
+        kind="commune",
+        start_on=date(2027, 1, 1),
+        end_on=date(2030, 1, 1),
+        options={code: None for code in options},
+    )
+    db.session.commit()
+    return contract
+
+
 @pytest.fixture
 def commune_contract(app, make_tenant, billing_rows):
     """A commune's contract from 1 January 2027, options 1 and 2, no go-live date yet."""
     town = make_tenant(kind="commune")
-    customer_id = make_customer(app, town.id, COMMUNE_SIRET, "Commune d'Ydes")
     with app.app_context():
-        contract = contracts.create_contract(
-            customer_id=customer_id,
-            kind="commune",
-            start_on=date(2027, 1, 1),
-            end_on=date(2030, 1, 1),
-            options={"option1": None, "option2": None},
-        )
-        db.session.commit()
+        contract = make_commune_contract(app, town, ("option1", "option2"))
         ids = {o.item.value: o.id for o in contract.options}
         return contract.id, ids

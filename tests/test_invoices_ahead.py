@@ -16,7 +16,7 @@ from tenants import entitlements
 from tenants.invoices_ahead import invoice_ahead
 from tenants.provisioning import add_member
 from tests import billing_helpers
-from tests.billing_helpers import COMMUNE_SIRET, UMBRELLA_SIRET, make_customer
+from tests.billing_helpers import UMBRELLA_SIRET, make_commune_contract, make_customer
 
 billing_rows = billing_helpers.billing_rows
 
@@ -35,16 +35,8 @@ def test_a_commune_sees_its_next_invoice_then_the_one_after(
     app, make_tenant, make_account, visitor, billing_rows
 ):
     town = make_tenant(name="Ydes")
-    customer_id = make_customer(app, town.id, COMMUNE_SIRET, "Commune d'Ydes")
     with app.app_context():
-        contract = contracts.create_contract(
-            customer_id=customer_id,
-            kind="commune",
-            start_on=date(2027, 1, 1),
-            end_on=date(2030, 1, 1),
-            options={"option2": None},
-        )
-        db.session.commit()
+        contract = make_commune_contract(app, town, ("option2",))
         contract_id = contract.id
         first, second = schedule(contract)[:2]  # the schedule service's golden amounts
         db.session.rollback()

@@ -156,6 +156,14 @@ def build_basemap_command(departements):
     _build_basemap(departements)
 
 
+def _per_departement(what: str, work, departements) -> None:
+    """`work` for each département given (all of France when none), each one said when done."""
+    for departement in departements or [None]:
+        count, seconds = _run(what, work, departement)
+        where = f" ({departement})" if departement else ""
+        click.echo(f"{count} {what}{where} in {seconds:.1f} s")
+
+
 @cli.command("build-cells")
 @click.option(
     "--departement", "departements", multiple=True, help="Only this département (repeatable)."
@@ -164,10 +172,7 @@ def build_cells_command(departements):
     """Compute the national 1 km cells covering the communes (and each cell's commune)."""
     from ingest.reference.cells import build_cells  # noqa: PLC0415 - see LOADERS
 
-    for departement in departements or [None]:
-        count, seconds = _run("cells", build_cells, departement)
-        where = f" ({departement})" if departement else ""
-        click.echo(f"{count} cells{where} in {seconds:.1f} s")
+    _per_departement("cells", build_cells, departements)
 
 
 @cli.command("build-profiles")
@@ -178,10 +183,7 @@ def build_profiles_command(departements):
     """Compute every criterion of every cell (one wide row per cell)."""
     from ingest.reference.profiles import build_profiles  # noqa: PLC0415 - see LOADERS
 
-    for departement in departements or [None]:
-        count, seconds = _run("profiles", build_profiles, departement)
-        where = f" ({departement})" if departement else ""
-        click.echo(f"{count} cell profiles{where} in {seconds:.1f} s")
+    _per_departement("cell profiles", build_profiles, departements)
 
 
 @cli.command("build-national")
