@@ -49,6 +49,7 @@ from ingest.listings.console import bp as listings_console_bp
 from ingest.reference.cli import cli as geo_cli
 from ingest.reference.tiles import bp as basemap_bp
 from sites import audience
+from sites.campaigns import views as campaigns
 from sites.cli import cli as site_cli
 from sites.console import bp as territory_console_bp
 from sites.leads.account import bp as leads_account_bp
@@ -87,6 +88,8 @@ BLUEPRINTS = (
     portal_bp,  # after the sites': a territory's host matches its own `/` first
     portal_api_bp,
     project_bp,
+    campaigns.bp,
+    campaigns.console,
 )
 COMMANDS = (
     migrations_cli,

@@ -37,6 +37,12 @@ entitlements_changed = _signals.signal("entitlements-changed")
 #: `territory`: the TenantRef of the site they registered on (None: the console host);
 #: `share`: they ticked "share my details" there when registering; `locale`: the language of it.
 account_verified = _signals.signal("account-verified")
+#: An account was created (its address not confirmed yet). Sender: the account id;
+#: `territory`: the TenantRef of the site it was created on (None: the portal).
+account_registered = _signals.signal("account-registered")
+#: A person became a territory's contact, or its prospect, for the first time. Sender: the
+#: TenantRef; `stage`: "contact" or "prospect"; `origin`: "site" or "portal".
+lead_gained = _signals.signal("lead-gained")
 
 
 def announce(signal, sender=None, **data) -> None:

@@ -1,8 +1,11 @@
 """Anonymous audience measurement of a territory's site: page views, visits and searches per
 day, counted without any identifier, address or cookie (the CNIL's exemption for audience
-measurement), so they need no consent and survive any erasure. Counted in Redis as they
-happen, copied into the territory's `audience_days` by a cron job (idempotently: a day's
-counters only grow, so the copy keeps the larger figure)."""
+measurement), so they need no consent and survive any erasure; and per campaign, the visits a
+campaign's link brought and what those visits led to (registrations, searches, contacts,
+prospects), the link remembered in the session cookie the site already sets, never in a cookie
+of its own. Counted in Redis as they happen, copied into the territory's `audience_days` and
+`campaign_days` by a cron job (idempotently: a day's counters only grow, so the copy keeps the
+larger figure)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request, session
 from sqlalchemy import Date, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +23,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import TenantBase
 from core.extensions import db, with_redis
 from core.jobs import for_each_territory
+from core.signals import account_registered, lead_gained
 from core.tenancy import current_tenant
+from sites.campaigns import models as campaigns
+from sites.campaigns.models import CampaignDay
 
 log = logging.getLogger("vivrau.audience")
 PARIS = ZoneInfo("Europe/Paris")
@@ -70,11 +76,65 @@ def count(tenant_id: int, **figures: int) -> None:
     with_redis("audience counters", add, None)
 
 
+def _robot() -> bool:
+    return bool(ROBOTS.search(request.user_agent.string or ""))
+
+
 def count_search() -> None:
-    """One search on the bound territory's site."""
+    """One search: on the bound territory's site (none on the portal's), and for the campaign
+    this visit came by."""
+    if _robot():
+        return
     tenant = current_tenant()
-    if tenant is not None and not ROBOTS.search(request.user_agent.string or ""):
+    if tenant is not None:
         count(tenant.id, searches=1)
+    count_for_campaign("searches", None if tenant is None else tenant.id)
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+#: The session's campaign: [territory id, campaign id] of the link this visit came by.
+SESSION_CAMPAIGN = "campaign"
+
+
+def _campaign_field(campaign_id: int, figure: str) -> str:
+    return f"campaign:{campaign_id}:{figure}"
+
+
+def session_campaign() -> tuple[int, int] | None:
+    held = session.get(SESSION_CAMPAIGN)
+    if isinstance(held, list) and len(held) == 2 and all(isinstance(i, int) for i in held):
+        return held[0], held[1]
+    return None
+
+
+def arrived(tenant_id: int, campaign_id: int, visit: bool = True) -> None:
+    """A visitor followed a campaign's link: the visit is counted (unless they were already on
+    the site) and what they do next is counted for the campaign."""
+    session[SESSION_CAMPAIGN] = [tenant_id, campaign_id]
+    if visit and not _robot():
+        count(tenant_id, **{_campaign_field(campaign_id, "visits"): 1})
+
+
+def count_for_campaign(figure: str, tenant_id: int | None = None) -> None:
+    """One more `figure` for the campaign this visit came by, if any (and if it is
+    `tenant_id`'s, when given: a campaign counts what happens for its own territory)."""
+    held = session_campaign() if has_request_context() else None
+    if held is None or (tenant_id is not None and held[0] != tenant_id):
+        return
+    count(held[0], **{_campaign_field(held[1], figure): 1})
+
+
+def _registered(_account_id, **_data) -> None:
+    count_for_campaign("registrations")
+
+
+def _gained(territory, stage: str = "contact", **_data) -> None:
+    count_for_campaign("prospects" if stage == "prospect" else "contacts", territory.id)
+
+
+account_registered.connect(_registered)
+lead_gained.connect(_gained)
 
 
 def entered(referrer: str | None, host: str) -> bool:
@@ -136,21 +196,43 @@ def copy_counters() -> dict[str, object]:
 
     def copy(ref) -> int:
         days = counters.get(ref.id, {})
+        known = campaigns.campaign_ids()
         for day, values in days.items():
-            row = {"day": day, **{name: values.get(name, 0) for name in FIGURES}}
-            statement = insert(AudienceDay).values(**row)
-            db.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[AudienceDay.day],
-                    set_={
-                        name: func.greatest(getattr(AudienceDay, name), statement.excluded[name])
-                        for name in FIGURES
-                    },
-                )
-            )
+            _keep_larger(AudienceDay, [AudienceDay.day], {"day": day}, FIGURES, values)
+            for campaign_id, figures in _by_campaign(values).items():
+                if campaign_id in known:  # a deleted campaign's last figures go with it
+                    keys = {"campaign_id": campaign_id, "day": day}
+                    columns = [CampaignDay.campaign_id, CampaignDay.day]
+                    _keep_larger(CampaignDay, columns, keys, campaigns.FIGURES, figures)
         return len(days)
 
     return for_each_territory(copy, "audience copy", only=set(counters))
+
+
+def _keep_larger(model, index, keys: dict, names, values: dict[str, int]) -> None:
+    """Upsert a day's row of `model`, each figure the larger of the stored one and Redis's."""
+    statement = insert(model).values(**keys, **{name: values.get(name, 0) for name in names})
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=index,
+            set_={
+                name: func.greatest(getattr(model, name), statement.excluded[name])
+                for name in names
+            },
+        )
+    )
+
+
+def _by_campaign(values: dict[str, int]) -> dict[int, dict[str, int]]:
+    """A day's campaign counters, {campaign id: {figure: n}}, from its `campaign:<id>:<figure>`
+    fields."""
+    out: dict[int, dict[str, int]] = {}
+    for name, amount in values.items():
+        prefix, _, rest = name.partition(":")
+        campaign_id, _, figure = rest.partition(":")
+        if prefix == "campaign" and campaign_id.isdigit() and figure in campaigns.FIGURES:
+            out.setdefault(int(campaign_id), {})[figure] = amount
+    return out
 
 
 def month_figures(first: date, following: date) -> dict[str, int]:

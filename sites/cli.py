@@ -5,16 +5,18 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from sites.demo import seed_home_texts
+from sites.demo import seed_campaigns, seed_home_texts
 
 cli = AppGroup("site", help="The territory sites' content.")
 
 
 @cli.command("seed-demo")
 def seed_demo_command():
-    """Give the demo territories their home page texts (after `flask tenants seed-demo`)."""
+    """Give the demo territories their home page texts and campaigns (after `flask tenants
+    seed-demo`)."""
     seed_home_texts(echo=click.echo)
-    click.echo("demo home texts ready")
+    seed_campaigns(echo=click.echo)
+    click.echo("demo home texts and campaigns ready")
 
 
 @cli.command("demo-photos")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import select
+
 from core.extensions import db
 from core.registry import get_by_slug
 from core.tenancy import tenant_scope
+from sites.campaigns.models import Campaign
 from sites.models import HomeText
 
 #: slug → (title, introduction) of each demo territory's French home page. A commune's title is
@@ -57,5 +62,28 @@ def seed_home_texts(echo=print) -> int:
             db.session.add(HomeText(locale="fr", title=title, introduction=introduction))
             written += 1
             echo(f"home text of {slug}")
+        db.session.commit()
+    return written
+
+
+#: The demo's campaigns, without figures: links ready to try (their visits count for real).
+DEMO_CAMPAIGNS = {
+    "saint_flour": (
+        ("metro-lyon-2027", "Affiches dans le métro de Lyon", "poster", date(2027, 3, 1)),
+        ("salon-vivre-rural", "Salon « Vivre et travailler à la campagne »", "event",
+         date(2027, 4, 10)),
+    ),
+}  # fmt: skip
+
+
+def seed_campaigns(echo=print) -> int:
+    """Give the demo territories their campaigns, unless they have them (idempotent)."""
+    written = 0
+    for slug in demo_territories(DEMO_CAMPAIGNS):
+        for code, name, channel, starts_on in DEMO_CAMPAIGNS[slug]:
+            if db.session.scalar(select(Campaign.id).where(Campaign.code == code)) is None:
+                db.session.add(Campaign(code=code, name=name, channel=channel, starts_on=starts_on))
+                written += 1
+                echo(f"campaign {code} of {slug}")
         db.session.commit()
     return written

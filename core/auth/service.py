@@ -26,7 +26,7 @@ from core.db import utcnow
 from core.extensions import db
 from core.mail import queue_mail
 from core.registry import Tenant, primary_host
-from core.signals import account_verified, announce
+from core.signals import account_registered, account_verified, announce
 from core.tenancy import TenantRef, current_tenant
 
 VERIFY_MAX_AGE = 7 * 24 * 3600
@@ -123,6 +123,12 @@ def portal_root() -> str:
     return _root(current_app.config["BASE_DOMAIN"])
 
 
+def portal_link(endpoint: str, **values) -> str:
+    """An absolute link to a page of the national portal, from any host."""
+    adapter = current_app.extensions["portal_map"].bind(current_app.config["BASE_DOMAIN"])
+    return portal_root() + adapter.build(endpoint, values)
+
+
 def link_to(endpoint: str, tenant: TenantRef | None = None, **values) -> str:
     """An absolute link; on `tenant`'s own host when given (e.g. sent from the console host)."""
     if tenant is None or (current_tenant() is not None and current_tenant().id == tenant.id):
@@ -188,6 +194,7 @@ def register(
         return None
     send_verification(account, share=share and tenant is not None)
     audit("account.register", actor=account)
+    announce(account_registered, account.id, territory=tenant)
     return account
 
 

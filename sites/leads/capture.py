@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from core.extensions import db
+from core.signals import announce, lead_gained
 from core.tenancy import require_tenant
 from ingest.reference.territory import TerritoryCell
 from sites.leads.models import Lead, LeadEvent
@@ -40,7 +41,25 @@ def _snapshot(query) -> tuple[dict, Decimal | None]:
 
 def _capture(account_id: int, per, kind: str, query, origin: str = "site") -> int:
     """Upsert the leads of the communes in `per` (commune, cells) and log one event each;
-    `origin`: the territory's own site or the national portal."""
+    `origin`: the territory's own site or the national portal. A person who becomes the
+    territory's contact, or prospect, for the first time is announced (`lead_gained`)."""
+    stage = "prospect" if kind == "click" else "contact"
+    gained = _first_time(account_id, stage)
+    written = _write(account_id, per, kind, query, origin)
+    if written and gained:
+        announce(lead_gained, require_tenant(), stage=stage, origin=origin)
+    return written
+
+
+def _first_time(account_id: int, stage: str) -> bool:
+    """Is the person not yet the bound territory's `stage` (a prospect is a contact too)?"""
+    held = select(Lead.id).where(Lead.account_id == account_id)
+    if stage == "prospect":
+        held = held.where(Lead.stage == "prospect")
+    return not db.session.scalar(select(exists(held)))
+
+
+def _write(account_id: int, per, kind: str, query, origin: str) -> int:
     snapshot, budget = _snapshot(query)
     values = select(
         literal(account_id).label("account_id"), per.c.commune, literal(origin).label("origin")

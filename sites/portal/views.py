@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, g, request, url_for
+from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_babel import format_percent, get_locale
 from flask_babel import gettext as _
 
@@ -15,6 +15,8 @@ from core.fanout import read_in
 from core.maps import local_map, map_parts
 from core.registry import kind_label
 from core.themes import render_site
+from sites.audience import count_search, entered
+from sites.campaigns.views import follow
 from sites.content import home_content
 from sites.home import amenity_lines, key_figures
 from sites.portal import partners as partner_list
@@ -123,6 +125,7 @@ def search():
     context = {"departements": [], "communes": [], "holding": [], "departement": None}
     args = query_args(form.query()) if form.valid else []
     if result is not None:
+        count_search()
         record_national_search(result.query, result)
         context["departements"] = _departements(result)
         known = {row["area"].code: row["name"] for row in context["departements"]}
@@ -165,11 +168,24 @@ def _partner_or_404(slug: str):
     return found
 
 
+@bp.get("/c/<slug>/<code>")
+def campaign(slug: str, code: str):
+    """A partner's short campaign link on the portal: on to its page (an unknown code, or a
+    territory that is no partner, is counted as no campaign)."""
+    ref = next((r for r in partner_list.partner_territories() if r.slug == slug), None)
+    if ref is None:
+        return redirect(url_for(".home"))
+    read_in(ref, lambda: follow(ref, code, visit=entered(request.referrer, request.host)))
+    return redirect(url_for(".partner", slug=ref.slug))
+
+
 @bp.get("/territoires/<slug>")
 def partner(slug: str):
     """A partner territory presented on the portal: its own words, its three axes, key figures
     computed from its squares, its listings by kind, a small map; then on to its own site."""
     ref = _partner_or_404(slug)
+    if code := request.args.get("utm_campaign"):
+        read_in(ref, lambda: follow(ref, code, visit=entered(request.referrer, request.host)))
     locale = str(get_locale())
 
     def read():

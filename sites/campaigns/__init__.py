@@ -1,0 +1,1 @@
+"""A territory's communication campaigns: short links and tagged links, counted anonymously."""
