@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -100,3 +101,23 @@ def test_a_killed_benchmarks_database_is_dropped_by_the_next_one(tmp_path, redis
     done, _, _ = run_bench(tmp_path, "pass")
     assert done.returncode == 0, done.stderr
     assert not database_exists(database_url(orphan))
+
+
+def test_the_peers_models_say_every_primary_key_of_ours(app):
+    """The Django peer is generated from the tenant metadata: a table whose primary key spans
+    several columns gets a CompositePrimaryKey, never two fields marked primary_key."""
+    from bench.peer.project import sources  # noqa: PLC0415 - the peer's generator, bench only
+    from core.db import TenantBase  # noqa: PLC0415
+
+    models = sources()["territory/models.py"]
+    classes = re.split(r"\n\n\nclass ", models)[1:]
+    by_table = {re.search(r"db_table = '([^']+)'", c).group(1): c for c in classes}
+    for table in TenantBase.metadata.sorted_tables:
+        source = by_table[table.name]
+        key = [c.name for c in table.primary_key.columns]
+        marked = source.count("primary_key=True")
+        if len(key) > 1:
+            names = ", ".join(repr(n) for n in key)
+            assert marked == 0 and f"pk = models.CompositePrimaryKey({names})" in source, table
+        else:
+            assert marked == 1 and "CompositePrimaryKey" not in source, table

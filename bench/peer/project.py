@@ -47,7 +47,8 @@ CACHE = ROOT / "var" / "bench"
 VENV = CACHE / "peer-venv"
 PYTHON = VENV / "bin" / "python"
 #: The latest django-tenants that supports a Django 5.x, as pip resolves it.
-REQUIREMENTS = ["django>=5.0,<6", "django-tenants", "psycopg[binary]"]
+#: Django 5.2 at least: its CompositePrimaryKey says a primary key of several columns.
+REQUIREMENTS = ["django>=5.2,<6", "django-tenants", "psycopg[binary]"]
 #: Django's names for our delete rules.
 ON_DELETE = {"CASCADE": "models.CASCADE", "SET NULL": "models.SET_NULL", None: "models.DO_NOTHING"}
 
@@ -191,8 +192,8 @@ def _field(column) -> str:
             cls = "AutoField"
         if (default := _default(column, cls)) is not None:
             args["db_default"] = default
-    if column.primary_key:
-        args["primary_key"] = "True"
+    if column.primary_key and len(column.table.primary_key.columns) == 1:
+        args["primary_key"] = "True"  # several: the model's CompositePrimaryKey says it
     if column.nullable and not column.primary_key:
         args["null"] = "True"
     if column.comment:
@@ -266,6 +267,10 @@ def sources() -> dict[str, str]:
             for c in table.columns
             if not isinstance(c.type, Geometry)
         ]
+        if len(key := table.primary_key.columns) > 1:
+            models.append(
+                f"    pk = models.CompositePrimaryKey({', '.join(repr(c.name) for c in key)})"
+            )
         models += ["", "    class Meta:", *_meta(table)]
         if table.comment:
             models.append(f"        db_table_comment = {table.comment!r}")
