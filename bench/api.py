@@ -18,6 +18,7 @@ import time
 from flask_migrate import upgrade
 
 from application import create_app
+from bench.common import grant_site
 from bench.harness import Bench, BenchError
 from core.extensions import bind_migrations, db
 from core.tenancy import tenant_scope
@@ -75,6 +76,7 @@ def main() -> None:
             with tenant_scope(ref):
                 _key, plaintext = create_key("bench", ["listings:read", "listings:write"])
                 db.session.commit()
+        grant_site(bench, env, "bench_api")
         client = app.test_client()
         headers = {"Authorization": f"Bearer {plaintext}"}
 

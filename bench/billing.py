@@ -46,10 +46,28 @@ SELECT k.id, o.item::billing_item, k.start_on
 FROM billing_contracts k, (VALUES ('option1'), ('option2'), ('option3')) AS o(item)
 WHERE k.id % 3 <> 0 OR o.item = 'option2';
 
-INSERT INTO billing_umbrella_members (contract_id, name, tier, joined_on)
-SELECT k.id, 'Membre ' || m, 'epci', k.start_on
-FROM billing_contracts k, generate_series(1, 4) AS m
+-- An umbrella contract's customer is an umbrella territory with four member towns from the
+-- contract's start (registry rows only: billing reads nothing of their schemas).
+INSERT INTO tenants (slug, name, kind, schema_name)
+SELECT 'bench_umbrella_' || c.id, 'PVD ' || c.id, 'umbrella', 't_bench_umbrella_' || c.id
+FROM billing_customers c JOIN billing_contracts k ON k.customer_id = c.id
 WHERE k.kind = 'umbrella';
+
+UPDATE billing_customers c SET tenant_id = t.id
+FROM tenants t WHERE t.slug = 'bench_umbrella_' || c.id;
+
+INSERT INTO tenants (slug, name, kind, schema_name)
+SELECT 'bench_member_' || c.id || '_' || m, 'Membre ' || m, 'epci',
+       't_bench_member_' || c.id || '_' || m
+FROM billing_customers c JOIN billing_contracts k ON k.customer_id = c.id,
+     generate_series(1, 4) AS m
+WHERE k.kind = 'umbrella';
+
+INSERT INTO memberships (umbrella_id, member_id, joined_on)
+SELECT c.tenant_id, t.id, k.start_on
+FROM billing_contracts k JOIN billing_customers c ON c.id = k.customer_id, tenants t
+WHERE k.kind = 'umbrella'
+  AND t.slug IN (SELECT 'bench_member_' || c.id || '_' || m FROM generate_series(1, 4) AS m);
 """
 
 

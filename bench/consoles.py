@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date, timedelta
 
 from sqlalchemy import text
 
 from application import create_app
+from bench.common import grant_site
 from bench.harness import Bench, BenchError, split_cores
 from bench.resolution import hammer
 from core.extensions import db
@@ -123,9 +123,7 @@ def main() -> None:
         bench.flask(env, "db", "upgrade")
         bench.flask(env, "tenants", "create", "--slug", SLUG, "--name", "Consoles",
                     "--kind", "commune", "--code", "15187")  # fmt: skip
-        until = (date.today() + timedelta(days=300)).isoformat()
-        bench.flask(env, "tenants", "grant", SLUG, "--feature", "base", "--feature", "site",
-                    "--until", until, "--reason", "benchmark")  # fmt: skip
+        grant_site(bench, env, SLUG)
         os.environ.update(env)  # the settings are read when the application is made
         app = create_app()
         bench.figure(

@@ -44,7 +44,6 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -338,9 +337,6 @@ def bench_http(bench: Bench) -> None:
         env = prepare_cantal(
             bench, url, SLUG, SEARCH_RATE_LIMIT="10000000/minute", NATIONAL_DIR=str(folder)
         )
-        bench.flask(env, "tenants", "grant", SLUG, "--feature", "base", "--feature", "site",
-                    "--until", str(date.today() + timedelta(days=300)),
-                    "--reason", "benchmark")  # fmt: skip
         write_matrix(folder)
         print(f"  (set-up: the Cantal and France in {time.perf_counter() - started:.0f} s)")
         app = create_app(
